@@ -1,0 +1,195 @@
+// Hostile and malformed input: each gets a precise refusal naming the field.
+#include <gtest/gtest.h>
+
+#include "ceb/ceb.h"
+
+namespace ftz::ceb {
+namespace {
+
+const char kOrder[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<x:CEB311Message guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94" version="1.0" xmlns:x="http://www.chinaport.gov.cn/ceb">
+<x:Order><x:OrderHead>
+<x:guid>4CDE1CFD-EDED-46B1-946C-B8022E42FC94</x:guid><x:appType>1</x:appType><x:appTime>20160308112701</x:appTime>
+<x:appStatus>2</x:appStatus><x:orderType>I</x:orderType><x:orderNo>ORDERNO</x:orderNo><x:ebpCode>1105910159</x:ebpCode>
+<x:ebpName>平台</x:ebpName><x:ebcCode>1105910159</x:ebcCode><x:ebcName>电商</x:ebcName><x:goodsValue>100</x:goodsValue>
+<x:freight>0</x:freight><x:discount>0</x:discount><x:taxTotal>9.1</x:taxTotal><x:acturalPaid>109.1</x:acturalPaid>
+<x:currency>142</x:currency><x:buyerRegNo>U1</x:buyerRegNo><x:buyerName>张三</x:buyerName><x:buyerTelephone>13800000000</x:buyerTelephone>
+<x:buyerIdType>1</x:buyerIdType><x:buyerIdNumber>110101199001011234</x:buyerIdNumber><x:consignee>张三</x:consignee>
+<x:consigneeTelephone>13800000000</x:consigneeTelephone><x:consigneeAddress>杭州市</x:consigneeAddress>
+</x:OrderHead><x:OrderList><x:gnum>1</x:gnum><x:itemName>奶粉</x:itemName><x:gmodel>900g</x:gmodel><x:unit>122</x:unit>
+<x:qty>QTY</x:qty><x:price>100</x:price><x:totalPrice>100</x:totalPrice><x:currency>142</x:currency><x:country>502</x:country>
+</x:OrderList></x:Order>
+<x:BaseTransfer><x:copCode>1105910159</x:copCode><x:copName>平台</x:copName><x:dxpMode>DXP</x:dxpMode><x:dxpId>DXP1</x:dxpId></x:BaseTransfer>
+</x:CEB311Message>)";
+
+std::string Order(std::string_view order_no = "order-1", std::string_view qty = "1") {
+  std::string s = kOrder;
+  s.replace(s.find("ORDERNO"), 7, order_no);
+  s.replace(s.find("QTY"), 3, qty);
+  return s;
+}
+
+TEST(BadInputTest, ValidBaselineWithAnyPrefix) {
+  DecodeResult d = DecodeXml(Order());
+  ASSERT_TRUE(d.ok()) << d.summary;
+  EXPECT_EQ(std::get<std::vector<ftz::Order>>(d.message.blocks)[0].head.buyerName, "张三");
+}
+
+TEST(BadInputTest, MalformedXmlIsUnreadable) {
+  DecodeResult d = DecodeXml("<ceb:CEB311Message><unclosed>");
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_NE(d.summary.find("malformed XML"), std::string::npos) << d.summary;
+}
+
+TEST(BadInputTest, EmptyBody) {
+  EXPECT_EQ(DecodeXml("").outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_EQ(DecodeXml(" \n").summary, "empty message body");
+  EXPECT_EQ(DecodeJson("").summary, "empty message body");
+}
+
+TEST(BadInputTest, WrongRootAndNamespace) {
+  DecodeResult d = DecodeXml("<ceb:CEB999Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\"/>");
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_NE(d.summary.find("not an import message"), std::string::npos);
+  std::string wrong_ns = Order();
+  wrong_ns.replace(wrong_ns.find("http://www.chinaport.gov.cn/ceb"), 31, "http://example.com/ceb");
+  d = DecodeXml(wrong_ns);
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_NE(d.summary.find("namespace"), std::string::npos) << d.summary;
+  // A receipt is not something enterprises send in.
+  d = DecodeXml("<CEB312Message xmlns=\"http://www.chinaport.gov.cn/ceb\"/>");
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+}
+
+TEST(BadInputTest, BillionLaughsAndExternalEntitiesAreRefused) {
+  std::string laughs = R"(<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">&lol3;</ceb:CEB311Message>)";
+  DecodeResult d = DecodeXml(laughs);
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_NE(d.summary.find("DOCTYPE"), std::string::npos) << d.summary;
+  std::string xxe = R"(<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">&x;</ceb:CEB311Message>)";
+  d = DecodeXml(xxe);
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_NE(d.summary.find("DOCTYPE"), std::string::npos);
+}
+
+TEST(BadInputTest, FieldErrorsNameTheField) {
+  DecodeResult d = DecodeXml(Order(std::string(61, 'A')));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.ceb_code, -301008);
+  ASSERT_EQ(d.errors.size(), 1u);
+  EXPECT_EQ(d.errors[0].path, "Order[1]/OrderHead/orderNo");
+  EXPECT_EQ(d.errors[0].reason, "longer than 60 characters (61)");
+
+  d = DecodeXml(Order("o1", "1.123456"));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.errors[0].path, "Order[1]/OrderList[1]/qty");
+  EXPECT_NE(d.errors[0].reason.find("more than 5 digits after the decimal point"), std::string::npos);
+
+  d = DecodeXml(Order("o1", "-1"));
+  EXPECT_EQ(d.errors.at(0).reason, "must not be negative");
+}
+
+TEST(BadInputTest, MissingRequiredFieldAndBadCode) {
+  std::string s = Order();
+  s.erase(s.find("<x:buyerIdNumber>"), std::string("<x:buyerIdNumber>110101199001011234</x:buyerIdNumber>").size());
+  s.replace(s.find("<x:country>502"), 14, "<x:country>998");
+  DecodeResult d = DecodeXml(s);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  ASSERT_EQ(d.errors.size(), 2u);
+  EXPECT_EQ(d.errors[0].path, "Order[1]/OrderHead/buyerIdNumber");
+  EXPECT_EQ(d.errors[0].reason, "missing required field");
+  EXPECT_EQ(d.errors[1].path, "Order[1]/OrderList[1]/country");
+  EXPECT_NE(d.errors[1].reason.find("not a valid country code"), std::string::npos);
+}
+
+TEST(BadInputTest, RefusalReceiptCarriesCodeAndField) {
+  DecodeResult d = DecodeXml(Order(std::string(61, 'A')));
+  ReceiptMessage r = MakeRefusalReceipt(d, 1607419631594);
+  EXPECT_EQ(r.type, MessageType::kOrderReceipt);
+  ReturnView v = ViewReturn(r, 0);
+  EXPECT_EQ(v.status, -301008);
+  EXPECT_EQ(v.time, "20201208172711594");
+  EXPECT_NE(v.info.find("参数校验不通过，Order[1]/OrderHead/orderNo: longer than 60"), std::string::npos)
+      << v.info;
+}
+
+TEST(BadInputTest, DxpWithBadBase64) {
+  std::string dxp = WrapInDxp(Order(), "M1", "S", "R", "CEB311Message");
+  dxp.replace(dxp.find("<dxp:Data>") + 10, 4, "!!!!");
+  DecodeResult d = DecodeXml(dxp);
+  EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_EQ(d.summary, "DxpMsg Data is not valid base64");
+  EXPECT_EQ(d.dxp_copmsgid, "M1");
+  FormatReceipt f = MakeFormatReceipt(d, dxp, 0);
+  EXPECT_EQ(f.returnStatus, "-0001");
+  EXPECT_EQ(f.oriCopMsgId, "M1");
+  EXPECT_NE(EncodeFormatReceiptXml(f).find("<CEB900Message"), std::string::npos);
+}
+
+TEST(BadInputTest, TooManyBlocksAndNoLines) {
+  std::string s = Order();
+  size_t a = s.find("<x:Order>"), b = s.find("<x:BaseTransfer>");
+  std::string block = s.substr(a, b - a);
+  std::string many = s.substr(0, a);
+  for (int i = 0; i < 101; ++i) many += block;
+  many += s.substr(b);
+  DecodeResult d = DecodeXml(many);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.ceb_code, -301015);
+
+  std::string nolines = Order();
+  size_t l1 = nolines.find("<x:OrderList>"), l2 = nolines.find("</x:OrderList>") + 14;
+  nolines.erase(l1, l2 - l1);
+  d = DecodeXml(nolines);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.errors[0].reason, "no lines: at least one is required");
+
+  std::string noblocks = s.substr(0, a) + s.substr(b);
+  d = DecodeXml(noblocks);
+  EXPECT_EQ(d.ceb_code, -301007);
+}
+
+TEST(BadInputTest, InvalidUtf8AndControlCharacters) {
+  std::string s = Order();
+  s.replace(s.find("张三"), 6, "\xC3\x28");
+  DecodeResult d = DecodeXml(s);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.errors[0].reason, "not valid UTF-8 text");
+}
+
+TEST(BadInputTest, JsonErrors) {
+  EXPECT_EQ(DecodeJson("{").outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_EQ(DecodeJson("[1,2]").outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_EQ(DecodeJson("{\"CEB311Message\": 5}").outcome, DecodeResult::Outcome::kUnreadable);
+  DecodeResult ok = DecodeXml(Order());
+  std::string json = EncodeMessageJson(ok.message);
+  json.replace(json.find("\"order-1\""), 9, "\"" + std::string(61, 'B') + "\"");
+  DecodeResult d = DecodeJson(json);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.errors[0].path, "Order[1]/OrderHead/orderNo");
+  // Numbers are accepted for decimal fields, read exactly.
+  std::string num = EncodeMessageJson(ok.message);
+  num.replace(num.find("\"taxTotal\":\"9.1\""), 16, "\"taxTotal\":9.10000");
+  d = DecodeJson(num);
+  ASSERT_TRUE(d.ok()) << d.summary;
+  EXPECT_EQ(std::get<std::vector<ftz::Order>>(d.message.blocks)[0].head.taxTotal.units(), 910000);
+}
+
+}  // namespace
+}  // namespace ftz::ceb
+
+namespace ftz::ceb {
+namespace {
+TEST(BadInputTest, JsonTrailingContentIsRefused) {
+  DecodeResult ok = DecodeXml(Order());
+  std::string json = EncodeMessageJson(ok.message);
+  ASSERT_TRUE(DecodeJson(json).ok());
+  EXPECT_EQ(DecodeJson(json + " {}").outcome, DecodeResult::Outcome::kUnreadable);
+  EXPECT_TRUE(DecodeJson(json + " \n").ok());
+}
+}  // namespace
+}  // namespace ftz::ceb

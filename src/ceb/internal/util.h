@@ -1,0 +1,21 @@
+// Small helpers shared by the CEB codecs.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ftz::ceb::internal {
+
+// Base64 (RFC 4648, line breaks allowed). False on any invalid character.
+bool Base64Decode(std::string_view in, std::string* out);
+std::string Base64Encode(std::string_view in);
+
+// Appends `s` with the five XML special characters escaped.
+void AppendXmlEscaped(std::string* out, std::string_view s);
+// Appends `s` as a JSON string literal (quotes included).
+void AppendJsonString(std::string* out, std::string_view s);
+
+// "Order[2]" (1-based).
+std::string Indexed(std::string_view name, size_t zero_based);
+
+}  // namespace ftz::ceb::internal

@@ -1,0 +1,214 @@
+// Receipt builders: what the window answers for each block of a message.
+
+#include <charconv>
+
+#include "ceb/ceb.h"
+#include "ceb/field_tables.h"
+#include "ceb/internal/blocks.h"
+
+namespace ftz::ceb {
+namespace {
+
+using internal::BlockTraits;
+
+template <class R>
+void SetCommon(R* r, const std::string& guid, int status, std::string_view info,
+               std::string_view time) {
+  r->guid = guid;
+  r->returnStatus = std::to_string(status);
+  r->returnInfo = std::string(info);
+  r->returnTime = std::string(time);
+}
+
+OrderReturn ReturnOf(const Order& b) {
+  OrderReturn r;
+  r.ebpCode = b.head.ebpCode;
+  r.ebcCode = b.head.ebcCode;
+  r.orderNo = b.head.orderNo;
+  r.guid = b.head.guid;
+  return r;
+}
+PaymentReturn ReturnOf(const Payment& b) {
+  PaymentReturn r;
+  r.payCode = b.head.payCode;
+  r.payTransactionId = b.head.payTransactionId;
+  r.guid = b.head.guid;
+  return r;
+}
+LogisticsReturn ReturnOf(const Waybill& b) {
+  LogisticsReturn r;
+  r.logisticsCode = b.head.logisticsCode;
+  r.logisticsNo = b.head.logisticsNo;
+  r.guid = b.head.guid;
+  return r;
+}
+LogisticsStatusReturn ReturnOf(const WaybillStatus& b) {
+  LogisticsStatusReturn r;
+  r.logisticsCode = b.logisticsCode;
+  r.logisticsNo = b.logisticsNo;
+  r.logisticsStatus = b.logisticsStatus;
+  r.guid = b.guid;
+  return r;
+}
+InventoryReturn ReturnOf(const InventoryList& b) {
+  InventoryReturn r;
+  r.customsCode = b.head.customsCode;
+  r.ebpCode = b.head.ebpCode;
+  r.ebcCode = b.head.ebcCode;
+  r.agentCode = b.head.agentCode;
+  r.copNo = b.head.copNo;
+  r.preNo = b.head.preNo;
+  r.invtNo = b.head.invtNo;
+  r.guid = b.head.guid;
+  return r;
+}
+template <class R, class H>
+R CancelOrRefundReturn(const H& h) {
+  R r;
+  r.customsCode = h.customsCode;
+  r.agentCode = h.agentCode;
+  r.ebpCode = h.ebpCode;
+  r.ebcCode = h.ebcCode;
+  r.copNo = h.copNo;
+  r.preNo = h.preNo;
+  r.invtNo = h.invtNo;
+  r.guid = h.guid;
+  return r;
+}
+InvtCancelReturn ReturnOf(const Cancellation& b) {
+  return CancelOrRefundReturn<InvtCancelReturn>(b.head);
+}
+InvtRefundReturn ReturnOf(const ReturnRequest& b) {
+  return CancelOrRefundReturn<InvtRefundReturn>(b.head);
+}
+DeliveryReturn ReturnOf(const WarehouseEntry& b) {
+  DeliveryReturn r;
+  r.customsCode = b.head.customsCode;
+  r.operatorCode = b.head.operatorCode;
+  r.copNo = b.head.copNo;
+  r.preNo = b.head.preNo;
+  r.rkdNo = b.head.rkdNo;
+  r.guid = b.head.guid;
+  return r;
+}
+
+template <class Block>
+const internal::MessageCodes& CodesOf(const std::vector<Block>&) {
+  return BlockTraits<Block>::kCodes;
+}
+
+}  // namespace
+
+ReceiptMessage NewReceiptFor(const Message& m, std::string guid) {
+  ReceiptMessage r;
+  r.type = ReceiptTypeFor(m.type);
+  r.guid = std::move(guid);
+  r.version = "1.0";
+  std::visit([&](const auto& blocks) {
+    using Part = decltype(ReturnOf(blocks.front()));
+    r.blocks.template emplace<std::vector<Part>>();
+  }, m.blocks);
+  return r;
+}
+
+void AddReturn(const Message& m, size_t i, int status, std::string_view info,
+               std::string_view return_time, ReceiptMessage* r) {
+  std::visit([&](const auto& blocks) {
+    auto part = ReturnOf(blocks.at(i));
+    SetCommon(&part, part.guid, status, info, return_time);
+    std::get<std::vector<decltype(part)>>(r->blocks).push_back(std::move(part));
+  }, m.blocks);
+}
+
+ReturnView ViewReturn(const ReceiptMessage& r, size_t i) {
+  return std::visit([&](const auto& blocks) {
+    const auto& b = blocks.at(i);
+    ReturnView v;
+    v.guid = b.guid;
+    std::from_chars(b.returnStatus.data(), b.returnStatus.data() + b.returnStatus.size(), v.status);
+    v.info = b.returnInfo;
+    v.time = b.returnTime;
+    return v;
+  }, r.blocks);
+}
+
+ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
+  const Message& m = d.message;
+  const std::string time = FormatReturnTime(now);
+  ReceiptMessage r = NewReceiptFor(m, DeriveGuid("refusal:" + m.guid + ":" + time));
+  const internal::MessageCodes& codes =
+      std::visit([](const auto& b) -> const internal::MessageCodes& { return CodesOf(b); }, m.blocks);
+  std::string message_errors;
+  for (const FieldError& e : d.errors) {
+    if (e.block < 0) message_errors += (message_errors.empty() ? "" : "; ") + e.path + ": " + e.reason;
+  }
+  const char* prefix = d.ceb_code == codes.empty      ? codes.empty_text
+                       : d.ceb_code == codes.too_many ? codes.too_many_text
+                                                      : codes.invalid_text;
+  const size_t n = m.BlockCount();
+  for (size_t i = 0; i < n; ++i) {
+    std::string info;
+    for (const FieldError& e : d.errors) {
+      if (e.block == static_cast<int>(i)) info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
+    }
+    if (!message_errors.empty()) info += (info.empty() ? "" : "; ") + message_errors;
+    if (info.empty()) {
+      info = "未受理：本报文其他业务块校验不通过，整份报文不予接收 (not accepted: another block of "
+             "this message failed validation, so the whole message was refused)";
+    } else {
+      info = prefix + info;
+    }
+    if (info.size() > 3000) info.resize(3000);  // returnInfo is C..1000 characters
+    AddReturn(m, i, d.ceb_code, info, time, &r);
+  }
+  if (n == 0) {
+    // No block could be read: one return block without keys carries the error.
+    std::visit([&](auto& blocks) {
+      blocks.emplace_back();
+      SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors, time);
+    }, r.blocks);
+  }
+  return r;
+}
+
+FormatReceipt MakeFormatReceipt(const DecodeResult& d, std::string_view body, UnixMillis now) {
+  FormatReceipt f;
+  f.returnTime = FormatReturnTime(now);
+  f.guid = DeriveGuid("format:" + std::string(body.substr(0, 4096)) + f.returnTime);
+  char code[8];
+  std::snprintf(code, sizeof code, "-%04d", d.ceb_code);
+  f.returnStatus = code;
+  f.returnInfo = d.summary;
+  f.oriCopMsgId = d.dxp_copmsgid;
+  f.oriMessageType = d.message.guid.empty() ? "Unknown" : RootElementName(d.message.type);
+  std::string_view original = body.substr(0, 4096);
+  // Cut back to a whole UTF-8 character; echo nothing if it is not text.
+  while (!original.empty() && (static_cast<unsigned char>(original.back()) & 0xC0) == 0x80) {
+    original.remove_suffix(1);
+  }
+  if (!original.empty() && static_cast<unsigned char>(original.back()) >= 0xC0) original.remove_suffix(1);
+  if (Utf8Length(original) >= 0) f.oriBizMessage = std::string(original);
+  return f;
+}
+
+std::string BlockKey(const Message& m, size_t i) {
+  struct V {
+    size_t i;
+    std::string operator()(const std::vector<Order>& b) const { return b[i].head.ebpCode + "/" + b[i].head.orderNo; }
+    std::string operator()(const std::vector<Payment>& b) const { return b[i].head.payCode + "/" + b[i].head.payTransactionId; }
+    std::string operator()(const std::vector<Waybill>& b) const { return b[i].head.logisticsCode + "/" + b[i].head.logisticsNo; }
+    std::string operator()(const std::vector<WaybillStatus>& b) const {
+      return b[i].logisticsCode + "/" + b[i].logisticsNo + "/" + b[i].logisticsStatus;
+    }
+    // One inventory list per order: the list is keyed by its order (copNo is optional).
+    std::string operator()(const std::vector<InventoryList>& b) const { return b[i].head.ebpCode + "/" + b[i].head.orderNo; }
+    std::string operator()(const std::vector<Cancellation>& b) const { return b[i].head.agentCode + "/" + b[i].head.invtNo; }
+    std::string operator()(const std::vector<ReturnRequest>& b) const { return b[i].head.agentCode + "/" + b[i].head.invtNo; }
+    std::string operator()(const std::vector<WarehouseEntry>& b) const {
+      return b[i].head.operatorCode + "/" + (b[i].head.copNo.empty() ? b[i].head.guid : b[i].head.copNo);
+    }
+  };
+  return std::visit(V{i}, m.blocks);
+}
+
+}  // namespace ftz::ceb

@@ -1,0 +1,460 @@
+// XML decoding of inbound CEB messages and receipts with pugixml.
+//
+// pugixml is not namespace-aware, so names are split into prefix and local
+// part here and the prefix is resolved against the xmlns declarations in
+// scope. pugixml never expands entities other than the five predefined ones
+// and character references; a DOCTYPE (the carrier of billion-laughs and
+// external-entity attacks) is refused outright.
+
+#include <pugixml.hpp>
+
+#include <cstring>
+
+#include "ceb/ceb.h"
+#include "ceb/field_tables.h"
+#include "ceb/internal/blocks.h"
+#include "ceb/internal/util.h"
+
+namespace ftz::ceb {
+namespace {
+
+using internal::BlockTraits;
+using internal::Indexed;
+
+constexpr std::string_view kDxpNamespace = "http://www.chinaport.gov.cn/dxp";
+
+std::string_view LocalName(const char* qname, std::string_view* prefix) {
+  std::string_view n(qname);
+  size_t colon = n.find(':');
+  if (colon == std::string_view::npos) {
+    *prefix = {};
+    return n;
+  }
+  *prefix = n.substr(0, colon);
+  return n.substr(colon + 1);
+}
+
+// The namespace URI bound to `prefix` at element `n` ("" if none).
+std::string_view NamespaceOf(pugi::xml_node n, std::string_view prefix) {
+  std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
+  for (; n && n.type() == pugi::node_element; n = n.parent()) {
+    if (pugi::xml_attribute a = n.attribute(attr.c_str())) return a.value();
+  }
+  return {};
+}
+
+// Walks one message, collecting every error rather than stopping at the first.
+class Reader {
+ public:
+  Reader(DecodeResult* out, bool lenient_namespace)
+      : out_(out), lenient_namespace_(lenient_namespace) {}
+
+  void Error(int block, std::string path, std::string reason) {
+    if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
+  }
+
+  // True if `n` is a CEB element; its local name in *local.
+  bool IsCeb(pugi::xml_node n, std::string_view* local) {
+    std::string_view prefix;
+    *local = LocalName(n.name(), &prefix);
+    std::string_view ns = NamespaceOf(n, prefix);
+    return ns == kCebNamespace || (lenient_namespace_ && ns.empty());
+  }
+
+  // Reads the fields of one part (a head, a line, BaseTransfer) from the
+  // children of `node`. Unknown, repeated and missing required fields are errors.
+  template <class T>
+  void ReadPart(pugi::xml_node node, int block, const std::string& path, T* obj) {
+    auto fields = FieldsOf<T>();
+    uint64_t seen[2] = {0, 0};  // bit per field; no part has more than 128 fields
+    int hint = 0;
+    for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) {
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+          Error(block, path, "text outside any field");
+        }
+        continue;
+      }
+      std::string_view local;
+      if (!IsCeb(c, &local)) {
+        Error(block, path + "/" + std::string(c.name()), "element is not in the CEB namespace");
+        continue;
+      }
+      int i = FindField(fields, local, hint);
+      if (i < 0) {
+        Error(block, path + "/" + std::string(local), "unknown field");
+        continue;
+      }
+      hint = i + 1;
+      if (seen[i / 64] & (1ULL << (i % 64))) {
+        Error(block, path + "/" + std::string(local), "field appears more than once");
+        continue;
+      }
+      seen[i / 64] |= 1ULL << (i % 64);
+      pugi::xml_node inner = c.first_child();
+      if (inner && (inner.type() == pugi::node_element || inner.next_sibling())) {
+        Error(block, path + "/" + std::string(local), "must contain text only");
+        continue;
+      }
+      std::string reason = SetField(fields[i], c.child_value(), obj);
+      if (!reason.empty()) Error(block, path + "/" + std::string(local), std::move(reason));
+    }
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].required && !(seen[i / 64] & (1ULL << (i % 64)))) {
+        Error(block, path + "/" + std::string(fields[i].name), "missing required field");
+      }
+    }
+  }
+
+  template <class Block>
+  void ReadBlock(pugi::xml_node node, int index, Block* b) {
+    using Traits = BlockTraits<Block>;
+    using Head = typename Traits::Head;
+    if constexpr (Traits::kWrapper.empty()) {
+      ReadPart(node, index, Indexed(ElementOf<Head>(), index), &Traits::head(*b));
+    } else {
+      const std::string base = Indexed(Traits::kWrapper, index);
+      int heads = 0;
+      for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) {
+          if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+            Error(index, base, "text outside any element");
+          }
+          continue;
+        }
+        std::string_view local;
+        if (!IsCeb(c, &local)) {
+          Error(index, base + "/" + std::string(c.name()), "element is not in the CEB namespace");
+          continue;
+        }
+        if (local == ElementOf<Head>()) {
+          if (++heads > 1) {
+            Error(index, base + "/" + std::string(local), "more than one head");
+            continue;
+          }
+          ReadPart(c, index, base + "/" + std::string(local), &Traits::head(*b));
+          continue;
+        }
+        if constexpr (internal::kHasItems<Block>) {
+          using Item = typename Traits::Item;
+          if (local == ElementOf<Item>()) {
+            auto& items = Traits::items(*b);
+            if (static_cast<int>(items.size()) >= Traits::kMaxItems) {
+              if (static_cast<int>(items.size()) == Traits::kMaxItems) {
+                Error(index, base + "/" + std::string(local),
+                      "more than " + std::to_string(Traits::kMaxItems) + " lines");
+                too_many_ = true;
+              }
+              items.emplace_back();  // counted, not read
+              continue;
+            }
+            items.emplace_back();
+            ReadPart(c, index, Indexed(base + "/" + std::string(local), items.size() - 1),
+                     &items.back());
+            continue;
+          }
+        }
+        Error(index, base + "/" + std::string(local), "unexpected element");
+      }
+      if (heads == 0) Error(index, base + "/" + std::string(ElementOf<Head>()), "missing head");
+      if constexpr (internal::kHasItems<Block>) {
+        auto& items = Traits::items(*b);
+        if (items.size() > static_cast<size_t>(Traits::kMaxItems)) {
+          items.resize(Traits::kMaxItems);
+        }
+        using Item = typename Traits::Item;
+        internal::CheckLines<Block>(items, [&](int k, std::string reason) {
+          std::string where = Indexed(base + "/" + std::string(ElementOf<Item>()), k < 0 ? 0 : k);
+          Error(index, k < 0 ? base + "/" + std::string(ElementOf<Item>()) : where + "/gnum",
+                std::move(reason));
+        });
+      }
+    }
+  }
+
+  template <class Block>
+  void ReadMessage(pugi::xml_node root, std::vector<Block>* blocks) {
+    using Traits = BlockTraits<Block>;
+    using Head = typename Traits::Head;
+    const std::string_view block_name =
+        Traits::kWrapper.empty() ? ElementOf<Head>() : Traits::kWrapper;
+    int transfers = 0, subscribes = 0, extends = 0, signatures = 0;
+    for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) {
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+          Error(-1, root.name(), "text outside any element");
+        }
+        continue;
+      }
+      std::string_view prefix;
+      std::string_view local = LocalName(c.name(), &prefix);
+      std::string_view ns = NamespaceOf(c, prefix);
+      if (local == "Signature" && ns == kDsigNamespace) {
+        if (++signatures > 1) Error(-1, "Signature", "more than one signature");
+        out_->message.signed_ = true;
+        continue;
+      }
+      if (!(ns == kCebNamespace || (lenient_namespace_ && ns.empty()))) {
+        Error(-1, std::string(c.name()), "element is not in the CEB namespace");
+        continue;
+      }
+      if (local == block_name) {
+        if (transfers > 0) Error(-1, Indexed(block_name, blocks->size()), "business block after BaseTransfer");
+        if (static_cast<int>(blocks->size()) >= Traits::kMaxBlocks) {
+          if (!too_many_) {
+            Error(-1, Indexed(block_name, blocks->size()),
+                  "more than " + std::to_string(Traits::kMaxBlocks) + " business blocks");
+          }
+          too_many_ = true;
+          continue;
+        }
+        blocks->emplace_back();
+        ReadBlock(c, static_cast<int>(blocks->size()) - 1, &blocks->back());
+      } else if (local == "BaseTransfer") {
+        if (++transfers > 1) {
+          Error(-1, "BaseTransfer", "more than one BaseTransfer");
+          continue;
+        }
+        ReadPart(c, -1, "BaseTransfer", &out_->message.transfer);
+      } else if (local == "BaseSubscribe") {
+        if (++subscribes > 5) {
+          Error(-1, "BaseSubscribe", "more than 5 BaseSubscribe");
+          continue;
+        }
+        out_->message.subscribe.emplace_back();
+        ReadPart(c, -1, Indexed("BaseSubscribe", subscribes - 1), &out_->message.subscribe.back());
+      } else if (local == "ExtendMessage") {
+        if (++extends > 1) {
+          Error(-1, "ExtendMessage", "more than one ExtendMessage");
+          continue;
+        }
+        struct Sink : pugi::xml_writer {
+          std::string s;
+          void write(const void* d, size_t n) override { s.append(static_cast<const char*>(d), n); }
+        } sink;
+        for (pugi::xml_node e = c.first_child(); e; e = e.next_sibling()) {
+          e.print(sink, "", pugi::format_raw);
+        }
+        out_->message.extend_message = std::move(sink.s);
+      } else {
+        Error(-1, std::string(local), "unexpected element in " + RootElementName(Traits::kType));
+      }
+    }
+    if (blocks->empty()) {
+      Error(-1, std::string(block_name), "no business block: at least one is required");
+      empty_ = true;
+    }
+    if (transfers == 0) Error(-1, "BaseTransfer", "missing BaseTransfer");
+  }
+
+  bool too_many_ = false, empty_ = false, no_lines_ = false;
+
+ private:
+  DecodeResult* out_;
+  bool lenient_namespace_;
+};
+
+void Unreadable(DecodeResult* r, int code, std::string why) {
+  r->outcome = DecodeResult::Outcome::kUnreadable;
+  r->ceb_code = code;
+  r->summary = why;
+  r->errors.push_back({-1, "", std::move(why)});
+}
+
+bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
+  if (body.size() >= 3 && std::memcmp(body.data(), "\xEF\xBB\xBF", 3) == 0) body.remove_prefix(3);
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    Unreadable(r, 1, "empty message body");
+    return false;
+  }
+  pugi::xml_parse_result pr = doc->load_buffer(body.data(), body.size(),
+                                               pugi::parse_default | pugi::parse_doctype,
+                                               pugi::encoding_utf8);
+  if (!pr) {
+    Unreadable(r, 1,
+               std::string("malformed XML at byte ") + std::to_string(pr.offset) + ": " +
+                   pr.description());
+    return false;
+  }
+  for (pugi::xml_node n = doc->first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_doctype) {
+      Unreadable(r, 1, "a DOCTYPE is not allowed (no DTDs, no entity declarations)");
+      return false;
+    }
+  }
+  if (!doc->document_element()) {
+    Unreadable(r, 1, "no root element");
+    return false;
+  }
+  return true;
+}
+
+// Unwraps a DxpMsg envelope: the CEB message is the base64 Data element.
+bool UnwrapDxp(pugi::xml_node root, std::string* inner, DecodeResult* r) {
+  r->wrapped_in_dxp = true;
+  pugi::xml_node data, trans;
+  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    std::string_view prefix;
+    std::string_view local = LocalName(c.name(), &prefix);
+    if (NamespaceOf(c, prefix) != kDxpNamespace) continue;
+    if (local == "Data") data = c;
+    if (local == "TransInfo") trans = c;
+  }
+  if (trans) {
+    for (pugi::xml_node c = trans.first_child(); c; c = c.next_sibling()) {
+      std::string_view prefix;
+      if (LocalName(c.name(), &prefix) == "CopMsgId") r->dxp_copmsgid = c.child_value();
+    }
+  }
+  if (!data) {
+    Unreadable(r, 2, "DxpMsg has no Data element");
+    return false;
+  }
+  if (!internal::Base64Decode(data.child_value(), inner)) {
+    Unreadable(r, 1, "DxpMsg Data is not valid base64");
+    return false;
+  }
+  if (inner->empty()) {
+    Unreadable(r, 1, "DxpMsg Data is empty");
+    return false;
+  }
+  return true;
+}
+
+template <class Block>
+void ReadInbound(pugi::xml_node root, DecodeResult* r) {
+  using Traits = BlockTraits<Block>;
+  Reader reader(r, /*lenient_namespace=*/false);
+  auto& blocks = r->message.blocks.template emplace<std::vector<Block>>();
+  reader.ReadMessage(root, &blocks);
+  const auto& codes = Traits::kCodes;
+  if (r->errors.empty()) {
+    r->outcome = DecodeResult::Outcome::kOk;
+    return;
+  }
+  r->outcome = DecodeResult::Outcome::kInvalid;
+  if (reader.empty_) {
+    r->ceb_code = codes.empty;
+  } else if (reader.too_many_) {
+    r->ceb_code = codes.too_many;
+  } else {
+    r->ceb_code = codes.invalid;
+  }
+  const FieldError& e = r->errors.front();
+  r->summary = e.path + ": " + e.reason;
+  if (r->errors.size() > 1) r->summary += " (and " + std::to_string(r->errors.size() - 1) + " more)";
+}
+
+void CheckRootAttributes(pugi::xml_node root, Reader* reader, Message* m) {
+  pugi::xml_attribute guid = root.attribute("guid"), version = root.attribute("version");
+  m->guid = guid.value();
+  m->version = version.value();
+  if (!guid) {
+    reader->Error(-1, "@guid", "missing required attribute");
+  } else if (int n = Utf8Length(m->guid); n != 36) {
+    reader->Error(-1, "@guid", "must be exactly 36 characters (" + std::to_string(n) + ")");
+  }
+  if (!version) {
+    reader->Error(-1, "@version", "missing required attribute");
+  } else if (int n = Utf8Length(m->version); n < 1 || n > 10) {
+    reader->Error(-1, "@version", "must be 1 to 10 characters");
+  }
+}
+
+}  // namespace
+
+DecodeResult DecodeXml(std::string_view body, const DecodeLimits& limits) {
+  DecodeResult r;
+  pugi::xml_document doc;
+  if (!ParseXml(body, &doc, &r)) return r;
+  pugi::xml_node root = doc.document_element();
+  std::string_view prefix;
+  std::string_view local = LocalName(root.name(), &prefix);
+
+  pugi::xml_document inner_doc;
+  std::string inner;
+  if (local == "DxpMsg" && NamespaceOf(root, prefix) == kDxpNamespace) {
+    if (!UnwrapDxp(root, &inner, &r)) return r;
+    if (!ParseXml(inner, &inner_doc, &r)) {
+      r.summary = "DxpMsg Data: " + r.summary;
+      r.errors.back().reason = r.summary;
+      return r;
+    }
+    root = inner_doc.document_element();
+    local = LocalName(root.name(), &prefix);
+  }
+  MessageType type;
+  if (!ParseRootElementName(local, &type) || !IsInboundMessage(type)) {
+    Unreadable(&r, 2,
+               "root element <" + std::string(root.name()) +
+                   "> is not an import message this window accepts (CEB311, 411, 511, 513, 621, "
+                   "623, 625, 711)");
+    return r;
+  }
+  if (NamespaceOf(root, prefix) != kCebNamespace) {
+    Unreadable(&r, 2,
+               "root element <" + std::string(root.name()) + "> is not in the namespace " +
+                   std::string(kCebNamespace));
+    return r;
+  }
+  r.message.type = type;
+  {
+    Reader attrs(&r, false);
+    CheckRootAttributes(root, &attrs, &r.message);
+  }
+  (void)limits;  // depth is bounded by the fixed CEB structure this reader walks
+  internal::WithBlockType(type, [&](auto id) {
+    using Block = typename decltype(id)::type;
+    ReadInbound<Block>(root, &r);
+  });
+  return r;
+}
+
+DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
+  DecodeResult r;
+  pugi::xml_document doc;
+  if (!ParseXml(body, &doc, &r)) return r;
+  pugi::xml_node root = doc.document_element();
+  std::string_view prefix;
+  std::string_view local = LocalName(root.name(), &prefix);
+  MessageType type;
+  if (!ParseRootElementName(local, &type) || !internal::IsReceiptType(type)) {
+    Unreadable(&r, 2, "root element <" + std::string(root.name()) + "> is not a CEB receipt");
+    return r;
+  }
+  std::string_view ns = NamespaceOf(root, prefix);
+  if (!ns.empty() && ns != kCebNamespace) {
+    Unreadable(&r, 2, "root element is not in the namespace " + std::string(kCebNamespace));
+    return r;
+  }
+  out->type = type;
+  out->guid = root.attribute("guid").value();
+  out->version = root.attribute("version").value();
+  Reader reader(&r, /*lenient_namespace=*/true);
+  internal::WithReceiptType(type, [&](auto id) {
+    using Part = typename decltype(id)::type;
+    auto& blocks = out->blocks.template emplace<std::vector<Part>>();
+    for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string_view l;
+      if (!reader.IsCeb(c, &l) || l != ElementOf<Part>()) {
+        reader.Error(-1, std::string(c.name()), "unexpected element");
+        continue;
+      }
+      blocks.emplace_back();
+      reader.ReadPart(c, static_cast<int>(blocks.size()) - 1,
+                      Indexed(ElementOf<Part>(), blocks.size() - 1), &blocks.back());
+    }
+    if (blocks.empty()) reader.Error(-1, std::string(ElementOf<Part>()), "no receipt block");
+  });
+  r.outcome = r.errors.empty() ? DecodeResult::Outcome::kOk : DecodeResult::Outcome::kInvalid;
+  if (!r.errors.empty()) r.summary = r.errors.front().path + ": " + r.errors.front().reason;
+  return r;
+}
+
+DecodeResult Decode(std::string_view body, Syntax syntax, const DecodeLimits& limits) {
+  return syntax == Syntax::kJson ? DecodeJson(body, limits) : DecodeXml(body, limits);
+}
+
+}  // namespace ftz::ceb
