@@ -1,0 +1,55 @@
+// Env: everything ftzport does to the file system and the clock goes through
+// this interface (leveldb's Env), so tests can inject faults — a failed
+// fdatasync, a crash that loses unsynced bytes — and a replay never reads the
+// wall clock.
+//
+// Thread safety: Env methods may be called from any thread. A WritableFile is
+// used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace ftz {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync). A failure here is
+  // not retryable: the caller must stop (docs/errors.md, "fsync").
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  virtual uint64_t Size() const = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // Opens `path` for appending, creating it if needed.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, sorted.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual Status CreateDirs(const std::string& dir) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Makes a directory's entries (new, renamed files) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  // Wall clock, for the edges only (the sequencer stamps records with it).
+  virtual UnixMillis NowMillis() = 0;
+
+  // The real POSIX file system and clock; never deleted.
+  static Env* Default();
+};
+
+}  // namespace ftz

@@ -1,0 +1,60 @@
+#include "env/fault_injection_env.h"
+
+namespace ftz {
+namespace {
+
+class FaultFile final : public WritableFile {
+ public:
+  FaultFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+  Status Append(std::string_view data) override { return base_->Append(data); }
+  Status Sync() override {
+    if (env_->sync_should_fail()) return Status::IOError("injected fdatasync failure on " + path_);
+    FTZ_RETURN_IF_ERROR(base_->Sync());
+    env_->RecordSynced(path_, base_->Size());
+    return Status::Ok();
+  }
+  Status Close() override { return base_->Close(); }
+  uint64_t Size() const override { return base_->Size(); }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const std::string& path) {
+  auto f = base_->NewAppendableFile(path);
+  if (!f.ok()) return f.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // What was on disk when opened counts as durable.
+    if (!synced_.count(path)) synced_[path] = (*f)->Size();
+  }
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(*f)));
+}
+
+Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  FTZ_RETURN_IF_ERROR(base_->Truncate(path, size));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = synced_.find(path);
+  if (it != synced_.end() && it->second > size) it->second = size;
+  return Status::Ok();
+}
+
+void FaultInjectionEnv::RecordSynced(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  synced_[path] = size;
+}
+
+Status FaultInjectionEnv::DropUnsyncedData() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [path, size] : synced_) {
+    if (base_->FileExists(path)) FTZ_RETURN_IF_ERROR(base_->Truncate(path, size));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ftz

@@ -1,0 +1,108 @@
+// Log: the append-only, CRC-framed, segmented record log that every input and
+// every decision is written to before it has any effect ("log first"). The
+// byte format is in docs/log-format.md.
+//
+// Durability: Append only buffers. Sync writes the buffer and makes it durable
+// with one fdatasync (group commit); a record may be acknowledged only after
+// the Sync that covers it returned ok. A failed Sync leaves the log in an
+// unknown state: the caller must stop (docs/errors.md) — never retry.
+//
+// Recovery: Open scans every segment in order. A torn tail of the last
+// segment (a partial or corrupt record after the last whole one, as a crash
+// mid-write leaves it) is truncated away and reported; damage anywhere else is
+// Corruption and the log refuses to open.
+//
+// Sequence numbers start at 0 and have no gaps; a record's sequence number is
+// also its leaf index in the ledger's Merkle tree.
+//
+// Thread safety: Append/Sync from one thread (the sequencer) only. Scan may
+// run concurrently from other threads on durable data.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "env/env.h"
+
+namespace ftz::stream {
+
+enum class RecordType : uint8_t {
+  kMessage = 1,  // an inbound CEB message as received (stream/records.h)
+  kReceipt = 2,  // a receipt the engine emitted
+};
+
+struct Record {
+  uint64_t seq = 0;
+  UnixMillis time = 0;
+  RecordType type = RecordType::kMessage;
+  std::string_view payload;  // valid only during the callback
+};
+
+struct LogOptions {
+  uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this size
+};
+
+struct RecoveryInfo {
+  uint64_t records = 0;
+  uint64_t segments = 0;
+  uint64_t torn_bytes = 0;   // bytes cut from the tail of the last segment
+  std::string torn_reason;   // why the tail was judged torn
+};
+
+inline constexpr size_t kRecordHeaderSize = 28;
+inline constexpr size_t kSegmentHeaderSize = 16;
+
+class Log {
+ public:
+  using Visitor = std::function<Status(const Record&)>;
+
+  // Opens or creates the log in `dir`, calls `replay` (may be null) for every
+  // durable record in order, then positions for appending.
+  static Result<std::unique_ptr<Log>> Open(Env* env, const std::string& dir,
+                                           const LogOptions& options, const Visitor& replay,
+                                           RecoveryInfo* info);
+
+  // Reads records with seq >= from_seq from a log directory, in order, without
+  // repairing anything (a torn tail simply ends the scan).
+  static Status Scan(Env* env, const std::string& dir, uint64_t from_seq, const Visitor& visit);
+
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Buffers one record and returns its sequence number.
+  uint64_t Append(RecordType type, UnixMillis time, std::string_view payload);
+  // Writes and fdatasyncs everything appended since the last Sync.
+  Status Sync();
+
+  uint64_t next_seq() const { return next_seq_; }
+  uint64_t durable_seq() const { return durable_seq_; }  // records [0, durable_seq) are durable
+  uint64_t bytes_written() const { return bytes_written_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Log(Env* env, std::string dir, LogOptions options);
+  Status OpenSegment(uint64_t first_seq);
+
+  Env* env_;
+  std::string dir_;
+  LogOptions options_;
+  std::unique_ptr<WritableFile> segment_;
+  uint64_t segment_size_ = 0;    // bytes in the current segment, buffered included
+  std::string buffer_;           // records appended since the last Sync
+  uint64_t buffer_first_seq_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t durable_seq_ = 0;
+  uint64_t bytes_written_ = 0;
+  bool need_dir_sync_ = false;
+};
+
+// "00000000000000000042.log" for a segment whose first record is seq 42.
+std::string SegmentName(uint64_t first_seq);
+
+}  // namespace ftz::stream
