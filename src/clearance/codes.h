@@ -35,6 +35,7 @@ inline constexpr int kCancelNoReason = -623012;      // 生成失败[撤单原�
 // Return (625).
 inline constexpr int kReturnInvalid = -625001;       // 退货申请单报文校验失败，[*]
 inline constexpr int kReturnFailed = -625004;        // 退货申请单申报失败，[*]
+inline constexpr int kReturnNoLines = -625006;       // 退货申请单[*]表体无数据，不允许申报！
 inline constexpr int kReturnListUnknown = -625016;   // 查无此数据
 inline constexpr int kReturnDuplicate = -625033;     // 退货申请单[*]已经申报过，请勿重复申报
 inline constexpr int kReturnLineUnknown = -625209;   // 退货申请单[*],在关联的清单中未找到表体序号为[*],商品编号为[*]的数据

@@ -180,6 +180,8 @@ Result<int64_t> ParseDuration(std::string_view text);
 Result<UnixMillis> ParseCstDate(std::string_view text);
 // First 8 digits of a gcode as a number; false unless they are 8 digits.
 bool TariffLineOf(std::string_view gcode, uint32_t* out);
+// The 8-digit spelling of a tariff line number: 4021000 -> "04021000".
+std::string TariffLineText(uint32_t line);
 
 // All versions of the rules a deployment has had, for replay: the version in
 // force at a moment is the one with the latest effective_from <= that moment.

@@ -36,6 +36,8 @@ class Env {
   // Opens `path` for appending, creating it if needed.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Reads `n` bytes at `offset` (fewer only at the end of the file).
+  virtual Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t n) = 0;
   // Names (not paths) of the entries of `dir`, sorted.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual Status CreateDirs(const std::string& dir) = 0;

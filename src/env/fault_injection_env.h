@@ -26,6 +26,9 @@ class FaultInjectionEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
+  Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t n) override {
+    return base_->ReadFileRange(path, offset, n);
+  }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_->ListDir(dir);
   }

@@ -98,6 +98,27 @@ class PosixEnv final : public Env {
     return out;
   }
 
+  Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t n) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open " + path, errno);
+    std::string out(n, '\0');
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        ::close(fd);
+        return PosixError("pread " + path, e);
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    ::close(fd);
+    out.resize(got);
+    return out;
+  }
+
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return PosixError("opendir " + dir, errno);

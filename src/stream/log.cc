@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 namespace ftz::stream {
 namespace {
@@ -56,7 +58,8 @@ struct SegmentScan {
 
 // Walks the records of one segment's bytes, stopping at the first invalid one.
 Status ScanSegment(std::string_view data, uint64_t first_seq, uint64_t from_seq,
-                   const Log::Visitor& visit, SegmentScan* out) {
+                   const Log::Visitor& visit, SegmentScan* out,
+                   std::vector<uint32_t>* offsets = nullptr) {
   out->next_seq = first_seq;
   if (data.size() < kSegmentHeaderSize || std::memcmp(data.data(), kMagic, 8) != 0 ||
       GetU64(data.data() + 8) != first_seq) {
@@ -93,6 +96,7 @@ Status ScanSegment(std::string_view data, uint64_t first_seq, uint64_t from_seq,
                std::string_view(h + kRecordHeaderSize, len)};
       FTZ_RETURN_IF_ERROR(visit(r));
     }
+    if (offsets) offsets->push_back(static_cast<uint32_t>(pos));
     ++out->next_seq;
     pos += kRecordHeaderSize + len;
     out->good_bytes = pos;
@@ -145,13 +149,15 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     auto data = env->ReadFile(path);
     if (!data.ok()) return data.status();
     SegmentScan scan;
-    FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, 0, replay, &scan));
+    FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, 0, replay, &scan, &log->offsets_));
+    log->segment_firsts_.push_back(first);
     if (!scan.bad.empty()) {
       if (!last) return Status::Corruption(path + ": " + scan.bad);
       // A crash mid-write: cut back to the last whole record.
       info->torn_bytes = data->size() - scan.good_bytes;
       info->torn_reason = path + ": " + scan.bad;
       if (scan.good_bytes < kSegmentHeaderSize) {
+        log->segment_firsts_.pop_back();
         FTZ_RETURN_IF_ERROR(env->RemoveFile(path));
         FTZ_RETURN_IF_ERROR(env->SyncDir(dir));
         expected = scan.next_seq;
@@ -170,7 +176,9 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       if (!scan.bad.empty()) FTZ_RETURN_IF_ERROR(log->segment_->Sync());
     }
   }
-  log->next_seq_ = log->durable_seq_ = log->buffer_first_seq_ = expected;
+  log->next_seq_ = expected;
+  log->durable_seq_ = log->buffer_first_seq_ = expected;
+  log->durable_for_readers_ = expected;
   if (!log->segment_) FTZ_RETURN_IF_ERROR(log->OpenSegment(expected));
   return log;
 }
@@ -180,6 +188,10 @@ Status Log::OpenSegment(uint64_t first_seq) {
   auto f = env_->NewAppendableFile(dir_ + "/" + SegmentName(first_seq));
   if (!f.ok()) return f.status();
   segment_ = std::move(*f);
+  {
+    std::unique_lock lock(index_mu_);
+    segment_firsts_.push_back(first_seq);
+  }
   std::string header(kMagic, 8);
   PutU64(&header, first_seq);
   FTZ_RETURN_IF_ERROR(segment_->Append(header));
@@ -189,7 +201,8 @@ Status Log::OpenSegment(uint64_t first_seq) {
 }
 
 uint64_t Log::Append(RecordType type, UnixMillis time, std::string_view payload) {
-  const uint64_t seq = next_seq_++;
+  const uint64_t seq = next_seq_.load(std::memory_order_relaxed);
+  next_seq_.store(seq + 1, std::memory_order_relaxed);
   size_t start = buffer_.size();
   buffer_.append(4, '\0');
   PutU32(&buffer_, static_cast<uint32_t>(payload.size()));
@@ -213,15 +226,54 @@ Status Log::Sync() {
   }
   FTZ_RETURN_IF_ERROR(segment_->Append(buffer_));
   FTZ_RETURN_IF_ERROR(segment_->Sync());
+  {
+    // Index the batch's records now that their place in the file is final.
+    std::unique_lock lock(index_mu_);
+    size_t pos = 0;
+    while (pos < buffer_.size()) {
+      offsets_.push_back(static_cast<uint32_t>(segment_size_ + pos));
+      pos += kRecordHeaderSize + GetU32(buffer_.data() + pos + 4);
+    }
+  }
   if (need_dir_sync_) {
     FTZ_RETURN_IF_ERROR(env_->SyncDir(dir_));
     need_dir_sync_ = false;
   }
   segment_size_ += buffer_.size();
-  bytes_written_ += buffer_.size();
+  bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
   buffer_.clear();
-  durable_seq_ = next_seq_;
-  buffer_first_seq_ = next_seq_;
+  durable_seq_ = next_seq();
+  durable_for_readers_ = durable_seq_;
+  buffer_first_seq_ = durable_seq_;
+  return Status::Ok();
+}
+
+Status Log::Read(uint64_t seq, RecordType* type, UnixMillis* time, std::string* payload) const {
+  if (seq >= durable_for_readers_.load()) {
+    return Status::NotFound("record " + std::to_string(seq) + " is not in the log");
+  }
+  uint64_t first, offset;
+  {
+    std::shared_lock lock(index_mu_);
+    auto it = std::upper_bound(segment_firsts_.begin(), segment_firsts_.end(), seq);
+    first = *(it - 1);
+    offset = offsets_[seq];
+  }
+  const std::string path = dir_ + "/" + SegmentName(first);
+  auto head = env_->ReadFileRange(path, offset, kRecordHeaderSize);
+  if (!head.ok()) return head.status();
+  if (head->size() < kRecordHeaderSize) return Status::Corruption(path + ": short record header");
+  uint32_t len = GetU32(head->data() + 4);
+  auto body = env_->ReadFileRange(path, offset + kRecordHeaderSize, len);
+  if (!body.ok()) return body.status();
+  std::string whole = *head + *body;
+  if (body->size() != len || Crc(whole.data() + 4, whole.size() - 4) != GetU32(whole.data()) ||
+      GetU64(whole.data() + 8) != seq) {
+    return Status::Corruption(path + ": record " + std::to_string(seq) + " fails its checksum");
+  }
+  *type = static_cast<RecordType>(whole[24]);
+  *time = static_cast<UnixMillis>(GetU64(whole.data() + 16));
+  *payload = whole.substr(kRecordHeaderSize);
   return Status::Ok();
 }
 

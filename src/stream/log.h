@@ -21,7 +21,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <shared_mutex>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -80,9 +83,13 @@ class Log {
   // Writes and fdatasyncs everything appended since the last Sync.
   Status Sync();
 
-  uint64_t next_seq() const { return next_seq_; }
-  uint64_t durable_seq() const { return durable_seq_; }  // records [0, durable_seq) are durable
-  uint64_t bytes_written() const { return bytes_written_; }
+  // Reads durable record `seq` (seq < durable_seq()). Safe from any thread.
+  Status Read(uint64_t seq, RecordType* type, UnixMillis* time, std::string* payload) const;
+
+  // These three may be read from any thread (for metrics).
+  uint64_t next_seq() const { return next_seq_.load(std::memory_order_relaxed); }
+  uint64_t durable_seq() const { return durable_for_readers_.load(); }  // [0, durable_seq) durable
+  uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -96,10 +103,18 @@ class Log {
   uint64_t segment_size_ = 0;    // bytes in the current segment, buffered included
   std::string buffer_;           // records appended since the last Sync
   uint64_t buffer_first_seq_ = 0;
-  uint64_t next_seq_ = 0;
+  std::atomic<uint64_t> next_seq_{0};
   uint64_t durable_seq_ = 0;
-  uint64_t bytes_written_ = 0;
+  std::atomic<uint64_t> bytes_written_{0};
   bool need_dir_sync_ = false;
+
+  // Where each record is: segment first-seqs, and each record's byte offset
+  // within its segment (4 bytes a record). Guarded for concurrent readers.
+  mutable std::shared_mutex index_mu_;
+  std::vector<uint64_t> segment_firsts_;
+  std::vector<uint32_t> offsets_;
+  std::atomic<uint64_t> durable_for_readers_{0};
+  void IndexRecord(uint64_t seq, uint64_t offset);
 };
 
 // "00000000000000000042.log" for a segment whose first record is seq 42.

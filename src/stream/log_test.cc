@@ -156,3 +156,38 @@ TEST_F(LogTest, FailedSyncIsReported) {
 
 }  // namespace
 }  // namespace ftz::stream
+
+namespace ftz::stream {
+namespace {
+
+TEST_F(LogTest, ReadsAnyDurableRecordAcrossSegmentsAndReopen) {
+  options_.segment_bytes = 150;
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 30; ++i) {
+      (*log)->Append(i % 2 ? RecordType::kReceipt : RecordType::kMessage, 1000 + i, "p" + std::to_string(i));
+      if (i % 3 == 2) ASSERT_TRUE((*log)->Sync().ok());
+    }
+    RecordType t;
+    UnixMillis time;
+    std::string payload;
+    ASSERT_TRUE((*log)->Read(17, &t, &time, &payload).ok());
+    EXPECT_EQ(payload, "p17");
+    EXPECT_EQ(t, RecordType::kReceipt);
+    EXPECT_EQ(time, 1017);
+    EXPECT_EQ((*log)->Read(30, &t, &time, &payload).code(), StatusCode::kNotFound);
+  }
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_TRUE(log.ok());
+  RecordType t;
+  UnixMillis time;
+  std::string payload;
+  for (uint64_t s : {0u, 5u, 29u}) {
+    ASSERT_TRUE((*log)->Read(s, &t, &time, &payload).ok());
+    EXPECT_EQ(payload, "p" + std::to_string(s));
+  }
+}
+
+}  // namespace
+}  // namespace ftz::stream

@@ -1,0 +1,29 @@
+// Digests that make "random" reproducible: every draw and every derived
+// identifier is a SHA-256 of the record's own fields, so a replay of the same
+// log under the same rules version gives the same lanes and the same ids.
+//
+// Parts are length-prefixed before hashing (4-byte big-endian length, then
+// the bytes), so ("ab","c") and ("a","bc") never hash alike.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace ftz::clearance {
+
+std::array<uint8_t, 32> Sha256Parts(std::initializer_list<std::string_view> parts);
+
+// A uniform draw in [0, 1'000'000) — parts per million — from the first 8
+// bytes of the digest (big-endian) modulo 10^6 (bias below 1e-13).
+uint32_t DrawPpm(std::initializer_list<std::string_view> parts);
+
+// A 36-character upper-case GUID (8-4-4-4-12 hex) from the digest, for the
+// documents this module issues (the tax bill).
+std::string DerivedGuid(std::initializer_list<std::string_view> parts);
+
+}  // namespace ftz::clearance

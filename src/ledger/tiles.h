@@ -1,0 +1,199 @@
+// Hash tiles (c2sp.org/tlog-tiles): the Merkle tree stored as files of 256
+// consecutive node hashes, servable as static files, plus a reader that
+// answers NodeHash() from them so proofs work from disk.
+//
+// A tile at level L, index N holds the hashes of tree nodes (8L, 256N + i)
+// for i in [0, W): W = 256 for a full tile (8,192 bytes), 1..255 for a partial
+// tile on the right edge. Paths (relative to the store directory):
+//     tile/<L>/<N>            full tile
+//     tile/<L>/<N>.p/<W>      partial tile of width W
+//     tile/entries/<N>[.p/<W>] entry bundles (path encoding only, not stored here)
+// with N written in 3-digit groups, all but the last prefixed with "x":
+// 1234067 -> x001/x234/067. Nodes at levels between multiples of 8 are
+// recomputed from the tile below them (at most 255 hashes per tile).
+//
+// TileStore additionally keeps a small state file, ftz-tiles.state, naming
+// the tree size and root the tiles were last made durable at (format in
+// docs/ledger-format.md).
+//
+// Contract:
+//  * Ownership: TileStore/TileReader own their directory handles and caches;
+//    returned hashes and strings are copies.
+//  * Thread safety: TileReader is safe for concurrent NodeHash/ReadTile calls
+//    (its cache has an internal mutex). TileStore is single-writer: Append,
+//    Flush and NodeHash must not run concurrently; open TileReaders on the
+//    same directory for concurrent proof serving (tiles are written with
+//    rename, so readers never see a torn file).
+//  * Durability: Append only updates memory. Flush writes every new full and
+//    partial tile, then makes them durable with one syncfs() on the store
+//    directory (SyncMode::kSyncfs, default), then records size and root in the
+//    state file with one fdatasync(). Once Flush returns Ok the tree of
+//    flushed_size() leaves survives a crash. After a failed Flush the store
+//    refuses further work (IOError): reopen it, the durable prefix is intact.
+//  * Errors: InvalidArgument for bad paths/ids; NotFound for nodes or tiles
+//    not present at the view's size; IOError from the file system;
+//    Corruption for a tile of the wrong length or a state file whose root
+//    does not match the tiles.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/status.h"
+#include "ledger/hash.h"
+#include "ledger/tree.h"
+
+namespace ftz::ledger {
+
+inline constexpr uint32_t kTileHeight = 8;
+inline constexpr uint32_t kTileWidth = 256;  // hashes in a full tile
+inline constexpr uint32_t kMaxTileLevel = 63;
+
+struct TileId {
+  uint32_t level = 0;           // L: holds tree level 8L
+  uint64_t index = 0;           // N
+  uint32_t width = kTileWidth;  // 1..256; 256 means full
+  bool full() const { return width == kTileWidth; }
+  bool operator==(const TileId&) const = default;
+};
+
+// "tile/<L>/<N>[.p/<W>]". The id must be valid (level <= 63, 1 <= width <= 256).
+std::string TilePath(const TileId& id);
+// "tile/entries/<N>[.p/<W>]".
+std::string EntryBundlePath(uint64_t index, uint32_t width = kTileWidth);
+// Inverse of TilePath; only the canonical spelling is accepted.
+Result<TileId> ParseTilePath(std::string_view path);
+
+// All tiles (full and partial) making up the tree of `size` leaves, level 0
+// first. O(size / 256) entries: meant for tests and small trees.
+std::vector<TileId> TilesForSize(uint64_t size);
+// Tiles that exist at new_size and not at old_size (what a log publishes when
+// it grows from old_size to new_size).
+std::vector<TileId> NewTiles(uint64_t old_size, uint64_t new_size);
+
+// The bytes of tile `id` (32 * width), read from `reader`.
+Result<std::string> BuildTile(const TileId& id, const HashReader& reader);
+// Splits tile bytes into hashes; InvalidArgument unless exactly 32 * width bytes.
+Result<std::vector<Hash>> ParseTileData(const TileId& id, std::string_view data);
+
+// Read-only view of the tree of `size` leaves stored under `dir`.
+class TileReader final : public HashReader {
+ public:
+  // `cache_tiles`: how many expanded tiles (16 KiB each) to keep in memory.
+  TileReader(std::string dir, uint64_t size, size_t cache_tiles = 4096);
+
+  uint64_t size() const { return size_; }
+
+  Result<Hash> NodeHash(uint32_t level, uint64_t index) const override;
+
+  // The raw bytes of a tile file. A pruned partial tile is served from the
+  // full tile that replaced it (its first W hashes are the same).
+  Result<std::string> ReadTile(const TileId& id) const;
+
+  // Node (8 * id.level + sub, pos-th node of that height inside tile `id`).
+  Result<Hash> NodeInTile(const TileId& id, uint32_t sub, uint64_t pos) const;
+
+  struct CacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  CacheStats cache_stats() const;
+
+ private:
+  struct Expanded;
+  struct Key {
+    uint64_t index;
+    uint32_t level;
+    uint32_t width;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  using Entry = std::pair<std::shared_ptr<const Expanded>, std::list<Key>::iterator>;
+
+  Result<std::shared_ptr<const Expanded>> Load(const TileId& id) const;
+
+  std::string dir_;
+  uint64_t size_;
+  size_t capacity_;
+  mutable std::mutex mu_;
+  mutable std::list<Key> lru_;  // front = most recent
+  mutable std::unordered_map<Key, Entry, KeyHash> cache_;
+  mutable CacheStats stats_;
+};
+
+enum class SyncMode {
+  kNone,       // no syncing (tests, benchmarks of the CPU path)
+  kSyncfs,     // one syncfs() per Flush for all tiles + one fdatasync for the state
+  kFsyncEach,  // fsync every tile file and directory (portable, slower)
+};
+
+struct TileStoreOptions {
+  SyncMode sync = SyncMode::kSyncfs;
+  size_t cache_tiles = 4096;
+  // Delete a tile's partial versions once its full tile is durable (the
+  // spec allows it; readers fall back to the full tile).
+  bool prune_partials = true;
+};
+
+// Appends leaf hashes and persists the tree as hash tiles under `dir`.
+class TileStore final : public HashReader {
+ public:
+  // Opens (creating if needed) the store in `dir` and recovers the last
+  // flushed tree. Corruption if the state file and the tiles disagree.
+  static Result<std::unique_ptr<TileStore>> Open(const std::string& dir,
+                                                 TileStoreOptions options = {});
+  ~TileStore() override;
+  TileStore(const TileStore&) = delete;
+  TileStore& operator=(const TileStore&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  uint64_t size() const { return range_.size(); }  // including unflushed leaves
+  uint64_t flushed_size() const { return flushed_size_; }
+  Hash Root() const { return range_.Root(); }
+
+  Status Append(const Hash& leaf_hash);
+  Status AppendData(ByteView data) { return Append(HashLeaf(data)); }
+  // Writes and syncs everything appended since the last Flush.
+  Status Flush();
+
+  // Any complete node of the tree of size() leaves (memory or disk).
+  Result<Hash> NodeHash(uint32_t level, uint64_t index) const override;
+
+ private:
+  class Sink;
+  TileStore(std::string dir, TileStoreOptions options);
+  Status Recover();
+  Result<Hash> NodeHashAt(uint32_t level, uint64_t index, uint64_t size) const;
+  Status WriteFile(const std::string& rel_path, std::string_view data);
+  Status EnsureDir(const std::string& rel_dir);
+  Status WriteState();
+  void PrunePartials(const TileId& full);
+
+  std::string dir_;
+  TileStoreOptions options_;
+  int dir_fd_ = -1;
+  int state_fd_ = -1;
+  uint64_t state_seq_ = 0;
+  Status broken_;
+  CompactRange range_;
+  uint64_t flushed_size_ = 0;
+  // Right edge of each tile level: the entries of its newest (partial) tile.
+  std::vector<std::vector<Hash>> edge_;
+  // Full tiles completed since the last Flush, keyed by (level, index).
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<Hash>> pending_full_;
+  std::unique_ptr<TileReader> disk_;  // full tiles already on disk
+  std::vector<std::string> synced_dirs_;  // kFsyncEach: dirs touched this flush
+  std::unordered_set<std::string> known_dirs_;
+};
+
+}  // namespace ftz::ledger

@@ -1,0 +1,299 @@
+#include "node/node.h"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "engine/records.h"
+
+namespace ftz::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Read-model rows for the documents a message changed.
+void AddDocumentRows(const Message& m, const engine::Outcome& o, uint64_t seq, UnixMillis time,
+                     store::Batch* b) {
+  for (const engine::DocumentChange& c : o.changes) {
+    store::DocumentRow r;
+    r.type = MessageNumber(c.type);
+    r.key = c.key;
+    r.seq = seq;
+    r.block = static_cast<int>(c.block);
+    r.status = c.status;
+    r.info = c.info;
+    r.cop_code = m.transfer.copCode;
+    r.time = time;
+    r.removed = c.removed;
+    if (c.type == MessageType::kInventoryList && !c.removed) {
+      const auto& h = std::get<std::vector<InventoryList>>(m.blocks)[c.block].head;
+      if (!h.copNo.empty()) r.cop_no = h.agentCode + "/" + h.copNo;
+      if (!h.invtNo.empty()) r.invt_no = h.invtNo;
+    }
+    b->documents.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+Node::Node(const Options& options, Registry* metrics) : options_(options), metrics_(metrics) {
+  if (options_.env == nullptr) options_.env = Env::Default();
+  messages_accepted_ = &metrics->GetCounter("ftz_messages_total", "CEB messages answered, by outcome",
+                                            "outcome=\"logged\"");
+  messages_refused_ = &metrics->GetCounter("ftz_messages_total", "CEB messages answered, by outcome",
+                                           "outcome=\"nothing_accepted\"");
+  documents_accepted_ = &metrics->GetCounter("ftz_documents_total", "Business blocks, by outcome",
+                                             "outcome=\"accepted\"");
+  documents_refused_ = &metrics->GetCounter("ftz_documents_total", "Business blocks, by outcome",
+                                            "outcome=\"refused\"");
+  batches_ = &metrics->GetCounter("ftz_log_batches_total", "Group commits (one fdatasync each)");
+  batch_size_ = &metrics->GetHistogram("ftz_log_batch_messages", "Messages per group commit",
+                                       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048});
+  sync_seconds_ = &metrics->GetHistogram(
+      "ftz_log_sync_seconds", "Time to write and fdatasync one batch",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+}
+
+Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metrics) {
+  std::unique_ptr<Node> n(new Node(options, metrics));
+  FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
+  auto rm = store::ReadModel::Open(options.data_dir + "/readmodel.sqlite");
+  if (!rm.ok()) return rm.status();
+  n->read_model_ = std::move(*rm);
+  FTZ_RETURN_IF_ERROR(n->Recover());
+  Node* self = n.get();
+  metrics->AddGauge("ftz_log_next_seq", "Next log sequence number (records in the log)",
+                    [self] { return static_cast<double>(self->log_->next_seq()); });
+  metrics->AddGauge("ftz_log_bytes_written", "Bytes written to the log by this process",
+                    [self] { return static_cast<double>(self->log_->bytes_written()); });
+  metrics->AddGauge("ftz_read_model_lag_records", "Log records not yet in the read model",
+                    [self] { return static_cast<double>(self->read_model_lag()); });
+  metrics->AddGauge("ftz_intake_stopped", "1 after a failed fdatasync stopped intake",
+                    [self] { return self->stopped_.load() ? 1.0 : 0.0; });
+  metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
+                    [self] { return static_cast<double>(self->engine_.DocumentCount()); });
+  n->sequencer_ = std::thread([self] { self->SequencerLoop(); });
+  n->read_model_thread_ = std::thread([self] { self->ReadModelLoop(); });
+  return n;
+}
+
+Node::~Node() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+  }
+  cv_.notify_all();
+  if (sequencer_.joinable()) sequencer_.join();
+  {
+    std::lock_guard<std::mutex> lock(rm_mu_);
+    rm_stop_ = true;
+  }
+  rm_cv_.notify_all();
+  if (read_model_thread_.joinable()) read_model_thread_.join();
+}
+
+Status Node::Recover() {
+  const uint64_t rm_from = read_model_->applied_seq();
+  store::Batch batch;
+  std::string expected_receipt;  // what replay says the next receipt record must hold
+  auto flush = [&](uint64_t next) -> Status {
+    if (next <= rm_from) return Status::Ok();
+    batch.next_seq = next;
+    FTZ_RETURN_IF_ERROR(read_model_->Apply(batch));
+    recovery_.read_model_caught_up += batch.documents.size() + batch.receipts.size();
+    batch = store::Batch();
+    return Status::Ok();
+  };
+  auto visit = [&](const stream::Record& r) -> Status {
+    if (r.type == stream::RecordType::kMessage) {
+      engine::MessageRecord mr;
+      if (!engine::DecodeMessageRecord(r.payload, &mr)) {
+        return Status::Corruption("record " + std::to_string(r.seq) + ": bad message record");
+      }
+      ceb::DecodeResult d = ceb::Decode(mr.body, mr.syntax);
+      if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable) {
+        return Status::Corruption("record " + std::to_string(r.seq) +
+                                  ": logged message no longer decodes: " + d.summary);
+      }
+      engine::Outcome o = engine_.Apply(r.seq, r.time, d.message);
+      expected_receipt = ceb::EncodeReceiptXml(o.receipt);
+      ++recovery_.messages_replayed;
+      last_time_ = std::max(last_time_, r.time);
+      if (r.seq >= rm_from) AddDocumentRows(d.message, o, r.seq, r.time, &batch);
+    } else if (r.type == stream::RecordType::kReceipt) {
+      engine::ReceiptRecord rr;
+      if (!engine::DecodeReceiptRecord(r.payload, &rr)) {
+        return Status::Corruption("record " + std::to_string(r.seq) + ": bad receipt record");
+      }
+      ++recovery_.receipts_checked;
+      if (rr.xml != expected_receipt) ++recovery_.receipt_mismatches;
+      if (r.seq >= rm_from) {
+        ReceiptMessage probe;
+        int type = 0;
+        if (ceb::DecodeReceiptXml(rr.xml, &probe).ok()) type = MessageNumber(probe.type);
+        batch.receipts.push_back({r.seq, std::string(rr.cop_code), type, rr.answers_seq, r.time});
+      }
+    }
+    if (batch.documents.size() + batch.receipts.size() >= 20000) return flush(r.seq + 1);
+    return Status::Ok();
+  };
+  auto log = stream::Log::Open(options_.env, options_.data_dir + "/log", options_.log, visit,
+                               &recovery_.log);
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
+  FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
+  rm_applied_ = std::max(rm_from, log_->next_seq());
+  return Status::Ok();
+}
+
+void Node::Submit(Submission s, std::function<void(SubmitResult)> done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopped_ && !shutting_down_) {
+      pending_.emplace_back(std::move(s), std::move(done));
+      cv_.notify_one();
+      return;
+    }
+  }
+  SubmitResult r;
+  r.status = Status::Unavailable("intake has stopped: a log write could not be made durable; "
+                                 "restart the server to recover");
+  done(std::move(r));
+}
+
+void Node::FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
+                   const std::string& why) {
+  for (auto& [s, done] : *q) {
+    SubmitResult r;
+    r.status = Status::Unavailable(why);
+    done(std::move(r));
+  }
+  q->clear();
+}
+
+void Node::SequencerLoop() {
+  std::deque<std::pair<Submission, std::function<void(SubmitResult)>>> work;
+  std::vector<SubmitResult> results;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return shutting_down_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // shutting down with nothing left
+      size_t n = std::min(pending_.size(), options_.max_batch);
+      for (size_t i = 0; i < n; ++i) {
+        work.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    // One time for the batch, never going backwards even if the wall clock does.
+    const UnixMillis time = std::max(last_time_, options_.env->NowMillis());
+    last_time_ = time;
+    store::Batch rm;
+    results.clear();
+    results.reserve(work.size());
+    std::set<std::string> cops;
+    for (auto& [s, done] : work) {
+      SubmitResult r;
+      const uint64_t seq = log_->next_seq();
+      engine::Outcome o = engine_.Apply(seq, time, s.message);
+      r.accepted = o.accepted;
+      r.refused = o.refused;
+      r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
+      if (o.accepted > 0) {
+        r.logged = true;
+        r.message_seq = log_->Append(stream::RecordType::kMessage, time,
+                                     engine::EncodeMessageRecord({s.syntax, s.caller, s.body}));
+        r.receipt_seq = log_->Append(stream::RecordType::kReceipt, time,
+                                     engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
+        AddDocumentRows(s.message, o, r.message_seq, time, &rm);
+        rm.receipts.push_back(
+            {r.receipt_seq, o.cop_code, MessageNumber(o.receipt.type), r.message_seq, time});
+        cops.insert(o.cop_code);
+      }
+      r.receipt = std::move(o.receipt);
+      results.push_back(std::move(r));
+    }
+    auto t0 = Clock::now();
+    Status st = log_->Sync();
+    sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (!st.ok()) {
+      // Never retry a failed fdatasync: the kernel may have dropped the dirty
+      // pages, so a later success would prove nothing (docs/errors.md).
+      std::fprintf(stderr, "ftzport: FATAL: %s; intake stopped\n", st.ToString().c_str());
+      stopped_ = true;
+      std::string why = "intake stopped: the log could not be made durable (" + st.message() +
+                        "); the outcome of this message is unknown: resend it after the "
+                        "server restarts (a duplicate receipt then means it was recorded)";
+      FailAll(&work, why);
+      std::lock_guard<std::mutex> lock(mu_);
+      FailAll(&pending_, why);
+      return;
+    }
+    batches_->Add();
+    batch_size_->Observe(static_cast<double>(work.size()));
+    for (size_t i = 0; i < work.size(); ++i) {
+      SubmitResult& r = results[i];
+      (r.logged ? messages_accepted_ : messages_refused_)->Add();
+      documents_accepted_->Add(r.accepted);
+      documents_refused_->Add(r.refused);
+      work[i].second(std::move(r));
+    }
+    work.clear();
+    rm.next_seq = log_->next_seq();
+    {
+      std::lock_guard<std::mutex> lock(rm_mu_);
+      rm_queue_.push_back(std::move(rm));
+    }
+    rm_cv_.notify_one();
+  }
+}
+
+void Node::ReadModelLoop() {
+  for (;;) {
+    std::deque<store::Batch> q;
+    {
+      std::unique_lock<std::mutex> lock(rm_mu_);
+      rm_cv_.wait(lock, [&] { return rm_stop_ || !rm_queue_.empty(); });
+      if (rm_queue_.empty()) return;
+      q.swap(rm_queue_);
+    }
+    // Merge queued batches into one transaction: the read model keeps up by
+    // committing less often when it falls behind.
+    store::Batch merged;
+    std::set<std::string> cops;
+    for (store::Batch& b : q) {
+      merged.next_seq = b.next_seq;
+      for (auto& d : b.documents) merged.documents.push_back(std::move(d));
+      for (auto& r : b.receipts) {
+        cops.insert(r.cop_code);
+        merged.receipts.push_back(std::move(r));
+      }
+    }
+    Status st = read_model_->Apply(merged);
+    if (!st.ok()) {
+      std::fprintf(stderr, "ftzport: read model: %s (it will be rebuilt from the log at restart)\n",
+                   st.ToString().c_str());
+      continue;
+    }
+    rm_applied_ = merged.next_seq;
+    std::vector<std::string> list(cops.begin(), cops.end());
+    std::vector<std::function<void(const std::vector<std::string>&)>> ls;
+    {
+      std::lock_guard<std::mutex> lock(rm_mu_);
+      ls = listeners_;
+    }
+    for (auto& l : ls) l(list);
+  }
+}
+
+void Node::AddReceiptListener(std::function<void(const std::vector<std::string>&)> listener) {
+  std::lock_guard<std::mutex> lock(rm_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+uint64_t Node::read_model_lag() const {
+  uint64_t durable = log_->durable_seq(), applied = rm_applied_.load();
+  return durable > applied ? durable - applied : 0;
+}
+
+}  // namespace ftz::node

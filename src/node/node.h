@@ -1,0 +1,130 @@
+// Node: one ftzport process's core — the log, the engine and the read model
+// wired together. Enterprises' messages come in through Submit (from any
+// thread); one sequencer thread stamps them with the time, applies them to the
+// engine, appends them and the receipts to the log and makes each batch
+// durable with one fdatasync (group commit) before anyone is answered. A
+// second thread keeps the read model up to date from committed batches.
+//
+// Start-up is recovery: the log is scanned (a torn tail truncated), every
+// message is replayed through the engine to rebuild its state, the regenerated
+// receipts are compared with the logged ones, and the read model catches up
+// from where it stopped.
+//
+// A failed fdatasync stops intake for good (docs/errors.md): every pending and
+// later Submit is answered Unavailable; reads go on; a restart recovers.
+//
+// Thread safety: Submit, the readers and Stats are safe from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ceb/ceb.h"
+#include "engine/engine.h"
+#include "env/env.h"
+#include "node/metrics.h"
+#include "store/read_model.h"
+#include "stream/log.h"
+
+namespace ftz::node {
+
+struct Options {
+  std::string data_dir;
+  Env* env = nullptr;  // null: Env::Default()
+  stream::LogOptions log;
+  size_t max_batch = 2048;  // messages per group commit
+};
+
+struct Submission {
+  ceb::Syntax syntax = ceb::Syntax::kXml;
+  std::string body;    // exactly as received
+  std::string caller;  // who sent it (authenticated identity; "" until auth lands)
+  Message message;     // decoded and valid
+};
+
+struct SubmitResult {
+  Status status;             // ok, or Unavailable when intake has stopped
+  bool logged = false;       // false when every block was refused (nothing changed)
+  uint64_t message_seq = 0;  // the message's log record (leaf index), when logged
+  uint64_t receipt_seq = 0;  // the receipt's log record, when logged
+  size_t accepted = 0, refused = 0;
+  ReceiptMessage receipt;
+  std::string receipt_xml;  // exactly the bytes logged
+};
+
+struct RecoveryReport {
+  stream::RecoveryInfo log;
+  uint64_t messages_replayed = 0;
+  uint64_t receipts_checked = 0;
+  uint64_t receipt_mismatches = 0;  // replay produced a different receipt: must be 0
+  uint64_t read_model_caught_up = 0;  // records applied to the read model at start
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> Open(const Options& options, Registry* metrics);
+  ~Node();
+
+  // Queues a message; `done` runs on the sequencer thread once the batch is
+  // durable (or intake has stopped). Keep it short: post the answer elsewhere.
+  void Submit(Submission s, std::function<void(SubmitResult)> done);
+
+  // Called on the read-model thread after each committed read-model batch,
+  // with the copCodes that were sent new receipts.
+  void AddReceiptListener(std::function<void(const std::vector<std::string>&)> listener);
+
+  stream::Log& log() { return *log_; }
+  store::ReadModel& read_model() { return *read_model_; }
+  const RecoveryReport& recovery() const { return recovery_; }
+  bool intake_stopped() const { return stopped_.load(); }
+  uint64_t read_model_lag() const;
+
+ private:
+  Node(const Options& options, Registry* metrics);
+  Status Recover();
+  void SequencerLoop();
+  void ReadModelLoop();
+  void FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
+               const std::string& why);
+
+  Options options_;
+  Registry* metrics_;
+  std::unique_ptr<stream::Log> log_;
+  std::unique_ptr<store::ReadModel> read_model_;
+  engine::Engine engine_;
+  RecoveryReport recovery_;
+  UnixMillis last_time_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<Submission, std::function<void(SubmitResult)>>> pending_;
+  bool shutting_down_ = false;
+  std::atomic<bool> stopped_{false};
+
+  std::mutex rm_mu_;
+  bool rm_stop_ = false;
+  std::condition_variable rm_cv_;
+  std::deque<store::Batch> rm_queue_;
+  std::atomic<uint64_t> rm_applied_{0};
+  std::vector<std::function<void(const std::vector<std::string>&)>> listeners_;
+
+  Counter* messages_accepted_;
+  Counter* messages_refused_;
+  Counter* documents_accepted_;
+  Counter* documents_refused_;
+  Counter* batches_;
+  Histogram* batch_size_;
+  Histogram* sync_seconds_;
+
+  std::thread sequencer_;
+  std::thread read_model_thread_;
+};
+
+}  // namespace ftz::node

@@ -1,0 +1,251 @@
+#include "store/read_model.h"
+
+#include <sqlite3.h>
+
+namespace ftz::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS documents(
+  type INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, block INTEGER NOT NULL,
+  status INTEGER NOT NULL, info TEXT NOT NULL, cop_code TEXT NOT NULL, time_ms INTEGER NOT NULL,
+  PRIMARY KEY(type, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS list_index(
+  name TEXT NOT NULL, value TEXT NOT NULL, key TEXT NOT NULL,
+  PRIMARY KEY(name, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS receipts(
+  seq INTEGER PRIMARY KEY, cop_code TEXT NOT NULL, type INTEGER NOT NULL,
+  answers INTEGER NOT NULL, time_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS receipts_by_cop ON receipts(cop_code, seq);
+)sql";
+
+Status SqlError(sqlite3* db, const std::string& what) {
+  return Status::IOError(what + ": " + (db ? sqlite3_errmsg(db) : "sqlite"));
+}
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return s_; }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
+  std::string Text(int col) {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, col)) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Result<sqlite3*> OpenDb(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Status s = SqlError(db, "open " + path);
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+DocumentRow RowFrom(Stmt& q) {
+  DocumentRow r;
+  r.type = static_cast<int>(q.Int(0));
+  r.key = q.Text(1);
+  r.seq = static_cast<uint64_t>(q.Int(2));
+  r.block = static_cast<int>(q.Int(3));
+  r.status = static_cast<int>(q.Int(4));
+  r.info = q.Text(5);
+  r.cop_code = q.Text(6);
+  r.time = q.Int(7);
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
+  std::unique_ptr<ReadModel> m(new ReadModel(path));
+  auto db = OpenDb(path, false);
+  if (!db.ok()) return db.status();
+  m->writer_ = *db;
+  char* err = nullptr;
+  if (sqlite3_exec(m->writer_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::IOError(std::string("schema: ") + (err ? err : ""));
+    sqlite3_free(err);
+    return s;
+  }
+  // The log is the source of truth and is fsynced; the read model can be
+  // rebuilt from it, so it need not pay for its own fsyncs.
+  sqlite3_exec(m->writer_, "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);
+  Stmt q(m->writer_, "SELECT value FROM meta WHERE name='applied_seq'");
+  if (q.ok() && q.Step() == SQLITE_ROW) m->applied_seq_ = static_cast<uint64_t>(q.Int(0));
+  return m;
+}
+
+ReadModel::~ReadModel() {
+  for (sqlite3* db : readers_) sqlite3_close(db);
+  sqlite3_close(writer_);
+}
+
+uint64_t ReadModel::applied_seq() const { return applied_seq_; }
+
+Status ReadModel::Apply(const Batch& b) {
+  if (sqlite3_exec(writer_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return SqlError(writer_, "begin");
+  }
+  Stmt up(writer_,
+          "INSERT INTO documents(type,key,seq,block,status,info,cop_code,time_ms) "
+          "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(type,key) DO UPDATE SET seq=excluded.seq, "
+          "block=excluded.block, status=excluded.status, info=excluded.info, "
+          "cop_code=excluded.cop_code, time_ms=excluded.time_ms");
+  Stmt del(writer_, "DELETE FROM documents WHERE type=? AND key=?");
+  Stmt idx(writer_, "INSERT OR REPLACE INTO list_index(name,value,key) VALUES(?,?,?)");
+  Stmt rec(writer_,
+           "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)");
+  Stmt meta(writer_, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)");
+  if (!up.ok() || !del.ok() || !idx.ok() || !rec.ok() || !meta.ok()) {
+    sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return SqlError(writer_, "prepare");
+  }
+  auto done = [&](Stmt& s) {
+    int rc = s.Step();
+    s.Reset();
+    return rc == SQLITE_DONE;
+  };
+  bool ok = true;
+  for (const DocumentRow& d : b.documents) {
+    if (d.removed) {
+      ok &= done(del.Bind(1, d.type).Bind(2, d.key));
+      continue;
+    }
+    ok &= done(up.Bind(1, d.type).Bind(2, d.key).Bind(3, static_cast<int64_t>(d.seq))
+                   .Bind(4, d.block).Bind(5, d.status).Bind(6, d.info).Bind(7, d.cop_code)
+                   .Bind(8, d.time));
+    if (!d.cop_no.empty()) ok &= done(idx.Bind(1, std::string("copNo")).Bind(2, d.cop_no).Bind(3, d.key));
+    if (!d.invt_no.empty()) ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
+  }
+  for (const ReceiptRow& r : b.receipts) {
+    ok &= done(rec.Bind(1, static_cast<int64_t>(r.seq)).Bind(2, r.cop_code).Bind(3, r.type)
+                   .Bind(4, static_cast<int64_t>(r.answers)).Bind(5, r.time));
+  }
+  ok &= done(meta.Bind(1, static_cast<int64_t>(b.next_seq)));
+  if (!ok || sqlite3_exec(writer_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status s = SqlError(writer_, "apply batch");
+    sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  applied_seq_ = b.next_seq;
+  return Status::Ok();
+}
+
+Result<sqlite3*> ReadModel::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!readers_.empty()) {
+      sqlite3* db = readers_.back();
+      readers_.pop_back();
+      return db;
+    }
+  }
+  return OpenDb(path_, true);
+}
+
+void ReadModel::ReleaseReader(sqlite3* db) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  readers_.push_back(db);
+}
+
+Result<DocumentRow> ReadModel::FindDocument(int type, const std::string& key) {
+  auto db = AcquireReader();
+  if (!db.ok()) return db.status();
+  Result<DocumentRow> out = Status::NotFound("no document " + std::to_string(type) + " " + key);
+  {
+    Stmt q(*db, "SELECT type,key,seq,block,status,info,cop_code,time_ms FROM documents "
+                "WHERE type=? AND key=?");
+    if (!q.ok()) {
+      out = SqlError(*db, "query");
+    } else if (int rc = q.Bind(1, type).Bind(2, key).Step(); rc == SQLITE_ROW) {
+      out = RowFrom(q);
+    } else if (rc != SQLITE_DONE) {
+      out = SqlError(*db, "query");
+    }
+  }
+  ReleaseReader(*db);
+  return out;
+}
+
+Result<DocumentRow> ReadModel::FindListBy(const std::string& index, const std::string& value) {
+  std::string key;
+  {
+    auto db = AcquireReader();
+    if (!db.ok()) return db.status();
+    {
+      Stmt q(*db, "SELECT key FROM list_index WHERE name=? AND value=?");
+      if (q.ok() && q.Bind(1, index).Bind(2, value).Step() == SQLITE_ROW) key = q.Text(0);
+    }
+    ReleaseReader(*db);
+  }
+  if (key.empty()) return Status::NotFound("no inventory list with " + index + " " + value);
+  return FindDocument(621, key);
+}
+
+Result<std::vector<ReceiptRow>> ReadModel::ReceiptsAfter(const std::string& cop_code,
+                                                         int64_t after, int limit) {
+  auto db = AcquireReader();
+  if (!db.ok()) return db.status();
+  std::vector<ReceiptRow> out;
+  Status st;
+  {
+    Stmt q(*db, "SELECT seq,cop_code,type,answers,time_ms FROM receipts WHERE cop_code=? AND seq>? "
+                "ORDER BY seq LIMIT ?");
+    if (!q.ok()) {
+      st = SqlError(*db, "query");
+    } else {
+      q.Bind(1, cop_code).Bind(2, after).Bind(3, limit);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        out.push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), static_cast<int>(q.Int(2)),
+                       static_cast<uint64_t>(q.Int(3)), q.Int(4)});
+      }
+      if (rc != SQLITE_DONE) st = SqlError(*db, "query");
+    }
+  }
+  ReleaseReader(*db);
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<int64_t> ReadModel::CountDocuments(int type) {
+  auto db = AcquireReader();
+  if (!db.ok()) return db.status();
+  int64_t n = 0;
+  {
+    Stmt q(*db, "SELECT count(*) FROM documents WHERE type=?");
+    if (q.ok() && q.Bind(1, type).Step() == SQLITE_ROW) n = q.Int(0);
+  }
+  ReleaseReader(*db);
+  return n;
+}
+
+}  // namespace ftz::store
