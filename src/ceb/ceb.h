@@ -66,14 +66,18 @@ DecodeResult DecodeJson(std::string_view body, const DecodeLimits& limits = {});
 // for receipts, as the official samples do.
 std::string EncodeMessageXml(const Message& m);
 std::string EncodeMessageJson(const Message& m);
+// One business block of a message as JSON ({"OrderHead": {...}, "OrderList": [...]}).
+std::string EncodeBlockJson(const Message& m, size_t i);
 // Wraps a CEB message in a DxpMsg envelope (base64 Data), as a terminal node sends it.
 std::string WrapInDxp(std::string_view ceb_xml, std::string_view copmsgid, std::string_view sender,
                       std::string_view receiver, std::string_view msg_type);
 
 std::string EncodeReceiptXml(const ReceiptMessage& r);
 std::string EncodeReceiptJson(const ReceiptMessage& r);
-// Decodes a receipt (for `ftzport submit`, tests and other ports). Lenient
-// about a missing namespace declaration, as real receipts sometimes are.
+// Decodes a receipt (for `ftzport submit`, tests and other ports). Lenient:
+// a missing namespace declaration is accepted, as real receipts sometimes
+// lack it, and lengths and required fields are not checked, since a refusal
+// receipt echoes whatever keys the refused message had (possibly none).
 DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out);
 DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out);
 

@@ -78,13 +78,17 @@ std::string_view TrimSpace(std::string_view v) {
 }  // namespace
 
 template <class T>
-std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj) {
+std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj, bool lenient) {
   switch (def.kind) {
     case FieldKind::kText: {
       int len = Utf8Length(v);
       if (len < 0) return "not valid UTF-8 text";
       if (len == 0 && !def.required) {  // an optional field sent empty is absent
         obj->*def.text = std::string();
+        return {};
+      }
+      if (lenient) {
+        obj->*def.text = std::string(v);
         return {};
       }
       if (len > def.max_len) {
@@ -153,7 +157,7 @@ std::string GetField(const FieldDef<T>& def, const T& obj) {
 }
 
 #define FTZ_INSTANTIATE(T)                                                        \
-  template std::string SetField<T>(const FieldDef<T>&, std::string_view, T*); \
+  template std::string SetField<T>(const FieldDef<T>&, std::string_view, T*, bool); \
   template std::string GetField<T>(const FieldDef<T>&, const T&);
 
 FTZ_INSTANTIATE(OrderHead)

@@ -81,9 +81,11 @@ int FindField(std::span<const FieldDef<T>> fields, std::string_view name, int hi
 
 // Checks one field's text against its definition. Returns an empty string if
 // valid, else a short English reason ("longer than 60 characters", ...).
-// On success stores the typed value into `obj`.
+// On success stores the typed value into `obj`. Lenient mode (for reading
+// receipts, which may echo a refused message's empty or invalid keys) checks
+// only that numbers are numbers and text is UTF-8.
 template <class T>
-std::string SetField(const FieldDef<T>& def, std::string_view value, T* obj);
+std::string SetField(const FieldDef<T>& def, std::string_view value, T* obj, bool lenient = false);
 
 // Text of a field as the XML spells it (decimals canonical).
 template <class T>

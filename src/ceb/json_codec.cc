@@ -23,7 +23,7 @@ using internal::Indexed;
 
 class JsonReader {
  public:
-  explicit JsonReader(DecodeResult* out) : out_(out) {}
+  explicit JsonReader(DecodeResult* out, bool lenient = false) : out_(out), lenient_(lenient) {}
 
   void Error(int block, std::string path, std::string reason) {
     if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
@@ -98,10 +98,10 @@ class JsonReader {
         Error(block, path + "/" + name, why);
         continue;
       }
-      std::string reason = SetField(fields[i], text, obj);
+      std::string reason = SetField(fields[i], text, obj, lenient_);
       if (!reason.empty()) Error(block, path + "/" + name, std::move(reason));
     }
-    for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t i = 0; i < fields.size() && !lenient_; ++i) {
       if (fields[i].required && !(seen[i / 64] & (1ULL << (i % 64)))) {
         Error(block, path + "/" + std::string(fields[i].name), "missing required field");
       }
@@ -273,6 +273,7 @@ class JsonReader {
 
  private:
   DecodeResult* out_;
+  bool lenient_;
 };
 
 void Unreadable(DecodeResult* r, int code, std::string why) {
@@ -393,7 +394,7 @@ DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out) {
     return r;
   }
   out->type = type;
-  JsonReader reader(&r);
+  JsonReader reader(&r, /*lenient=*/true);
   internal::WithReceiptType(type, [&](auto id) {
     using Part = typename decltype(id)::type;
     auto& blocks = out->blocks.template emplace<std::vector<Part>>();
@@ -507,6 +508,12 @@ std::string EncodeMessageJson(const Message& m) {
     AppendJsonString(&out, m.extend_message);
   }
   out.append("}}");
+  return out;
+}
+
+std::string EncodeBlockJson(const Message& m, size_t i) {
+  std::string out;
+  std::visit([&](const auto& blocks) { AppendBlockJson(&out, blocks.at(i)); }, m.blocks);
   return out;
 }
 

@@ -46,8 +46,8 @@ std::string_view NamespaceOf(pugi::xml_node n, std::string_view prefix) {
 // Walks one message, collecting every error rather than stopping at the first.
 class Reader {
  public:
-  Reader(DecodeResult* out, bool lenient_namespace)
-      : out_(out), lenient_namespace_(lenient_namespace) {}
+  Reader(DecodeResult* out, bool lenient)
+      : out_(out), lenient_(lenient) {}
 
   void Error(int block, std::string path, std::string reason) {
     if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
@@ -58,7 +58,7 @@ class Reader {
     std::string_view prefix;
     *local = LocalName(n.name(), &prefix);
     std::string_view ns = NamespaceOf(n, prefix);
-    return ns == kCebNamespace || (lenient_namespace_ && ns.empty());
+    return ns == kCebNamespace || (lenient_ && ns.empty());
   }
 
   // Reads the fields of one part (a head, a line, BaseTransfer) from the
@@ -96,10 +96,10 @@ class Reader {
         Error(block, path + "/" + std::string(local), "must contain text only");
         continue;
       }
-      std::string reason = SetField(fields[i], c.child_value(), obj);
+      std::string reason = SetField(fields[i], c.child_value(), obj, lenient_);
       if (!reason.empty()) Error(block, path + "/" + std::string(local), std::move(reason));
     }
-    for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t i = 0; i < fields.size() && !lenient_; ++i) {
       if (fields[i].required && !(seen[i / 64] & (1ULL << (i % 64)))) {
         Error(block, path + "/" + std::string(fields[i].name), "missing required field");
       }
@@ -194,7 +194,7 @@ class Reader {
         out_->message.signed_ = true;
         continue;
       }
-      if (!(ns == kCebNamespace || (lenient_namespace_ && ns.empty()))) {
+      if (!(ns == kCebNamespace || (lenient_ && ns.empty()))) {
         Error(-1, std::string(c.name()), "element is not in the CEB namespace");
         continue;
       }
@@ -251,7 +251,7 @@ class Reader {
 
  private:
   DecodeResult* out_;
-  bool lenient_namespace_;
+  bool lenient_;
 };
 
 void Unreadable(DecodeResult* r, int code, std::string why) {
@@ -325,7 +325,7 @@ bool UnwrapDxp(pugi::xml_node root, std::string* inner, DecodeResult* r) {
 template <class Block>
 void ReadInbound(pugi::xml_node root, DecodeResult* r) {
   using Traits = BlockTraits<Block>;
-  Reader reader(r, /*lenient_namespace=*/false);
+  Reader reader(r, /*lenient=*/false);
   auto& blocks = r->message.blocks.template emplace<std::vector<Block>>();
   reader.ReadMessage(root, &blocks);
   const auto& codes = Traits::kCodes;
@@ -431,7 +431,7 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
   out->type = type;
   out->guid = root.attribute("guid").value();
   out->version = root.attribute("version").value();
-  Reader reader(&r, /*lenient_namespace=*/true);
+  Reader reader(&r, /*lenient=*/true);
   internal::WithReceiptType(type, [&](auto id) {
     using Part = typename decltype(id)::type;
     auto& blocks = out->blocks.template emplace<std::vector<Part>>();

@@ -48,12 +48,15 @@
 //       same_draw_as=NAME (same lane and random draw as that list)
 //   expect quota BUYERID YEAR used=AMOUNT [lists=N] [kind=TARIFFLINE]
 //   expect stock EMS RECORDNO QTY
-//   expect lanes PREFIX green=LO..HI blue=.. yellow=.. red=..
+//   expect lanes PREFIX green=LO..HI blue=.. yellow=.. red=.. total=..
+//       [reason=R]   counts over lists named PREFIX<number>; reason: every
+//       list outside the green lane has this lane reason
 //
 // Data files are found through FTZ_SOURCE_DIR (set by ftz_test), else by
 // walking up from the current directory to the folder with data/rules/.
 #include <gtest/gtest.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -65,16 +68,17 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "clearance/clearance.h"
 #include "clearance/digest.h"
+#include "clearance/test_documents.h"
 
 namespace ftz::clearance {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace ::ftz::clearance::testing;  // NOLINT: the purchase builders
 
 fs::path SourceDir() {
   if (const char* env = std::getenv("FTZ_SOURCE_DIR"); env && *env) return env;
@@ -94,77 +98,222 @@ Result<std::string> ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  bool neg = s[0] == '-';
-  if (neg) s.remove_prefix(1);
-  if (s.empty()) return false;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = neg ? -v : v;
-  return true;
-}
-
 // ---------------------------------------------------------------------------
 // Field setters by CEB field name (generated from core/documents_gen.h).
 
 template <class T>
-using FieldTable =
-    std::map<std::string, std::function<Status(T&, std::string_view)>, std::less<>>;
+using FieldTable = std::map<std::string, std::function<Status(T&, std::string_view)>, std::less<>>;
 
-#define FTZ_STR(S, f) {#f, [](S& x, std::string_view v) { x.f = std::string(v); return Status::Ok(); }}
-#define FTZ_DEC(S, f)                              \
-  {#f, [](S& x, std::string_view v) {              \
+#define FTZ_STR(S, f)                                                           \
+  {                                                                             \
+#f, [](S& x, std::string_view v) { x.f = std::string(v); return Status::Ok(); } \
+  }
+#define FTZ_DEC(S, f)                             \
+  {                                               \
+#f, [](S& x, std::string_view v) {              \
      Result<Decimal> d = Decimal::Parse(v);        \
      if (!d.ok()) return d.status();               \
      x.f = *d;                                     \
      return Status::Ok();                          \
-   }}
-#define FTZ_INT(S, f)                                                                  \
-  {#f, [](S& x, std::string_view v) {                                                  \
+   } \
+  }
+#define FTZ_INT(S, f)                                                                 \
+  {                                                                                   \
+#f, [](S& x, std::string_view v) {                                                  \
      int64_t n = 0;                                                                    \
      if (!ParseInt(v, &n)) return Status::InvalidArgument("not an integer: " + std::string(v)); \
      x.f = n;                                                                          \
      return Status::Ok();                                                              \
-   }}
+   } \
+  }
 
 const FieldTable<OrderHead>& Fields(const OrderHead*) {
-  static const FieldTable<OrderHead> t = {FTZ_STR(OrderHead, guid), FTZ_STR(OrderHead, appType), FTZ_STR(OrderHead, appTime), FTZ_STR(OrderHead, appStatus), FTZ_STR(OrderHead, orderType), FTZ_STR(OrderHead, orderNo), FTZ_STR(OrderHead, ebpCode), FTZ_STR(OrderHead, ebpName), FTZ_STR(OrderHead, ebcCode), FTZ_STR(OrderHead, ebcName), FTZ_DEC(OrderHead, goodsValue), FTZ_DEC(OrderHead, freight), FTZ_DEC(OrderHead, discount), FTZ_DEC(OrderHead, taxTotal), FTZ_DEC(OrderHead, acturalPaid), FTZ_STR(OrderHead, currency), FTZ_STR(OrderHead, buyerRegNo), FTZ_STR(OrderHead, buyerName), FTZ_STR(OrderHead, buyerTelephone), FTZ_STR(OrderHead, buyerIdType), FTZ_STR(OrderHead, buyerIdNumber), FTZ_STR(OrderHead, payCode), FTZ_STR(OrderHead, payName), FTZ_STR(OrderHead, payTransactionId), FTZ_STR(OrderHead, batchNumbers), FTZ_STR(OrderHead, consignee), FTZ_STR(OrderHead, consigneeTelephone), FTZ_STR(OrderHead, consigneeAddress), FTZ_STR(OrderHead, consigneeDistrict), FTZ_STR(OrderHead, note)};
+  static const FieldTable<OrderHead> t = {FTZ_STR(OrderHead, guid),
+                                          FTZ_STR(OrderHead, appType),
+                                          FTZ_STR(OrderHead, appTime),
+                                          FTZ_STR(OrderHead, appStatus),
+                                          FTZ_STR(OrderHead, orderType),
+                                          FTZ_STR(OrderHead, orderNo),
+                                          FTZ_STR(OrderHead, ebpCode),
+                                          FTZ_STR(OrderHead, ebpName),
+                                          FTZ_STR(OrderHead, ebcCode),
+                                          FTZ_STR(OrderHead, ebcName),
+                                          FTZ_DEC(OrderHead, goodsValue),
+                                          FTZ_DEC(OrderHead, freight),
+                                          FTZ_DEC(OrderHead, discount),
+                                          FTZ_DEC(OrderHead, taxTotal),
+                                          FTZ_DEC(OrderHead, acturalPaid),
+                                          FTZ_STR(OrderHead, currency),
+                                          FTZ_STR(OrderHead, buyerRegNo),
+                                          FTZ_STR(OrderHead, buyerName),
+                                          FTZ_STR(OrderHead, buyerTelephone),
+                                          FTZ_STR(OrderHead, buyerIdType),
+                                          FTZ_STR(OrderHead, buyerIdNumber),
+                                          FTZ_STR(OrderHead, payCode),
+                                          FTZ_STR(OrderHead, payName),
+                                          FTZ_STR(OrderHead, payTransactionId),
+                                          FTZ_STR(OrderHead, batchNumbers),
+                                          FTZ_STR(OrderHead, consignee),
+                                          FTZ_STR(OrderHead, consigneeTelephone),
+                                          FTZ_STR(OrderHead, consigneeAddress),
+                                          FTZ_STR(OrderHead, consigneeDistrict),
+                                          FTZ_STR(OrderHead, note)};
   return t;
 }
 const FieldTable<OrderItem>& Fields(const OrderItem*) {
-  static const FieldTable<OrderItem> t = {FTZ_INT(OrderItem, gnum), FTZ_STR(OrderItem, itemNo), FTZ_STR(OrderItem, itemName), FTZ_STR(OrderItem, gmodel), FTZ_STR(OrderItem, itemDescribe), FTZ_STR(OrderItem, barCode), FTZ_STR(OrderItem, unit), FTZ_DEC(OrderItem, qty), FTZ_DEC(OrderItem, price), FTZ_DEC(OrderItem, totalPrice), FTZ_STR(OrderItem, currency), FTZ_STR(OrderItem, country), FTZ_STR(OrderItem, note)};
+  static const FieldTable<OrderItem> t = {
+      FTZ_INT(OrderItem, gnum),         FTZ_STR(OrderItem, itemNo),
+      FTZ_STR(OrderItem, itemName),     FTZ_STR(OrderItem, gmodel),
+      FTZ_STR(OrderItem, itemDescribe), FTZ_STR(OrderItem, barCode),
+      FTZ_STR(OrderItem, unit),         FTZ_DEC(OrderItem, qty),
+      FTZ_DEC(OrderItem, price),        FTZ_DEC(OrderItem, totalPrice),
+      FTZ_STR(OrderItem, currency),     FTZ_STR(OrderItem, country),
+      FTZ_STR(OrderItem, note)};
   return t;
 }
 const FieldTable<PaymentHead>& Fields(const PaymentHead*) {
-  static const FieldTable<PaymentHead> t = {FTZ_STR(PaymentHead, guid), FTZ_STR(PaymentHead, appType), FTZ_STR(PaymentHead, appTime), FTZ_STR(PaymentHead, appStatus), FTZ_STR(PaymentHead, payCode), FTZ_STR(PaymentHead, payName), FTZ_STR(PaymentHead, payTransactionId), FTZ_STR(PaymentHead, orderNo), FTZ_STR(PaymentHead, ebpCode), FTZ_STR(PaymentHead, ebpName), FTZ_STR(PaymentHead, payerIdType), FTZ_STR(PaymentHead, payerIdNumber), FTZ_STR(PaymentHead, payerName), FTZ_STR(PaymentHead, telephone), FTZ_DEC(PaymentHead, amountPaid), FTZ_STR(PaymentHead, currency), FTZ_STR(PaymentHead, payTime), FTZ_STR(PaymentHead, note)};
+  static const FieldTable<PaymentHead> t = {FTZ_STR(PaymentHead, guid),
+                                            FTZ_STR(PaymentHead, appType),
+                                            FTZ_STR(PaymentHead, appTime),
+                                            FTZ_STR(PaymentHead, appStatus),
+                                            FTZ_STR(PaymentHead, payCode),
+                                            FTZ_STR(PaymentHead, payName),
+                                            FTZ_STR(PaymentHead, payTransactionId),
+                                            FTZ_STR(PaymentHead, orderNo),
+                                            FTZ_STR(PaymentHead, ebpCode),
+                                            FTZ_STR(PaymentHead, ebpName),
+                                            FTZ_STR(PaymentHead, payerIdType),
+                                            FTZ_STR(PaymentHead, payerIdNumber),
+                                            FTZ_STR(PaymentHead, payerName),
+                                            FTZ_STR(PaymentHead, telephone),
+                                            FTZ_DEC(PaymentHead, amountPaid),
+                                            FTZ_STR(PaymentHead, currency),
+                                            FTZ_STR(PaymentHead, payTime),
+                                            FTZ_STR(PaymentHead, note)};
   return t;
 }
 const FieldTable<WaybillHead>& Fields(const WaybillHead*) {
-  static const FieldTable<WaybillHead> t = {FTZ_STR(WaybillHead, guid), FTZ_STR(WaybillHead, appType), FTZ_STR(WaybillHead, appTime), FTZ_STR(WaybillHead, appStatus), FTZ_STR(WaybillHead, logisticsCode), FTZ_STR(WaybillHead, logisticsName), FTZ_STR(WaybillHead, logisticsNo), FTZ_STR(WaybillHead, billNo), FTZ_STR(WaybillHead, orderNo), FTZ_DEC(WaybillHead, freight), FTZ_DEC(WaybillHead, insuredFee), FTZ_STR(WaybillHead, currency), FTZ_DEC(WaybillHead, weight), FTZ_INT(WaybillHead, packNo), FTZ_STR(WaybillHead, goodsInfo), FTZ_STR(WaybillHead, consignee), FTZ_STR(WaybillHead, consigneeAddress), FTZ_STR(WaybillHead, consigneeTelephone), FTZ_STR(WaybillHead, note)};
+  static const FieldTable<WaybillHead> t = {FTZ_STR(WaybillHead, guid),
+                                            FTZ_STR(WaybillHead, appType),
+                                            FTZ_STR(WaybillHead, appTime),
+                                            FTZ_STR(WaybillHead, appStatus),
+                                            FTZ_STR(WaybillHead, logisticsCode),
+                                            FTZ_STR(WaybillHead, logisticsName),
+                                            FTZ_STR(WaybillHead, logisticsNo),
+                                            FTZ_STR(WaybillHead, billNo),
+                                            FTZ_STR(WaybillHead, orderNo),
+                                            FTZ_DEC(WaybillHead, freight),
+                                            FTZ_DEC(WaybillHead, insuredFee),
+                                            FTZ_STR(WaybillHead, currency),
+                                            FTZ_DEC(WaybillHead, weight),
+                                            FTZ_INT(WaybillHead, packNo),
+                                            FTZ_STR(WaybillHead, goodsInfo),
+                                            FTZ_STR(WaybillHead, consignee),
+                                            FTZ_STR(WaybillHead, consigneeAddress),
+                                            FTZ_STR(WaybillHead, consigneeTelephone),
+                                            FTZ_STR(WaybillHead, note)};
   return t;
 }
 const FieldTable<InventoryHead>& Fields(const InventoryHead*) {
-  static const FieldTable<InventoryHead> t = {FTZ_STR(InventoryHead, guid), FTZ_STR(InventoryHead, appType), FTZ_STR(InventoryHead, appTime), FTZ_STR(InventoryHead, appStatus), FTZ_STR(InventoryHead, orderNo), FTZ_STR(InventoryHead, ebpCode), FTZ_STR(InventoryHead, ebpName), FTZ_STR(InventoryHead, ebcCode), FTZ_STR(InventoryHead, ebcName), FTZ_STR(InventoryHead, logisticsNo), FTZ_STR(InventoryHead, logisticsCode), FTZ_STR(InventoryHead, logisticsName), FTZ_STR(InventoryHead, copNo), FTZ_STR(InventoryHead, preNo), FTZ_STR(InventoryHead, assureCode), FTZ_STR(InventoryHead, emsNo), FTZ_STR(InventoryHead, invtNo), FTZ_STR(InventoryHead, ieFlag), FTZ_STR(InventoryHead, declTime), FTZ_STR(InventoryHead, customsCode), FTZ_STR(InventoryHead, portCode), FTZ_STR(InventoryHead, ieDate), FTZ_STR(InventoryHead, buyerIdType), FTZ_STR(InventoryHead, buyerIdNumber), FTZ_STR(InventoryHead, buyerName), FTZ_STR(InventoryHead, buyerTelephone), FTZ_STR(InventoryHead, consigneeAddress), FTZ_STR(InventoryHead, agentCode), FTZ_STR(InventoryHead, agentName), FTZ_STR(InventoryHead, areaCode), FTZ_STR(InventoryHead, areaName), FTZ_STR(InventoryHead, tradeMode), FTZ_STR(InventoryHead, trafMode), FTZ_STR(InventoryHead, trafNo), FTZ_STR(InventoryHead, voyageNo), FTZ_STR(InventoryHead, billNo), FTZ_STR(InventoryHead, loctNo), FTZ_STR(InventoryHead, licenseNo), FTZ_STR(InventoryHead, country), FTZ_DEC(InventoryHead, freight), FTZ_DEC(InventoryHead, insuredFee), FTZ_STR(InventoryHead, currency), FTZ_STR(InventoryHead, wrapType), FTZ_INT(InventoryHead, packNo), FTZ_DEC(InventoryHead, grossWeight), FTZ_DEC(InventoryHead, netWeight), FTZ_STR(InventoryHead, note)};
+  static const FieldTable<InventoryHead> t = {FTZ_STR(InventoryHead, guid),
+                                              FTZ_STR(InventoryHead, appType),
+                                              FTZ_STR(InventoryHead, appTime),
+                                              FTZ_STR(InventoryHead, appStatus),
+                                              FTZ_STR(InventoryHead, orderNo),
+                                              FTZ_STR(InventoryHead, ebpCode),
+                                              FTZ_STR(InventoryHead, ebpName),
+                                              FTZ_STR(InventoryHead, ebcCode),
+                                              FTZ_STR(InventoryHead, ebcName),
+                                              FTZ_STR(InventoryHead, logisticsNo),
+                                              FTZ_STR(InventoryHead, logisticsCode),
+                                              FTZ_STR(InventoryHead, logisticsName),
+                                              FTZ_STR(InventoryHead, copNo),
+                                              FTZ_STR(InventoryHead, preNo),
+                                              FTZ_STR(InventoryHead, assureCode),
+                                              FTZ_STR(InventoryHead, emsNo),
+                                              FTZ_STR(InventoryHead, invtNo),
+                                              FTZ_STR(InventoryHead, ieFlag),
+                                              FTZ_STR(InventoryHead, declTime),
+                                              FTZ_STR(InventoryHead, customsCode),
+                                              FTZ_STR(InventoryHead, portCode),
+                                              FTZ_STR(InventoryHead, ieDate),
+                                              FTZ_STR(InventoryHead, buyerIdType),
+                                              FTZ_STR(InventoryHead, buyerIdNumber),
+                                              FTZ_STR(InventoryHead, buyerName),
+                                              FTZ_STR(InventoryHead, buyerTelephone),
+                                              FTZ_STR(InventoryHead, consigneeAddress),
+                                              FTZ_STR(InventoryHead, agentCode),
+                                              FTZ_STR(InventoryHead, agentName),
+                                              FTZ_STR(InventoryHead, areaCode),
+                                              FTZ_STR(InventoryHead, areaName),
+                                              FTZ_STR(InventoryHead, tradeMode),
+                                              FTZ_STR(InventoryHead, trafMode),
+                                              FTZ_STR(InventoryHead, trafNo),
+                                              FTZ_STR(InventoryHead, voyageNo),
+                                              FTZ_STR(InventoryHead, billNo),
+                                              FTZ_STR(InventoryHead, loctNo),
+                                              FTZ_STR(InventoryHead, licenseNo),
+                                              FTZ_STR(InventoryHead, country),
+                                              FTZ_DEC(InventoryHead, freight),
+                                              FTZ_DEC(InventoryHead, insuredFee),
+                                              FTZ_STR(InventoryHead, currency),
+                                              FTZ_STR(InventoryHead, wrapType),
+                                              FTZ_INT(InventoryHead, packNo),
+                                              FTZ_DEC(InventoryHead, grossWeight),
+                                              FTZ_DEC(InventoryHead, netWeight),
+                                              FTZ_STR(InventoryHead, note)};
   return t;
 }
 const FieldTable<InventoryItem>& Fields(const InventoryItem*) {
-  static const FieldTable<InventoryItem> t = {FTZ_INT(InventoryItem, gnum), FTZ_STR(InventoryItem, itemRecordNo), FTZ_STR(InventoryItem, itemNo), FTZ_STR(InventoryItem, itemName), FTZ_STR(InventoryItem, gcode), FTZ_STR(InventoryItem, gname), FTZ_STR(InventoryItem, gmodel), FTZ_STR(InventoryItem, barCode), FTZ_STR(InventoryItem, country), FTZ_STR(InventoryItem, tradeCountry), FTZ_STR(InventoryItem, currency), FTZ_DEC(InventoryItem, qty), FTZ_STR(InventoryItem, unit), FTZ_DEC(InventoryItem, qty1), FTZ_STR(InventoryItem, unit1), FTZ_DEC(InventoryItem, qty2), FTZ_STR(InventoryItem, unit2), FTZ_DEC(InventoryItem, price), FTZ_DEC(InventoryItem, totalPrice), FTZ_STR(InventoryItem, note)};
+  static const FieldTable<InventoryItem> t = {
+      FTZ_INT(InventoryItem, gnum),       FTZ_STR(InventoryItem, itemRecordNo),
+      FTZ_STR(InventoryItem, itemNo),     FTZ_STR(InventoryItem, itemName),
+      FTZ_STR(InventoryItem, gcode),      FTZ_STR(InventoryItem, gname),
+      FTZ_STR(InventoryItem, gmodel),     FTZ_STR(InventoryItem, barCode),
+      FTZ_STR(InventoryItem, country),    FTZ_STR(InventoryItem, tradeCountry),
+      FTZ_STR(InventoryItem, currency),   FTZ_DEC(InventoryItem, qty),
+      FTZ_STR(InventoryItem, unit),       FTZ_DEC(InventoryItem, qty1),
+      FTZ_STR(InventoryItem, unit1),      FTZ_DEC(InventoryItem, qty2),
+      FTZ_STR(InventoryItem, unit2),      FTZ_DEC(InventoryItem, price),
+      FTZ_DEC(InventoryItem, totalPrice), FTZ_STR(InventoryItem, note)};
   return t;
 }
 const FieldTable<CancellationHead>& Fields(const CancellationHead*) {
-  static const FieldTable<CancellationHead> t = {FTZ_STR(CancellationHead, guid), FTZ_STR(CancellationHead, appType), FTZ_STR(CancellationHead, appTime), FTZ_STR(CancellationHead, appStatus), FTZ_STR(CancellationHead, customsCode), FTZ_STR(CancellationHead, orderNo), FTZ_STR(CancellationHead, ebpCode), FTZ_STR(CancellationHead, ebpName), FTZ_STR(CancellationHead, ebcCode), FTZ_STR(CancellationHead, ebcName), FTZ_STR(CancellationHead, logisticsNo), FTZ_STR(CancellationHead, logisticsCode), FTZ_STR(CancellationHead, logisticsName), FTZ_STR(CancellationHead, copNo), FTZ_STR(CancellationHead, preNo), FTZ_STR(CancellationHead, invtNo), FTZ_STR(CancellationHead, buyerIdType), FTZ_STR(CancellationHead, buyerIdNumber), FTZ_STR(CancellationHead, buyerName), FTZ_STR(CancellationHead, buyerTelephone), FTZ_STR(CancellationHead, agentCode), FTZ_STR(CancellationHead, agentName), FTZ_STR(CancellationHead, reason), FTZ_STR(CancellationHead, note)};
+  static const FieldTable<CancellationHead> t = {
+      FTZ_STR(CancellationHead, guid),          FTZ_STR(CancellationHead, appType),
+      FTZ_STR(CancellationHead, appTime),       FTZ_STR(CancellationHead, appStatus),
+      FTZ_STR(CancellationHead, customsCode),   FTZ_STR(CancellationHead, orderNo),
+      FTZ_STR(CancellationHead, ebpCode),       FTZ_STR(CancellationHead, ebpName),
+      FTZ_STR(CancellationHead, ebcCode),       FTZ_STR(CancellationHead, ebcName),
+      FTZ_STR(CancellationHead, logisticsNo),   FTZ_STR(CancellationHead, logisticsCode),
+      FTZ_STR(CancellationHead, logisticsName), FTZ_STR(CancellationHead, copNo),
+      FTZ_STR(CancellationHead, preNo),         FTZ_STR(CancellationHead, invtNo),
+      FTZ_STR(CancellationHead, buyerIdType),   FTZ_STR(CancellationHead, buyerIdNumber),
+      FTZ_STR(CancellationHead, buyerName),     FTZ_STR(CancellationHead, buyerTelephone),
+      FTZ_STR(CancellationHead, agentCode),     FTZ_STR(CancellationHead, agentName),
+      FTZ_STR(CancellationHead, reason),        FTZ_STR(CancellationHead, note)};
   return t;
 }
 const FieldTable<ReturnHead>& Fields(const ReturnHead*) {
-  static const FieldTable<ReturnHead> t = {FTZ_STR(ReturnHead, guid), FTZ_STR(ReturnHead, appType), FTZ_STR(ReturnHead, appTime), FTZ_STR(ReturnHead, appStatus), FTZ_STR(ReturnHead, customsCode), FTZ_STR(ReturnHead, orderNo), FTZ_STR(ReturnHead, ebpCode), FTZ_STR(ReturnHead, ebpName), FTZ_STR(ReturnHead, ebcCode), FTZ_STR(ReturnHead, ebcName), FTZ_STR(ReturnHead, logisticsNo), FTZ_STR(ReturnHead, logisticsCode), FTZ_STR(ReturnHead, logisticsName), FTZ_STR(ReturnHead, copNo), FTZ_STR(ReturnHead, preNo), FTZ_STR(ReturnHead, invtNo), FTZ_STR(ReturnHead, buyerIdType), FTZ_STR(ReturnHead, buyerIdNumber), FTZ_STR(ReturnHead, buyerName), FTZ_STR(ReturnHead, buyerTelephone), FTZ_STR(ReturnHead, agentCode), FTZ_STR(ReturnHead, agentName), FTZ_STR(ReturnHead, reason), FTZ_STR(ReturnHead, note)};
+  static const FieldTable<ReturnHead> t = {
+      FTZ_STR(ReturnHead, guid),          FTZ_STR(ReturnHead, appType),
+      FTZ_STR(ReturnHead, appTime),       FTZ_STR(ReturnHead, appStatus),
+      FTZ_STR(ReturnHead, customsCode),   FTZ_STR(ReturnHead, orderNo),
+      FTZ_STR(ReturnHead, ebpCode),       FTZ_STR(ReturnHead, ebpName),
+      FTZ_STR(ReturnHead, ebcCode),       FTZ_STR(ReturnHead, ebcName),
+      FTZ_STR(ReturnHead, logisticsNo),   FTZ_STR(ReturnHead, logisticsCode),
+      FTZ_STR(ReturnHead, logisticsName), FTZ_STR(ReturnHead, copNo),
+      FTZ_STR(ReturnHead, preNo),         FTZ_STR(ReturnHead, invtNo),
+      FTZ_STR(ReturnHead, buyerIdType),   FTZ_STR(ReturnHead, buyerIdNumber),
+      FTZ_STR(ReturnHead, buyerName),     FTZ_STR(ReturnHead, buyerTelephone),
+      FTZ_STR(ReturnHead, agentCode),     FTZ_STR(ReturnHead, agentName),
+      FTZ_STR(ReturnHead, reason),        FTZ_STR(ReturnHead, note)};
   return t;
 }
 const FieldTable<ReturnItem>& Fields(const ReturnItem*) {
-  static const FieldTable<ReturnItem> t = {FTZ_INT(ReturnItem, gnum), FTZ_STR(ReturnItem, gcode), FTZ_STR(ReturnItem, gname), FTZ_DEC(ReturnItem, qty), FTZ_STR(ReturnItem, unit), FTZ_STR(ReturnItem, note)};
+  static const FieldTable<ReturnItem> t = {FTZ_INT(ReturnItem, gnum),  FTZ_STR(ReturnItem, gcode),
+                                           FTZ_STR(ReturnItem, gname), FTZ_DEC(ReturnItem, qty),
+                                           FTZ_STR(ReturnItem, unit),  FTZ_STR(ReturnItem, note)};
   return t;
 }
 
@@ -239,12 +388,6 @@ Result<std::vector<std::string>> Tokenize(std::string_view line) {
   return out;
 }
 
-std::pair<std::string, std::string> SplitKv(const std::string& token) {
-  size_t eq = token.find('=');
-  if (eq == std::string::npos) return {token, ""};
-  return {token.substr(0, eq), token.substr(eq + 1)};
-}
-
 Result<UnixMillis> ParseClock(std::string_view s) {
   // 2026-03-01T10:00:00, 2026-03-01T10:00 or 2026-03-01
   std::string digits;
@@ -258,309 +401,6 @@ Result<UnixMillis> ParseClock(std::string_view s) {
     return Status::InvalidArgument("bad time " + std::string(s));
   }
   return ToUnixMillisCst(t);
-}
-
-// ---------------------------------------------------------------------------
-// Purchases: the parameters the four documents are built from.
-
-struct LineSpec {
-  std::string gcode, name, country = "502", unit = "011", unit1, item_record_no;
-  Decimal qty, price;
-  std::optional<Decimal> qty1;
-};
-
-struct Purchase {
-  std::string name;
-  std::string order_no, cop_no;
-  std::string buyer_id = "330106199001011234", buyer_name = "张三", buyer_tel = "13800000000";
-  std::string consignee, consignee_tel, consignee_address = "浙江省杭州市钱塘区示例路1号";
-  Decimal freight, insured_fee, discount, tax_total;
-  std::string trade_mode = "9610", ems_no, customs_code = "2900";
-  std::string ebp_code = "3301960001", ebc_code = "3301960002", agent_code = "3301960003";
-  std::string logistics_code = "3301980001", logistics_no;
-  std::string pay_code = "3301970001";
-  std::vector<LineSpec> lines;
-};
-
-Result<Decimal> Dec(std::string_view s) { return Decimal::Parse(s); }
-
-Status ParseLines(std::string_view spec, std::vector<LineSpec>* out) {
-  out->clear();
-  size_t start = 0;
-  while (start < spec.size()) {
-    size_t end = spec.find(',', start);
-    if (end == std::string_view::npos) end = spec.size();
-    std::string_view one = spec.substr(start, end - start);
-    start = end + 1;
-    std::vector<std::string_view> parts;
-    size_t p = 0;
-    while (p <= one.size()) {
-      size_t q = one.find('/', p);
-      if (q == std::string_view::npos) q = one.size();
-      parts.push_back(one.substr(p, q - p));
-      p = q + 1;
-    }
-    std::string_view core = parts[0];
-    size_t star = core.find('*'), at = core.find('@');
-    if (star == std::string_view::npos || at == std::string_view::npos || at < star) {
-      return Status::InvalidArgument("line spec GCODE*QTY@PRICE, got " + std::string(one));
-    }
-    LineSpec l;
-    l.gcode = std::string(core.substr(0, star));
-    Result<Decimal> qty = Dec(core.substr(star + 1, at - star - 1));
-    Result<Decimal> price = Dec(core.substr(at + 1));
-    if (!qty.ok() || !price.ok()) return Status::InvalidArgument("bad qty/price in " + std::string(one));
-    l.qty = *qty;
-    l.price = *price;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      auto [k, v] = SplitKv(std::string(parts[i]));
-      if (k == "name") l.name = v;
-      else if (k == "country") l.country = v;
-      else if (k == "unit") l.unit = v;
-      else if (k == "unit1") l.unit1 = v;
-      else if (k == "rec") l.item_record_no = v;
-      else if (k == "qty1") {
-        Result<Decimal> d = Dec(v);
-        if (!d.ok()) return Status::InvalidArgument("bad qty1 " + v);
-        l.qty1 = *d;
-      } else {
-        return Status::InvalidArgument("unknown line key " + k);
-      }
-    }
-    out->push_back(std::move(l));
-  }
-  return Status::Ok();
-}
-
-Status SetPurchase(Purchase* p, const std::string& k, const std::string& v) {
-  auto money = [&](Decimal* out) -> Status {
-    Result<Decimal> d = Dec(v);
-    if (!d.ok()) return Status::InvalidArgument(k + ": " + d.status().message());
-    *out = *d;
-    return Status::Ok();
-  };
-  if (k == "lines") return ParseLines(v, &p->lines);
-  if (k == "buyer") p->buyer_id = v;
-  else if (k == "buyerName") p->buyer_name = v;
-  else if (k == "buyerTelephone") p->buyer_tel = v;
-  else if (k == "consignee") p->consignee = v;
-  else if (k == "consigneeTelephone") p->consignee_tel = v;
-  else if (k == "consigneeAddress") p->consignee_address = v;
-  else if (k == "freight") return money(&p->freight);
-  else if (k == "insuredFee") return money(&p->insured_fee);
-  else if (k == "discount") return money(&p->discount);
-  else if (k == "taxTotal") return money(&p->tax_total);
-  else if (k == "tradeMode") p->trade_mode = v;
-  else if (k == "emsNo") p->ems_no = v;
-  else if (k == "customsCode") p->customs_code = v;
-  else if (k == "ebpCode") p->ebp_code = v;
-  else if (k == "ebcCode") p->ebc_code = v;
-  else if (k == "agentCode") p->agent_code = v;
-  else if (k == "logisticsCode") p->logistics_code = v;
-  else if (k == "logisticsNo") p->logistics_no = v;
-  else if (k == "orderNo") p->order_no = v;
-  else if (k == "copNo") p->cop_no = v;
-  else return Status::InvalidArgument("unknown purchase key " + k);
-  return Status::Ok();
-}
-
-std::string OrderNoOf(const Purchase& p) { return p.order_no.empty() ? p.name : p.order_no; }
-std::string ConsigneeOf(const Purchase& p) { return p.consignee.empty() ? p.buyer_name : p.consignee; }
-std::string ConsigneeTelOf(const Purchase& p) {
-  return p.consignee_tel.empty() ? p.buyer_tel : p.consignee_tel;
-}
-std::string LogisticsNoOf(const Purchase& p) {
-  return p.logistics_no.empty() ? "LN" + OrderNoOf(p) : p.logistics_no;
-}
-std::string ItemName(const LineSpec& l, size_t i) {
-  return l.name.empty() ? "商品" + std::to_string(i + 1) : l.name;
-}
-Decimal GoodsValue(const Purchase& p) {
-  Decimal g;
-  for (const LineSpec& l : p.lines) g += Decimal::MultiplyExact(l.price, l.qty).value();
-  return g;
-}
-Decimal ActuralPaid(const Purchase& p) {
-  return GoodsValue(p) + p.freight + p.tax_total - p.discount;
-}
-
-Order BuildOrder(const Purchase& p, UnixMillis t) {
-  Order o;
-  OrderHead& h = o.head;
-  h.guid = DerivedGuid({"311", p.name});
-  h.appType = "1";
-  h.appTime = FormatDateTime14(t);
-  h.appStatus = "2";
-  h.orderType = "I";
-  h.orderNo = OrderNoOf(p);
-  h.ebpCode = p.ebp_code;
-  h.ebpName = "示例电商平台";
-  h.ebcCode = p.ebc_code;
-  h.ebcName = "示例电商企业";
-  h.goodsValue = GoodsValue(p);
-  h.freight = p.freight;
-  h.discount = p.discount;
-  h.taxTotal = p.tax_total;
-  h.acturalPaid = ActuralPaid(p);
-  h.currency = "142";
-  h.buyerRegNo = "U" + p.buyer_id.substr(p.buyer_id.size() > 6 ? p.buyer_id.size() - 6 : 0);
-  h.buyerName = p.buyer_name;
-  h.buyerTelephone = p.buyer_tel;
-  h.buyerIdType = "1";
-  h.buyerIdNumber = p.buyer_id;
-  h.payCode = p.pay_code;
-  h.payName = "示例支付企业";
-  h.payTransactionId = "PAY" + OrderNoOf(p);
-  h.consignee = ConsigneeOf(p);
-  h.consigneeTelephone = ConsigneeTelOf(p);
-  h.consigneeAddress = p.consignee_address;
-  for (size_t i = 0; i < p.lines.size(); ++i) {
-    const LineSpec& l = p.lines[i];
-    OrderItem it;
-    it.gnum = static_cast<int64_t>(i + 1);
-    it.itemNo = "SKU" + std::to_string(i + 1);
-    it.itemName = ItemName(l, i);
-    it.gmodel = "规格" + std::to_string(i + 1);
-    it.unit = l.unit;
-    it.qty = l.qty;
-    it.price = l.price;
-    it.totalPrice = Decimal::MultiplyExact(l.price, l.qty).value();
-    it.currency = "142";
-    it.country = l.country;
-    o.items.push_back(std::move(it));
-  }
-  return o;
-}
-
-Payment BuildPayment(const Purchase& p, UnixMillis t) {
-  Payment pay;
-  PaymentHead& h = pay.head;
-  h.guid = DerivedGuid({"411", p.name});
-  h.appType = "1";
-  h.appTime = FormatDateTime14(t);
-  h.appStatus = "2";
-  h.payCode = p.pay_code;
-  h.payName = "示例支付企业";
-  h.payTransactionId = "PAY" + OrderNoOf(p);
-  h.orderNo = OrderNoOf(p);
-  h.ebpCode = p.ebp_code;
-  h.ebpName = "示例电商平台";
-  h.payerIdType = "1";
-  h.payerIdNumber = p.buyer_id;
-  h.payerName = p.buyer_name;
-  h.telephone = p.buyer_tel;
-  h.amountPaid = ActuralPaid(p);
-  h.currency = "142";
-  h.payTime = FormatDateTime14(t);
-  return pay;
-}
-
-Waybill BuildWaybill(const Purchase& p, UnixMillis t) {
-  Waybill w;
-  WaybillHead& h = w.head;
-  h.guid = DerivedGuid({"511", p.name});
-  h.appType = "1";
-  h.appTime = FormatDateTime14(t);
-  h.appStatus = "2";
-  h.logisticsCode = p.logistics_code;
-  h.logisticsName = "示例物流企业";
-  h.logisticsNo = LogisticsNoOf(p);
-  h.orderNo = OrderNoOf(p);
-  h.freight = p.freight;
-  h.insuredFee = p.insured_fee;
-  h.currency = "142";
-  h.weight = Decimal::FromInt(1);
-  h.packNo = 1;
-  h.consignee = ConsigneeOf(p);
-  h.consigneeAddress = p.consignee_address;
-  h.consigneeTelephone = ConsigneeTelOf(p);
-  return w;
-}
-
-InventoryList BuildList(const Purchase& p, UnixMillis t) {
-  InventoryList l;
-  InventoryHead& h = l.head;
-  h.guid = DerivedGuid({"621", p.name});
-  h.appType = "1";
-  h.appTime = FormatDateTime14(t);
-  h.appStatus = "2";
-  h.orderNo = OrderNoOf(p);
-  h.ebpCode = p.ebp_code;
-  h.ebpName = "示例电商平台";
-  h.ebcCode = p.ebc_code;
-  h.ebcName = "示例电商企业";
-  h.logisticsNo = LogisticsNoOf(p);
-  h.logisticsCode = p.logistics_code;
-  h.logisticsName = "示例物流企业";
-  h.copNo = p.cop_no.empty() ? "COP" + OrderNoOf(p) : p.cop_no;
-  h.assureCode = p.ebc_code;
-  h.emsNo = p.ems_no;
-  h.ieFlag = "I";
-  h.declTime = FormatDateTime14(t).substr(0, 8);
-  h.customsCode = p.customs_code;
-  h.portCode = p.customs_code;
-  h.buyerIdType = "1";
-  h.buyerIdNumber = p.buyer_id;
-  h.buyerName = p.buyer_name;
-  h.buyerTelephone = p.buyer_tel;
-  h.consigneeAddress = p.consignee_address;
-  h.agentCode = p.agent_code;
-  h.agentName = "示例申报企业";
-  h.tradeMode = p.trade_mode;
-  h.trafMode = "5";
-  h.country = p.trade_mode == "1210" ? "142" : "502";
-  h.freight = p.freight;
-  h.insuredFee = p.insured_fee;
-  h.currency = "142";
-  h.packNo = 1;
-  h.grossWeight = Decimal::FromInt(1);
-  h.netWeight = Decimal::FromInt(1);
-  for (size_t i = 0; i < p.lines.size(); ++i) {
-    const LineSpec& s = p.lines[i];
-    InventoryItem it;
-    it.gnum = static_cast<int64_t>(i + 1);
-    it.itemRecordNo = s.item_record_no;
-    it.itemNo = "SKU" + std::to_string(i + 1);
-    it.itemName = ItemName(s, i);
-    it.gcode = s.gcode;
-    it.gname = ItemName(s, i);
-    it.gmodel = "规格" + std::to_string(i + 1);
-    it.country = s.country;
-    it.currency = "142";
-    it.qty = s.qty;
-    it.unit = s.unit;
-    it.qty1 = s.qty1.value_or(s.qty);
-    it.unit1 = s.unit1.empty() ? s.unit : s.unit1;
-    it.price = s.price;
-    it.totalPrice = Decimal::MultiplyExact(s.price, s.qty).value();
-    l.items.push_back(std::move(it));
-  }
-  return l;
-}
-
-template <class Head>
-void FillFromRecord(const ListRecord& r, const Purchase& p, UnixMillis t, Head* h) {
-  h->guid = DerivedGuid({"62x", p.name, std::to_string(t)});
-  h->appType = "1";
-  h->appTime = FormatDateTime14(t);
-  h->appStatus = "2";
-  h->customsCode = r.customs_code;
-  h->orderNo = r.order_no;
-  h->ebpCode = r.ebp_code;
-  h->ebpName = "示例电商平台";
-  h->ebcCode = r.ebc_code;
-  h->ebcName = "示例电商企业";
-  h->logisticsNo = r.logistics_no;
-  h->logisticsCode = p.logistics_code;
-  h->logisticsName = "示例物流企业";
-  h->copNo = r.cop_no;
-  h->invtNo = r.invt_no;
-  h->buyerIdType = "1";
-  h->buyerIdNumber = r.buyer_id_number;
-  h->buyerName = r.buyer_name;
-  h->buyerTelephone = p.buyer_tel;
-  h->agentCode = r.agent_code;
-  h->agentName = "示例申报企业";
 }
 
 // ---------------------------------------------------------------------------
@@ -766,8 +606,8 @@ class CaseRun {
       auto [k, v] = SplitKv(t[i]);
       if (k != "lists" || !ParseInt(v, &lists)) return Status::InvalidArgument("bad " + t[i]);
     }
-    return quota_.Add({t[1], static_cast<int32_t>(year), kMoneyCounter, *amount,
-                       static_cast<int32_t>(lists)});
+    return quota_.Add(
+        {t[1], static_cast<int32_t>(year), kMoneyCounter, *amount, static_cast<int32_t>(lists)});
   }
 
   Status DefinePurchase(const std::vector<std::string>& t) {
@@ -811,11 +651,11 @@ class CaseRun {
       ps.order = std::move(o);
     } else if (doc == "payment") {
       Payment p = BuildPayment(ps.spec, now_);
-      FTZ_RETURN_IF_ERROR(ApplyOverrides<PaymentHead, InventoryItem>(kv, &p.head, nullptr));
+      FTZ_RETURN_IF_ERROR((ApplyOverrides<PaymentHead, InventoryItem>(kv, &p.head, nullptr)));
       ps.payment = std::move(p);
     } else if (doc == "waybill") {
       Waybill w = BuildWaybill(ps.spec, now_);
-      FTZ_RETURN_IF_ERROR(ApplyOverrides<WaybillHead, InventoryItem>(kv, &w.head, nullptr));
+      FTZ_RETURN_IF_ERROR((ApplyOverrides<WaybillHead, InventoryItem>(kv, &w.head, nullptr)));
       ps.waybill = std::move(w);
     } else {
       if (ps.list) return Status::InvalidArgument("list " + t[1] + " already sent");
@@ -878,9 +718,9 @@ class CaseRun {
     if (ps.record) FillFromRecord(*ps.record, ps.spec, now_, &c.head);
     c.head.reason = "买家取消订单";
     FTZ_RETURN_IF_ERROR(
-        ApplyOverrides<CancellationHead, InventoryItem>(Overrides(t, 2), &c.head, nullptr));
-    const ListRecord* record = ps.record && ps.record->invt_no == c.head.invtNo ? &*ps.record
-                                                                                 : nullptr;
+        (ApplyOverrides<CancellationHead, InventoryItem>(Overrides(t, 2), &c.head, nullptr)));
+    const ListRecord* record =
+        ps.record && ps.record->invt_no == c.head.invtNo ? &*ps.record : nullptr;
     Keep(ps, DecideCancellation(c, record, *rules_, now_), &ps.cancel_decision, "cancel");
     if (!record) ps.record.reset();  // an unknown list stays unknown
     return Status::Ok();
@@ -898,8 +738,10 @@ class CaseRun {
     std::string lines;
     for (size_t i = 2; i < t.size(); ++i) {
       auto p = SplitKv(t[i]);
-      if (p.first == "lines") lines = p.second;
-      else kv.push_back(p);
+      if (p.first == "lines")
+        lines = p.second;
+      else
+        kv.push_back(p);
     }
     if (ps.record) {
       for (const RecordLine& l : ps.record->lines) {
@@ -937,8 +779,8 @@ class CaseRun {
       }
     }
     FTZ_RETURN_IF_ERROR(ApplyOverrides(kv, &r.head, &r.items));
-    const ListRecord* record = ps.record && ps.record->invt_no == r.head.invtNo ? &*ps.record
-                                                                                 : nullptr;
+    const ListRecord* record =
+        ps.record && ps.record->invt_no == r.head.invtNo ? &*ps.record : nullptr;
     std::optional<ListRecord> keep = ps.record;
     Keep(ps, DecideReturn(r, record, *rules_, now_), &ps.return_decision, "return");
     if (!record) ps.record = keep;
@@ -1043,22 +885,23 @@ class CaseRun {
       if (!(*other)->list_decision) return Status::FailedPrecondition("no decision for " + want);
       const LaneDecision& o = (*other)->list_decision->lane;
       if (o.lane != d.lane.lane || o.draw_ppm != d.lane.draw_ppm) {
-        *why = "lane " + std::string(LaneName(d.lane.lane)) + "/" + std::to_string(d.lane.draw_ppm) +
-               " vs " + std::string(LaneName(o.lane)) + "/" + std::to_string(o.draw_ppm);
+        *why = "lane " + std::string(LaneName(d.lane.lane)) + "/" +
+               std::to_string(d.lane.draw_ppm) + " vs " + std::string(LaneName(o.lane)) + "/" +
+               std::to_string(o.draw_ppm);
       }
       return Status::Ok();
     }
     if (key == "tax") {
       if (want != "none") return Status::InvalidArgument("tax=none");
-      if (d.tax_bill) *why = "a tax bill was issued";
+      if (d.tax_bill()) *why = "a tax bill was issued";
       return Status::Ok();
     }
     if (key.starts_with("tax.")) {
-      if (!d.tax_bill) {
+      if (!d.tax_bill()) {
         *why = "no tax bill";
         return Status::Ok();
       }
-      const TaxHead& h = d.tax_bill->head;
+      const TaxHead& h = d.tax_bill()->head;
       std::string f = key.substr(4);
       if (f == "duty") return money(h.customsTax);
       if (f == "ct") return money(h.consumptionTax);
@@ -1073,11 +916,11 @@ class CaseRun {
       if (dot == std::string::npos || !ParseInt(key.substr(4, dot - 4), &gnum)) {
         return Status::InvalidArgument("lineN.field, got " + key);
       }
-      if (!d.tax_bill) {
+      if (!d.tax_bill()) {
         *why = "no tax bill";
         return Status::Ok();
       }
-      for (const TaxItem& it : d.tax_bill->items) {
+      for (const TaxItem& it : d.tax_bill()->items) {
         if (it.gnum != gnum) continue;
         std::string f = key.substr(dot + 1);
         if (f == "value") return money(it.taxPrice);
@@ -1146,6 +989,20 @@ class CaseRun {
     for (const auto& [lane, n] : count) summary += " " + lane + "=" + std::to_string(n);
     for (size_t i = 3; i < t.size(); ++i) {
       auto [lane, range] = SplitKv(t[i]);
+      if (lane == "reason") {
+        // Every list not in the green lane was sent there for this reason.
+        for (const auto& [name, ps] : purchases_) {
+          int64_t idx = 0;
+          if (!name.starts_with(prefix) || !ParseInt(name.substr(prefix.size()), &idx) ||
+              !ps.list_decision || ps.list_decision->lane.lane == Lane::kGreen) {
+            continue;
+          }
+          if (ps.list_decision->lane.reason != range) {
+            Fail(name + " reason " + ps.list_decision->lane.reason + ", expected " + range);
+          }
+        }
+        continue;
+      }
       size_t dots = range.find("..");
       int64_t lo = 0, hi = 0;
       if (dots == std::string::npos || !ParseInt(range.substr(0, dots), &lo) ||

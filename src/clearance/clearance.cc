@@ -10,27 +10,42 @@ namespace ftz::clearance {
 
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kWaiting: return "waiting";
-    case Outcome::kReleased: return "released";
-    case Outcome::kManualReview: return "review";
-    case Outcome::kInspection: return "inspection";
-    case Outcome::kHeld: return "held";
-    case Outcome::kRejected: return "rejected";
-    case Outcome::kConcluded: return "concluded";
+    case Outcome::kWaiting:
+      return "waiting";
+    case Outcome::kReleased:
+      return "released";
+    case Outcome::kManualReview:
+      return "review";
+    case Outcome::kInspection:
+      return "inspection";
+    case Outcome::kHeld:
+      return "held";
+    case Outcome::kRejected:
+      return "rejected";
+    case Outcome::kConcluded:
+      return "concluded";
   }
   return "?";
 }
 
 std::string_view ListPhaseName(ListPhase p) {
   switch (p) {
-    case ListPhase::kWaiting: return "waiting";
-    case ListPhase::kManualReview: return "review";
-    case ListPhase::kInspection: return "inspection";
-    case ListPhase::kHeld: return "held";
-    case ListPhase::kReleased: return "released";
-    case ListPhase::kRejected: return "rejected";
-    case ListPhase::kCancelled: return "cancelled";
-    case ListPhase::kReturned: return "returned";
+    case ListPhase::kWaiting:
+      return "waiting";
+    case ListPhase::kManualReview:
+      return "review";
+    case ListPhase::kInspection:
+      return "inspection";
+    case ListPhase::kHeld:
+      return "held";
+    case ListPhase::kReleased:
+      return "released";
+    case ListPhase::kRejected:
+      return "rejected";
+    case ListPhase::kCancelled:
+      return "cancelled";
+    case ListPhase::kReturned:
+      return "returned";
   }
   return "?";
 }
@@ -48,7 +63,8 @@ std::string TimeText(UnixMillis t) {
 }
 
 std::string DurationText(int64_t ms) {
-  if (ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "天";
+  // Hours up to three days ("24小时"), days beyond ("30天").
+  if (ms % 86'400'000 == 0 && ms >= 3 * 86'400'000) return std::to_string(ms / 86'400'000) + "天";
   if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "小时";
   if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "分钟";
   return std::to_string(ms / 1000) + "秒";
@@ -114,6 +130,12 @@ std::vector<bonded::StockMove> Deductions(const ListRecord& r) {
   return moves;
 }
 
+// "[Code:2600;Desc:放行]" as the customs' release receipts spell it.
+const std::string& ReleaseInfo() {
+  static const std::string info = ReturnInfo(2600, "放行");
+  return info;
+}
+
 // Green/blue lane or officer release: deduct bonded stock if there is enough,
 // else hold the list (120) until stock arrives and Conclude is called again.
 void ReleaseOrHold(Decision* d, const bonded::BondedAccounts& stock, UnixMillis at) {
@@ -132,12 +154,12 @@ void ReleaseOrHold(Decision* d, const bonded::BondedAccounts& stock, UnixMillis 
   d->stock = std::move(moves);
   d->outcome = Outcome::kReleased;
   d->return_status = receipt::kReleased;
-  d->return_info = ReturnInfo(2600, "放行");
+  d->return_info = ReleaseInfo();
   r.phase = ListPhase::kReleased;
   r.released_at = at;
   if (r.tax_bill) {
-    r.tax_bill->head.returnTime = FormatReturnTime(at);
-    d->tax_bill = r.tax_bill;
+    if (at != r.decided_at) r.tax_bill->head.returnTime = ReturnTimeText(at);
+    d->tax_bill_issued = true;
   }
 }
 
@@ -238,7 +260,8 @@ Decision Decide(const ClearanceInput& in, const QuotaBook& quota,
   // Tax (财关税〔2016〕18号), reduced or full by the limits' verdict.
   Result<TaxComputation> tax = ComputeTax(list, rules, limits.regime);
   if (!tax.ok()) {
-    Reject(&d, codes::kListInvalid, "tax_rate", "清单报文校验失败，[" + tax.status().message() + "]");
+    Reject(&d, codes::kListInvalid, "tax_rate",
+           "清单报文校验失败，[" + tax.status().message() + "]");
     return d;
   }
 
@@ -274,14 +297,19 @@ Decision Decide(const ClearanceInput& in, const QuotaBook& quota,
   r.lane = d.lane.lane;
   r.lane_reason = d.lane.reason;
   d.rule = "selectivity";
-  d.detail = "lane " + std::string(LaneName(d.lane.lane)) + " (" + d.lane.reason + ")";
+  if (d.lane.lane != Lane::kGreen) {
+    d.detail = StrCat({"lane ", LaneName(d.lane.lane), " (", d.lane.reason, ")"});
+  }
   switch (d.lane.lane) {
     case Lane::kGreen:
-    case Lane::kBlue:
-    {
+    case Lane::kBlue: {
       std::string lane_detail = std::move(d.detail);
       ReleaseOrHold(&d, stock, at);
-      d.detail = d.outcome == Outcome::kHeld ? lane_detail + "; " + d.detail : lane_detail;
+      if (d.outcome == Outcome::kHeld) {
+        d.detail = lane_detail.empty() ? d.detail : lane_detail + "; " + d.detail;
+      } else {
+        d.detail = std::move(lane_detail);
+      }
       break;
     }
     case Lane::kYellow:
@@ -307,8 +335,8 @@ Decision Conclude(const ListRecord& record, bool release, std::string_view note,
   d.rules_version = rules.version;
   d.record = record;
   d.lane = {record.lane, record.lane_reason, 0};
-  bool open = record.phase == ListPhase::kManualReview ||
-              record.phase == ListPhase::kInspection || record.phase == ListPhase::kHeld;
+  bool open = record.phase == ListPhase::kManualReview || record.phase == ListPhase::kInspection ||
+              record.phase == ListPhase::kHeld;
   if (!open) {
     d.outcome = Outcome::kRejected;
     d.rule = "state";
@@ -325,8 +353,8 @@ Decision Conclude(const ListRecord& record, bool release, std::string_view note,
   d.outcome = Outcome::kRejected;
   d.return_status = receipt::kRejected;
   d.rule = "officer";
-  d.return_info = ReturnInfo(receipt::kRejected,
-                             "海关退单" + (note.empty() ? "" : "：" + std::string(note)));
+  d.return_info =
+      ReturnInfo(receipt::kRejected, "海关退单" + (note.empty() ? "" : "：" + std::string(note)));
   GiveBackQuota(record, &d.quota);
   d.record.phase = ListPhase::kRejected;
   d.record.quota_counted = false;
@@ -355,8 +383,9 @@ Decision DecideCancellation(const Cancellation& cancel, const ListRecord* record
   }
   std::vector<std::string> wrong;
   auto same = [&wrong](std::string_view field, const std::string& got, const std::string& want) {
-    if (got != want) wrong.push_back("cancel." + std::string(field) + " " + got + " != list." +
-                                     std::string(field) + " " + want);
+    if (got != want)
+      wrong.push_back("cancel." + std::string(field) + " " + got + " != list." +
+                      std::string(field) + " " + want);
   };
   same("orderNo", c.orderNo, r.order_no);
   same("ebpCode", c.ebpCode, r.ebp_code);
@@ -379,9 +408,9 @@ Decision DecideCancellation(const Cancellation& cancel, const ListRecord* record
       // the remedy after release is a return).
       if (rules.cancel_after_release_ms == 0 ||
           at - r.released_at > rules.cancel_after_release_ms) {
-        return refuse(codes::kCancelWrongState,
-                      "清单的状态不符合撤单申报要求(清单编号[" + r.invt_no + "])！（已于" +
-                          TimeText(r.released_at) + "放行）");
+        return refuse(codes::kCancelWrongState, "清单的状态不符合撤单申报要求(清单编号[" +
+                                                    r.invt_no + "])！（已于" +
+                                                    TimeText(r.released_at) + "放行）");
       }
       bool any_returned = false;
       for (const RecordLine& l : r.lines) any_returned |= l.returned_qty != Decimal();
@@ -395,8 +424,8 @@ Decision DecideCancellation(const Cancellation& cancel, const ListRecord* record
       }
       if (d.record.tax_bill) {
         d.record.tax_bill->head.status = "3";  // 作废
-        d.record.tax_bill->head.returnTime = FormatReturnTime(at);
-        d.tax_bill = d.record.tax_bill;
+        d.record.tax_bill->head.returnTime = ReturnTimeText(at);
+        d.tax_bill_issued = true;
       }
       break;
     }
@@ -444,8 +473,9 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
   }
   std::vector<std::string> wrong;
   auto same = [&wrong](std::string_view field, const std::string& got, const std::string& want) {
-    if (got != want) wrong.push_back("return." + std::string(field) + " " + got + " != list." +
-                                     std::string(field) + " " + want);
+    if (got != want)
+      wrong.push_back("return." + std::string(field) + " " + got + " != list." +
+                      std::string(field) + " " + want);
   };
   same("orderNo", h.orderNo, r.order_no);
   same("ebpCode", h.ebpCode, r.ebp_code);
@@ -460,8 +490,8 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
   if (at - r.released_at > rules.return_window_ms) {
     return refuse(codes::kReturnFailed,
                   "退货申请单申报失败，[清单[" + r.invt_no + "]于" + TimeText(r.released_at) +
-                      "放行，退货申请已超过" + DurationText(rules.return_window_ms) +
-                      "期限（截止" + TimeText(r.released_at + rules.return_window_ms) + "）]");
+                      "放行，退货申请已超过" + DurationText(rules.return_window_ms) + "期限（截止" +
+                      TimeText(r.released_at + rules.return_window_ms) + "）]");
   }
   if (refund.items.empty()) {
     return refuse(codes::kReturnNoLines, "退货申请单[" + ref + "]表体无数据，不允许申报！");
@@ -491,9 +521,9 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
     Decimal before = l.returned_qty;
     Decimal after = before + (it == asked.end() ? Decimal() : it->second);
     if (after > l.qty) {
-      return refuse(codes::kReturnInvalid,
-                    "退货申请单报文校验失败，[第" + std::to_string(l.gnum) + "项退货数量" +
-                        it->second.ToString() + "超过可退数量" + (l.qty - before).ToString() + "]");
+      return refuse(codes::kReturnInvalid, "退货申请单报文校验失败，[第" + std::to_string(l.gnum) +
+                                               "项退货数量" + it->second.ToString() +
+                                               "超过可退数量" + (l.qty - before).ToString() + "]");
     }
     if (after != l.qty) all_returned = false;
     if (after == before) continue;
@@ -519,7 +549,8 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
     for (size_t i = 0; i < bill.items.size() && i < d.record.lines.size(); ++i) {
       const RecordLine& l = d.record.lines[i];
       int64_t keep_duty = l.customs_tax_fen - Portion(l.customs_tax_fen, l.returned_qty, l.qty);
-      int64_t keep_ct = l.consumption_tax_fen - Portion(l.consumption_tax_fen, l.returned_qty, l.qty);
+      int64_t keep_ct =
+          l.consumption_tax_fen - Portion(l.consumption_tax_fen, l.returned_qty, l.qty);
       int64_t keep_vat = l.vat_fen - Portion(l.vat_fen, l.returned_qty, l.qty);
       bill.items[i].customsTax = Decimal::FromFen(keep_duty);
       bill.items[i].consumptionTax = Decimal::FromFen(keep_ct);
@@ -531,9 +562,9 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
     bill.head.customsTax = Decimal::FromFen(duty);
     bill.head.consumptionTax = Decimal::FromFen(ct);
     bill.head.valueAddedTax = Decimal::FromFen(vat);
-    bill.head.returnTime = FormatReturnTime(at);
+    bill.head.returnTime = ReturnTimeText(at);
     if (all_returned) bill.head.status = "3";
-    d.tax_bill = bill;
+    d.tax_bill_issued = true;
   }
   if (all_returned) {
     d.record.phase = ListPhase::kReturned;
@@ -557,7 +588,8 @@ Status ApplyDecision(const Decision& decision, QuotaBook* quota, bonded::BondedA
 
 namespace {
 std::string ReceiptGuid(const Decision& d, std::string_view kind) {
-  return DerivedGuid({kind, d.record.invt_no, std::to_string(d.at), std::to_string(d.return_status)});
+  return DerivedGuid(
+      {kind, d.record.invt_no, std::to_string(d.at), std::to_string(d.return_status)});
 }
 }  // namespace
 
@@ -573,7 +605,7 @@ InventoryReturn MakeInventoryReturn(const Decision& d) {
   out.preNo = r.pre_no;
   out.invtNo = r.invt_no;
   out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = FormatReturnTime(d.at);
+  out.returnTime = ReturnTimeText(d.at);
   out.returnInfo = d.return_info;
   return out;
 }
@@ -590,7 +622,7 @@ InvtCancelReturn MakeCancellationReturn(const Decision& d) {
   out.preNo = r.pre_no;
   out.invtNo = r.invt_no;
   out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = FormatReturnTime(d.at);
+  out.returnTime = ReturnTimeText(d.at);
   out.returnInfo = d.return_info;
   return out;
 }
@@ -607,7 +639,7 @@ InvtRefundReturn MakeReturnReceipt(const Decision& d) {
   out.preNo = r.pre_no;
   out.invtNo = r.invt_no;
   out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = FormatReturnTime(d.at);
+  out.returnTime = ReturnTimeText(d.at);
   out.returnInfo = d.return_info;
   return out;
 }
@@ -617,17 +649,18 @@ std::string Decision::ToString() const {
   Append(&s, "status", std::to_string(return_status));
   Append(&s, "code", std::to_string(error_code));
   Append(&s, "rule", rule);
-  Append(&s, "lane", std::string(LaneName(lane.lane)) + "/" + lane.reason + "/" +
-                         std::to_string(lane.draw_ppm));
-  Append(&s, "at", FormatReturnTime(at));
+  Append(
+      &s, "lane",
+      std::string(LaneName(lane.lane)) + "/" + lane.reason + "/" + std::to_string(lane.draw_ppm));
+  Append(&s, "at", ReturnTimeText(at));
   Append(&s, "rules", rules_version);
   Append(&s, "info", return_info);
   if (missing.any()) Append(&s, "missing", missing.Names());
-  if (tax_bill) {
-    std::string t = tax_bill->head.status + ":" + tax_bill->head.customsTax.ToString() + "/" +
-                    tax_bill->head.consumptionTax.ToString() + "/" +
-                    tax_bill->head.valueAddedTax.ToString();
-    for (const TaxItem& i : tax_bill->items) {
+  if (const TaxBill* bill = tax_bill()) {
+    std::string t = bill->head.status + ":" + bill->head.customsTax.ToString() + "/" +
+                    bill->head.consumptionTax.ToString() + "/" +
+                    bill->head.valueAddedTax.ToString();
+    for (const TaxItem& i : bill->items) {
       t += "|" + std::to_string(i.gnum) + ":" + i.taxPrice.ToString() + ":" +
            i.customsTax.ToString() + "/" + i.consumptionTax.ToString() + "/" +
            i.valueAddedTax.ToString();
@@ -635,8 +668,9 @@ std::string Decision::ToString() const {
     Append(&s, "tax", t);
   }
   for (const QuotaDelta& q : quota) {
-    Append(&s, "quota", q.buyer_id + "/" + std::to_string(q.year) + "/" + std::to_string(q.kind) +
-                            ":" + q.amount.ToString() + "/" + std::to_string(q.lists));
+    Append(&s, "quota",
+           q.buyer_id + "/" + std::to_string(q.year) + "/" + std::to_string(q.kind) + ":" +
+               q.amount.ToString() + "/" + std::to_string(q.lists));
   }
   for (const bonded::StockMove& m : stock) {
     Append(&s, "stock", m.ems_no + "/" + m.item_record_no + ":" + m.qty.ToString());

@@ -100,8 +100,8 @@ struct RecordLine {
   int64_t customs_tax_fen = 0;  // as billed
   int64_t consumption_tax_fen = 0;
   int64_t vat_fen = 0;
-  uint32_t qty_kind = 0;   // tariff line counted toward an annual quantity limit (0: none)
-  Decimal qty_counted;     // quantity counted toward it
+  uint32_t qty_kind = 0;  // tariff line counted toward an annual quantity limit (0: none)
+  Decimal qty_counted;    // quantity counted toward it
   bool operator==(const RecordLine&) const = default;
 };
 
@@ -136,13 +136,19 @@ struct Decision {
   std::vector<Mismatch> mismatches;
   MissingDocuments missing;
   LaneDecision lane;
-  std::optional<TaxBill> tax_bill;  // issued with a release; voided/reduced with a return
-  std::vector<QuotaDelta> quota;    // effects to apply, in order
+  // The CEB816 tax bill goes out with this decision (a release; a voided or
+  // reduced bill with a return or cancellation); the bill is record.tax_bill.
+  bool tax_bill_issued = false;
+  std::vector<QuotaDelta> quota;  // effects to apply, in order
   std::vector<bonded::StockMove> stock;
   ListRecord record;  // the list's state after this decision
   std::string rules_version;
   UnixMillis at = 0;
   bool operator==(const Decision&) const = default;
+  // The bill to send, or nullptr.
+  const TaxBill* tax_bill() const {
+    return tax_bill_issued && record.tax_bill ? &*record.tax_bill : nullptr;
+  }
   // A canonical one-line text of everything above (for logs, replay
   // comparison and the case files).
   std::string ToString() const;
@@ -189,7 +195,7 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
 Status ApplyDecision(const Decision& decision, QuotaBook* quota, bonded::BondedAccounts* stock);
 
 // Receipts for a decision (guid derived from the decision, see digest.h).
-InventoryReturn MakeInventoryReturn(const Decision& d);     // CEB622
+InventoryReturn MakeInventoryReturn(const Decision& d);      // CEB622
 InvtCancelReturn MakeCancellationReturn(const Decision& d);  // CEB624
 InvtRefundReturn MakeReturnReceipt(const Decision& d);       // CEB626
 

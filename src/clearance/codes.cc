@@ -11,6 +11,15 @@ std::string ReturnInfo(int code, std::string_view desc) {
   return out;
 }
 
+std::string StrCat(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (std::string_view p : parts) n += p.size();
+  std::string out;
+  out.reserve(n);
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
 std::string MaskId(std::string_view id) {
   size_t keep = id.size() >= 12 ? 4 : id.size() >= 6 ? 2 : 0;
   std::string out(id);
@@ -31,6 +40,25 @@ std::string FormatFen(int64_t fen) {
                 static_cast<unsigned long long>(mag / 100),
                 static_cast<unsigned long long>(mag % 100));
   return buf;
+}
+
+std::string ReturnTimeText(UnixMillis t) {
+  CivilTime c = FromUnixMillisCst(t);
+  char buf[17];
+  auto put = [&buf](int pos, int width, int value) {
+    for (int i = pos + width - 1; i >= pos; --i) {
+      buf[i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, 4, c.year);
+  put(4, 2, c.month);
+  put(6, 2, c.day);
+  put(8, 2, c.hour);
+  put(10, 2, c.minute);
+  put(12, 2, c.second);
+  put(14, 3, c.millis);
+  return std::string(buf, sizeof buf);
 }
 
 std::string TruncateUtf8(std::string_view text, size_t max_chars) {

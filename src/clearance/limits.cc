@@ -18,11 +18,11 @@ LimitVerdict CheckLimits(const InventoryList& list, std::string_view list_ref,
   QuotaCounter used = quota.Get(list.head.buyerIdNumber, v.year);
   v.used_before = used.amount;
   v.lists_before = used.lists;
-  std::string ref(list_ref);
+  auto ref = [list_ref] { return std::string(list_ref); };  // only for messages
   if (v.value > rules.single_limit) {
     if (!rules.indivisible_item_full_tax || !IsOneIndivisibleItem(list)) {
       v.error_code = codes::kSingleLimit;
-      v.message = "清单[" + ref + "]的购买金额超过单笔限额[[" + FormatYuan(rules.single_limit) +
+      v.message = "清单[" + ref() + "]的购买金额超过单笔限额[[" + FormatYuan(rules.single_limit) +
                   "]]（完税价格" + FormatYuan(v.value) + "）";
       return v;
     }
@@ -33,7 +33,7 @@ LimitVerdict CheckLimits(const InventoryList& list, std::string_view list_ref,
   }
   if (v.used_before + v.value > rules.annual_limit) {
     v.error_code = codes::kAnnualLimit;
-    v.message = "清单[" + ref + "]中购买人[" + MaskId(list.head.buyerIdNumber) +
+    v.message = "清单[" + ref() + "]中购买人[" + MaskId(list.head.buyerIdNumber) +
                 "]已用购买额度为[" + FormatYuan(v.used_before) + "]，本次购买将超过年度限额[" +
                 FormatYuan(rules.annual_limit) + "]（本次完税价格" + FormatYuan(v.value) + "）";
     return v;

@@ -33,11 +33,11 @@ namespace ftz::clearance {
 
 struct LimitVerdict {
   bool ok = false;
-  int error_code = 0;    // codes::kSingleLimit or codes::kAnnualLimit when !ok
-  std::string message;   // the specification's wording, filled in
+  int error_code = 0;   // codes::kSingleLimit or codes::kAnnualLimit when !ok
+  std::string message;  // the specification's wording, filled in
   TaxRegime regime = TaxRegime::kCrossBorderReduced;
-  Decimal value;         // customs value of the list
-  Decimal used_before;   // buyer's annual amount before this list
+  Decimal value;        // customs value of the list
+  Decimal used_before;  // buyer's annual amount before this list
   uint32_t lists_before = 0;
   int32_t year = 0;
 };

@@ -1,19 +1,19 @@
 #include "clearance/match.h"
 
+#include "clearance/codes.h"
 
 namespace ftz::clearance {
 
 namespace {
 
-constexpr std::string_view kCny = "142";       // 币制: 限定为人民币
-constexpr std::string_view kIdCard = "1";      // 证件类型: 限定为身份证
+constexpr std::string_view kCny = "142";   // 币制: 限定为人民币
+constexpr std::string_view kIdCard = "1";  // 证件类型: 限定为身份证
 constexpr std::string_view kRequired = "required";
 
 std::string Shown(std::string_view v) { return v.empty() ? "(empty)" : std::string(v); }
 
 std::string Line(std::string_view doc, int64_t gnum, std::string_view field) {
-  return std::string(doc) + ".items[gnum=" + std::to_string(gnum) + "]" +
-         (field.empty() ? "" : "." + std::string(field));
+  return StrCat({doc, ".items[gnum=", std::to_string(gnum), "]", field.empty() ? "" : ".", field});
 }
 
 // Field names are string_views and become strings only on a mismatch: the
@@ -53,8 +53,8 @@ class Checker {
           expected.ToString());
     }
   }
-  void LineFixed(std::string_view doc, int64_t gnum, std::string_view field,
-                 std::string_view value, std::string_view required) {
+  void LineFixed(std::string_view doc, int64_t gnum, std::string_view field, std::string_view value,
+                 std::string_view required) {
     if (value != required) Add(Line(doc, gnum, field), Shown(value), kRequired, Shown(required));
   }
   void Add(std::string_view field, std::string value, std::string_view expected_field,
@@ -75,8 +75,8 @@ std::string Mismatch::ToString() const {
 
 std::string MissingDocuments::Names() const {
   std::string out;
-  for (auto [missing, name] : {std::pair{order, "order"}, std::pair{payment, "payment"},
-                               std::pair{waybill, "waybill"}}) {
+  for (auto [missing, name] :
+       {std::pair{order, "order"}, std::pair{payment, "payment"}, std::pair{waybill, "waybill"}}) {
     if (!missing) continue;
     if (!out.empty()) out += ",";
     out += name;
@@ -86,8 +86,8 @@ std::string MissingDocuments::Names() const {
 
 std::string MissingDocuments::ChineseNames() const {
   std::string out;
-  for (auto [missing, name] : {std::pair{order, "订单"}, std::pair{payment, "支付单"},
-                               std::pair{waybill, "运单"}}) {
+  for (auto [missing, name] :
+       {std::pair{order, "订单"}, std::pair{payment, "支付单"}, std::pair{waybill, "运单"}}) {
     if (!missing) continue;
     if (!out.empty()) out += "、";
     out += name;
@@ -209,8 +209,7 @@ std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& ord
     Result<Decimal> product = Decimal::MultiplyExact(it.price, it.qty);
     if (!product.ok() || *product != it.totalPrice) {
       c.Add(Line("list", it.gnum, "totalPrice"), it.totalPrice.ToString(),
-            Line("list", it.gnum, "price*qty"),
-            product.ok() ? product->ToString() : "(not exact)");
+            Line("list", it.gnum, "price*qty"), product.ok() ? product->ToString() : "(not exact)");
     }
     if (it.totalPrice < Decimal()) {
       c.Add(Line("list", it.gnum, "totalPrice"), it.totalPrice.ToString(), ">=", "0");

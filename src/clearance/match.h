@@ -27,8 +27,8 @@
 namespace ftz::clearance {
 
 struct Mismatch {
-  std::string field;     // "payment.amountPaid", "list.items[gnum=2].gname"
-  std::string value;     // as the XML spells it ("190.5")
+  std::string field;           // "payment.amountPaid", "list.items[gnum=2].gname"
+  std::string value;           // as the XML spells it ("190.5")
   std::string expected_field;  // "order.acturalPaid", or "required" for a fixed value
   std::string expected;
   // "payment.amountPaid 190.5 != order.acturalPaid 190.6"

@@ -22,7 +22,7 @@ namespace ftz::clearance {
 struct ListingVerdict {
   bool listed = false;
   const PositiveListEntry* entry = nullptr;  // the entry that admits it (listed)
-  std::string reason;  // why not (not listed), naming the gcode
+  std::string reason;                        // why not (not listed), naming the gcode
 };
 
 // Is the line with this gcode on the list in force at `at`, in this zone?

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace ftz::clearance {
 
-uint64_t QuotaBook::Hash(std::string_view id) {
+uint64_t QuotaBook::DefaultHash(std::string_view id) {
   // 8 bytes at a time, multiply-xorshift mixing, splitmix64 finalizer. The
   // hash only chooses a slot (lookups compare the full ID), so it needs to
   // spread, not to resist forgery; it is fixed so that a table built twice
@@ -31,7 +32,10 @@ uint64_t QuotaBook::Hash(std::string_view id) {
   return h;
 }
 
-std::string_view QuotaBook::IdAt(uint32_t offset) const {
+std::string_view QuotaBook::IdOf(const Slot& s) const {
+  if (s.id_len != kIdInArena) return std::string_view(s.id, s.id_len);
+  uint32_t offset;
+  std::memcpy(&offset, s.id, sizeof offset);
   size_t len = static_cast<unsigned char>(ids_[offset]);
   return std::string_view(ids_).substr(offset + 1, len);
 }
@@ -40,9 +44,21 @@ size_t QuotaBook::Probe(std::string_view id, uint64_t hash) const {
   size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.head == 0) return i;
-    if (s.hash == hash && IdAt(s.id_offset) == id) return i;
+    if (s.id_len == 0) return i;
+    if (s.hash == hash && IdOf(s) == id) return i;
   }
+}
+
+const QuotaBook::Counter* QuotaBook::FindChained(const Slot& s, int32_t year, uint32_t kind) const {
+  for (uint32_t c = s.next; c != 0; c = counters_[c - 1].next) {
+    const Counter& k = counters_[c - 1];
+    if (k.year == year && k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+QuotaBook::Counter* QuotaBook::FindChained(const Slot& s, int32_t year, uint32_t kind) {
+  return const_cast<Counter*>(std::as_const(*this).FindChained(s, year, kind));
 }
 
 void QuotaBook::Grow() {
@@ -51,9 +67,9 @@ void QuotaBook::Grow() {
   slots_.assign(n, Slot{});
   size_t mask = n - 1;
   for (const Slot& s : old) {
-    if (s.head == 0) continue;
+    if (s.id_len == 0) continue;
     size_t i = s.hash & mask;
-    while (slots_[i].head != 0) i = (i + 1) & mask;
+    while (slots_[i].id_len != 0) i = (i + 1) & mask;
     slots_[i] = s;
   }
 }
@@ -62,16 +78,15 @@ void QuotaBook::Reserve(size_t buyers) {
   size_t want = 16;
   while (want * 3 / 4 < buyers) want *= 2;
   while (slots_.size() < want) Grow();
-  counters_.reserve(buyers);
-  ids_.reserve(buyers * 19);
 }
 
 QuotaCounter QuotaBook::Get(std::string_view buyer_id, int32_t year, uint32_t kind) const {
   if (slots_.empty()) return {};
-  const Slot& s = slots_[Probe(buyer_id, Hash(buyer_id))];
-  for (uint32_t c = s.head; c != 0; c = counters_[c - 1].next) {
-    const Counter& k = counters_[c - 1];
-    if (k.year == year && k.kind == kind) return {Decimal::FromUnits(k.amount), k.lists};
+  const Slot& s = slots_[Probe(buyer_id, hash_(buyer_id))];
+  if (s.id_len == 0) return {};
+  if (kind == kMoneyCounter && s.year == year) return {Decimal::FromUnits(s.amount), s.lists};
+  if (const Counter* c = FindChained(s, year, kind)) {
+    return {Decimal::FromUnits(c->amount), c->lists};
   }
   return {};
 }
@@ -81,43 +96,63 @@ Status QuotaBook::Add(const QuotaDelta& d) {
     return Status::InvalidArgument("quota: buyer ID number must be 1..255 bytes");
   }
   if ((buyers_ + 1) * 4 > slots_.size() * 3) Grow();
-  uint64_t h = Hash(d.buyer_id);
-  size_t i = Probe(d.buyer_id, h);
-  Slot& s = slots_[i];
-  Counter* found = nullptr;
-  for (uint32_t c = s.head; c != 0; c = counters_[c - 1].next) {
-    Counter& k = counters_[c - 1];
-    if (k.year == d.year && k.kind == d.kind) {
-      found = &k;
-      break;
-    }
-  }
-  int64_t have = found ? found->amount : 0;
-  int64_t have_lists = found ? found->lists : 0;
+  uint64_t h = hash_(d.buyer_id);
+  Slot& s = slots_[Probe(d.buyer_id, h)];
+  bool known = s.id_len != 0;
+  bool in_slot = known && d.kind == kMoneyCounter && s.year == d.year;
+  Counter* chained = known && !in_slot ? FindChained(s, d.year, d.kind) : nullptr;
+  int64_t have = in_slot ? s.amount : chained ? chained->amount : 0;
+  int64_t have_lists = in_slot ? s.lists : chained ? chained->lists : 0;
   if (have + d.amount.units() < 0 || have_lists + d.lists < 0) {
     return Status::FailedPrecondition("quota: counter " + std::to_string(d.year) + "/" +
                                       std::to_string(d.kind) + " would go below zero");
   }
-  if (!found) {
-    if (counters_.size() >= std::numeric_limits<uint32_t>::max() - 1) {
-      return Status::ResourceExhausted("quota: too many counters");
-    }
-    if (s.head == 0) {
-      if (ids_.size() + 1 + d.buyer_id.size() > std::numeric_limits<uint32_t>::max()) {
+  if (counters_.size() >= std::numeric_limits<uint32_t>::max() - 2) {
+    return Status::ResourceExhausted("quota: too many counters");
+  }
+  if (!known) {
+    if (d.buyer_id.size() <= kInlineId) {
+      s.id_len = static_cast<uint8_t>(d.buyer_id.size());
+      std::memcpy(s.id, d.buyer_id.data(), d.buyer_id.size());
+    } else {
+      if (ids_.size() + 1 + d.buyer_id.size() >= std::numeric_limits<uint32_t>::max()) {
         return Status::ResourceExhausted("quota: ID arena full");
       }
-      s.hash = h;
-      s.id_offset = static_cast<uint32_t>(ids_.size());
+      uint32_t offset = static_cast<uint32_t>(ids_.size());
       ids_.push_back(static_cast<char>(d.buyer_id.size()));
       ids_.append(d.buyer_id);
-      ++buyers_;
+      s.id_len = kIdInArena;
+      std::memcpy(s.id, &offset, sizeof offset);
     }
-    counters_.push_back(Counter{d.year, d.kind, 0, 0, s.head});
-    s.head = static_cast<uint32_t>(counters_.size());
-    found = &counters_.back();
+    s.hash = h;
+    ++buyers_;
   }
-  found->amount += d.amount.units();
-  found->lists = static_cast<uint32_t>(found->lists + d.lists);
+  if (!in_slot && !chained) {
+    if (d.kind == kMoneyCounter && (s.year == kNoYear || d.year > s.year)) {
+      // The slot keeps the latest money year; an older one moves to the chain.
+      if (s.year != kNoYear) {
+        counters_.push_back(Counter{s.year, kMoneyCounter, s.amount, s.lists, s.next});
+        s.next = static_cast<uint32_t>(counters_.size());
+      } else {
+        ++inline_counters_;
+      }
+      s.year = d.year;
+      s.amount = 0;
+      s.lists = 0;
+      in_slot = true;
+    } else {
+      counters_.push_back(Counter{d.year, d.kind, 0, 0, s.next});
+      s.next = static_cast<uint32_t>(counters_.size());
+      chained = &counters_.back();
+    }
+  }
+  if (in_slot) {
+    s.amount += d.amount.units();
+    s.lists = static_cast<uint32_t>(s.lists + d.lists);
+  } else {
+    chained->amount += d.amount.units();
+    chained->lists = static_cast<uint32_t>(chained->lists + d.lists);
+  }
   return Status::Ok();
 }
 
@@ -128,11 +163,15 @@ size_t QuotaBook::MemoryBytes() const {
 
 std::vector<QuotaEntry> QuotaBook::Entries() const {
   std::vector<QuotaEntry> out;
-  out.reserve(counters_.size());
+  out.reserve(counters());
   for (const Slot& s : slots_) {
-    if (s.head == 0) continue;
-    std::string_view id = IdAt(s.id_offset);
-    for (uint32_t c = s.head; c != 0; c = counters_[c - 1].next) {
+    if (s.id_len == 0) continue;
+    std::string_view id = IdOf(s);
+    if (s.year != kNoYear) {
+      out.push_back(
+          {std::string(id), s.year, kMoneyCounter, Decimal::FromUnits(s.amount), s.lists});
+    }
+    for (uint32_t c = s.next; c != 0; c = counters_[c - 1].next) {
       const Counter& k = counters_[c - 1];
       out.push_back({std::string(id), k.year, k.kind, Decimal::FromUnits(k.amount), k.lists});
     }
@@ -148,14 +187,15 @@ std::vector<QuotaEntry> QuotaBook::Entries() const {
 Result<QuotaBook> QuotaBook::FromEntries(const std::vector<QuotaEntry>& entries) {
   QuotaBook book;
   book.Reserve(entries.size());
-  for (const QuotaEntry& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const QuotaEntry& e = entries[i];
     if (e.amount < Decimal()) return Status::Corruption("quota snapshot: negative counter");
-    if (book.Get(e.buyer_id, e.year, e.kind).amount != Decimal() ||
-        book.Get(e.buyer_id, e.year, e.kind).lists != 0) {
+    if (i > 0 && entries[i - 1].buyer_id == e.buyer_id && entries[i - 1].year == e.year &&
+        entries[i - 1].kind == e.kind) {
       return Status::Corruption("quota snapshot: counter listed twice");
     }
-    FTZ_RETURN_IF_ERROR(book.Add(
-        {e.buyer_id, e.year, e.kind, e.amount, static_cast<int32_t>(e.lists)}));
+    FTZ_RETURN_IF_ERROR(
+        book.Add({e.buyer_id, e.year, e.kind, e.amount, static_cast<int32_t>(e.lists)}));
   }
   return book;
 }

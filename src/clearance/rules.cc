@@ -1,18 +1,22 @@
 #include "clearance/rules.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cstdio>
 #include <initializer_list>
-#include <toml++/toml.h>
 
 namespace ftz::clearance {
 
 std::string_view LaneName(Lane lane) {
   switch (lane) {
-    case Lane::kGreen: return "green";
-    case Lane::kBlue: return "blue";
-    case Lane::kYellow: return "yellow";
-    case Lane::kRed: return "red";
+    case Lane::kGreen:
+      return "green";
+    case Lane::kBlue:
+      return "blue";
+    case Lane::kYellow:
+      return "yellow";
+    case Lane::kRed:
+      return "red";
   }
   return "?";
 }
@@ -86,21 +90,49 @@ Result<Ppm> ParsePercent(std::string_view text) {
 }
 
 Result<int64_t> ParseDuration(std::string_view text) {
-  size_t n = 0;
-  while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
-  std::string_view digits = text.substr(0, n), unit = text.substr(n);
-  if (digits.empty() || digits.size() > 9) {
-    return Status::InvalidArgument("expected a duration such as \"24h\" or \"30d\", got \"" +
-                                   std::string(text) + "\"");
+  // One or more <digits><unit> parts, added: "24h", "30d", "23h59m".
+  auto bad = [&text]() {
+    return Status::InvalidArgument(
+        "expected a duration such as \"24h\", \"30d\" or \"1h30m\", got \"" + std::string(text) +
+        "\"");
+  };
+  if (text.empty()) return bad();
+  int64_t total = 0;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    size_t n = 0;
+    while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+    if (n == 0 || n > 9) return bad();
+    int64_t v = DigitsValue(rest.substr(0, n));
+    rest.remove_prefix(n);
+    int64_t unit = 0;
+    if (rest.starts_with("ms")) {
+      unit = 1;
+      rest.remove_prefix(2);
+    } else if (!rest.empty()) {
+      switch (rest[0]) {
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60'000;
+          break;
+        case 'h':
+          unit = 3'600'000;
+          break;
+        case 'd':
+          unit = 86'400'000;
+          break;
+        default:
+          return bad();
+      }
+      rest.remove_prefix(1);
+    } else {
+      return bad();
+    }
+    total += v * unit;
   }
-  int64_t v = DigitsValue(digits);
-  if (unit == "ms") return v;
-  if (unit == "s") return v * 1000;
-  if (unit == "m") return v * 60'000;
-  if (unit == "h") return v * 3'600'000;
-  if (unit == "d") return v * 86'400'000;
-  return Status::InvalidArgument("duration unit must be d, h, m, s or ms, got \"" +
-                                 std::string(text) + "\"");
+  return total;
 }
 
 Result<UnixMillis> ParseCstDate(std::string_view text) {
@@ -113,8 +145,7 @@ Result<UnixMillis> ParseCstDate(std::string_view text) {
   }
   CivilTime t;
   if (!ParseDate8(compact, &t)) {
-    return Status::InvalidArgument("expected a date YYYY-MM-DD, got \"" + std::string(text) +
-                                   "\"");
+    return Status::InvalidArgument("expected a date YYYY-MM-DD, got \"" + std::string(text) + "\"");
   }
   return ToUnixMillisCst(t);
 }
@@ -245,8 +276,8 @@ class TomlReader {
                    std::initializer_list<std::string_view> allowed) const {
     for (const auto& [k, v] : t) {
       if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-        std::string full = path.empty() ? std::string(k.str())
-                                        : std::string(path) + "." + std::string(k.str());
+        std::string full =
+            path.empty() ? std::string(k.str()) : std::string(path) + "." + std::string(k.str());
         return Error(full, &v, "unknown key");
       }
     }
@@ -258,8 +289,8 @@ class TomlReader {
   }
 
   // Each getter: absent and not required -> Ok, *out untouched.
-  Status String(const toml::table& t, std::string_view path, std::string_view key,
-                std::string* out, bool required) const {
+  Status String(const toml::table& t, std::string_view path, std::string_view key, std::string* out,
+                bool required) const {
     const toml::node* n = t.get(key);
     if (!n) return required ? Error(Join(path, key), nullptr, "missing") : Status::Ok();
     if (!n->is_string()) return Error(Join(path, key), n, "expected a string");
@@ -392,9 +423,9 @@ class TomlReader {
 
 Status ReadTaxRate(const TomlReader& r, const toml::table& t, const std::string& path,
                    TaxRate* out) {
-  FTZ_RETURN_IF_ERROR(r.CheckKeys(t, path,
-                                  {"prefix", "vat", "consumption", "mfn",
-                                   "consumption_min_unit_price", "name", "source"}));
+  FTZ_RETURN_IF_ERROR(r.CheckKeys(
+      t, path,
+      {"prefix", "vat", "consumption", "mfn", "consumption_min_unit_price", "name", "source"}));
   FTZ_RETURN_IF_ERROR(r.String(t, path, "prefix", &out->prefix, true));
   if (out->prefix.size() < 2 || out->prefix.size() > 8 || !AllDigits(out->prefix)) {
     return r.Error(path + ".prefix", t.get("prefix"), "expected 2 to 8 digits");
@@ -446,11 +477,11 @@ Status ReadPositive(const TomlReader& r, const toml::table& t, const std::string
 
 Status ReadProfile(const TomlReader& r, const toml::table& t, const std::string& path,
                    RiskProfile* out) {
-  FTZ_RETURN_IF_ERROR(r.CheckKeys(
-      t, path,
-      {"name", "lane", "hs_prefix", "origin", "ebp_code", "ebc_code", "agent_code", "trade_mode",
-       "min_value", "max_value", "min_buyer_used", "min_buyer_lists", "consignee_differs",
-       "rate"}));
+  FTZ_RETURN_IF_ERROR(
+      r.CheckKeys(t, path,
+                  {"name", "lane", "hs_prefix", "origin", "ebp_code", "ebc_code", "agent_code",
+                   "trade_mode", "min_value", "max_value", "min_buyer_used", "min_buyer_lists",
+                   "consignee_differs", "rate"}));
   FTZ_RETURN_IF_ERROR(r.String(t, path, "name", &out->name, true));
   std::string lane;
   FTZ_RETURN_IF_ERROR(r.String(t, path, "lane", &lane, true));
@@ -535,10 +566,10 @@ Result<Rules> ParseRules(std::string_view toml_text, std::string_view name,
                                    std::to_string(e.source().begin.line) +
                                    "): " + std::string(e.description()));
   }
-  FTZ_RETURN_IF_ERROR(r.CheckKeys(root, "",
-                                  {"version", "title", "effective_from", "limits", "deadline",
-                                   "return", "cancellation", "match", "selectivity", "zones",
-                                   "profile", "tax_rate", "positive", "tables"}));
+  FTZ_RETURN_IF_ERROR(r.CheckKeys(
+      root, "",
+      {"version", "title", "effective_from", "limits", "deadline", "return", "cancellation",
+       "match", "selectivity", "zones", "profile", "tax_rate", "positive", "tables"}));
   Rules rules;
   FTZ_RETURN_IF_ERROR(r.String(root, "", "version", &rules.version, true));
   if (rules.version.empty()) return r.Error("version", root.get("version"), "must not be empty");
@@ -550,8 +581,8 @@ Result<Rules> ParseRules(std::string_view toml_text, std::string_view name,
   const toml::table* limits = r.Table(root, "limits", &st);
   FTZ_RETURN_IF_ERROR(st);
   if (!limits) return r.Error("limits", nullptr, "missing");
-  FTZ_RETURN_IF_ERROR(r.CheckKeys(*limits, "limits",
-                                  {"single", "annual", "reduced_rate", "indivisible_item_full_tax"}));
+  FTZ_RETURN_IF_ERROR(r.CheckKeys(
+      *limits, "limits", {"single", "annual", "reduced_rate", "indivisible_item_full_tax"}));
   std::optional<Decimal> single, annual;
   FTZ_RETURN_IF_ERROR(r.Money(*limits, "limits", "single", &single, true));
   FTZ_RETURN_IF_ERROR(r.Money(*limits, "limits", "annual", &annual, true));
@@ -560,8 +591,8 @@ Result<Rules> ParseRules(std::string_view toml_text, std::string_view name,
   std::optional<Ppm> reduced;
   FTZ_RETURN_IF_ERROR(r.Percent(*limits, "limits", "reduced_rate", &reduced, true));
   rules.reduced_rate = *reduced;
-  FTZ_RETURN_IF_ERROR(r.Bool(*limits, "limits", "indivisible_item_full_tax",
-                             &rules.indivisible_item_full_tax));
+  FTZ_RETURN_IF_ERROR(
+      r.Bool(*limits, "limits", "indivisible_item_full_tax", &rules.indivisible_item_full_tax));
   if (rules.single_limit <= Decimal()) {
     return r.Error("limits.single", limits->get("single"), "must be positive");
   }
@@ -593,7 +624,8 @@ Result<Rules> ParseRules(std::string_view toml_text, std::string_view name,
     FTZ_RETURN_IF_ERROR(r.CheckKeys(*c, "cancellation", {"after_release", "require_reason"}));
     FTZ_RETURN_IF_ERROR(
         r.Duration(*c, "cancellation", "after_release", &rules.cancel_after_release_ms));
-    FTZ_RETURN_IF_ERROR(r.Bool(*c, "cancellation", "require_reason", &rules.cancel_requires_reason));
+    FTZ_RETURN_IF_ERROR(
+        r.Bool(*c, "cancellation", "require_reason", &rules.cancel_requires_reason));
   }
   FTZ_RETURN_IF_ERROR(st);
 
@@ -624,8 +656,7 @@ Result<Rules> ParseRules(std::string_view toml_text, std::string_view name,
 
   FTZ_RETURN_IF_ERROR(ReadArrayOfTables(r, root, "profile", &rules.profiles, ReadProfile));
   FTZ_RETURN_IF_ERROR(ReadArrayOfTables(r, root, "tax_rate", &rules.tax_rates, ReadTaxRate));
-  FTZ_RETURN_IF_ERROR(
-      ReadArrayOfTables(r, root, "positive", &rules.positive_list, ReadPositive));
+  FTZ_RETURN_IF_ERROR(ReadArrayOfTables(r, root, "positive", &rules.positive_list, ReadPositive));
 
   if (const toml::table* t = r.Table(root, "tables", &st)) {
     FTZ_RETURN_IF_ERROR(r.CheckKeys(*t, "tables", {"positive_list_csv", "tax_rates_csv"}));
@@ -780,7 +811,8 @@ Status AppendPositiveListCsv(std::string_view csv, std::string_view name, Rules*
     e.remarks = Cell(row, c_remarks);
     if (std::string q = Cell(row, c_qty); !q.empty()) {
       Result<Decimal> d = Decimal::Parse(q);
-      if (!d.ok() || *d <= Decimal()) return CsvError(name, rn, "annual_qty", "not a positive number");
+      if (!d.ok() || *d <= Decimal())
+        return CsvError(name, rn, "annual_qty", "not a positive number");
       e.annual_qty = *d;
       e.annual_qty_unit = Cell(row, c_unit);
       if (e.annual_qty_unit.empty()) return CsvError(name, rn, "annual_qty_unit", "missing");
@@ -873,10 +905,9 @@ Status RuleBook::Add(Rules rules) {
     }
   }
   auto p = std::make_shared<const Rules>(std::move(rules));
-  auto pos = std::upper_bound(versions_.begin(), versions_.end(), p->effective_from,
-                              [](UnixMillis t, const std::shared_ptr<const Rules>& r) {
-                                return t < r->effective_from;
-                              });
+  auto pos = std::upper_bound(
+      versions_.begin(), versions_.end(), p->effective_from,
+      [](UnixMillis t, const std::shared_ptr<const Rules>& r) { return t < r->effective_from; });
   versions_.insert(pos, std::move(p));
   return Status::Ok();
 }

@@ -120,15 +120,15 @@ struct Rules {
   UnixMillis effective_from = kBeginningOfTime;  // CST midnight of the date
 
   // 财关税〔2018〕49号 (from 2019-01-01).
-  Decimal single_limit;               // per transaction, customs value
-  Decimal annual_limit;               // per buyer ID number and CST calendar year
-  Ppm reduced_rate = 700'000;         // VAT and CT charged at 70% within limits
+  Decimal single_limit;        // per transaction, customs value
+  Decimal annual_limit;        // per buyer ID number and CST calendar year
+  Ppm reduced_rate = 700'000;  // VAT and CT charged at 70% within limits
   bool indivisible_item_full_tax = true;
 
-  int64_t list_wait_ms = 0;              // how long a list waits for its documents
-  int64_t return_window_ms = 0;          // 海关总署公告2020年第45号: 30 days from release
-  int64_t cancel_after_release_ms = 0;   // 0: a released list cannot be cancelled
-  bool cancel_requires_reason = true;    // -623012 撤单原因为空
+  int64_t list_wait_ms = 0;             // how long a list waits for its documents
+  int64_t return_window_ms = 0;         // 海关总署公告2020年第45号: 30 days from release
+  int64_t cancel_after_release_ms = 0;  // 0: a released list cannot be cancelled
+  bool cancel_requires_reason = true;   // -623012 撤单原因为空
 
   bool match_freight = true;  // list freight/insuredFee = waybill's = order freight
 
@@ -174,7 +174,7 @@ Status AppendTaxRatesCsv(std::string_view csv, std::string_view name, Rules* rul
 // Small exact parsers shared with the tests and the case driver.
 // "13%" / "0.5%" / "9.1%" -> ppm (at most 4 fraction digits of a percent).
 Result<Ppm> ParsePercent(std::string_view text);
-// "24h", "30d", "90m", "15s", "250ms", "0s" -> milliseconds.
+// "24h", "30d", "90m", "15s", "250ms", "0s", "23h59m" -> milliseconds.
 Result<int64_t> ParseDuration(std::string_view text);
 // "2019-01-01" or "20190101" -> CST midnight.
 Result<UnixMillis> ParseCstDate(std::string_view text);

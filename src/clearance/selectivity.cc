@@ -56,8 +56,8 @@ LaneDecision SelectLane(const SelectivityFacts& f, const Rules& rules) {
   for (const RiskProfile& p : rules.profiles) {
     if (by_profile && p.lane <= d.lane) continue;  // cannot change the outcome
     if (!ProfileMatches(p, f)) continue;
-    if (p.rate < kPpmOne && SelectionDraw(rules, f.list->head, "profile:" + p.name) >=
-                                static_cast<uint32_t>(p.rate)) {
+    if (p.rate < kPpmOne &&
+        SelectionDraw(rules, f.list->head, "profile:" + p.name) >= static_cast<uint32_t>(p.rate)) {
       continue;
     }
     d.lane = p.lane;

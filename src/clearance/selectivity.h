@@ -36,8 +36,8 @@ struct SelectivityFacts {
   const InventoryList* list = nullptr;
   const Order* order = nullptr;  // for consignee_differs; may be null
   Decimal customs_value;
-  Decimal buyer_used;         // buyer's annual amount before this list
-  uint32_t buyer_lists = 0;   // buyer's lists counted this year before this one
+  Decimal buyer_used;        // buyer's annual amount before this list
+  uint32_t buyer_lists = 0;  // buyer's lists counted this year before this one
 };
 
 struct LaneDecision {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "clearance/codes.h"
 #include "clearance/digest.h"
 
 namespace ftz::clearance {
@@ -14,7 +15,9 @@ using i128 = __int128;
 constexpr int64_t kUnitsPerFen = Decimal::kScale / 100;  // 1000
 
 // num / den rounded half up; num >= 0, den > 0.
-int64_t RoundHalfUp(i128 num, i128 den) { return static_cast<int64_t>((2 * num + den) / (2 * den)); }
+int64_t RoundHalfUp(i128 num, i128 den) {
+  return static_cast<int64_t>((2 * num + den) / (2 * den));
+}
 
 }  // namespace
 
@@ -27,6 +30,10 @@ Decimal CustomsValue(const InventoryList& list) {
 std::vector<Decimal> AllocateCharges(std::span<const Decimal> weights, Decimal charges) {
   std::vector<Decimal> out(weights.size());
   if (weights.empty() || charges == Decimal()) return out;
+  if (weights.size() == 1) {
+    out[0] = charges;
+    return out;
+  }
   bool negative = charges < Decimal();
   int64_t mag = negative ? -charges.units() : charges.units();
   // Whole fen when the charges are whole fen: a bill shows fen.
@@ -88,27 +95,32 @@ Result<TaxComputation> ComputeTax(const InventoryList& list, const Rules& rules,
   TaxComputation tax;
   tax.regime = regime;
   tax.customs_value = CustomsValue(list);
-  std::vector<Decimal> weights;
-  weights.reserve(list.items.size());
-  for (const InventoryItem& item : list.items) weights.push_back(item.totalPrice);
-  std::vector<Decimal> charges =
-      AllocateCharges(weights, list.head.freight + list.head.insuredFee);
+  // Freight and insurance by line (AllocateCharges); a one-line list, the
+  // common case, takes them whole without building the vectors.
+  Decimal all_charges = list.head.freight + list.head.insuredFee;
+  std::vector<Decimal> charges;
+  if (list.items.size() > 1) {
+    std::vector<Decimal> weights;
+    weights.reserve(list.items.size());
+    for (const InventoryItem& item : list.items) weights.push_back(item.totalPrice);
+    charges = AllocateCharges(weights, all_charges);
+  }
   tax.lines.reserve(list.items.size());
   for (size_t i = 0; i < list.items.size(); ++i) {
     const InventoryItem& item = list.items[i];
     const TaxRate* rate = rules.FindTaxRate(item.gcode);
     if (!rate) {
-      return Status::InvalidArgument("第" + std::to_string(item.gnum) + "项商品编码[" +
-                                     item.gcode + "]在税率表中没有税率");
+      return Status::InvalidArgument("第" + std::to_string(item.gnum) + "项商品编码[" + item.gcode +
+                                     "]在税率表中没有税率");
     }
     LineTax line;
     line.gnum = item.gnum;
     line.gcode = item.gcode;
-    line.value = item.totalPrice + charges[i];
+    line.value = item.totalPrice + (charges.empty() ? all_charges : charges[i]);
     Status st = ComputeLineTax(line.value, item.price, *rate, regime, rules.reduced_rate, &line);
     if (!st.ok()) {
-      return Status::InvalidArgument("第" + std::to_string(item.gnum) + "项商品编码[" +
-                                     item.gcode + "]" + st.message());
+      return Status::InvalidArgument("第" + std::to_string(item.gnum) + "项商品编码[" + item.gcode +
+                                     "]" + st.message());
     }
     tax.customs_tax_fen += line.customs_tax_fen;
     tax.consumption_tax_fen += line.consumption_tax_fen;
@@ -123,9 +135,9 @@ TaxBill MakeTaxBill(const TaxComputation& tax, const InventoryList& list, std::s
   TaxBill bill;
   TaxHead& h = bill.head;
   h.guid = DerivedGuid({"CEB816", invt_no, list.head.ebpCode, list.head.orderNo});
-  h.returnTime = FormatReturnTime(at);
+  h.returnTime = ReturnTimeText(at);
   h.invtNo = std::string(invt_no);
-  h.taxNo = std::string(invt_no) + "01";  // one bill per list: the list number + "01"
+  h.taxNo = StrCat({invt_no, "01"});  // one bill per list: the list number + "01"
   h.customsTax = Decimal::FromFen(tax.customs_tax_fen);
   h.valueAddedTax = Decimal::FromFen(tax.vat_fen);
   h.consumptionTax = Decimal::FromFen(tax.consumption_tax_fen);

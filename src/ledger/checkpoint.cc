@@ -56,10 +56,12 @@ Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   Checkpoint cp;
   cp.origin = std::string(lines[0]);
   Result<uint64_t> size = ParseDecimal(lines[1]);
-  if (!size.ok()) return Status::InvalidArgument("checkpoint: tree size: " + size.status().message());
+  if (!size.ok())
+    return Status::InvalidArgument("checkpoint: tree size: " + size.status().message());
   cp.size = *size;
   Result<std::string> root = Base64Decode(lines[2]);
-  if (!root.ok()) return Status::InvalidArgument("checkpoint: root hash: " + root.status().message());
+  if (!root.ok())
+    return Status::InvalidArgument("checkpoint: root hash: " + root.status().message());
   if (root->size() != kHashSize) {
     return Status::InvalidArgument("checkpoint: root hash is " + std::to_string(root->size()) +
                                    " bytes, want 32");
@@ -83,8 +85,9 @@ Result<VerifiedCheckpoint> OpenCheckpoint(std::string_view signed_checkpoint,
   Result<Checkpoint> cp = ParseCheckpoint(note->text);
   if (!cp.ok()) return cp.status();
   if (!expected_origin.empty() && cp->origin != expected_origin) {
-    return Status::InvalidArgument("checkpoint: origin \"" + cp->origin + "\" is not the expected \"" +
-                                   std::string(expected_origin) + "\"");
+    return Status::InvalidArgument("checkpoint: origin \"" + cp->origin +
+                                   "\" is not the expected \"" + std::string(expected_origin) +
+                                   "\"");
   }
   return VerifiedCheckpoint{std::move(*cp), std::move(*note)};
 }

@@ -50,17 +50,17 @@ TEST(CheckpointTest, RejectsMalformedBodies) {
       "",
       "origin\n",
       "origin\n5\n",
-      "origin\n5\n" + root,                  // no final newline
-      "\n5\n" + root + "\n",                 // empty origin
-      "origin\n05\n" + root + "\n",          // leading zero
+      "origin\n5\n" + root,          // no final newline
+      "\n5\n" + root + "\n",         // empty origin
+      "origin\n05\n" + root + "\n",  // leading zero
       "origin\n-5\n" + root + "\n",
       "origin\n5x\n" + root + "\n",
       "origin\n99999999999999999999\n" + root + "\n",
       "origin\n5\nnot base64!\n",
-      "origin\n5\n" + root.substr(0, 40) + "\n",             // truncated base64
+      "origin\n5\n" + root.substr(0, 40) + "\n",                  // truncated base64
       "origin\n5\n" + Base64Encode(std::string(31, 'a')) + "\n",  // 31-byte hash
-      "origin\n5\n" + root + "\n\next\n",    // empty extension line
-      "origin\n5\n" + root + "\next\tx\n",   // control character
+      "origin\n5\n" + root + "\n\next\n",                         // empty extension line
+      "origin\n5\n" + root + "\next\tx\n",                        // control character
   };
   for (const std::string& text : bad) {
     EXPECT_EQ(ParseCheckpoint(text).status().code(), StatusCode::kInvalidArgument) << text;

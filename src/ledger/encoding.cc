@@ -58,7 +58,8 @@ Result<std::string> Base64Decode(std::string_view text) {
                                    " is not a multiple of 4");
   }
   size_t pad = 0;
-  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
   std::string out;
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
@@ -71,7 +72,9 @@ Result<std::string> Base64Decode(std::string_view text) {
         d = 0;  // padding position
       } else {
         d = kBase64Table[static_cast<uint8_t>(c)];
-        if (d < 0) return Status::InvalidArgument("base64: invalid character at offset " + std::to_string(i + j));
+        if (d < 0)
+          return Status::InvalidArgument("base64: invalid character at offset " +
+                                         std::to_string(i + j));
       }
       v = (v << 6) | static_cast<uint32_t>(d);
     }
@@ -79,8 +82,10 @@ Result<std::string> Base64Decode(std::string_view text) {
     if (!(last && pad == 2)) out.push_back(static_cast<char>((v >> 8) & 0xff));
     if (!(last && pad >= 1)) out.push_back(static_cast<char>(v & 0xff));
     // Canonical form: the bits that padding hides must be zero.
-    if (last && pad == 1 && (v & 0xff) != 0) return Status::InvalidArgument("base64: non-canonical trailing bits");
-    if (last && pad == 2 && (v & 0xffff) != 0) return Status::InvalidArgument("base64: non-canonical trailing bits");
+    if (last && pad == 1 && (v & 0xff) != 0)
+      return Status::InvalidArgument("base64: non-canonical trailing bits");
+    if (last && pad == 2 && (v & 0xffff) != 0)
+      return Status::InvalidArgument("base64: non-canonical trailing bits");
   }
   return out;
 }
@@ -103,7 +108,8 @@ Result<std::string> HexDecode(std::string_view text) {
   for (size_t i = 0; i < text.size(); i += 2) {
     int hi = HexValue(text[i]);
     int lo = HexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("hex: invalid digit at offset " + std::to_string(i));
+    if (hi < 0 || lo < 0)
+      return Status::InvalidArgument("hex: invalid digit at offset " + std::to_string(i));
     out.push_back(static_cast<char>((hi << 4) | lo));
   }
   return out;

@@ -7,9 +7,13 @@ namespace {
 
 TEST(Base64Test, Rfc4648Vectors) {
   // RFC 4648 §10.
-  const std::pair<std::string, std::string> cases[] = {
-      {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<std::string, std::string> cases[] = {{"", ""},
+                                                       {"f", "Zg=="},
+                                                       {"fo", "Zm8="},
+                                                       {"foo", "Zm9v"},
+                                                       {"foob", "Zm9vYg=="},
+                                                       {"fooba", "Zm9vYmE="},
+                                                       {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, enc] : cases) {
     EXPECT_EQ(Base64Encode(plain), enc);
     Result<std::string> dec = Base64Decode(enc);
@@ -36,8 +40,9 @@ TEST(Base64Test, RejectsNonCanonicalAndMalformed) {
 
 TEST(HexTest, RoundTripAndErrors) {
   std::string raw("\x00\x01\xab\xff", 4);
-  EXPECT_EQ(HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size())),
-            "0001abff");
+  EXPECT_EQ(
+      HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size())),
+      "0001abff");
   EXPECT_EQ(*HexDecode("0001ABff"), raw);
   EXPECT_FALSE(HexDecode("abc").ok());
   EXPECT_FALSE(HexDecode("zz").ok());

@@ -16,20 +16,24 @@ namespace {
 using internal::H;
 
 TEST(HashTest, EmptyRootIsSha256OfNothing) {
-  EXPECT_EQ(HashToHex(EmptyRoot()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HashToHex(EmptyRoot()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256(std::string_view()), EmptyRoot());
 }
 
 TEST(HashTest, Sha256KnownAnswer) {
   // FIPS 180-2 example "abc".
-  EXPECT_EQ(HashToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashToHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(HashTest, LeafHashPrefixesZeroByte) {
   // RFC 6962 leaf hash of the empty leaf, from the CT test vectors.
   EXPECT_EQ(HashToHex(HashLeaf(std::string_view())),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
-  EXPECT_EQ(HashLeaf("abc"), Sha256(std::string("\x00" "abc", 4)));
+  EXPECT_EQ(HashLeaf("abc"), Sha256(std::string("\x00"
+                                                "abc",
+                                                4)));
   EXPECT_NE(HashLeaf("abc"), Sha256("abc"));
 }
 
@@ -105,7 +109,9 @@ TEST(CompactRangeTest, SinkSeesEveryNodeInOrder) {
   auto nodes = internal::Rfc6962NodesHex();
   struct Recorder : NodeSink {
     std::vector<std::tuple<uint32_t, uint64_t, Hash>> seen;
-    void PutNode(uint32_t level, uint64_t index, const Hash& h) override { seen.emplace_back(level, index, h); }
+    void PutNode(uint32_t level, uint64_t index, const Hash& h) override {
+      seen.emplace_back(level, index, h);
+    }
   } rec;
   CompactRange range;
   for (const auto& leaf : leaves) ASSERT_TRUE(range.Append(HashLeaf(leaf), &rec).ok());

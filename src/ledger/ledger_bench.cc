@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -151,11 +152,11 @@ MemoryTree* MemTree() {
     uint64_t n = EnvU64("FTZ_BENCH_MEM_LEAVES", 10'000'000);
     auto* t = new MemoryTree();
     t->Reserve(n);
-    Records rec(1024);
+    Records rec(256);
     auto start = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < n; ++i) (void)t->AppendData(rec.Next());
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "[setup] memory tree: %llu leaves of 1 KiB in %.1f s (%.0f leaves/s)\n",
+    std::fprintf(stderr, "[setup] memory tree: %llu leaves of 256 B in %.1f s (%.0f leaves/s)\n",
                  static_cast<unsigned long long>(n), s, static_cast<double>(n) / s);
     return t;
   }();
@@ -170,7 +171,8 @@ uint64_t TileTreeSize() {
     std::string dir = BenchDir() + "-tiles-" + std::to_string(n);
     auto store = TileStore::Open(dir);
     if (!store.ok()) {
-      std::fprintf(stderr, "[setup] cannot open %s: %s\n", dir.c_str(), store.status().ToString().c_str());
+      std::fprintf(stderr, "[setup] cannot open %s: %s\n", dir.c_str(),
+                   store.status().ToString().c_str());
       std::abort();
     }
     if ((*store)->flushed_size() == n) return n;
@@ -184,10 +186,11 @@ uint64_t TileTreeSize() {
     }
     if (!(*store)->Flush().ok()) std::abort();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr,
-                 "[setup] tile store: %llu leaves of 256 B appended+hashed+written (flush/syncfs every "
-                 "16384) in %.1f s (%.0f leaves/s)\n",
-                 static_cast<unsigned long long>(n - from), s, static_cast<double>(n - from) / s);
+    std::fprintf(
+        stderr,
+        "[setup] tile store: %llu leaves of 256 B appended+hashed+written (flush/syncfs every "
+        "16384) in %.1f s (%.0f leaves/s)\n",
+        static_cast<unsigned long long>(n - from), s, static_cast<double>(n - from) / s);
     return n;
   }();
   return size;
@@ -238,7 +241,8 @@ void BM_InclusionProofTilesRandom(benchmark::State& state) {
   auto stats = reader.cache_stats();
   state.SetItemsProcessed(state.iterations());
   state.counters["tree_size"] = static_cast<double>(size);
-  state.counters["hit_rate"] = static_cast<double>(stats.hits) / static_cast<double>(stats.hits + stats.misses);
+  state.counters["hit_rate"] =
+      static_cast<double>(stats.hits) / static_cast<double>(stats.hits + stats.misses);
 }
 BENCHMARK(BM_InclusionProofTilesRandom)->Arg(4096)->Arg(65536);
 
@@ -248,7 +252,7 @@ BENCHMARK(BM_InclusionProofTilesRandom)->Arg(4096)->Arg(65536);
 void BM_InclusionProofTilesRecent(benchmark::State& state) {
   uint64_t size = TileTreeSize();
   TileReader reader(TileTreeDir(), size, 16384);
-  uint64_t window = static_cast<uint64_t>(state.range(0));
+  uint64_t window = std::min<uint64_t>(static_cast<uint64_t>(state.range(0)), size);
   std::mt19937_64 rng(4);
   for (auto _ : state) {
     auto p = InclusionProof(size - 1 - rng() % window, size, reader);
@@ -258,7 +262,8 @@ void BM_InclusionProofTilesRecent(benchmark::State& state) {
   auto stats = reader.cache_stats();
   state.SetItemsProcessed(state.iterations());
   state.counters["tree_size"] = static_cast<double>(size);
-  state.counters["hit_rate"] = static_cast<double>(stats.hits) / static_cast<double>(stats.hits + stats.misses);
+  state.counters["hit_rate"] =
+      static_cast<double>(stats.hits) / static_cast<double>(stats.hits + stats.misses);
 }
 BENCHMARK(BM_InclusionProofTilesRecent)->Arg(1 << 20)->Arg(1 << 24);
 
@@ -292,7 +297,8 @@ BENCHMARK(BM_VerifyInclusion);
 // ---------------- checkpoints ----------------
 
 void BM_SignCheckpoint(benchmark::State& state) {
-  Signer s = *Signer::Generate("ftz.example/ledger", state.range(0) == 0 ? KeyType::kEd25519 : KeyType::kSm2Sm3);
+  Signer s = *Signer::Generate("ftz.example/ledger",
+                               state.range(0) == 0 ? KeyType::kEd25519 : KeyType::kSm2Sm3);
   Checkpoint cp{"ftz.example/ledger", 123456789, Sha256("root"), {}};
   for (auto _ : state) benchmark::DoNotOptimize(SignCheckpoint(cp, std::span<const Signer>(&s, 1)));
   state.SetItemsProcessed(state.iterations());
@@ -301,7 +307,8 @@ void BM_SignCheckpoint(benchmark::State& state) {
 BENCHMARK(BM_SignCheckpoint)->Arg(0)->Arg(1);
 
 void BM_OpenCheckpoint(benchmark::State& state) {
-  Signer s = *Signer::Generate("ftz.example/ledger", state.range(0) == 0 ? KeyType::kEd25519 : KeyType::kSm2Sm3);
+  Signer s = *Signer::Generate("ftz.example/ledger",
+                               state.range(0) == 0 ? KeyType::kEd25519 : KeyType::kSm2Sm3);
   VerifierSet known;
   (void)known.Add(s.verifier());
   Checkpoint cp{"ftz.example/ledger", 123456789, Sha256("root"), {}};

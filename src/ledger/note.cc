@@ -23,7 +23,10 @@ constexpr std::string_view kEd25519Prefix("\x01", 1);
 // 0xFF followed by this project's identifier (signed-note: "Reserved for
 // signature types without an identifier byte assigned by this specification.
 // It is RECOMMENDED that this byte be followed by a longer identifier").
-constexpr std::string_view kSm2Prefix("\xff" "ftzport/sm2-sm3/v1", 19);
+constexpr std::string_view kSm2Prefix(
+    "\xff"
+    "ftzport/sm2-sm3/v1",
+    19);
 // GB/T 32918.2 / GM/T 0009 default distinguishing identifier.
 constexpr std::string_view kSm2DistId = "1234567812345678";
 constexpr size_t kRawKeySize = 32;
@@ -76,9 +79,20 @@ size_t DecodeRune(std::string_view s, size_t i, uint32_t* rune) {
 // Unicode White_Space (what Go's unicode.IsSpace reports).
 bool IsUnicodeSpace(uint32_t r) {
   switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202f: case 0x205f: case 0x3000:
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xa0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202f:
+    case 0x205f:
+    case 0x3000:
       return true;
     default:
       return r >= 0x2000 && r <= 0x200a;
@@ -145,8 +159,9 @@ Result<PkeyPtr> Ed25519PublicKey(std::string_view pub) {
 }
 
 Result<PkeyPtr> Ed25519PrivateKey(std::string_view seed) {
-  EVP_PKEY* p = EVP_PKEY_new_raw_private_key_ex(
-      nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size());
+  EVP_PKEY* p = EVP_PKEY_new_raw_private_key_ex(nullptr, "ED25519", nullptr,
+                                                reinterpret_cast<const unsigned char*>(seed.data()),
+                                                seed.size());
   if (p == nullptr) return Status::InvalidArgument("invalid Ed25519 private key");
   return Own(p);
 }
@@ -181,9 +196,6 @@ struct ParamFree {
 struct PkeyCtxFree {
   void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
 };
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 std::unique_ptr<EC_GROUP, GroupFree> Sm2Group() {
   return std::unique_ptr<EC_GROUP, GroupFree>(EC_GROUP_new_by_curve_name(NID_sm2));
@@ -209,8 +221,9 @@ Status CheckSm2Point(std::string_view pub) {
 Result<std::string> Sm2PublicFromPrivate(std::string_view d_bytes, BIGNUM** d_out) {
   auto group = Sm2Group();
   if (!group) return Status::FailedPrecondition("this OpenSSL build has no SM2 curve");
-  std::unique_ptr<BIGNUM, BnFree> d(BN_bin2bn(reinterpret_cast<const unsigned char*>(d_bytes.data()),
-                                              static_cast<int>(d_bytes.size()), nullptr));
+  std::unique_ptr<BIGNUM, BnFree> d(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(d_bytes.data()),
+                static_cast<int>(d_bytes.size()), nullptr));
   std::unique_ptr<BIGNUM, BnFree> limit(BN_dup(EC_GROUP_get0_order(group.get())));
   if (!d || !limit || BN_sub_word(limit.get(), 2) != 1) {
     return Status::FailedPrecondition("OpenSSL bignum failure");
@@ -236,12 +249,12 @@ Result<PkeyPtr> Sm2Key(std::string_view pub, const BIGNUM* priv) {
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(),
                                        pub.size()) != 1 ||
-      (priv != nullptr &&
-       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1)) {
+      (priv != nullptr && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1)) {
     return Status::FailedPrecondition("OpenSSL parameter build failed");
   }
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "SM2", nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "SM2", nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, priv != nullptr ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
@@ -251,37 +264,42 @@ Result<PkeyPtr> Sm2Key(std::string_view pub, const BIGNUM* priv) {
   return Own(key);
 }
 
-// An EVP_MD_CTX ready to sign or verify with `key`: Ed25519 is one-shot with
-// no digest; SM2 uses SM3 and the distinguishing ID (which feeds Z_A).
-bool InitDigestContext(EVP_MD_CTX* mctx, EVP_PKEY* key, KeyType type, bool sign) {
-  if (type == KeyType::kEd25519) {
-    return sign ? EVP_DigestSignInit_ex(mctx, nullptr, nullptr, nullptr, nullptr, key, nullptr) == 1
-                : EVP_DigestVerifyInit_ex(mctx, nullptr, nullptr, nullptr, nullptr, key, nullptr) == 1;
+// A signing/verification context. Ed25519 is one-shot with no digest; SM2
+// uses SM3 and the distinguishing ID (which feeds Z_A). OpenSSL 3.0 has no
+// default SM2 ID, so it is set on a PKEY context handed to the MD context
+// before init; EVP_MD_CTX_free does not free a context given that way, so
+// this object owns both.
+class SigContext {
+ public:
+  SigContext() : md_(EVP_MD_CTX_new()) {}
+  ~SigContext() {
+    EVP_MD_CTX_free(md_);
+    EVP_PKEY_CTX_free(pkey_);
   }
-  // OpenSSL 3.0 has no default ID for SM2; it must be set on a PKEY context
-  // handed to the MD context before init.
-  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
-  if (pctx == nullptr) return false;
-  if (EVP_PKEY_CTX_set1_id(pctx, kSm2DistId.data(), kSm2DistId.size()) != 1) {
-    EVP_PKEY_CTX_free(pctx);
-    return false;
+  SigContext(const SigContext&) = delete;
+  SigContext& operator=(const SigContext&) = delete;
+
+  bool Init(EVP_PKEY* key, KeyType type, bool sign) {
+    if (md_ == nullptr || key == nullptr) return false;
+    const char* digest = nullptr;
+    if (type == KeyType::kSm2Sm3) {
+      pkey_ = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
+      if (pkey_ == nullptr || EVP_PKEY_CTX_set1_id(pkey_, kSm2DistId.data(),
+                                                   static_cast<int>(kSm2DistId.size())) != 1) {
+        return false;
+      }
+      EVP_MD_CTX_set_pkey_ctx(md_, pkey_);
+      digest = "SM3";
+    }
+    return sign
+               ? EVP_DigestSignInit_ex(md_, nullptr, digest, nullptr, nullptr, key, nullptr) == 1
+               : EVP_DigestVerifyInit_ex(md_, nullptr, digest, nullptr, nullptr, key, nullptr) == 1;
   }
-  EVP_MD_CTX_set_pkey_ctx(mctx, pctx);  // mctx does not take ownership
-  bool ok = sign ? EVP_DigestSignInit_ex(mctx, nullptr, "SM3", nullptr, nullptr, key, nullptr) == 1
-                 : EVP_DigestVerifyInit_ex(mctx, nullptr, "SM3", nullptr, nullptr, key, nullptr) == 1;
-  // Keep pctx alive with mctx: the caller frees both via PkeyCtxHolder.
-  EVP_MD_CTX_set_app_data(mctx, pctx);
-  return ok;
-}
+  EVP_MD_CTX* get() { return md_; }
 
-void FreeDigestContext(EVP_MD_CTX* mctx) {
-  auto* pctx = static_cast<EVP_PKEY_CTX*>(EVP_MD_CTX_get_app_data(mctx));
-  EVP_MD_CTX_free(mctx);
-  EVP_PKEY_CTX_free(pctx);
-}
-
-struct DigestContextFree {
-  void operator()(EVP_MD_CTX* c) const { FreeDigestContext(c); }
+ private:
+  EVP_MD_CTX* md_;
+  EVP_PKEY_CTX* pkey_ = nullptr;
 };
 
 // ---------- key string parsing ----------
@@ -333,7 +351,8 @@ uint32_t ComputeKeyId(std::string_view name, std::string_view encoded_key) {
 
 Result<Verifier> Verifier::FromEd25519(std::string_view name, ByteView public_key) {
   if (!IsValidKeyName(name)) return Status::InvalidArgument("invalid key name");
-  if (public_key.size() != kRawKeySize) return Status::InvalidArgument("Ed25519 public key must be 32 bytes");
+  if (public_key.size() != kRawKeySize)
+    return Status::InvalidArgument("Ed25519 public key must be 32 bytes");
   Result<PkeyPtr> key = Ed25519PublicKey(AsChars(public_key));
   if (!key.ok()) return key.status();
   Verifier v;
@@ -368,7 +387,8 @@ Result<Verifier> Verifier::Parse(std::string_view vkey) {
   Result<uint32_t> id = ParseHex32(hex);
   if (!id.ok()) return Status::InvalidArgument("verifier key: " + id.status().message());
   Result<std::string> encoded = Base64Decode(b64);
-  if (!encoded.ok() || encoded->empty()) return Status::InvalidArgument("verifier key: bad base64 key");
+  if (!encoded.ok() || encoded->empty())
+    return Status::InvalidArgument("verifier key: bad base64 key");
   if (ComputeKeyId(name, *encoded) != *id) {
     return Status::InvalidArgument("verifier key: key ID does not match the key");
   }
@@ -385,9 +405,9 @@ std::string Verifier::ToString() const {
 bool Verifier::Verify(std::string_view message, std::string_view signature) const {
   if (!key_) return false;
   if (type_ == KeyType::kEd25519 && signature.size() != 64) return false;
-  std::unique_ptr<EVP_MD_CTX, DigestContextFree> mctx(EVP_MD_CTX_new());
-  if (!mctx || !InitDigestContext(mctx.get(), key_.get(), type_, /*sign=*/false)) return false;
-  return EVP_DigestVerify(mctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+  SigContext ctx;
+  if (!ctx.Init(key_.get(), type_, /*sign=*/false)) return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
                           message.size()) == 1;
 }
@@ -396,7 +416,8 @@ bool Verifier::Verify(std::string_view message, std::string_view signature) cons
 
 Result<Signer> Signer::FromPrivateKey(std::string_view name, KeyType type, ByteView private_key) {
   if (!IsValidKeyName(name)) return Status::InvalidArgument("invalid key name");
-  if (private_key.size() != kRawKeySize) return Status::InvalidArgument("private key must be 32 bytes");
+  if (private_key.size() != kRawKeySize)
+    return Status::InvalidArgument("private key must be 32 bytes");
   std::string_view raw = AsChars(private_key);
   Signer s;
   if (type == KeyType::kEd25519) {
@@ -431,7 +452,8 @@ Result<Signer> Signer::Generate(std::string_view name, KeyType type) {
   std::string raw(kRawKeySize, '\0');
   if (type == KeyType::kEd25519) {
     size_t len = raw.size();
-    if (EVP_PKEY_get_raw_private_key(key.get(), reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 ||
+    if (EVP_PKEY_get_raw_private_key(key.get(), reinterpret_cast<unsigned char*>(raw.data()),
+                                     &len) != 1 ||
         len != kRawKeySize) {
       return Status::FailedPrecondition("cannot extract Ed25519 private key");
     }
@@ -441,8 +463,8 @@ Result<Signer> Signer::Generate(std::string_view name, KeyType type) {
       return Status::FailedPrecondition("cannot extract SM2 private key");
     }
     std::unique_ptr<BIGNUM, BnFree> owned(d);
-    if (BN_bn2binpad(d, reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size())) !=
-        static_cast<int>(kRawKeySize)) {
+    if (BN_bn2binpad(d, reinterpret_cast<unsigned char*>(raw.data()),
+                     static_cast<int>(raw.size())) != static_cast<int>(kRawKeySize)) {
       return Status::FailedPrecondition("cannot encode SM2 private key");
     }
   }
@@ -457,19 +479,22 @@ Result<Signer> Signer::Parse(std::string_view skey) {
   Chop(rest, &priv2, &rest);
   Chop(rest, &name, &rest);
   Chop(rest, &hex, &b64);
-  if (priv1 != "PRIVATE" || priv2 != "KEY") return Status::InvalidArgument("signer key: missing PRIVATE+KEY");
+  if (priv1 != "PRIVATE" || priv2 != "KEY")
+    return Status::InvalidArgument("signer key: missing PRIVATE+KEY");
   if (!IsValidKeyName(name)) return Status::InvalidArgument("signer key: invalid name");
   Result<uint32_t> id = ParseHex32(hex);
   if (!id.ok()) return Status::InvalidArgument("signer key: " + id.status().message());
   Result<std::string> encoded = Base64Decode(b64);
-  if (!encoded.ok() || encoded->empty()) return Status::InvalidArgument("signer key: bad base64 key");
+  if (!encoded.ok() || encoded->empty())
+    return Status::InvalidArgument("signer key: bad base64 key");
   Result<ParsedKey> parsed = SplitEncodedKey(*encoded);
   if (!parsed.ok()) return Status::InvalidArgument("signer key: " + parsed.status().message());
   Result<Signer> s = FromPrivateKey(name, parsed->type, AsBytes(parsed->raw));
   OPENSSL_cleanse(parsed->raw.data(), parsed->raw.size());
   if (!s.ok()) return Status::InvalidArgument("signer key: " + s.status().message());
   // The ID names the public key, which only exists after derivation.
-  if (s->key_id() != *id) return Status::InvalidArgument("signer key: key ID does not match the key");
+  if (s->key_id() != *id)
+    return Status::InvalidArgument("signer key: key ID does not match the key");
   return s;
 }
 
@@ -478,19 +503,19 @@ std::string Signer::ToString() const {
 }
 
 Result<std::string> Signer::Sign(std::string_view message) const {
-  std::unique_ptr<EVP_MD_CTX, DigestContextFree> mctx(EVP_MD_CTX_new());
-  if (!mctx || !InitDigestContext(mctx.get(), key_.get(), type(), /*sign=*/true)) {
+  SigContext ctx;
+  if (!ctx.Init(key_.get(), type(), /*sign=*/true)) {
     return Status::FailedPrecondition("signature initialisation failed");
   }
   size_t len = 0;
   const auto* msg = reinterpret_cast<const unsigned char*>(message.data());
   if (type() == KeyType::kEd25519) {
     len = 64;
-  } else if (EVP_DigestSign(mctx.get(), nullptr, &len, msg, message.size()) != 1) {
+  } else if (EVP_DigestSign(ctx.get(), nullptr, &len, msg, message.size()) != 1) {
     return Status::FailedPrecondition("signature size query failed");
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(mctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg,
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg,
                      message.size()) != 1) {
     return Status::FailedPrecondition("signing failed");
   }
@@ -524,7 +549,8 @@ const Verifier* VerifierSet::Find(std::string_view name, uint32_t key_id) const 
 // ---------------- notes ----------------
 
 Result<Note> ParseNote(std::string_view msg) {
-  if (msg.size() > kMaxNoteBytes) return Malformed("larger than " + std::to_string(kMaxNoteBytes) + " bytes");
+  if (msg.size() > kMaxNoteBytes)
+    return Malformed("larger than " + std::to_string(kMaxNoteBytes) + " bytes");
   if (!IsValidNoteBytes(msg)) return Malformed("not UTF-8 or contains control characters");
   // The text ends at the last blank line.
   size_t split = msg.rfind("\n\n");
@@ -532,12 +558,14 @@ Result<Note> ParseNote(std::string_view msg) {
   Note note;
   note.text = std::string(msg.substr(0, split + 1));
   std::string_view sigs = msg.substr(split + 2);
-  if (sigs.empty() || sigs.back() != '\n') return Malformed("signature block must end with a newline");
+  if (sigs.empty() || sigs.back() != '\n')
+    return Malformed("signature block must end with a newline");
   while (!sigs.empty()) {
     size_t nl = sigs.find('\n');
     std::string_view line = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
-    if (line.substr(0, kSigPrefix.size()) != kSigPrefix) return Malformed("signature line must start with an em dash");
+    if (line.substr(0, kSigPrefix.size()) != kSigPrefix)
+      return Malformed("signature line must start with an em dash");
     line.remove_prefix(kSigPrefix.size());
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos) return Malformed("signature line has no signature");
@@ -550,13 +578,15 @@ Result<Note> ParseNote(std::string_view msg) {
     if (note.signatures.size() == kMaxNoteSignatures) {
       return Malformed("more than " + std::to_string(kMaxNoteSignatures) + " signatures");
     }
-    note.signatures.push_back(NoteSignature{std::string(name), ReadBigEndian32(*raw), raw->substr(4)});
+    note.signatures.push_back(
+        NoteSignature{std::string(name), ReadBigEndian32(*raw), raw->substr(4)});
   }
   return note;
 }
 
 Result<std::string> FormatNote(const Note& note) {
-  if (!IsValidNoteText(note.text)) return Malformed("text must be non-empty UTF-8 ending in a newline");
+  if (!IsValidNoteText(note.text))
+    return Malformed("text must be non-empty UTF-8 ending in a newline");
   if (note.signatures.empty()) return Malformed("no signatures");
   std::string out = note.text;
   out.push_back('\n');
@@ -630,7 +660,8 @@ Result<VerifiedNote> OpenNote(std::string_view msg, const VerifierSet& known) {
     }
     if (!seen.insert({s.name, s.key_id}).second) continue;  // one vote per key
     if (!v->Verify(out.text, s.signature)) {
-      return Status::FailedPrecondition("invalid signature for key " + s.name + "+" + Hex32(s.key_id));
+      return Status::FailedPrecondition("invalid signature for key " + s.name + "+" +
+                                        Hex32(s.key_id));
     }
     out.verified.push_back(std::move(s));
   }

@@ -92,6 +92,7 @@ class Verifier {
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:
+  friend class Signer;
   Verifier() = default;
   std::string name_;
   uint32_t key_id_ = 0;

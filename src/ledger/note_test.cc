@@ -12,17 +12,23 @@ namespace {
 
 // The example keys, text and signatures of Go's golang.org/x/mod/sumdb/note
 // (note.go package documentation and note_test.go).
-constexpr std::string_view kPeterVkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+constexpr std::string_view kPeterVkey =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 constexpr std::string_view kPeterSkey =
     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
-constexpr std::string_view kEnochVkey = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
+constexpr std::string_view kEnochVkey =
+    "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const std::string kText =
     "If you think cryptography is the answer to your problem,\n"
     "then you don't know what your problem is.\n";
 const std::string kPeterSig =
-    "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    "\xe2\x80\x94 PeterNeumann "
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 const std::string kEnochSig =
-    "\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+    "\xe2\x80\x94 EnochRoot "
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/"
+    "5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 VerifierSet SetOf(std::initializer_list<std::string_view> vkeys) {
   VerifierSet set;
@@ -56,8 +62,11 @@ TEST(NoteKeysTest, MangledVerifierKeysAreRejected) {
     b[i]--;
   }
   // Wrong key length and unknown algorithm, each with a matching key ID.
-  EXPECT_FALSE(Verifier::Parse("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==").ok());
-  EXPECT_FALSE(Verifier::Parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
+  EXPECT_FALSE(
+      Verifier::Parse("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
+          .ok());
+  EXPECT_FALSE(
+      Verifier::Parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
 }
 
 TEST(NoteKeysTest, ParsesGoExampleSignerKeyAndRejectsManglings) {
@@ -90,7 +99,10 @@ TEST(NoteSignTest, ReproducesGoSignatureByteForByte) {
 
 TEST(NoteSignTest, AddSignaturesReplacesSameKey) {
   Signer peter = *Signer::Parse(kPeterSkey);
-  std::string bad = kText + "\n\xe2\x80\x94 PeterNeumann " + Base64Encode(std::string("\xc7\x4f\x20\xa3" "BADSIGNATURE")) + "\n";
+  std::string bad = kText + "\n\xe2\x80\x94 PeterNeumann " +
+                    Base64Encode(std::string("\xc7\x4f\x20\xa3"
+                                             "BADSIGNATURE")) +
+                    "\n";
   Result<std::string> msg = AddSignatures(bad, std::span<const Signer>(&peter, 1));
   ASSERT_TRUE(msg.ok()) << msg.status().ToString();
   EXPECT_EQ(*msg, kText + "\n" + kPeterSig);
@@ -99,9 +111,11 @@ TEST(NoteSignTest, AddSignaturesReplacesSameKey) {
 TEST(NoteSignTest, RejectsBadText) {
   Signer peter = *Signer::Parse(kPeterSkey);
   std::span<const Signer> one(&peter, 1);
-  EXPECT_EQ(SignNote("abc", one).status().code(), StatusCode::kInvalidArgument);  // no final newline
+  EXPECT_EQ(SignNote("abc", one).status().code(),
+            StatusCode::kInvalidArgument);  // no final newline
   EXPECT_EQ(SignNote("", one).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(SignNote("a\tb\n", one).status().code(), StatusCode::kInvalidArgument);  // control character
+  EXPECT_EQ(SignNote("a\tb\n", one).status().code(),
+            StatusCode::kInvalidArgument);  // control character
   EXPECT_EQ(SignNote("\xff\n", one).status().code(), StatusCode::kInvalidArgument);  // not UTF-8
   EXPECT_EQ(SignNote(kText, {}).status().code(), StatusCode::kInvalidArgument);
 }
@@ -141,7 +155,8 @@ TEST(NoteOpenTest, GoOpenSemantics) {
   EXPECT_EQ(n.status().message(), "invalid signature for key PeterNeumann+c74f20a3");
   // Repeated signatures count once; repeated unknown ones are listed once.
   std::string enoch_abcd = kEnochSig.substr(0, 60) + "ABCD" + kEnochSig.substr(60);
-  n = OpenNote(kText + "\n" + kPeterSig + kPeterSig + kEnochSig + kEnochSig + enoch_abcd, SetOf({kPeterVkey}));
+  n = OpenNote(kText + "\n" + kPeterSig + kPeterSig + kEnochSig + kEnochSig + enoch_abcd,
+               SetOf({kPeterVkey}));
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(n->verified.size(), 1u);
   EXPECT_EQ(n->unverified.size(), 2u);
@@ -155,9 +170,15 @@ TEST(NoteOpenTest, MalformedNotesAreRejected) {
       kText + "\n" + kPeterSig.substr(0, kPeterSig.size() - 1),
       "\x01" + kText + "\n" + kPeterSig,
       "\xff" + kText + "\n" + kPeterSig,
-      kText + "\n" + "\xe2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+      kText + "\n" +
+          "\xe2\x80\x94 Bad Name "
+          "x08go/ZJkuBS9UG/"
+          "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
       kText + "\n" + kPeterSig + "Unexpected line.\n",
-      kText + "\n" + "-- PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+      kText + "\n" +
+          "-- PeterNeumann "
+          "x08go/ZJkuBS9UG/"
+          "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
       kText + "\n" + "\xe2\x80\x94 PeterNeumann x08go/ZJku!!9UG\n",
       kText + "\n" + "\xe2\x80\x94 PeterNeumann AAAA\n",  // shorter than key ID + 1 byte
   };
@@ -178,9 +199,13 @@ TEST(NoteKeysTest, KeyNames) {
   EXPECT_FALSE(IsValidKeyName("a+b"));
   EXPECT_FALSE(IsValidKeyName("a b"));
   EXPECT_FALSE(IsValidKeyName("a\tb"));
-  EXPECT_FALSE(IsValidKeyName("a\xc2\xa0" "b"));      // U+00A0
-  EXPECT_FALSE(IsValidKeyName("a\xe3\x80\x80" "b"));  // U+3000 ideographic space
-  EXPECT_FALSE(IsValidKeyName("a\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(
+      IsValidKeyName("a\xc2\xa0"
+                     "b"));  // U+00A0
+  EXPECT_FALSE(
+      IsValidKeyName("a\xe3\x80\x80"
+                     "b"));                   // U+3000 ideographic space
+  EXPECT_FALSE(IsValidKeyName("a\xc0\xaf"));  // overlong '/'
   EXPECT_FALSE(Signer::Generate("bad name", KeyType::kEd25519).ok());
 }
 
@@ -206,7 +231,8 @@ TEST_P(GeneratedKeyTest, SignVerifyAndKeyStrings) {
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->key_id(), s->key_id());
   EXPECT_EQ(v->type(), GetParam());
-  EXPECT_EQ(v->encoded_key().substr(0, KeyTypePrefix(GetParam()).size()), KeyTypePrefix(GetParam()));
+  EXPECT_EQ(v->encoded_key().substr(0, KeyTypePrefix(GetParam()).size()),
+            KeyTypePrefix(GetParam()));
   // In a note.
   Result<std::string> note = SignNote("checkpoint text\n", std::span<const Signer>(&*s, 1));
   ASSERT_TRUE(note.ok());
@@ -220,8 +246,11 @@ TEST_P(GeneratedKeyTest, SignVerifyAndKeyStrings) {
   EXPECT_EQ(OpenNote(*note, wrong).status().message(), "note has no verifiable signatures");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, GeneratedKeyTest, ::testing::Values(KeyType::kEd25519, KeyType::kSm2Sm3),
-                         [](const auto& info) { return info.param == KeyType::kEd25519 ? "Ed25519" : "Sm2Sm3"; });
+INSTANTIATE_TEST_SUITE_P(AllTypes, GeneratedKeyTest,
+                         ::testing::Values(KeyType::kEd25519, KeyType::kSm2Sm3),
+                         [](const auto& info) {
+                           return info.param == KeyType::kEd25519 ? "Ed25519" : "Sm2Sm3";
+                         });
 
 TEST(NoteSm2Test, GbT32918ExampleSignatureVerifies) {
   // GB/T 32918.2-2016 Appendix A (SM2 recommended curve, SM3, ID
@@ -229,8 +258,10 @@ TEST(NoteSm2Test, GbT32918ExampleSignatureVerifies) {
   std::string d = *HexDecode("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8");
   Result<Signer> s = Signer::FromPrivateKey("gbt32918.example", KeyType::kSm2Sm3, AsBytes(d));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  std::string want_pub = "\x04" + *HexDecode("09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
-                                             "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13");
+  std::string want_pub =
+      "\x04" + *HexDecode(
+                   "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
+                   "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13");
   EXPECT_EQ(s->verifier().encoded_key(), std::string(KeyTypePrefix(KeyType::kSm2Sm3)) + want_pub);
   // DER SEQUENCE { INTEGER r, INTEGER s }; both have the top bit set, hence 0x00 pads.
   std::string der = *HexDecode(

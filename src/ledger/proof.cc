@@ -10,50 +10,74 @@ namespace {
 std::string Str(uint64_t v) { return std::to_string(v); }
 
 Status CheckSize(uint64_t size) {
-  if (size > kMaxTreeSize) return Status::InvalidArgument("tree size " + Str(size) + " exceeds 2^63");
+  if (size > kMaxTreeSize)
+    return Status::InvalidArgument("tree size " + Str(size) + " exceeds 2^63");
   return Status::Ok();
 }
 
-// RFC 6962 hash of leaves [begin, end), where begin is a multiple of a power
-// of two larger than end - begin (the left part of an aligned block, which is
-// what every ephemeral node on a tree's right edge is). The range splits into
-// complete nodes, one per set bit of its length, which fold from the right.
-Result<Hash> RangeHash(uint64_t begin, uint64_t end, const HashReader& reader) {
-  std::array<Hash, 64> peaks;
-  size_t n = 0;
-  uint64_t pos = begin;
-  uint64_t len = end - begin;
-  for (int b = 63; b >= 0; --b) {
-    if (((len >> b) & 1) == 0) continue;
-    Result<Hash> h = reader.NodeHash(static_cast<uint32_t>(b), pos >> b);
-    if (!h.ok()) return h.status();
-    peaks[n++] = *h;
-    pos += uint64_t{1} << b;
+// The nodes a proof (or root) is made of, gathered first so that the reader
+// can fetch them in one batch, then combined. Each element of the result is
+// either one complete node or the RFC 6962 hash of a range [begin, end) whose
+// begin is a multiple of a power of two larger than end - begin -- what every
+// ephemeral node on a tree's right edge is. Such a range splits into complete
+// nodes, one per set bit of its length, which fold from the right.
+class ProofPlan {
+ public:
+  void AddNode(uint32_t level, uint64_t index) {
+    elements_[num_elements_++] = {num_ids_, 1};
+    ids_[num_ids_++] = {level, index};
   }
-  if (n == 0) return EmptyRoot();
-  Hash r = peaks[n - 1];
-  for (size_t i = n - 1; i-- > 0;) r = HashChildren(peaks[i], r);
-  return r;
-}
+  void AddRange(uint64_t begin, uint64_t end) {
+    uint32_t first = num_ids_;
+    uint64_t pos = begin;
+    uint64_t len = end - begin;
+    for (int b = 63; b >= 0; --b) {
+      if (((len >> b) & 1) == 0) continue;
+      ids_[num_ids_++] = {static_cast<uint32_t>(b), pos >> b};
+      pos += uint64_t{1} << b;
+    }
+    elements_[num_elements_++] = {first, num_ids_ - first};
+  }
+  Status Resolve(const HashReader& reader, std::vector<Hash>* out) const {
+    std::array<Hash, kMaxIds> hashes;
+    FTZ_RETURN_IF_ERROR(reader.NodeHashes(std::span<const NodeId>(ids_.data(), num_ids_),
+                                          std::span<Hash>(hashes.data(), num_ids_)));
+    out->reserve(out->size() + num_elements_);
+    for (uint32_t e = 0; e < num_elements_; ++e) {
+      auto [first, count] = elements_[e];
+      Hash r = hashes[first + count - 1];
+      for (uint32_t i = count - 1; i-- > 0;) r = HashChildren(hashes[first + i], r);
+      out->push_back(r);
+    }
+    return Status::Ok();
+  }
 
-// Appends to *out the audit path of complete node (level, index) inside the
-// tree of `size` leaves: at each level up to the root, the sibling's hash --
-// a stored node if the sibling is complete, recomputed if it straddles the
-// end of the tree, nothing at all if it lies wholly beyond the end (then the
-// node is promoted unchanged, as in RFC 6962's unbalanced split).
-Status AppendPath(uint32_t level, uint64_t index, uint64_t size, const HashReader& reader,
-                  std::vector<Hash>* out) {
+ private:
+  // At most 64 elements (63 path hashes + a leading node); the single
+  // partial range of a path adds at most 63 ids.
+  static constexpr size_t kMaxIds = 192;
+  std::array<NodeId, kMaxIds> ids_;
+  std::array<std::pair<uint32_t, uint32_t>, 65> elements_;
+  uint32_t num_ids_ = 0;
+  uint32_t num_elements_ = 0;
+};
+
+// Adds to `plan` the audit path of complete node (level, index) inside the
+// tree of `size` leaves: at each level up to the root, the sibling -- a stored
+// node if the sibling is complete, recomputed if it straddles the end of the
+// tree, nothing at all if it lies wholly beyond the end (then the node is
+// promoted unchanged, as in RFC 6962's unbalanced split).
+void AddPath(uint32_t level, uint64_t index, uint64_t size, ProofPlan* plan) {
   for (uint32_t l = level; l < 64 && ((size - 1) >> l) != 0; ++l, index >>= 1) {
     uint64_t sibling = index ^ 1;
     uint64_t begin = sibling << l;
     if (begin >= size) continue;
-    uint64_t width = uint64_t{1} << l;
-    Result<Hash> h =
-        (size - begin >= width) ? reader.NodeHash(l, sibling) : RangeHash(begin, size, reader);
-    if (!h.ok()) return h.status();
-    out->push_back(*h);
+    if (size - begin >= (uint64_t{1} << l)) {
+      plan->AddNode(l, sibling);
+    } else {
+      plan->AddRange(begin, size);
+    }
   }
-  return Status::Ok();
 }
 
 int BitLength(uint64_t v) { return 64 - std::countl_zero(v); }
@@ -73,18 +97,23 @@ Status RootMismatch(const char* what) {
 
 Result<Hash> RootAt(uint64_t size, const HashReader& reader) {
   FTZ_RETURN_IF_ERROR(CheckSize(size));
-  return RangeHash(0, size, reader);
+  if (size == 0) return EmptyRoot();
+  ProofPlan plan;
+  plan.AddRange(0, size);
+  std::vector<Hash> root;
+  FTZ_RETURN_IF_ERROR(plan.Resolve(reader, &root));
+  return root[0];
 }
 
-Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
-                                         const HashReader& reader) {
+Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, const HashReader& reader) {
   FTZ_RETURN_IF_ERROR(CheckSize(size));
   if (index >= size) {
     return Status::InvalidArgument("leaf index " + Str(index) + " >= tree size " + Str(size));
   }
+  ProofPlan plan;
+  AddPath(0, index, size, &plan);
   std::vector<Hash> proof;
-  proof.reserve(64);
-  FTZ_RETURN_IF_ERROR(AppendPath(0, index, size, reader, &proof));
+  FTZ_RETURN_IF_ERROR(plan.Resolve(reader, &proof));
   return proof;
 }
 
@@ -102,12 +131,10 @@ Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2,
   // audit path in the new tree.
   uint32_t level = static_cast<uint32_t>(std::countr_zero(size1));
   uint64_t index = (size1 - 1) >> level;
-  if (index != 0) {
-    Result<Hash> h = reader.NodeHash(level, index);
-    if (!h.ok()) return h.status();
-    proof.push_back(*h);
-  }
-  FTZ_RETURN_IF_ERROR(AppendPath(level, index, size2, reader, &proof));
+  ProofPlan plan;
+  if (index != 0) plan.AddNode(level, index);
+  AddPath(level, index, size2, &plan);
+  FTZ_RETURN_IF_ERROR(plan.Resolve(reader, &proof));
   return proof;
 }
 
@@ -191,9 +218,8 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> p
   if (proof.empty()) return Status::InvalidArgument("consistency proof is empty");
   uint64_t want = ConsistencyProofLength(size1, size2);
   if (proof.size() != want) {
-    return Status::InvalidArgument("consistency proof has " + Str(proof.size()) +
-                                   " hashes, want " + Str(want) + " for sizes " + Str(size1) +
-                                   " -> " + Str(size2));
+    return Status::InvalidArgument("consistency proof has " + Str(proof.size()) + " hashes, want " +
+                                   Str(want) + " for sizes " + Str(size1) + " -> " + Str(size2));
   }
   // Step 2: a power-of-two old tree is itself the first shared subtree.
   bool prepend = std::has_single_bit(size1);

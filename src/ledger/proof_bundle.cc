@@ -73,10 +73,12 @@ Result<ProofBundle> ParseProofBundle(std::string_view text) {
     if (line.empty()) break;
     if (bundle.proof.size() == kMaxProofHashes) return Bad("too many proof hashes");
     Result<std::string> raw = Base64Decode(line);
-    if (!raw.ok()) return Bad("proof hash " + std::to_string(bundle.proof.size()) + ": " + raw.status().message());
+    if (!raw.ok())
+      return Bad("proof hash " + std::to_string(bundle.proof.size()) + ": " +
+                 raw.status().message());
     if (raw->size() != kHashSize) {
-      return Bad("proof hash " + std::to_string(bundle.proof.size()) + " is " + std::to_string(raw->size()) +
-                 " bytes, want 32");
+      return Bad("proof hash " + std::to_string(bundle.proof.size()) + " is " +
+                 std::to_string(raw->size()) + " bytes, want 32");
     }
     Hash h;
     std::memcpy(h.data(), raw->data(), kHashSize);

@@ -13,7 +13,8 @@ namespace {
 class ProofBundleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (uint64_t i = 0; i < 1000; ++i) ASSERT_TRUE(tree_.AppendData(AsBytes(internal::LeafData(i))).ok());
+    for (uint64_t i = 0; i < 1000; ++i)
+      ASSERT_TRUE(tree_.AppendData(AsBytes(internal::LeafData(i))).ok());
     ASSERT_TRUE(known_.Add(log_.verifier()).ok());
     Checkpoint cp{"ftz.example/ledger", tree_.size(), tree_.Root(), {}};
     // The log signs last so that no truncation leaves a complete log signature.
@@ -40,7 +41,8 @@ class ProofBundleTest : public ::testing::Test {
 TEST_F(ProofBundleTest, LayoutFollowsTheSpec) {
   std::string text = Bundle(73, std::string("extra-bytes"));
   std::vector<Hash> proof = *InclusionProof(73, 1000, tree_);
-  std::string want = "c2sp.org/tlog-proof@v1\nextra " + Base64Encode(std::string("extra-bytes")) + "\nindex 73\n";
+  std::string want =
+      "c2sp.org/tlog-proof@v1\nextra " + Base64Encode(std::string("extra-bytes")) + "\nindex 73\n";
   for (const Hash& h : proof) want += Base64Encode(h) + "\n";
   want += "\n" + checkpoint_;
   EXPECT_EQ(text, want);
@@ -54,8 +56,8 @@ TEST_F(ProofBundleTest, RoundTripAndVerify) {
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
     EXPECT_EQ(parsed->index, index);
     EXPECT_EQ(*EncodeProofBundle(*parsed), text);
-    Result<VerifiedProofBundle> v = VerifyProofBundle(text, HashLeaf(internal::LeafData(index)), known_,
-                                                      "ftz.example/ledger");
+    Result<VerifiedProofBundle> v =
+        VerifyProofBundle(text, HashLeaf(internal::LeafData(index)), known_, "ftz.example/ledger");
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_EQ(v->checkpoint.checkpoint.size, 1000u);
     EXPECT_EQ(v->checkpoint.note.unverified.size(), 1u);  // the witness is not trusted here
@@ -79,7 +81,9 @@ TEST_F(ProofBundleTest, AlteredBundlesAreRejected) {
   ASSERT_TRUE(VerifyProofBundle(good, leaf, known_).ok());
 
   auto code = [&](const std::string& text, const Hash& h = Hash{}) {
-    return VerifyProofBundle(text, h == Hash{} ? HashLeaf(internal::LeafData(index)) : h, known_).status().code();
+    return VerifyProofBundle(text, h == Hash{} ? HashLeaf(internal::LeafData(index)) : h, known_)
+        .status()
+        .code();
   };
   // Wrong leaf, wrong index.
   EXPECT_EQ(code(good, HashLeaf(internal::LeafData(index + 1))), StatusCode::kFailedPrecondition);
@@ -113,10 +117,12 @@ TEST_F(ProofBundleTest, AlteredBundlesAreRejected) {
   }
   // Unknown log key.
   VerifierSet other;
-  ASSERT_TRUE(other.Add(Signer::Generate("ftz.example/ledger", KeyType::kEd25519)->verifier()).ok());
+  ASSERT_TRUE(
+      other.Add(Signer::Generate("ftz.example/ledger", KeyType::kEd25519)->verifier()).ok());
   EXPECT_EQ(VerifyProofBundle(good, leaf, other).status().code(), StatusCode::kFailedPrecondition);
   // Wrong origin.
-  EXPECT_EQ(VerifyProofBundle(good, leaf, known_, "elsewhere.example").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyProofBundle(good, leaf, known_, "elsewhere.example").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(ProofBundleTest, MalformedBundles) {

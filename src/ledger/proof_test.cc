@@ -74,7 +74,9 @@ TEST(ProofVectorsTest, InclusionProofsMatchPublished) {
     Result<Proof> p = InclusionProof(v.index, v.size, tree);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     EXPECT_EQ(*p, v.proof) << v.index << "/" << v.size;
-    EXPECT_TRUE(VerifyInclusion(v.index, v.size, HashLeaf(leaves[v.index]), v.proof, H(roots[v.size])).ok());
+    EXPECT_TRUE(
+        VerifyInclusion(v.index, v.size, HashLeaf(leaves[v.index]), v.proof, H(roots[v.size]))
+            .ok());
   }
 }
 
@@ -121,7 +123,8 @@ class ExhaustiveTest : public ::testing::Test {
   void SetUp() override {
     for (uint64_t i = 0; i < kMax; ++i) all_.push_back(internal::LeafData(i));
     tree_ = TreeOf(all_);
-    for (uint64_t n = 0; n <= kMax; ++n) prefixes_.emplace_back(all_.begin(), all_.begin() + static_cast<long>(n));
+    for (uint64_t n = 0; n <= kMax; ++n)
+      prefixes_.emplace_back(all_.begin(), all_.begin() + static_cast<long>(n));
   }
   std::vector<std::string> all_;
   std::vector<std::vector<std::string>> prefixes_;
@@ -143,7 +146,8 @@ TEST_F(ExhaustiveTest, EveryInclusionProofMatchesReferenceAndVerifies) {
     for (uint64_t index = 0; index < size; ++index) {
       Result<Proof> p = InclusionProof(index, size, tree_);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
-      ASSERT_TRUE(internal::ReferenceInclusionHolds(index, prefixes_[size], *p)) << index << "/" << size;
+      ASSERT_TRUE(internal::ReferenceInclusionHolds(index, prefixes_[size], *p))
+          << index << "/" << size;
       ASSERT_EQ(p->size(), InclusionProofLength(index, size));
       Status st = VerifyInclusion(index, size, HashLeaf(all_[index]), *p, root);
       ASSERT_TRUE(st.ok()) << index << "/" << size << ": " << st.ToString();
@@ -158,7 +162,8 @@ TEST_F(ExhaustiveTest, EveryConsistencyProofMatchesReferenceAndVerifies) {
     for (uint64_t size1 = 1; size1 <= size2; ++size1) {
       Result<Proof> p = ConsistencyProof(size1, size2, tree_);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
-      ASSERT_TRUE(internal::ReferenceConsistencyHolds(size1, prefixes_[size2], *p)) << size1 << "->" << size2;
+      ASSERT_TRUE(internal::ReferenceConsistencyHolds(size1, prefixes_[size2], *p))
+          << size1 << "->" << size2;
       ASSERT_EQ(p->size(), ConsistencyProofLength(size1, size2));
       Status st = VerifyConsistency(size1, size2, *p, roots[size1], roots[size2]);
       ASSERT_TRUE(st.ok()) << size1 << "->" << size2 << ": " << st.ToString();
@@ -202,8 +207,10 @@ TEST_F(ExhaustiveTest, CorruptedInclusionProofsAreRejected) {
       Proof front = p;
       front.insert(front.begin(), some);
       probes.push_back({index, size, leaf, root, front, "preceding hash"});
-      for (size_t i = 0; i < p.size(); ++i) probes.push_back({index, size, leaf, root, Flip(p, i, 8), "bit flip"});
-      if (!p.empty()) probes.push_back({index, size, leaf, root, Proof(p.begin(), p.end() - 1), "missing node"});
+      for (size_t i = 0; i < p.size(); ++i)
+        probes.push_back({index, size, leaf, root, Flip(p, i, 8), "bit flip"});
+      if (!p.empty())
+        probes.push_back({index, size, leaf, root, Proof(p.begin(), p.end() - 1), "missing node"});
       if (p.size() > 1) {
         Proof ins = p;
         ins.insert(ins.begin() + 1, some);
@@ -212,7 +219,8 @@ TEST_F(ExhaustiveTest, CorruptedInclusionProofsAreRejected) {
       for (const Probe& pr : probes) {
         Status st = VerifyInclusion(pr.index, pr.size, pr.leaf, pr.proof, pr.root);
         ASSERT_FALSE(st.ok()) << pr.what << " accepted for " << index << "/" << size;
-        ASSERT_TRUE(st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kFailedPrecondition);
+        ASSERT_TRUE(st.code() == StatusCode::kInvalidArgument ||
+                    st.code() == StatusCode::kFailedPrecondition);
       }
     }
   }
@@ -235,14 +243,10 @@ TEST_F(ExhaustiveTest, CorruptedConsistencyProofsAreRejected) {
         const char* what;
       };
       std::vector<Probe> probes = {
-          {size1 - 1, size2, r1, r2, p, "size1-1"},
-          {size1 + 1, size2, r1, r2, p, "size1+1"},
-          {size1 ^ 2, size2, r1, r2, p, "size1^2"},
-          {size1, size2 * 2, r1, r2, p, "size2*2"},
-          {size1, size2 / 2, r1, r2, p, "size2/2"},
-          {size1, size2, some, r2, p, "wrong root1"},
-          {size1, size2, r1, some, p, "wrong root2"},
-          {size1, size2, r2, r1, p, "swapped roots"},
+          {size1 - 1, size2, r1, r2, p, "size1-1"},   {size1 + 1, size2, r1, r2, p, "size1+1"},
+          {size1 ^ 2, size2, r1, r2, p, "size1^2"},   {size1, size2 * 2, r1, r2, p, "size2*2"},
+          {size1, size2 / 2, r1, r2, p, "size2/2"},   {size1, size2, some, r2, p, "wrong root1"},
+          {size1, size2, r1, some, p, "wrong root2"}, {size1, size2, r2, r1, p, "swapped roots"},
           {size1, size2, r1, r2, {}, "empty proof"},
       };
       for (const Hash& extra : {r1, r2, some}) {
@@ -254,7 +258,8 @@ TEST_F(ExhaustiveTest, CorruptedConsistencyProofsAreRejected) {
         probes.push_back({size1, size2, r1, r2, head, "preceding hash"});
       }
       probes.push_back({size1, size2, r1, r2, Proof(p.begin(), p.end() - 1), "truncated"});
-      for (size_t i = 0; i < p.size(); ++i) probes.push_back({size1, size2, r1, r2, Flip(p, i, 16), "bit flip"});
+      for (size_t i = 0; i < p.size(); ++i)
+        probes.push_back({size1, size2, r1, r2, Flip(p, i, 16), "bit flip"});
       for (const Probe& pr : probes) {
         Status st = VerifyConsistency(pr.s1, pr.s2, pr.proof, pr.r1, pr.r2);
         ASSERT_FALSE(st.ok()) << pr.what << " accepted for " << size1 << "->" << size2;
@@ -275,7 +280,8 @@ TEST(ProofErrorsTest, ClearStatusCodes) {
   EXPECT_EQ(InclusionProof(3, 9, tree).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ConsistencyProof(5, 3, tree).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ConsistencyProof(3, 12, tree).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(InclusionProof(0, kMaxTreeSize + 1, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(InclusionProof(0, kMaxTreeSize + 1, tree).status().code(),
+            StatusCode::kInvalidArgument);
   // Verifying: index >= size, size1 > size2.
   Status st = VerifyInclusion(8, 8, leaf, {}, H(roots[8]));
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
@@ -308,18 +314,25 @@ TEST(ProofErrorsTest, TrivialConsistencyCases) {
   EXPECT_FALSE(VerifyConsistency(1, 0, none, a, b).ok());
   EXPECT_FALSE(VerifyConsistency(2, 1, none, a, b).ok());
   EXPECT_EQ(VerifyConsistency(1, 2, none, a, b).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyConsistency(0, 0, one, EmptyRoot(), EmptyRoot()).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyConsistency(0, 1, one, EmptyRoot(), EmptyRoot()).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyConsistency(1, 1, one, EmptyRoot(), EmptyRoot()).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyConsistency(0, 0, one, EmptyRoot(), EmptyRoot()).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyConsistency(0, 1, one, EmptyRoot(), EmptyRoot()).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyConsistency(1, 1, one, EmptyRoot(), EmptyRoot()).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(ProofErrorsTest, HugeSizesNeverCrash) {
   Proof p(63, Sha256("x"));
   Hash leaf = HashLeaf("leaf");
-  EXPECT_EQ(VerifyInclusion(kMaxTreeSize - 1, kMaxTreeSize, leaf, p, leaf).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(VerifyInclusion(0, kMaxTreeSize + 1, leaf, p, leaf).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyInclusion(UINT64_MAX - 1, UINT64_MAX, leaf, p, leaf).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyConsistency(kMaxTreeSize - 1, kMaxTreeSize, p, leaf, leaf).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyInclusion(kMaxTreeSize - 1, kMaxTreeSize, leaf, p, leaf).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(VerifyInclusion(0, kMaxTreeSize + 1, leaf, p, leaf).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyInclusion(UINT64_MAX - 1, UINT64_MAX, leaf, p, leaf).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyConsistency(kMaxTreeSize - 1, kMaxTreeSize, p, leaf, leaf).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(VerifyConsistency(1, kMaxTreeSize, p, leaf, leaf).ok());
   EXPECT_EQ(InclusionProofLength(kMaxTreeSize - 1, kMaxTreeSize), 63u);
 }

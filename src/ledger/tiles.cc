@@ -54,16 +54,21 @@ Result<uint64_t> ParseIndex(std::string_view* s) {
     if (s->size() < skip + 3) return Status::InvalidArgument("tile path: short index group");
     std::string_view group = s->substr(skip, 3);
     for (char c : group) {
-      if (c < '0' || c > '9') return Status::InvalidArgument("tile path: index group is not 3 digits");
+      if (c < '0' || c > '9')
+        return Status::InvalidArgument("tile path: index group is not 3 digits");
     }
-    if (more && first && group == "000") return Status::InvalidArgument("tile path: non-canonical index");
-    uint64_t g = static_cast<uint64_t>((group[0] - '0') * 100 + (group[1] - '0') * 10 + (group[2] - '0'));
-    if (n > (UINT64_MAX - g) / 1000) return Status::InvalidArgument("tile path: index exceeds 64 bits");
+    if (more && first && group == "000")
+      return Status::InvalidArgument("tile path: non-canonical index");
+    uint64_t g =
+        static_cast<uint64_t>((group[0] - '0') * 100 + (group[1] - '0') * 10 + (group[2] - '0'));
+    if (n > (UINT64_MAX - g) / 1000)
+      return Status::InvalidArgument("tile path: index exceeds 64 bits");
     n = n * 1000 + g;
     s->remove_prefix(skip + 3);
     first = false;
     if (!more) return n;
-    if (s->empty() || (*s)[0] != '/') return Status::InvalidArgument("tile path: x-group not followed by /");
+    if (s->empty() || (*s)[0] != '/')
+      return Status::InvalidArgument("tile path: x-group not followed by /");
     s->remove_prefix(1);
   }
 }
@@ -109,7 +114,8 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t max_len) {
     got += static_cast<size_t>(r);
   }
   ::close(fd);
-  if (got > max_len) return Status::Corruption("file " + path + " is longer than " + Str(max_len) + " bytes");
+  if (got > max_len)
+    return Status::Corruption("file " + path + " is longer than " + Str(max_len) + " bytes");
   out.resize(got);
   return out;
 }
@@ -172,19 +178,22 @@ std::string EntryBundlePath(uint64_t index, uint32_t width) {
 
 Result<TileId> ParseTilePath(std::string_view path) {
   constexpr std::string_view kPrefix = "tile/";
-  if (path.substr(0, kPrefix.size()) != kPrefix) return Status::InvalidArgument("tile path must start with tile/");
+  if (path.substr(0, kPrefix.size()) != kPrefix)
+    return Status::InvalidArgument("tile path must start with tile/");
   path.remove_prefix(kPrefix.size());
   size_t slash = path.find('/');
   if (slash == std::string_view::npos) return Status::InvalidArgument("tile path: missing level");
   Result<uint64_t> level = ParseDecimal(path.substr(0, slash));
-  if (!level.ok() || *level > kMaxTileLevel) return Status::InvalidArgument("tile path: level must be 0..63");
+  if (!level.ok() || *level > kMaxTileLevel)
+    return Status::InvalidArgument("tile path: level must be 0..63");
   path.remove_prefix(slash + 1);
   Result<uint64_t> index = ParseIndex(&path);
   if (!index.ok()) return index.status();
   TileId id{static_cast<uint32_t>(*level), *index, kTileWidth};
   if (path.empty()) return id;
   constexpr std::string_view kPartial = ".p/";
-  if (path.substr(0, kPartial.size()) != kPartial) return Status::InvalidArgument("tile path: trailing garbage");
+  if (path.substr(0, kPartial.size()) != kPartial)
+    return Status::InvalidArgument("tile path: trailing garbage");
   path.remove_prefix(kPartial.size());
   Result<uint64_t> width = ParseDecimal(path);
   if (!width.ok() || *width == 0 || *width >= kTileWidth) {
@@ -203,7 +212,8 @@ std::vector<TileId> NewTiles(uint64_t old_size, uint64_t new_size) {
     uint64_t c_old = CountAt(old_size, level);
     uint64_t c_new = CountAt(new_size, level);
     if (c_new == c_old) continue;  // nothing changed here, nor above
-    for (uint64_t n = c_old / kTileWidth; n < c_new / kTileWidth; ++n) out.push_back({level, n, kTileWidth});
+    for (uint64_t n = c_old / kTileWidth; n < c_new / kTileWidth; ++n)
+      out.push_back({level, n, kTileWidth});
     if (uint32_t w = static_cast<uint32_t>(c_new % kTileWidth); w != 0) {
       out.push_back({level, c_new / kTileWidth, w});
     }
@@ -232,7 +242,8 @@ Result<std::vector<Hash>> ParseTileData(const TileId& id, std::string_view data)
                                    " bytes, want " + Str(size_t{id.width} * kHashSize));
   }
   std::vector<Hash> out(id.width);
-  for (size_t i = 0; i < out.size(); ++i) std::memcpy(out[i].data(), data.data() + i * kHashSize, kHashSize);
+  for (size_t i = 0; i < out.size(); ++i)
+    std::memcpy(out[i].data(), data.data() + i * kHashSize, kHashSize);
   return out;
 }
 
@@ -266,7 +277,8 @@ struct TileReader::Expanded {
 };
 
 size_t TileReader::KeyHash::operator()(const Key& k) const {
-  return std::hash<uint64_t>()(k.index * 0x9e3779b97f4a7c15ULL ^ (uint64_t{k.level} << 9 | k.width));
+  return std::hash<uint64_t>()(k.index * 0x9e3779b97f4a7c15ULL ^
+                               (uint64_t{k.level} << 9 | k.width));
 }
 
 TileReader::TileReader(std::string dir, uint64_t size, size_t cache_tiles)
@@ -280,35 +292,26 @@ Result<std::string> TileReader::ReadTile(const TileId& id) const {
   Result<std::string> data = ReadWholeFile(dir_ + "/" + TilePath(id), want);
   if (!data.ok() && data.status().code() == StatusCode::kNotFound && !id.full()) {
     // Partial tiles may be pruned once the full tile exists.
-    data = ReadWholeFile(dir_ + "/" + TilePath({id.level, id.index, kTileWidth}), kTileWidth * kHashSize);
+    data = ReadWholeFile(dir_ + "/" + TilePath({id.level, id.index, kTileWidth}),
+                         kTileWidth * kHashSize);
     if (data.ok() && data->size() == kTileWidth * kHashSize) data->resize(want);
   }
   if (!data.ok()) return data.status();
   if (data->size() != want) {
-    return Status::Corruption("tile " + TilePath(id) + " has " + Str(data->size()) + " bytes, want " +
-                              Str(want));
+    return Status::Corruption("tile " + TilePath(id) + " has " + Str(data->size()) +
+                              " bytes, want " + Str(want));
   }
   return data;
 }
 
 Result<std::shared_ptr<const TileReader::Expanded>> TileReader::Load(const TileId& id) const {
-  Key key{id.index, id.level, id.width};
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      ++stats_.hits;
-      lru_.splice(lru_.begin(), lru_, it->second.second);
-      return it->second.first;
-    }
-    ++stats_.misses;
-  }
   // Read and expand outside the lock so other threads keep serving hits.
   Result<std::string> data = ReadTile(id);
   if (!data.ok()) return data.status();
   Result<std::vector<Hash>> entries = ParseTileData(id, *data);
   if (!entries.ok()) return Status::Corruption(entries.status().message());
   auto tile = std::make_shared<const Expanded>(std::move(*entries));
+  Key key{id.index, id.level, id.width};
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second.first;  // another thread won the race
@@ -323,22 +326,88 @@ Result<std::shared_ptr<const TileReader::Expanded>> TileReader::Load(const TileI
 }
 
 Result<Hash> TileReader::NodeInTile(const TileId& id, uint32_t sub, uint64_t pos) const {
+  auto missing = [&] {
+    return Status::NotFound("no node of height " + Str(sub) + " at " + Str(pos) + " in " +
+                            TilePath(id));
+  };
+  if (sub > kTileHeight) return missing();
+  {
+    // Hit path: copy the hash out under the lock (no reference counting).
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(Key{id.index, id.level, id.width});
+    if (it != cache_.end()) {
+      ++stats_.hits;
+      lru_.splice(lru_.begin(), lru_, it->second.second);
+      const Expanded& tile = *it->second.first;
+      if (!tile.Has(sub, pos)) return missing();
+      return tile.At(sub, pos);
+    }
+    ++stats_.misses;
+  }
   Result<std::shared_ptr<const Expanded>> tile = Load(id);
   if (!tile.ok()) return tile.status();
-  if (sub > kTileHeight || !(*tile)->Has(sub, pos)) {
-    return Status::NotFound("no node of height " + Str(sub) + " at " + Str(pos) + " in " + TilePath(id));
-  }
+  if (!(*tile)->Has(sub, pos)) return missing();
   return (*tile)->At(sub, pos);
 }
 
-Result<Hash> TileReader::NodeHash(uint32_t level, uint64_t index) const {
+Result<TileReader::Location> TileReader::Locate(uint32_t level, uint64_t index) const {
   Result<NodePlace> p = Place(level, index);
   if (!p.ok()) return p.status();
   uint64_t count = CountAt(size_, p->tile_level);
   if (p->end > count) return NotComplete(level, index, size_);
   uint64_t n = p->first / kTileWidth;
   uint32_t width = static_cast<uint32_t>(std::min<uint64_t>(kTileWidth, count - n * kTileWidth));
-  return NodeInTile({p->tile_level, n, width}, p->sub, (p->first % kTileWidth) >> p->sub);
+  return Location{{p->tile_level, n, width}, p->sub, (p->first % kTileWidth) >> p->sub};
+}
+
+Result<Hash> TileReader::NodeHash(uint32_t level, uint64_t index) const {
+  Result<Location> loc = Locate(level, index);
+  if (!loc.ok()) return loc.status();
+  return NodeInTile(loc->tile, loc->sub, loc->pos);
+}
+
+Status TileReader::NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const {
+  if (ids.size() != out.size())
+    return Status::InvalidArgument("NodeHashes: ids and out differ in size");
+  std::vector<Location> where;
+  where.reserve(ids.size());
+  for (const NodeId& id : ids) {
+    Result<Location> loc = Locate(id.level, id.index);
+    if (!loc.ok()) return loc.status();
+    where.push_back(*loc);
+  }
+  std::vector<size_t> missing;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Expanded* tile = nullptr;
+    const TileId* tile_id = nullptr;
+    for (size_t i = 0; i < where.size(); ++i) {
+      const Location& w = where[i];
+      if (tile_id == nullptr || !(*tile_id == w.tile)) {
+        tile_id = &w.tile;
+        auto it = cache_.find(Key{w.tile.index, w.tile.level, w.tile.width});
+        if (it != cache_.end()) {
+          ++stats_.hits;
+          lru_.splice(lru_.begin(), lru_, it->second.second);
+          tile = it->second.first.get();
+        } else {
+          ++stats_.misses;
+          tile = nullptr;
+        }
+      }
+      if (tile != nullptr && tile->Has(w.sub, w.pos)) {
+        out[i] = tile->At(w.sub, w.pos);
+      } else {
+        missing.push_back(i);
+      }
+    }
+  }
+  for (size_t i : missing) {  // loads each missing tile once, then hits
+    Result<Hash> h = NodeInTile(where[i].tile, where[i].sub, where[i].pos);
+    if (!h.ok()) return h.status();
+    out[i] = *h;
+  }
+  return Status::Ok();
 }
 
 TileReader::CacheStats TileReader::cache_stats() const {
@@ -357,7 +426,8 @@ class TileStore::Sink final : public NodeSink {
     std::vector<Hash>& edge = store_->edge_[tile_level];
     edge.push_back(hash);
     if (edge.size() == kTileWidth) {
-      store_->pending_full_.emplace(std::make_pair(tile_level, index / kTileWidth), std::move(edge));
+      store_->pending_full_.emplace(std::make_pair(tile_level, index / kTileWidth),
+                                    std::move(edge));
       edge = std::vector<Hash>();
       edge.reserve(kTileWidth);
     }
@@ -378,7 +448,8 @@ TileStore::~TileStore() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-Result<std::unique_ptr<TileStore>> TileStore::Open(const std::string& dir, TileStoreOptions options) {
+Result<std::unique_ptr<TileStore>> TileStore::Open(const std::string& dir,
+                                                   TileStoreOptions options) {
   if (dir.empty()) return Status::InvalidArgument("tile store: empty directory name");
   std::unique_ptr<TileStore> store(new TileStore(dir, options));
   // mkdir -p for the store directory itself.
@@ -420,7 +491,8 @@ Status TileStore::Recover() {
     std::memcpy(root.data(), p + 24, kHashSize);
   }
   if (!found) {
-    if (got > 0) return Status::Corruption("tile store state file " + path + " has no valid record");
+    if (got > 0)
+      return Status::Corruption("tile store state file " + path + " has no valid record");
     return Status::Ok();  // a new store
   }
   if (size > kMaxTreeSize) return Status::Corruption("tile store state: size exceeds 2^63");
@@ -432,8 +504,8 @@ Status TileStore::Recover() {
     TileId id{level, count / kTileWidth, width};
     Result<std::string> data = ReadWholeFile(dir_ + "/" + TilePath(id), size_t{width} * kHashSize);
     if (!data.ok()) {
-      return Status::Corruption("tile store at size " + Str(size) + " lacks " + TilePath(id) + ": " +
-                                data.status().message());
+      return Status::Corruption("tile store at size " + Str(size) + " lacks " + TilePath(id) +
+                                ": " + data.status().message());
     }
     Result<std::vector<Hash>> entries = ParseTileData(id, *data);
     if (!entries.ok()) return Status::Corruption(entries.status().message());
@@ -445,7 +517,8 @@ Status TileStore::Recover() {
   for (int b = 63; b >= 0; --b) {
     if (((size >> b) & 1) == 0) continue;
     Result<Hash> h = NodeHashAt(static_cast<uint32_t>(b), pos >> b, size);
-    if (!h.ok()) return Status::Corruption("tile store: cannot rebuild tree: " + h.status().message());
+    if (!h.ok())
+      return Status::Corruption("tile store: cannot rebuild tree: " + h.status().message());
     peaks.push_back(*h);
     pos += uint64_t{1} << b;
   }
@@ -453,7 +526,8 @@ Status TileStore::Recover() {
   if (!range.ok()) return range.status();
   range_ = std::move(*range);
   if (range_.Root() != root) {
-    return Status::Corruption("tile store: tiles do not hash to the recorded root at size " + Str(size));
+    return Status::Corruption("tile store: tiles do not hash to the recorded root at size " +
+                              Str(size));
   }
   flushed_size_ = size;
   return Status::Ok();
@@ -576,14 +650,16 @@ Status TileStore::Flush() {
   synced_dirs_.clear();
   Status st = [&]() -> Status {
     for (const auto& [key, entries] : pending_full_) {
-      FTZ_RETURN_IF_ERROR(WriteFile(TilePath({key.first, key.second, kTileWidth}), TileBytes(entries)));
+      FTZ_RETURN_IF_ERROR(
+          WriteFile(TilePath({key.first, key.second, kTileWidth}), TileBytes(entries)));
     }
     for (uint32_t level = 0; level < kTileLevels; ++level) {
       uint64_t count = CountAt(size, level);
       if (count == CountAt(flushed_size_, level)) break;  // unchanged here and above
       uint32_t width = static_cast<uint32_t>(count % kTileWidth);
       if (width == 0) continue;
-      FTZ_RETURN_IF_ERROR(WriteFile(TilePath({level, count / kTileWidth, width}), TileBytes(edge_[level])));
+      FTZ_RETURN_IF_ERROR(
+          WriteFile(TilePath({level, count / kTileWidth, width}), TileBytes(edge_[level])));
     }
     switch (options_.sync) {
       case SyncMode::kNone:
@@ -593,7 +669,8 @@ Status TileStore::Flush() {
         break;
       case SyncMode::kFsyncEach: {
         std::sort(synced_dirs_.begin(), synced_dirs_.end());
-        synced_dirs_.erase(std::unique(synced_dirs_.begin(), synced_dirs_.end()), synced_dirs_.end());
+        synced_dirs_.erase(std::unique(synced_dirs_.begin(), synced_dirs_.end()),
+                           synced_dirs_.end());
         for (const std::string& rel : synced_dirs_) {
           std::string full = rel.empty() ? dir_ : dir_ + "/" + rel;
           int fd = ::open(full.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -612,7 +689,8 @@ Status TileStore::Flush() {
     return st;
   }
   if (options_.prune_partials) {
-    for (const auto& entry : pending_full_) PrunePartials({entry.first.first, entry.first.second, kTileWidth});
+    for (const auto& entry : pending_full_)
+      PrunePartials({entry.first.first, entry.first.second, kTileWidth});
   }
   pending_full_.clear();
   flushed_size_ = size;

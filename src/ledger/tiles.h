@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,6 +94,8 @@ class TileReader final : public HashReader {
   uint64_t size() const { return size_; }
 
   Result<Hash> NodeHash(uint32_t level, uint64_t index) const override;
+  // One lock and one cache lookup per distinct tile in the batch.
+  Status NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const override;
 
   // The raw bytes of a tile file. A pruned partial tile is served from the
   // full tile that replaced it (its first W hashes are the same).
@@ -120,6 +123,12 @@ class TileReader final : public HashReader {
   };
   using Entry = std::pair<std::shared_ptr<const Expanded>, std::list<Key>::iterator>;
 
+  struct Location {
+    TileId tile;
+    uint32_t sub;  // height inside the tile
+    uint64_t pos;  // index among the tile's nodes of that height
+  };
+  Result<Location> Locate(uint32_t level, uint64_t index) const;
   Result<std::shared_ptr<const Expanded>> Load(const TileId& id) const;
 
   std::string dir_;
@@ -191,7 +200,7 @@ class TileStore final : public HashReader {
   std::vector<std::vector<Hash>> edge_;
   // Full tiles completed since the last Flush, keyed by (level, index).
   std::map<std::pair<uint32_t, uint64_t>, std::vector<Hash>> pending_full_;
-  std::unique_ptr<TileReader> disk_;  // full tiles already on disk
+  std::unique_ptr<TileReader> disk_;      // full tiles already on disk
   std::vector<std::string> synced_dirs_;  // kFsyncEach: dirs touched this flush
   std::unordered_set<std::string> known_dirs_;
 };

@@ -46,6 +46,12 @@ void WriteRaw(const std::string& path, const std::string& data, std::ios::openmo
   out << data;
 }
 
+std::unique_ptr<TileStore> OpenStore(const std::string& dir, TileStoreOptions options) {
+  Result<std::unique_ptr<TileStore>> store = TileStore::Open(dir, options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
 // ---------- paths ----------
 
 TEST(TilePathTest, SpecExamples) {
@@ -60,7 +66,8 @@ TEST(TilePathTest, SpecExamples) {
 
 TEST(TilePathTest, ParseRoundTrip) {
   std::mt19937_64 rng(7);
-  std::vector<TileId> ids = {{0, 0, 256}, {0, 1234067, 256}, {5, 999, 1}, {63, UINT64_MAX, 255}, {7, 1000000, 256}};
+  std::vector<TileId> ids = {
+      {0, 0, 256}, {0, 1234067, 256}, {5, 999, 1}, {63, UINT64_MAX, 255}, {7, 1000000, 256}};
   for (int i = 0; i < 500; ++i) {
     uint64_t n = rng() >> (rng() % 64);
     ids.push_back({static_cast<uint32_t>(rng() % 64), n, static_cast<uint32_t>(1 + rng() % 256)});
@@ -73,11 +80,16 @@ TEST(TilePathTest, ParseRoundTrip) {
 }
 
 TEST(TilePathTest, ParseRejectsNonCanonical) {
-  for (const char* bad :
-       {"tile/0/x000/005", "tile/0/1234", "tile/0/05", "tile/0/0005", "tile/64/000", "tile/00/000",
-        "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/07", "tile/0/000.p/", "tile/0/x001",
-        "tile/0/x001/", "tile/0/x1/000", "tiles/0/000", "tile/entries/000", "tile/0/000/", "tile/0/00a",
-        "tile/0/000.q/5", "tile//000", "tile/0/x018/x446/x744/x073/x709/x551/616"}) {
+  for (const char* bad : {"tile/0/x000/005",  "tile/0/1234",
+                          "tile/0/05",        "tile/0/0005",
+                          "tile/64/000",      "tile/00/000",
+                          "tile/0/000.p/0",   "tile/0/000.p/256",
+                          "tile/0/000.p/07",  "tile/0/000.p/",
+                          "tile/0/x001",      "tile/0/x001/",
+                          "tile/0/x1/000",    "tiles/0/000",
+                          "tile/entries/000", "tile/0/000/",
+                          "tile/0/00a",       "tile/0/000.q/5",
+                          "tile//000",        "tile/0/x018/x446/x744/x073/x709/x551/616"}) {
     EXPECT_EQ(ParseTilePath(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
 }
@@ -116,8 +128,10 @@ TEST(TileSetTest, NewTiles) {
 
 TEST(TileDataTest, BuildAndParse) {
   MemoryTree tree;
-  for (uint64_t i = 0; i < 70000; ++i) ASSERT_TRUE(tree.AppendData(AsBytes(internal::LeafData(i))).ok());
-  for (const TileId& id : {TileId{0, 3, 256}, TileId{0, 273, 112}, TileId{1, 1, 17}, TileId{2, 0, 1}}) {
+  for (uint64_t i = 0; i < 70000; ++i)
+    ASSERT_TRUE(tree.AppendData(AsBytes(internal::LeafData(i))).ok());
+  for (const TileId& id :
+       {TileId{0, 3, 256}, TileId{0, 273, 112}, TileId{1, 1, 17}, TileId{2, 0, 1}}) {
     Result<std::string> bytes = BuildTile(id, tree);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     ASSERT_EQ(bytes->size(), id.width * 32u);
@@ -147,7 +161,8 @@ class TileStoreTest : public ::testing::Test {
   static constexpr uint64_t kLeaves = 100000;
   static void SetUpTestSuite() {
     memory_ = new MemoryTree();
-    for (uint64_t i = 0; i < kLeaves; ++i) ASSERT_TRUE(memory_->AppendData(AsBytes(internal::LeafData(i))).ok());
+    for (uint64_t i = 0; i < kLeaves; ++i)
+      ASSERT_TRUE(memory_->AppendData(AsBytes(internal::LeafData(i))).ok());
   }
   static void TearDownTestSuite() {
     delete memory_;
@@ -161,11 +176,14 @@ class TileStoreTest : public ::testing::Test {
     for (uint64_t i = store->size(); i < size; ++i) {
       ASSERT_TRUE(store->Append(Leaf(i)).ok());
       while (next < flush_at.size() && flush_at[next] < i + 1) ++next;
-      if (next < flush_at.size() && flush_at[next] == i + 1) ASSERT_TRUE(store->Flush().ok());
+      if (next < flush_at.size() && flush_at[next] == i + 1) {
+        ASSERT_TRUE(store->Flush().ok());
+      }
     }
   }
 
-  static void ExpectSameProofs(const HashReader& reader, uint64_t size, int samples, uint64_t seed) {
+  static void ExpectSameProofs(const HashReader& reader, uint64_t size, int samples,
+                               uint64_t seed) {
     std::mt19937_64 rng(seed);
     ASSERT_EQ(*RootAt(size, reader), *RootAt(size, *memory_)) << size;
     std::vector<uint64_t> indices = {0, size - 1, size / 2};
@@ -218,13 +236,13 @@ TEST_F(TileStoreTest, HundredThousandLeavesProofsFromDiskEqualMemory) {
 TEST_F(TileStoreTest, ReopenRecoversFlushedPrefixAndContinues) {
   TempDir dir;
   {
-    auto store = *TileStore::Open(dir.path(), {SyncMode::kSyncfs, 64, true});
+    auto store = OpenStore(dir.path(), {SyncMode::kSyncfs, 64, true});
     Fill(store.get(), 5000, {1000, 4321});
     // Appended after the last flush: not durable, lost on reopen.
     Fill(store.get(), 5000 + 77, {});
     EXPECT_EQ(store->flushed_size(), 4321u);
   }
-  auto store = *TileStore::Open(dir.path(), {SyncMode::kFsyncEach, 64, true});
+  auto store = OpenStore(dir.path(), {SyncMode::kFsyncEach, 64, true});
   EXPECT_EQ(store->size(), 4321u);
   EXPECT_EQ(store->Root(), *RootAt(4321, *memory_));
   ExpectSameProofs(*store, 4321, 200, 3);
@@ -238,7 +256,7 @@ TEST_F(TileStoreTest, ReopenRecoversFlushedPrefixAndContinues) {
 
 TEST_F(TileStoreTest, UnflushedNodesServeProofs) {
   TempDir dir;
-  auto store = *TileStore::Open(dir.path(), {SyncMode::kNone, 64, true});
+  auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
   Fill(store.get(), 3000, {1024});
   EXPECT_EQ(store->flushed_size(), 1024u);
   ExpectSameProofs(*store, 3000, 300, 5);
@@ -248,7 +266,7 @@ TEST_F(TileStoreTest, UnflushedNodesServeProofs) {
 TEST_F(TileStoreTest, TornNewestStateSlotFallsBackToPrevious) {
   TempDir dir;
   {
-    auto store = *TileStore::Open(dir.path(), {SyncMode::kNone, 64, true});
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
     Fill(store.get(), 1010, {1000, 1010});  // the second flush completes no tile
   }
   // The newest record is in slot (seq % 2): seq 2 -> offset 0. Tear it.
@@ -262,7 +280,7 @@ TEST_F(TileStoreTest, TornNewestStateSlotFallsBackToPrevious) {
 TEST_F(TileStoreTest, CorruptionIsDetected) {
   TempDir dir;
   {
-    auto store = *TileStore::Open(dir.path(), {SyncMode::kNone, 64, true});
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
     Fill(store.get(), 3000, {3000});
   }
   // A flipped byte in the right-edge tile: the tiles no longer hash to the
@@ -287,7 +305,7 @@ TEST_F(TileStoreTest, CorruptionIsDetected) {
 
 TEST_F(TileStoreTest, WriteFailureStopsTheStore) {
   TempDir dir;
-  auto store = *TileStore::Open(dir.path(), {SyncMode::kNone, 64, true});
+  auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
   std::ofstream(dir.path() + "/tile") << "a file where a directory must go";
   Fill(store.get(), 10, {});
   Status st = store->Flush();
@@ -299,13 +317,13 @@ TEST_F(TileStoreTest, WriteFailureStopsTheStore) {
 TEST_F(TileStoreTest, ReaderRejectsNodesBeyondItsSize) {
   TempDir dir;
   {
-    auto store = *TileStore::Open(dir.path(), {SyncMode::kNone, 64, true});
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
     Fill(store.get(), 600, {600});
   }
   TileReader reader(dir.path(), 600);
   EXPECT_TRUE(reader.NodeHash(0, 599).ok());
   EXPECT_EQ(reader.NodeHash(0, 600).status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(reader.NodeHash(9, 0).ok());   // 512 leaves: inside the level-1 partial tile
+  EXPECT_TRUE(reader.NodeHash(9, 0).ok());  // 512 leaves: inside the level-1 partial tile
   EXPECT_EQ(reader.NodeHash(10, 0).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(reader.NodeHash(3, UINT64_MAX).status().code(), StatusCode::kNotFound);
   TileReader missing(dir.path() + "/nope", 600);

@@ -5,6 +5,17 @@
 
 namespace ftz::ledger {
 
+Status HashReader::NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const {
+  if (ids.size() != out.size())
+    return Status::InvalidArgument("NodeHashes: ids and out differ in size");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Result<Hash> h = NodeHash(ids[i].level, ids[i].index);
+    if (!h.ok()) return h.status();
+    out[i] = *h;
+  }
+  return Status::Ok();
+}
+
 Result<CompactRange> CompactRange::FromPeaks(uint64_t size, std::vector<Hash> peaks) {
   if (size > kMaxTreeSize) return Status::InvalidArgument("tree size exceeds 2^63");
   if (peaks.size() != static_cast<size_t>(std::popcount(size))) {
@@ -67,11 +78,9 @@ Result<uint64_t> MemoryTree::Append(const Hash& leaf_hash) {
 }
 
 void MemoryTree::Reserve(uint64_t n) {
-  if (levels_.empty()) levels_.resize(1);
-  levels_[0].reserve(n);
-  if (n > 1) {
-    if (levels_.size() < 2) levels_.resize(2);
-    levels_[1].reserve(n / 2);
+  for (uint32_t level = 0; level < 64 && (n >> level) != 0; ++level) {
+    if (levels_.size() <= level) levels_.resize(level + 1);
+    levels_[level].reserve(n >> level);
   }
 }
 
@@ -79,6 +88,19 @@ Result<Hash> MemoryTree::NodeHash(uint32_t level, uint64_t index) const {
   if (level < levels_.size() && index < levels_[level].size()) return levels_[level][index];
   return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) +
                           ") is not complete in a tree of size " + std::to_string(size()));
+}
+
+Status MemoryTree::NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const {
+  if (ids.size() != out.size())
+    return Status::InvalidArgument("NodeHashes: ids and out differ in size");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const NodeId& id = ids[i];
+    if (id.level >= levels_.size() || id.index >= levels_[id.level].size()) {
+      return NodeHash(id.level, id.index).status();
+    }
+    out[i] = levels_[id.level][id.index];
+  }
+  return Status::Ok();
 }
 
 }  // namespace ftz::ledger

@@ -46,12 +46,21 @@ class NodeSink {
   virtual void PutNode(uint32_t level, uint64_t index, const Hash& hash) = 0;
 };
 
+struct NodeId {
+  uint32_t level = 0;
+  uint64_t index = 0;
+};
+
 // Read access to stored complete-subtree hashes.
 class HashReader {
  public:
   virtual ~HashReader() = default;
   // The hash of complete node (level, index). NotFound if not stored.
   virtual Result<Hash> NodeHash(uint32_t level, uint64_t index) const = 0;
+  // Batch form used by proof.h: out[i] = hash of ids[i] (out.size() ==
+  // ids.size()). The default calls NodeHash for each; stores override it to
+  // look up each tile or page once per batch. On error, out is unspecified.
+  virtual Status NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const;
 };
 
 // The right edge of a tree: the roots of the perfect subtrees that make up
@@ -96,10 +105,11 @@ class MemoryTree final : public HashReader {
   Result<uint64_t> Append(const Hash& leaf_hash);
   Result<uint64_t> AppendData(ByteView data) { return Append(HashLeaf(data)); }
 
-  // Reserves room for n leaves in advance (avoids regrowth of level 0).
+  // Reserves room for n leaves in advance (no regrowth of any level).
   void Reserve(uint64_t n);
 
   Result<Hash> NodeHash(uint32_t level, uint64_t index) const override;
+  Status NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const override;
 
  private:
   class Sink;

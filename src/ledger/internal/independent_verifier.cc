@@ -110,8 +110,7 @@ bool ReferenceInclusionHolds(uint64_t m, const Leaves& leaves, const std::vector
   return ReferencePath(m, leaves) == proof;
 }
 
-bool ReferenceConsistencyHolds(uint64_t m, const Leaves& leaves,
-                               const std::vector<Hash>& proof) {
+bool ReferenceConsistencyHolds(uint64_t m, const Leaves& leaves, const std::vector<Hash>& proof) {
   if (m == 0 || m > leaves.size()) return false;
   return ReferenceProof(m, leaves) == proof;
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make demo: start the single window on ./demo-data (the embedded default:
+# one process, a local log, SQLite), feed it a generated workload over HTTP,
+# and print where to look. The server keeps running; `make demo-stop` ends it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=build/release/src/cli/ftzport
+DATA=demo-data
+PORT=${FTZ_DEMO_PORT:-8080}
+PIDFILE=$DATA/serve.pid
+
+if [ "${1:-}" = stop ]; then
+  if [ -f "$PIDFILE" ] && kill "$(cat "$PIDFILE")" 2>/dev/null; then echo "demo server stopped"; fi
+  rm -f "$PIDFILE"
+  exit 0
+fi
+
+mkdir -p "$DATA"
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  echo "demo server already running (pid $(cat "$PIDFILE")); restarting it"
+  kill "$(cat "$PIDFILE")"; sleep 1
+fi
+nohup "$BIN" serve --data "$DATA/node" --listen "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
+echo $! >"$PIDFILE"
+for _ in $(seq 1 50); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$DATA/serve.log"; exit 1; }
+
+SEED=${FTZ_DEMO_SEED:-$(date +%s)}
+rm -rf "$DATA/workload"
+"$BIN" gen --out "$DATA/workload" --parcels 2000 --per-message 20 --seed "$SEED"
+"$BIN" submit -q "http://127.0.0.1:$PORT" "$DATA"/workload/*.xml | tail -n 1
+
+first=$(ls "$DATA"/workload/*CEB311Message.xml | head -n 1)
+ebp=$(grep -o '<ceb:ebpCode>[^<]*' "$first" | head -n 1 | cut -d'>' -f2)
+order=$(grep -o '<ceb:orderNo>[^<]*' "$first" | head -n 1 | cut -d'>' -f2)
+cat <<MSG
+
+The single window is running (pid $(cat "$PIDFILE")), data in $DATA/node, log in $DATA/serve.log.
+Look at:
+  curl http://127.0.0.1:$PORT/readyz
+  curl http://127.0.0.1:$PORT/v1/orders/$ebp/$order
+  curl 'http://127.0.0.1:$PORT/v1/receipts?copCode=$ebp&limit=2'
+  curl -N 'http://127.0.0.1:$PORT/v1/receipts/stream?copCode=$ebp'   (Server-Sent Events)
+  curl http://127.0.0.1:$PORT/metrics
+  $BIN submit http://127.0.0.1:$PORT $first        (a resend: duplicate receipts, -301010)
+Stop it with: make demo-stop
+MSG

@@ -1,0 +1,65 @@
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "ceb/ceb.h"
+#include "cli/commands.h"
+#include "workload/workload.h"
+
+namespace ftz::cli {
+
+Runner AddGen(CLI::App& app) {
+  struct Opts {
+    std::string out = "workload";
+    size_t parcels = 1000;
+    size_t buyers = 0;
+    size_t per_message = 1;
+    uint64_t seed = 1;
+    std::string format = "xml";
+    bool dxp = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--out", o->out, "Directory to write the messages to")->capture_default_str();
+  app.add_option("--parcels", o->parcels, "Parcels (each: order, payment, waybill, list)")
+      ->capture_default_str();
+  app.add_option("--buyers", o->buyers, "Distinct buyers (default: parcels / 5, at least 10)");
+  app.add_option("--per-message", o->per_message, "Documents per message, 1..100")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--seed", o->seed, "Seed: the same seed gives the same files")->capture_default_str();
+  app.add_option("--format", o->format, "xml or json")->check(CLI::IsMember({"xml", "json"}));
+  app.add_flag("--dxp", o->dxp, "Wrap each XML message in a DXP envelope (DxpMsg)");
+  return [o]() -> int {
+    workload::Options wo;
+    wo.seed = o->seed;
+    wo.buyers = o->buyers ? o->buyers : std::max<size_t>(10, o->parcels / 5);
+    workload::Workload w(wo);
+    std::vector<workload::Parcel> parcels;
+    parcels.reserve(o->parcels);
+    for (size_t i = 0; i < o->parcels; ++i) parcels.push_back(w.Next());
+    std::filesystem::create_directories(o->out);
+    size_t files = 0, documents = 0;
+    // Files are numbered in sending order: every order, payment and waybill,
+    // then the lists, so a list finds its three documents already declared.
+    for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                          MessageType::kInventoryList}) {
+      for (const Message& m : workload::Workload::Messages(t, parcels, o->per_message, o->seed)) {
+        std::string body = o->format == "json" ? ceb::EncodeMessageJson(m) : ceb::EncodeMessageXml(m);
+        if (o->dxp && o->format == "xml") {
+          body = ceb::WrapInDxp(body, m.guid, "DXPENT" + m.transfer.copCode.substr(0, 10),
+                                "DXPEDCCEB0000002", RootElementName(m.type));
+        }
+        char name[64];
+        std::snprintf(name, sizeof name, "%06zu-%s.%s", ++files, RootElementName(m.type).c_str(),
+                      o->format.c_str());
+        std::ofstream(std::filesystem::path(o->out) / name, std::ios::binary) << body;
+        documents += m.BlockCount();
+      }
+    }
+    std::printf("wrote %zu messages (%zu documents, %zu parcels, %zu buyers) to %s\n", files,
+                documents, o->parcels, wo.buyers, o->out.c_str());
+    return 0;
+  };
+}
+
+}  // namespace ftz::cli

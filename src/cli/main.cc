@@ -1,0 +1,26 @@
+// ftzport: the digital port of a free trade zone. See README.md.
+#include <cstdio>
+#include <map>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ftzport — single window, second-level clearance and verifiable ledger of a free "
+               "trade zone's digital port"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, ftz::cli::Runner> runners;
+  auto add = [&](const char* name, const char* help, ftz::cli::Runner (*fn)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = fn(*sub);
+  };
+  add("serve", "Run the single window: HTTP intake, log, engine, read model", ftz::cli::AddServe);
+  add("submit", "Send CEB message files to a running window and print the receipts",
+      ftz::cli::AddSubmit);
+  add("gen", "Write a realistic, internally consistent workload of CEB messages",
+      ftz::cli::AddGen);
+  CLI11_PARSE(app, argc, argv);
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) return run();
+  }
+  return 2;
+}

@@ -1,0 +1,103 @@
+#include <toml++/toml.h>
+
+#include <cstdio>
+
+#include "ceb/code_lists.h"
+#include "cli/commands.h"
+#include "node/node.h"
+#include "server/api.h"
+#include "server/http_server.h"
+
+namespace ftz::cli {
+
+Runner AddServe(CLI::App& app) {
+  struct Opts {
+    std::string data = "data";
+    std::string listen = "127.0.0.1:8080";
+    std::string config;
+    std::string codes;
+    int threads = 2;
+    size_t max_body_mb = 16;
+    uint64_t segment_mb = 64;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
+  app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
+  app.add_option("--config", o->config, "TOML file: [server] listen, threads, max_body_mb; "
+                                         "[log] segment_mb; [codes] dir");
+  app.add_option("--codes", o->codes, "Directory of customs code tables (CSV) replacing the "
+                                      "built-in ones");
+  app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
+  return [o]() -> int {
+    if (!o->config.empty()) {
+      try {
+        toml::table t = toml::parse_file(o->config);
+        o->listen = t["server"]["listen"].value_or(o->listen);
+        o->threads = t["server"]["threads"].value_or(o->threads);
+        o->max_body_mb = t["server"]["max_body_mb"].value_or(o->max_body_mb);
+        o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
+        o->codes = t["codes"]["dir"].value_or(o->codes);
+        o->data = t["data"]["dir"].value_or(o->data);
+      } catch (const toml::parse_error& e) {
+        std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), e.what());
+        return 2;
+      }
+    }
+    if (!o->codes.empty()) {
+      if (Status s = ceb::LoadCodeTables(o->codes); !s.ok()) {
+        std::fprintf(stderr, "ftzport serve: code tables: %s\n", s.ToString().c_str());
+        return 2;
+      }
+    }
+    std::string host;
+    uint16_t port;
+    if (!server::SplitHostPort(o->listen, &host, &port)) {
+      std::fprintf(stderr, "ftzport serve: --listen wants HOST:PORT, got '%s'\n", o->listen.c_str());
+      return 2;
+    }
+    node::Registry metrics;
+    node::Options no;
+    no.data_dir = o->data;
+    no.log.segment_bytes = o->segment_mb << 20;
+    auto node = node::Node::Open(no, &metrics);
+    if (!node.ok()) {
+      std::fprintf(stderr, "ftzport serve: cannot open %s: %s\n", o->data.c_str(),
+                   node.status().ToString().c_str());
+      return 1;
+    }
+    const node::RecoveryReport& r = (*node)->recovery();
+    std::printf("ftzport: data %s: %llu records in %llu segments, %llu messages replayed, "
+                "%llu receipts checked, %llu mismatches\n",
+                o->data.c_str(), static_cast<unsigned long long>(r.log.records),
+                static_cast<unsigned long long>(r.log.segments),
+                static_cast<unsigned long long>(r.messages_replayed),
+                static_cast<unsigned long long>(r.receipts_checked),
+                static_cast<unsigned long long>(r.receipt_mismatches));
+    if (r.log.torn_bytes > 0) {
+      std::printf("ftzport: truncated a torn tail of %llu bytes (%s)\n",
+                  static_cast<unsigned long long>(r.log.torn_bytes), r.log.torn_reason.c_str());
+    }
+    if (r.receipt_mismatches > 0) {
+      std::fprintf(stderr, "ftzport: WARNING: replay produced %llu receipts that differ from the "
+                           "logged ones\n", static_cast<unsigned long long>(r.receipt_mismatches));
+    }
+    server::ReceiptFeed feed;
+    (*node)->AddReceiptListener([&feed](const std::vector<std::string>& cops) { feed.Notify(cops); });
+    server::ApiLimits limits;
+    limits.max_body = o->max_body_mb << 20;
+    server::Api api(node->get(), &metrics, &feed, limits);
+    server::HttpServer http(&api, {});
+    if (Status s = http.Listen(host, port); !s.ok()) {
+      std::fprintf(stderr, "ftzport serve: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("ftzport: single window listening on http://%s:%u (POST /v1/messages)\n",
+                host.c_str(), http.port());
+    std::fflush(stdout);
+    http.Run(o->threads, /*handle_signals=*/true);
+    std::printf("ftzport: stopped\n");
+    return 0;
+  };
+}
+
+}  // namespace ftz::cli

@@ -1,0 +1,417 @@
+#include "server/api.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "ceb/internal/util.h"
+#include "engine/records.h"
+
+namespace ftz::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ceb::internal::AppendJsonString;
+
+constexpr const char* kXml = "application/xml; charset=utf-8";
+constexpr const char* kJson = "application/json";
+
+ApiResponse JsonError(int status, std::string_view code, std::string_view message) {
+  ApiResponse r;
+  r.status = status;
+  r.body = "{\"error\":{\"code\":";
+  AppendJsonString(&r.body, code);
+  r.body += ",\"message\":";
+  AppendJsonString(&r.body, message);
+  r.body += "}}";
+  return r;
+}
+
+bool WantsJson(const std::string& accept) {
+  return accept.find("json") != std::string::npos;
+}
+
+ceb::Syntax SyntaxOf(const ApiRequest& req) {
+  if (req.content_type.find("json") != std::string::npos) return ceb::Syntax::kJson;
+  if (req.content_type.find("xml") != std::string::npos) return ceb::Syntax::kXml;
+  std::string_view b = req.body;
+  if (b.size() >= 3 && std::memcmp(b.data(), "\xEF\xBB\xBF", 3) == 0) b.remove_prefix(3);
+  size_t i = b.find_first_not_of(" \t\r\n");
+  return i != std::string_view::npos && b[i] == '{' ? ceb::Syntax::kJson : ceb::Syntax::kXml;
+}
+
+UnixMillis WallNow() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  bool neg = s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  if (s.empty()) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = neg ? -v : v;
+  return true;
+}
+
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.push_back(UrlDecode(path.substr(i, j - i)));
+    i = j + 1;
+  }
+  return out;
+}
+
+struct DocRoute {
+  const char* name;
+  int type;
+  size_t key_parts;
+};
+constexpr DocRoute kDocRoutes[] = {
+    {"orders", 311, 2},      {"payments", 411, 2},         {"waybills", 511, 2},
+    {"waybill-statuses", 513, 3}, {"inventory-lists", 621, 2}, {"cancellations", 623, 2},
+    {"returns", 625, 2},     {"warehouse-entries", 711, 2},
+};
+
+}  // namespace
+
+std::string UrlDecode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int a = hex(s[i + 1]), b = hex(s[i + 2]);
+      if (a >= 0 && b >= 0) {
+        out.push_back(static_cast<char>(a * 16 + b));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::string QueryParam(std::string_view query, std::string_view name) {
+  size_t i = 0;
+  while (i <= query.size()) {
+    size_t j = query.find('&', i);
+    if (j == std::string_view::npos) j = query.size();
+    std::string_view kv = query.substr(i, j - i);
+    size_t eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
+    i = j + 1;
+  }
+  return "";
+}
+
+Api::Api(node::Node* node, node::Registry* metrics, ReceiptFeed* feed, ApiLimits limits)
+    : node_(node), metrics_(metrics), feed_(feed), limits_(limits) {
+  accept_seconds_ = &metrics->GetHistogram(
+      "ftz_accept_seconds", "From a decoded message to its durable receipt",
+      {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+}
+
+void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
+  const std::string target = req.target;
+  const size_t q = target.find('?');
+  const std::string path = target.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  auto counted = [this, reply = std::move(reply)](std::string route) {
+    return [this, reply, route = std::move(route)](ApiResponse r) {
+      metrics_->GetCounter("ftz_http_requests_total", "HTTP requests, by route and status",
+                           "route=\"" + route + "\",code=\"" + std::to_string(r.status) + "\"")
+          .Add();
+      reply(std::move(r));
+    };
+  };
+  if (path == "/v1/messages") {
+    if (req.method != "POST") return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
+    return PostMessage(std::move(req), counted("messages"));
+  }
+  if (req.method != "GET" && req.method != "HEAD") {
+    return counted("other")(JsonError(405, "method_not_allowed", "use GET"));
+  }
+  if (path == "/healthz") return counted("healthz")(Health());
+  if (path == "/readyz") return counted("readyz")(Ready());
+  if (path == "/metrics") {
+    ApiResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_->Render();
+    return counted("metrics")(std::move(r));
+  }
+  if (path == "/v1/receipts") return GetReceipts(req, counted("receipts"));
+  if (path == "/" || path == "/v1") {
+    ApiResponse r;
+    r.body = R"({"service":"ftzport single window","api":"/v1","docs":"docs/openapi.yaml",)"
+             R"("submit":"POST /v1/messages","receipts":"GET /v1/receipts?copCode=...",)"
+             R"("stream":"GET /v1/receipts/stream?copCode=...","metrics":"/metrics"})";
+    return counted("index")(std::move(r));
+  }
+  std::vector<std::string> seg = Segments(path);
+  if (seg.size() >= 2 && seg[0] == "v1") {
+    for (const DocRoute& route : kDocRoutes) {
+      if (seg[1] != route.name) continue;
+      if (route.type == 621 && seg.size() == 2) {
+        std::string copno = QueryParam(query, "copNo"), agent = QueryParam(query, "agentCode");
+        std::string invt = QueryParam(query, "invtNo");
+        if (!invt.empty()) return counted(route.name)(GetListBy("invtNo", invt, req.caller));
+        if (!copno.empty() && !agent.empty()) {
+          return counted(route.name)(GetListBy("copNo", agent + "/" + copno, req.caller));
+        }
+        return counted(route.name)(JsonError(400, "bad_request",
+                                             "give ebpCode/orderNo in the path, or ?agentCode=&copNo=, "
+                                             "or ?invtNo="));
+      }
+      if (seg.size() != 2 + route.key_parts) {
+        return counted(route.name)(JsonError(
+            400, "bad_request",
+            std::string("expected /v1/") + route.name + "/" +
+                (route.key_parts == 3 ? "{code}/{number}/{status}" : "{code}/{number}")));
+      }
+      std::string key = seg[2];
+      for (size_t i = 3; i < seg.size(); ++i) key += "/" + seg[i];
+      return counted(route.name)(GetDocument(route.type, key, req.caller));
+    }
+  }
+  counted("unknown")(JsonError(404, "not_found", "no such endpoint: " + path));
+}
+
+ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
+  ceb::DecodeResult d;
+  d.ceb_code = 1;
+  d.summary = "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
+  ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, "", WallNow());
+  ApiResponse r;
+  r.status = 413;
+  bool json = WantsJson(req.accept);
+  r.content_type = json ? kJson : kXml;
+  r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
+  return r;
+}
+
+void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
+  const auto t0 = Clock::now();
+  const bool json = WantsJson(req.accept);
+  if (req.body.size() > limits_.max_body) return reply(BodyTooLarge(req));
+  const ceb::Syntax syntax = SyntaxOf(req);
+  ceb::DecodeResult d = ceb::Decode(req.body, syntax);
+  if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable) {
+    ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, req.body, WallNow());
+    ApiResponse r;
+    r.status = 400;
+    r.content_type = json ? kJson : kXml;
+    r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
+    r.headers.emplace_back("X-Ftz-Error", d.summary.substr(0, 200));
+    return reply(std::move(r));
+  }
+  if (d.outcome == ceb::DecodeResult::Outcome::kInvalid) {
+    ReceiptMessage receipt = ceb::MakeRefusalReceipt(d, WallNow());
+    ApiResponse r;
+    r.status = 400;
+    r.content_type = json ? kJson : kXml;
+    r.body = json ? ceb::EncodeReceiptJson(receipt) : ceb::EncodeReceiptXml(receipt);
+    r.headers.emplace_back("X-Ftz-Error", d.summary.substr(0, 200));
+    return reply(std::move(r));
+  }
+  node::Submission s;
+  s.syntax = syntax;
+  s.body = std::move(req.body);
+  s.caller = req.caller.enterprise;
+  s.message = std::move(d.message);
+  node_->Submit(std::move(s), [this, reply = std::move(reply), json, t0](node::SubmitResult res) {
+    if (!res.status.ok()) return reply(JsonError(503, "intake_stopped", res.status.message()));
+    accept_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+    ApiResponse r;
+    // 409: every block was refused for a state reason (duplicate, nothing to
+    // change); the receipt says which and why, and nothing was recorded.
+    r.status = res.logged ? 200 : 409;
+    r.content_type = json ? kJson : kXml;
+    r.body = json ? ceb::EncodeReceiptJson(res.receipt) : std::move(res.receipt_xml);
+    if (res.logged) {
+      r.headers.emplace_back("X-Ftz-Message-Seq", std::to_string(res.message_seq));
+      r.headers.emplace_back("X-Ftz-Receipt-Seq", std::to_string(res.receipt_seq));
+    }
+    reply(std::move(r));
+  });
+}
+
+ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& caller) {
+  (void)caller;  // per-enterprise authorization will check caller.enterprise here
+  auto row = node_->read_model().FindDocument(type, key);
+  if (!row.ok()) {
+    if (row.status().code() == StatusCode::kNotFound) {
+      return JsonError(404, "not_found", "no CEB" + std::to_string(type) + " document " + key);
+    }
+    return JsonError(500, "read_model", row.status().message());
+  }
+  stream::RecordType rt;
+  UnixMillis time;
+  std::string payload;
+  Status st = node_->log().Read(row->seq, &rt, &time, &payload);
+  engine::MessageRecord mr;
+  if (!st.ok() || rt != stream::RecordType::kMessage || !engine::DecodeMessageRecord(payload, &mr)) {
+    return JsonError(500, "log", st.ok() ? "record is not a message" : st.message());
+  }
+  ceb::DecodeResult d = ceb::Decode(mr.body, mr.syntax);
+  if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable ||
+      static_cast<size_t>(row->block) >= d.message.BlockCount()) {
+    return JsonError(500, "log", "logged message no longer decodes");
+  }
+  ApiResponse r;
+  r.body = "{\"type\":";
+  AppendJsonString(&r.body, RootElementName(static_cast<MessageType>(type)));
+  r.body += ",\"key\":";
+  AppendJsonString(&r.body, row->key);
+  r.body += ",\"returnStatus\":" + std::to_string(row->status) + ",\"returnInfo\":";
+  AppendJsonString(&r.body, row->info);
+  r.body += ",\"copCode\":";
+  AppendJsonString(&r.body, row->cop_code);
+  r.body += ",\"updated\":";
+  AppendJsonString(&r.body, FormatReturnTime(row->time));
+  r.body += ",\"logIndex\":" + std::to_string(row->seq) + ",\"block\":" + std::to_string(row->block);
+  r.body += ",\"document\":" + ceb::EncodeBlockJson(d.message, row->block) + "}";
+  return r;
+}
+
+ApiResponse Api::GetListBy(const std::string& index, const std::string& value, const Caller& caller) {
+  auto row = node_->read_model().FindListBy(index, value);
+  if (!row.ok()) {
+    return row.status().code() == StatusCode::kNotFound
+               ? JsonError(404, "not_found", row.status().message())
+               : JsonError(500, "read_model", row.status().message());
+  }
+  return GetDocument(621, row->key, caller);
+}
+
+Result<std::string> Api::ReceiptsJson(const std::string& cop, int64_t after, int limit,
+                                      int64_t* last, size_t* count) {
+  auto rows = node_->read_model().ReceiptsAfter(cop, after, limit);
+  if (!rows.ok()) return rows.status();
+  std::string out = "[";
+  *count = rows->size();
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const store::ReceiptRow& row = (*rows)[i];
+    stream::RecordType rt;
+    UnixMillis time;
+    std::string payload;
+    FTZ_RETURN_IF_ERROR(node_->log().Read(row.seq, &rt, &time, &payload));
+    engine::ReceiptRecord rr;
+    ReceiptMessage receipt;
+    if (rt != stream::RecordType::kReceipt || !engine::DecodeReceiptRecord(payload, &rr) ||
+        !ceb::DecodeReceiptXml(rr.xml, &receipt).ok()) {
+      return Status::Corruption("log record " + std::to_string(row.seq) + " is not a receipt");
+    }
+    if (i) out += ",";
+    out += "{\"cursor\":" + std::to_string(row.seq) + ",\"answers\":" + std::to_string(row.answers) +
+           ",\"messageType\":";
+    AppendJsonString(&out, RootElementName(receipt.type));
+    out += ",\"receipt\":" + ceb::EncodeReceiptJson(receipt) + ",\"xml\":";
+    AppendJsonString(&out, rr.xml);
+    out += "}";
+    *last = static_cast<int64_t>(row.seq);
+  }
+  out += "]";
+  return out;
+}
+
+void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  const size_t q = req.target.find('?');
+  const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  const std::string cop = QueryParam(query, "copCode");
+  if (cop.empty()) return reply(JsonError(400, "bad_request", "copCode is required"));
+  int64_t after = -1, limit = 100, timeout = 0;
+  std::string a = QueryParam(query, "after"), l = QueryParam(query, "limit"),
+              t = QueryParam(query, "timeout");
+  if ((!a.empty() && (!ParseInt(a, &after) || after < -1)) ||
+      (!l.empty() && (!ParseInt(l, &limit) || limit < 1 || limit > limits_.max_receipts_per_page)) ||
+      (!t.empty() && (!ParseInt(t, &timeout) || timeout < 0 || timeout > limits_.max_poll_seconds))) {
+    return reply(JsonError(400, "bad_request",
+                           "after must be an integer >= -1, limit 1.." +
+                               std::to_string(limits_.max_receipts_per_page) + ", timeout 0.." +
+                               std::to_string(limits_.max_poll_seconds) + " seconds"));
+  }
+  auto answer = [this, cop, after, limit](std::function<void(ApiResponse)>& reply, bool final) {
+    int64_t last = after;
+    size_t count = 0;
+    auto list = ReceiptsJson(cop, after, static_cast<int>(limit), &last, &count);
+    if (!list.ok()) {
+      reply(JsonError(500, "read_model", list.status().message()));
+      return true;
+    }
+    if (count == 0 && !final) return false;
+    ApiResponse r;
+    r.body = "{\"copCode\":";
+    AppendJsonString(&r.body, cop);
+    r.body += ",\"receipts\":" + *list + ",\"next\":" + std::to_string(last) + "}";
+    reply(std::move(r));
+    return true;
+  };
+  if (timeout == 0) {
+    answer(reply, true);
+    return;
+  }
+  // Register first, then look: a commit between the two still wakes us.
+  auto state = std::make_shared<std::pair<std::mutex, std::function<void(ApiResponse)>>>();
+  state->second = std::move(reply);
+  auto once = [state, answer](bool final) mutable {
+    std::lock_guard<std::mutex> lock(state->first);
+    if (!state->second) return;
+    if (answer(state->second, final)) state->second = nullptr;
+  };
+  feed_->Wait(cop, ReceiptFeed::Clock::now() + std::chrono::seconds(timeout),
+              [once](bool woke) mutable { once(!woke); });
+  once(false);
+}
+
+Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller) {
+  (void)caller;  // per-enterprise authorization will check caller.enterprise here
+  auto rows = node_->read_model().ReceiptsAfter(cop, *cursor, limits_.max_receipts_per_page);
+  if (!rows.ok()) return rows.status();
+  std::string out;
+  for (const store::ReceiptRow& row : *rows) {
+    int64_t last = *cursor;
+    size_t count = 0;
+    auto one = ReceiptsJson(cop, static_cast<int64_t>(row.seq) - 1, 1, &last, &count);
+    if (!one.ok()) return one.status();
+    // data: the single receipt object (strip the surrounding [ ]).
+    out += "id: " + std::to_string(row.seq) + "\nevent: receipt\ndata: " +
+           one->substr(1, one->size() - 2) + "\n\n";
+    *cursor = static_cast<int64_t>(row.seq);
+  }
+  return out;
+}
+
+ApiResponse Api::Health() const {
+  ApiResponse r;
+  r.body = "{\"status\":\"ok\"}";
+  return r;
+}
+
+ApiResponse Api::Ready() const {
+  ApiResponse r;
+  if (node_->intake_stopped()) {
+    r.status = 503;
+    r.body = "{\"status\":\"intake_stopped\",\"reason\":\"a log write could not be made durable\"}";
+    return r;
+  }
+  r.body = "{\"status\":\"ready\",\"logNextSeq\":" + std::to_string(node_->log().next_seq()) +
+           ",\"readModelLag\":" + std::to_string(node_->read_model_lag()) + "}";
+  return r;
+}
+
+}  // namespace ftz::server

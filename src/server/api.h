@@ -1,0 +1,91 @@
+// Api: the single window's HTTP API (docs/openapi.yaml) without the
+// transport: a request in, a response out, so the routes can be tested
+// without sockets. http_server.cc carries it over Boost.Beast.
+//
+// Every handler takes the caller's identity explicitly (Caller). Today it
+// carries only the peer address; authentication and per-enterprise
+// authorization will fill `enterprise` and check it in each handler.
+//
+// Thread safety: Handle may be called from many threads at once. `reply` may
+// run on the calling thread or later on another (the sequencer, the receipt
+// feed): the transport must post it back to the connection.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "node/node.h"
+#include "server/receipt_feed.h"
+
+namespace ftz::server {
+
+struct Caller {
+  std::string remote;      // peer address
+  std::string enterprise;  // authenticated enterprise code ("" until authentication lands)
+};
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as received
+  std::string content_type;
+  std::string accept;
+  std::string last_event_id;
+  std::string body;
+  Caller caller;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct ApiLimits {
+  size_t max_body = 16u << 20;      // bytes; larger bodies get 413 before they are read
+  int max_poll_seconds = 60;        // long-poll wait cap
+  int max_receipts_per_page = 1000;
+};
+
+class Api {
+ public:
+  Api(node::Node* node, node::Registry* metrics, ReceiptFeed* feed, ApiLimits limits);
+
+  void Handle(ApiRequest req, std::function<void(ApiResponse)> reply);
+
+  // The answer to a body over ApiLimits::max_body (the transport detects it).
+  ApiResponse BodyTooLarge(const ApiRequest& req) const;
+
+  // For the SSE stream (transport-driven): receipts of `cop` after `cursor`,
+  // rendered as "id: <seq>\nevent: receipt\ndata: <json>\n\n" events.
+  Result<std::string> SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller);
+
+  const ApiLimits& limits() const { return limits_; }
+  ReceiptFeed* feed() { return feed_; }
+
+ private:
+  void PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply);
+  ApiResponse GetDocument(int type, const std::string& key, const Caller& caller);
+  ApiResponse GetListBy(const std::string& index, const std::string& value, const Caller& caller);
+  void GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> reply);
+  Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit,
+                                   int64_t* last, size_t* count);
+  ApiResponse Health() const;
+  ApiResponse Ready() const;
+
+  node::Node* node_;
+  node::Registry* metrics_;
+  ReceiptFeed* feed_;
+  ApiLimits limits_;
+  node::Histogram* accept_seconds_;
+};
+
+// Percent-decoding of a path segment or query value ("+" stays "+").
+std::string UrlDecode(std::string_view s);
+// Value of `name` in a query string ("a=1&b=2"), decoded; "" if absent.
+std::string QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace ftz::server

@@ -1,0 +1,277 @@
+#include "server/http_server.h"
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace ftz::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Api* api, const HttpOptions& opts)
+      : stream_(std::move(socket)), api_(api), opts_(opts), sse_timer_(stream_.get_executor()) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(api_->limits().max_body);
+    stream_.expires_after(std::chrono::seconds(first_ ? opts_.request_timeout_seconds
+                                                      : opts_.idle_timeout_seconds));
+    first_ = false;
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) return Close();
+    if (ec == http::error::body_limit) {
+      ApiRequest req;
+      req.accept = std::string(parser_->get()[http::field::accept]);
+      return Write(api_->BodyTooLarge(req), false, parser_->get().version());
+    }
+    if (ec == http::error::header_limit) {
+      ApiResponse r;
+      r.status = 431;
+      r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
+      return Write(std::move(r), false, 11);
+    }
+    if (ec) return Close();  // timeout, reset, malformed request line
+    stream_.expires_never();  // the answer may take a while (long-poll)
+    auto& msg = parser_->get();
+    ApiRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.content_type = std::string(msg[http::field::content_type]);
+    req.accept = std::string(msg[http::field::accept]);
+    req.last_event_id = std::string(msg["Last-Event-ID"]);
+    req.caller.remote = remote_;
+    const bool keep_alive = msg.keep_alive();
+    const unsigned version = msg.version();
+    if (req.method == "GET" && req.target.rfind("/v1/receipts/stream", 0) == 0) {
+      return StartSse(std::move(req));
+    }
+    req.body = std::move(msg.body());
+    api_->Handle(std::move(req), [self = shared_from_this(), keep_alive, version](ApiResponse r) {
+      net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version]() mutable {
+        self->Write(std::move(r), keep_alive, version);
+      });
+    });
+  }
+
+  void Write(ApiResponse r, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "ftzport");
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(opts_.request_timeout_seconds));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->Close();
+                        self->DoRead();
+                      });
+  }
+
+  // ---- Server-Sent Events: /v1/receipts/stream?copCode=...&after=... ----
+
+  void StartSse(ApiRequest req) {
+    const size_t q = req.target.find('?');
+    const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+    sse_cop_ = QueryParam(query, "copCode");
+    std::string after = req.last_event_id.empty() ? QueryParam(query, "after") : req.last_event_id;
+    sse_cursor_ = -1;
+    if (!after.empty()) {
+      try {
+        sse_cursor_ = std::stoll(after);
+      } catch (...) {
+        sse_cursor_ = -2;
+      }
+    }
+    if (sse_cop_.empty() || sse_cursor_ < -1) {
+      ApiResponse r;
+      r.status = 400;
+      r.body = R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
+      return Write(std::move(r), false, 11);
+    }
+    caller_ = req.caller;
+    auto head = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\nServer: ftzport\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n"
+        "retry: 2000\n\n");
+    std::weak_ptr<Session> weak = shared_from_this();
+    sub_id_ = api_->feed()->Subscribe(sse_cop_, [weak] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] { self->SsePump(); });
+      }
+    });
+    SseWrite(head);
+    SseHeartbeat();
+  }
+
+  void SsePump() {
+    if (closed_) return;
+    if (writing_) {
+      pump_again_ = true;
+      return;
+    }
+    auto events = api_->SseEvents(sse_cop_, &sse_cursor_, caller_);
+    if (!events.ok() || events->empty()) return;
+    SseWrite(std::make_shared<std::string>(std::move(*events)));
+  }
+
+  void SseWrite(std::shared_ptr<std::string> data) {
+    writing_ = true;
+    net::async_write(stream_, net::buffer(*data),
+                     [self = shared_from_this(), data](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->Close();
+                       if (self->pump_again_ || data->rfind("HTTP/1.1", 0) == 0) {
+                         self->pump_again_ = false;
+                         self->SsePump();  // first pump after the header, or a missed wake
+                       }
+                     });
+  }
+
+  void SseHeartbeat() {
+    sse_timer_.expires_after(std::chrono::seconds(opts_.sse_heartbeat_seconds));
+    sse_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      if (!self->writing_) self->SseWrite(std::make_shared<std::string>(": heartbeat\n\n"));
+      self->SseHeartbeat();
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (sub_id_) api_->feed()->Unsubscribe(sub_id_);
+    sse_timer_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Api* api_;
+  HttpOptions opts_;
+  std::string remote_;
+  bool first_ = true;
+  bool closed_ = false;
+  // SSE
+  net::steady_timer sse_timer_;
+  Caller caller_;
+  std::string sse_cop_;
+  int64_t sse_cursor_ = -1;
+  uint64_t sub_id_ = 0;
+  bool writing_ = false;
+  bool pump_again_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(Api* a, HttpOptions o) : api(a), opts(o), acceptor(net::make_strand(ioc)) {}
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (ec == net::error::operation_aborted) return;
+      } else {
+        s.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(s), api, opts)->Start();
+      }
+      Accept();
+    });
+  }
+  Api* api;
+  HttpOptions opts;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::atomic<uint16_t> port{0};
+};
+
+HttpServer::HttpServer(Api* api, HttpOptions options) : impl_(new Impl(api, options)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Listen(const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto addr = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + host + "': " + ec.message());
+  tcp::endpoint ep(addr, port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  impl_->port = a.local_endpoint().port();
+  impl_->Accept();
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::Run(int threads, bool handle_signals) {
+  std::optional<net::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+    signals->async_wait([this](beast::error_code, int) { Stop(); });
+  }
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+void HttpServer::Stop() {
+  net::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+}
+
+bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = s.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  try {
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  *host = h.empty() ? "0.0.0.0" : h;
+  return true;
+}
+
+}  // namespace ftz::server

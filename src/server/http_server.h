@@ -1,0 +1,44 @@
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, carrying Api. Limits:
+// request header 16 KiB, body ApiLimits::max_body (413 beyond), 30 s to send
+// a request, idle keep-alive connections closed after 60 s. SSE for
+// /v1/receipts/stream with a heartbeat every 15 s.
+//
+// Thread safety: Run blocks on `threads` I/O threads; Stop from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "server/api.h"
+
+namespace ftz::server {
+
+struct HttpOptions {
+  int request_timeout_seconds = 30;
+  int idle_timeout_seconds = 60;
+  int sse_heartbeat_seconds = 15;
+};
+
+class HttpServer {
+ public:
+  HttpServer(Api* api, HttpOptions options);
+  ~HttpServer();
+
+  // Binds and listens; port 0 picks a free port (see port()).
+  Status Listen(const std::string& host, uint16_t port);
+  uint16_t port() const;
+  // Serves until Stop (or SIGINT/SIGTERM when handle_signals).
+  void Run(int threads, bool handle_signals);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" ("127.0.0.1:8080", "[::1]:8080", ":8080").
+bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port);
+
+}  // namespace ftz::server

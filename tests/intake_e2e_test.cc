@@ -1,0 +1,302 @@
+// The single window over real HTTP: what an enterprise sends, what it gets
+// back, and that bad input of every kind named in the intake issue gets a
+// precise refusal and changes nothing.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "ceb/ceb.h"
+#include "test_server.h"
+#include "workload/workload.h"
+
+namespace ftz {
+namespace {
+
+using testing::Client;
+using testing::HttpResult;
+using testing::TestServer;
+
+class IntakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), Limits());
+    workload::Workload w({});
+    for (int i = 0; i < 12; ++i) parcels_.push_back(w.Next());
+  }
+  virtual server::ApiLimits Limits() {
+    server::ApiLimits l;
+    l.max_body = 1 << 20;
+    return l;
+  }
+
+  std::string Xml(MessageType t, size_t per = 1, size_t index = 0) {
+    return ceb::EncodeMessageXml(workload::Workload::Messages(t, parcels_, per, 1).at(index));
+  }
+  const Message& Msg(MessageType t, size_t per = 1, size_t index = 0) {
+    cache_.push_back(workload::Workload::Messages(t, parcels_, per, 1).at(index));
+    return cache_.back();
+  }
+  HttpResult Post(Client& c, const std::string& body, const std::string& accept = "application/xml",
+                  const std::string& type = "application/xml") {
+    return c.Request("POST", "/v1/messages", body, {{"Content-Type", type}, {"Accept", accept}});
+  }
+  uint64_t LogSize() { return server_->node().log().next_seq(); }
+  void WaitForReadModel() {
+    for (int i = 0; i < 500 && server_->node().read_model_lag() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::vector<workload::Parcel> parcels_;
+  std::deque<Message> cache_;
+};
+
+TEST_F(IntakeTest, EachEnterpriseGetsItsReceipt) {
+  Client c(server_->port());
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    HttpResult r = Post(c, Xml(t, 3));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers["Content-Type"], "application/xml; charset=utf-8");
+    ReceiptMessage receipt;
+    ASSERT_TRUE(ceb::DecodeReceiptXml(r.body, &receipt).ok()) << r.body;
+    EXPECT_EQ(receipt.type, ReceiptTypeFor(t));
+    ASSERT_GE(receipt.BlockCount(), 1u);
+    ceb::ReturnView v = ceb::ViewReturn(receipt, 0);
+    EXPECT_EQ(v.status, 2);
+    EXPECT_EQ(v.time.size(), 17u);  // YYYYMMDDhhmmssSSS
+    EXPECT_NE(v.info.find("新增申报成功"), std::string::npos);
+    EXPECT_FALSE(r.headers["X-Ftz-Message-Seq"].empty());
+  }
+  // The list's receipt carries the e-port's preNo (18 characters).
+  HttpResult list = Post(c, Xml(MessageType::kInventoryList, 3, 1));
+  ReceiptMessage receipt;
+  ASSERT_TRUE(ceb::DecodeReceiptXml(list.body, &receipt).ok());
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(receipt.blocks)[0].preNo.size(), 18u);
+}
+
+TEST_F(IntakeTest, JsonInJsonOutAndDxpEnvelope) {
+  Client c(server_->port());
+  const Message& m = Msg(MessageType::kOrder, 2);
+  HttpResult r = Post(c, ceb::EncodeMessageJson(m), "application/json", "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ReceiptMessage receipt;
+  ASSERT_TRUE(ceb::DecodeReceiptJson(r.body, &receipt).ok()) << r.body;
+  EXPECT_EQ(receipt.type, MessageType::kOrderReceipt);
+  EXPECT_EQ(ceb::ViewReturn(receipt, 0).status, 2);
+
+  std::string dxp = ceb::WrapInDxp(Xml(MessageType::kPayment, 2), "COPMSG-1", "DXPENT0000000001",
+                                   "DXPEDCCEB0000002", "CEB411Message");
+  r = Post(c, dxp);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // With a BOM and another namespace prefix, as some enterprises send it.
+  std::string odd = Xml(MessageType::kWaybill, 2);
+  for (size_t p; (p = odd.find("ceb:")) != std::string::npos;) odd.replace(p, 4, "n1:");
+  for (size_t p; (p = odd.find("xmlns:ceb")) != std::string::npos;) odd.replace(p, 9, "xmlns:n1");
+  r = Post(c, "\xEF\xBB\xBF" + odd);
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(IntakeTest, BadInputGetsAPreciseRefusalAndChangesNothing) {
+  Client c(server_->port());
+  // An acknowledged message that every refusal below must leave in place.
+  const Message& first = Msg(MessageType::kOrder, 1, 0);
+  ASSERT_EQ(Post(c, ceb::EncodeMessageXml(first)).status, 200);
+  WaitForReadModel();
+  const uint64_t before = LogSize();
+  const std::string good = Xml(MessageType::kOrder, 1, 1);
+  auto replace = [&](std::string s, const std::string& from, const std::string& to) {
+    size_t p = s.find(from);
+    EXPECT_NE(p, std::string::npos) << from;
+    return s.replace(p, from.size(), to);
+  };
+  const auto& head = std::get<std::vector<Order>>(cache_.front().blocks)[0].head;
+  std::string order_no_elem = "<ceb:orderNo>" + head.orderNo + "</ceb:orderNo>";
+  std::string good_order_no =
+      "<ceb:orderNo>" + std::get<std::vector<Order>>(Msg(MessageType::kOrder, 1, 1).blocks)[0].head.orderNo +
+      "</ceb:orderNo>";
+
+  struct Case {
+    std::string name, body;
+    int http;
+    std::string expect;  // in the body
+    std::string type = "application/xml";
+  };
+  std::vector<Case> cases = {
+      {"malformed XML", good.substr(0, good.size() / 2), 400, "malformed XML"},
+      {"wrong root", replace(replace(good, "CEB311Message", "CEB999Message"), "CEB311Message", "CEB999Message"),
+       400, "not an import message"},
+      {"wrong namespace", replace(good, "http://www.chinaport.gov.cn/ceb", "http://example.com/ceb"), 400,
+       "namespace"},
+      {"missing required field", replace(good, good_order_no, ""), 400,
+       "Order[1]/OrderHead/orderNo: missing required field"},
+      {"over-long field", replace(good, good_order_no, "<ceb:orderNo>" + std::string(61, '9') + "</ceb:orderNo>"),
+       400, "Order[1]/OrderHead/orderNo: longer than 60 characters (61)"},
+      {"bad code", replace(good, "<ceb:currency>142</ceb:currency>", "<ceb:currency>999</ceb:currency>"), 400,
+       "is not a valid currency code"},
+      {"bad decimal", replace(good, "<ceb:freight>", "<ceb:freight>1.234567"), 400, "OrderHead/freight"},
+      {"empty body", "", 400, "empty message body"},
+      {"billion laughs",
+       "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
+       "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]><ceb:CEB311Message "
+       "xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">&lol2;</ceb:CEB311Message>",
+       400, "DOCTYPE"},
+      {"external entity",
+       "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+       "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">&x;</ceb:CEB311Message>",
+       400, "DOCTYPE"},
+      {"DXP bad base64", replace(ceb::WrapInDxp(good, "M1", "S", "R", "CEB311Message"), "<dxp:Data>", "<dxp:Data>!!"),
+       400, "not valid base64"},
+      {"duplicate business key", ceb::EncodeMessageXml(first), 409, "-301010"},
+      {"JSON with trailing garbage", ceb::EncodeMessageJson(first) + "}", 400, "malformed JSON",
+       "application/json"},
+  };
+  for (const Case& k : cases) {
+    HttpResult r = Post(c, k.body, "application/xml", k.type);
+    EXPECT_EQ(r.status, k.http) << k.name << ": " << r.body;
+    EXPECT_NE(r.body.find(k.expect), std::string::npos) << k.name << ": " << r.body;
+    EXPECT_EQ(LogSize(), before) << k.name << " changed the log";
+  }
+  // Validation refusals use the message's own receipt and the spec's code.
+  HttpResult r = Post(c, cases[4].body);
+  ReceiptMessage receipt;
+  ASSERT_TRUE(ceb::DecodeReceiptXml(r.body, &receipt).ok()) << r.body;
+  EXPECT_EQ(ceb::ViewReturn(receipt, 0).status, -301008);
+  // The server is still up, on the same connection, and the first order is still there.
+  WaitForReadModel();
+  HttpResult got = c.Request("GET", "/v1/orders/" + head.ebpCode + "/" + head.orderNo);
+  EXPECT_EQ(got.status, 200) << got.body;
+  EXPECT_NE(got.body.find("\"logIndex\":0"), std::string::npos) << got.body;
+}
+
+class SmallLimitTest : public IntakeTest {
+  server::ApiLimits Limits() override {
+    server::ApiLimits l;
+    l.max_body = 4096;
+    return l;
+  }
+};
+
+TEST_F(SmallLimitTest, BodyOverTheLimitIs413) {
+  Client c(server_->port());
+  std::string big = Xml(MessageType::kOrder, 12);
+  ASSERT_GT(big.size(), 4096u);
+  HttpResult r = Post(c, big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("larger than the limit of 4096 bytes"), std::string::npos) << r.body;
+  EXPECT_EQ(LogSize(), 0u);
+  Client again(server_->port());
+  EXPECT_EQ(Post(again, Xml(MessageType::kOrder, 1)).status, 200);
+}
+
+TEST_F(IntakeTest, QueryByBusinessKey) {
+  Client c(server_->port());
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    ASSERT_EQ(Post(c, Xml(t, 12)).status, 200);
+  }
+  WaitForReadModel();
+  const workload::Parcel& p = parcels_[0];
+  struct Q {
+    std::string path, expect;
+  } queries[] = {
+      {"/v1/orders/" + p.order.head.ebpCode + "/" + p.order.head.orderNo, "\"CEB311Message\""},
+      {"/v1/payments/" + p.payment.head.payCode + "/" + p.payment.head.payTransactionId, "\"CEB411Message\""},
+      {"/v1/waybills/" + p.waybill.head.logisticsCode + "/" + p.waybill.head.logisticsNo, "\"CEB511Message\""},
+      {"/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo, "\"CEB621Message\""},
+      {"/v1/inventory-lists?agentCode=" + p.list.head.agentCode + "&copNo=" + p.list.head.copNo,
+       p.list.head.copNo},
+  };
+  for (const Q& q : queries) {
+    HttpResult r = c.Request("GET", q.path);
+    EXPECT_EQ(r.status, 200) << q.path << " " << r.body;
+    EXPECT_NE(r.body.find(q.expect), std::string::npos) << q.path << " " << r.body;
+    EXPECT_NE(r.body.find(p.order.head.orderNo), std::string::npos) << q.path;
+  }
+  EXPECT_EQ(c.Request("GET", "/v1/orders/nobody/nothing").status, 404);
+  EXPECT_EQ(c.Request("GET", "/v1/orders/onlyone").status, 400);
+  EXPECT_EQ(c.Request("DELETE", "/v1/messages").status, 405);
+}
+
+TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
+  Client c(server_->port());
+  const Message& a = Msg(MessageType::kOrder, 4, 0);
+  const std::string cop = a.transfer.copCode;
+  ASSERT_EQ(Post(c, ceb::EncodeMessageXml(a)).status, 200);
+  WaitForReadModel();
+  HttpResult r = c.Request("GET", "/v1/receipts?copCode=" + cop);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"cursor\":1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"next\":1"), std::string::npos) << r.body;
+  // Nothing newer yet: an immediate answer is empty, with the same cursor.
+  r = c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=1");
+  EXPECT_NE(r.body.find("\"receipts\":[]"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"next\":1"), std::string::npos);
+
+  // A long-poll is answered as soon as the next receipt is committed.
+  Client stream(server_->port());
+  std::string sse_start = stream.Raw("GET /v1/receipts/stream?copCode=" + cop +
+                                         "&after=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+                                     "retry:");
+  EXPECT_NE(sse_start.find("text/event-stream"), std::string::npos);
+  auto poll = std::async(std::launch::async, [&] {
+    Client p(server_->port());
+    auto t0 = std::chrono::steady_clock::now();
+    HttpResult res = p.Request("GET", "/v1/receipts?copCode=" + cop + "&after=1&timeout=20");
+    return std::make_pair(res, std::chrono::steady_clock::now() - t0);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const Message* b = nullptr;
+  for (size_t i = 1; i < 6 && !b; ++i) {
+    const Message& m = Msg(MessageType::kOrder, 4, i);
+    if (m.transfer.copCode == cop) b = &m;
+  }
+  ASSERT_NE(b, nullptr);
+  HttpResult posted = Post(c, ceb::EncodeMessageXml(*b));
+  ASSERT_EQ(posted.status, 200);
+  auto [res, waited] = poll.get();
+  EXPECT_EQ(res.status, 200);
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  const std::string receipt_seq = posted.headers["X-Ftz-Receipt-Seq"];
+  EXPECT_NE(res.body.find("\"cursor\":" + receipt_seq), std::string::npos) << res.body;
+  // The SSE stream delivered the same receipt as an event with its cursor as id.
+  std::string events = stream.ReadUntil("id: " + receipt_seq);
+  EXPECT_NE(events.find("id: " + receipt_seq + "\nevent: receipt\ndata: {"), std::string::npos) << events;
+  // A long-poll with nothing to come times out with an empty page.
+  HttpResult empty = c.Request("GET", "/v1/receipts?copCode=nobody&timeout=1");
+  EXPECT_NE(empty.body.find("\"receipts\":[]"), std::string::npos);
+  EXPECT_EQ(c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=x").status, 400);
+}
+
+TEST_F(IntakeTest, HealthReadinessAndPrometheusMetrics) {
+  Client c(server_->port());
+  ASSERT_EQ(Post(c, Xml(MessageType::kOrder, 3)).status, 200);
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+  HttpResult ready = c.Request("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  HttpResult m = c.Request("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.headers["Content-Type"].find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE ftz_documents_total counter"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ftz_messages_total{outcome=\"logged\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ftz_log_sync_seconds_bucket{le=\"+Inf\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("ftz_http_requests_total{route=\"messages\",code=\"200\"} 1"), std::string::npos);
+}
+
+TEST_F(IntakeTest, SurvivesARestart) {
+  {
+    Client c(server_->port());
+    ASSERT_EQ(Post(c, Xml(MessageType::kOrder, 6)).status, 200);
+  }
+  server_->Stop();
+  server_->Start();
+  Client c(server_->port());
+  EXPECT_EQ(server_->node().recovery().messages_replayed, 1u);
+  EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
+  EXPECT_EQ(Post(c, Xml(MessageType::kOrder, 6)).status, 409);  // still a duplicate
+}
+
+}  // namespace
+}  // namespace ftz
