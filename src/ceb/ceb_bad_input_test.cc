@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ceb/ceb.h"
+#include "ceb/field_tables.h"
 
 namespace ftz::ceb {
 namespace {
@@ -190,6 +191,21 @@ TEST(BadInputTest, JsonTrailingContentIsRefused) {
   ASSERT_TRUE(DecodeJson(json).ok());
   EXPECT_EQ(DecodeJson(json + " {}").outcome, DecodeResult::Outcome::kUnreadable);
   EXPECT_TRUE(DecodeJson(json + " \n").ok());
+}
+}  // namespace
+}  // namespace ftz::ceb
+
+namespace ftz::ceb {
+namespace {
+TEST(Utf8Test, CountsCodePointsAndRefusesBadBytes) {
+  EXPECT_EQ(Utf8Length("abcdefghijklmnop"), 16);
+  EXPECT_EQ(Utf8Length("abcdefgh张三ijklmnop"), 18);
+  EXPECT_EQ(Utf8Length("东方物通科技(北京)有限公司"), 14);
+  EXPECT_EQ(Utf8Length("abcdefg\x01hijklmnop"), -1);   // control character inside a fast block
+  EXPECT_EQ(Utf8Length("abcdefghijklmno\x7f"), 16);     // DEL is allowed by XML
+  EXPECT_EQ(Utf8Length("abcdefgh\xC0\x80"), -1);        // overlong NUL
+  EXPECT_EQ(Utf8Length("abcdefgh\xED\xA0\x80"), -1);    // surrogate
+  EXPECT_EQ(Utf8Length("tab\tand\nnewline ok"), 18);
 }
 }  // namespace
 }  // namespace ftz::ceb

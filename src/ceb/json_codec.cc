@@ -59,10 +59,10 @@ class JsonReader {
   }
 
   template <class T>
-  void ReadPart(od::value v, int block, const std::string& path, T* obj) {
+  void ReadPart(od::value v, int block, const internal::LazyPath& path, T* obj) {
     od::object o;
     if (v.get_object().get(o)) {
-      Error(block, path, "must be a JSON object");
+      Error(block, path.str(), "must be a JSON object");
       return;
     }
     auto fields = FieldsOf<T>();
@@ -71,23 +71,23 @@ class JsonReader {
     for (auto member : o) {
       std::string_view key;
       if (member.unescaped_key().get(key)) {
-        Error(block, path, "malformed JSON key");
+        Error(block, path.str(), "malformed JSON key");
         return;
       }
       std::string name(key);
       od::value fv;
       if (member.value().get(fv)) {
-        Error(block, path + "/" + name, "malformed JSON value");
+        Error(block, path.str() + "/" + name, "malformed JSON value");
         return;
       }
       int i = FindField(fields, name, hint);
       if (i < 0) {
-        Error(block, path + "/" + name, "unknown field");
+        Error(block, path.str() + "/" + name, "unknown field");
         continue;
       }
       hint = i + 1;
       if (seen[i / 64] & (1ULL << (i % 64))) {
-        Error(block, path + "/" + name, "field appears more than once");
+        Error(block, path.str() + "/" + name, "field appears more than once");
         continue;
       }
       bool is_null = false;
@@ -95,15 +95,15 @@ class JsonReader {
       seen[i / 64] |= 1ULL << (i % 64);
       std::string text, why;
       if (!Scalar(fv, &text, &why)) {
-        Error(block, path + "/" + name, why);
+        Error(block, path.str() + "/" + name, why);
         continue;
       }
       std::string reason = SetField(fields[i], text, obj, lenient_);
-      if (!reason.empty()) Error(block, path + "/" + name, std::move(reason));
+      if (!reason.empty()) Error(block, path.str() + "/" + name, std::move(reason));
     }
     for (size_t i = 0; i < fields.size() && !lenient_; ++i) {
       if (fields[i].required && !(seen[i / 64] & (1ULL << (i % 64)))) {
-        Error(block, path + "/" + std::string(fields[i].name), "missing required field");
+        Error(block, path.str() + "/" + std::string(fields[i].name), "missing required field");
       }
     }
   }
@@ -142,9 +142,10 @@ class JsonReader {
     using Traits = BlockTraits<Block>;
     using Head = typename Traits::Head;
     if constexpr (Traits::kWrapper.empty()) {
-      ReadPart(v, index, Indexed(ElementOf<Head>(), index), &Traits::head(*b));
+      ReadPart(v, index, internal::LazyPath{nullptr, ElementOf<Head>(), index}, &Traits::head(*b));
     } else {
-      const std::string base = Indexed(Traits::kWrapper, index);
+      const internal::LazyPath path{nullptr, Traits::kWrapper, index};
+      const std::string base = path.str();
       od::object o;
       if (v.get_object().get(o)) {
         Error(index, base, "must be a JSON object");
@@ -160,7 +161,7 @@ class JsonReader {
         }
         if (key == ElementOf<Head>()) {
           head = true;
-          ReadPart(mv, index, base + "/" + std::string(key), &Traits::head(*b));
+          ReadPart(mv, index, internal::LazyPath{&path, ElementOf<Head>()}, &Traits::head(*b));
           continue;
         }
         if constexpr (internal::kHasItems<Block>) {
@@ -177,7 +178,8 @@ class JsonReader {
                 return;
               }
               items.emplace_back();
-              ReadPart(iv, index, Indexed(ipath, k), &items.back());
+              ReadPart(iv, index, internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(k)},
+                       &items.back());
             });
             continue;
           }
@@ -235,7 +237,7 @@ class JsonReader {
         });
       } else if (k == "BaseTransfer") {
         transfer = true;
-        ReadPart(v, -1, "BaseTransfer", &m->transfer);
+        ReadPart(v, -1, internal::LazyPath{nullptr, "BaseTransfer"}, &m->transfer);
       } else if (k == "BaseSubscribe") {
         ForEach(v, k, -1, [&](od::value sv, size_t i) {
           if (m->subscribe.size() >= 5) {
@@ -243,7 +245,8 @@ class JsonReader {
             return;
           }
           m->subscribe.emplace_back();
-          ReadPart(sv, -1, Indexed("BaseSubscribe", i), &m->subscribe.back());
+          ReadPart(sv, -1, internal::LazyPath{nullptr, "BaseSubscribe", static_cast<long>(i)},
+                   &m->subscribe.back());
         });
       } else if (k == "ExtendMessage") {
         if (!Scalar(v, &text, &why)) Error(-1, k, why);
@@ -411,7 +414,9 @@ DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out) {
       } else if (key == ElementOf<Part>()) {
         reader.ForEach(v, std::string(key), -1, [&](od::value bv, size_t i) {
           blocks.emplace_back();
-          reader.ReadPart(bv, static_cast<int>(i), Indexed(ElementOf<Part>(), i), &blocks.back());
+          reader.ReadPart(bv, static_cast<int>(i),
+                          internal::LazyPath{nullptr, ElementOf<Part>(), static_cast<long>(i)},
+                          &blocks.back());
         });
       } else {
         reader.Error(-1, std::string(key), "unexpected member");

@@ -36,9 +36,14 @@ std::string_view LocalName(const char* qname, std::string_view* prefix) {
 
 // The namespace URI bound to `prefix` at element `n` ("" if none).
 std::string_view NamespaceOf(pugi::xml_node n, std::string_view prefix) {
-  std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
   for (; n && n.type() == pugi::node_element; n = n.parent()) {
-    if (pugi::xml_attribute a = n.attribute(attr.c_str())) return a.value();
+    // CEB elements below the root carry no attributes: skip them cheaply.
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+      std::string_view name = a.name();
+      if (name.substr(0, 5) != "xmlns") continue;
+      std::string_view bound = name.size() == 5 ? std::string_view() : name.substr(6);
+      if ((name.size() == 5 || name[5] == ':') && bound == prefix) return a.value();
+    }
   }
   return {};
 }
@@ -53,10 +58,24 @@ class Reader {
     if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
   }
 
+  // Remembers which prefix the root binds to the CEB namespace, so elements
+  // below it (which carry no attributes) resolve without walking up the tree.
+  void SetRoot(pugi::xml_node root) {
+    std::string_view prefix;
+    LocalName(root.name(), &prefix);
+    std::string_view ns = NamespaceOf(root, prefix);
+    root_is_ceb_ = ns == kCebNamespace || (lenient_ && ns.empty());
+    root_prefix_ = prefix;
+  }
+
   // True if `n` is a CEB element; its local name in *local.
   bool IsCeb(pugi::xml_node n, std::string_view* local) {
     std::string_view prefix;
     *local = LocalName(n.name(), &prefix);
+    if (!n.first_attribute() && !redeclared_) return root_is_ceb_ && prefix == root_prefix_;
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+      if (std::string_view(a.name()).substr(0, 5) == "xmlns") redeclared_ = true;
+    }
     std::string_view ns = NamespaceOf(n, prefix);
     return ns == kCebNamespace || (lenient_ && ns.empty());
   }
@@ -64,44 +83,44 @@ class Reader {
   // Reads the fields of one part (a head, a line, BaseTransfer) from the
   // children of `node`. Unknown, repeated and missing required fields are errors.
   template <class T>
-  void ReadPart(pugi::xml_node node, int block, const std::string& path, T* obj) {
+  void ReadPart(pugi::xml_node node, int block, const internal::LazyPath& path, T* obj) {
     auto fields = FieldsOf<T>();
     uint64_t seen[2] = {0, 0};  // bit per field; no part has more than 128 fields
     int hint = 0;
     for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) {
         if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-          Error(block, path, "text outside any field");
+          Error(block, path.str(), "text outside any field");
         }
         continue;
       }
       std::string_view local;
       if (!IsCeb(c, &local)) {
-        Error(block, path + "/" + std::string(c.name()), "element is not in the CEB namespace");
+        Error(block, path.str() + "/" + std::string(c.name()), "element is not in the CEB namespace");
         continue;
       }
       int i = FindField(fields, local, hint);
       if (i < 0) {
-        Error(block, path + "/" + std::string(local), "unknown field");
+        Error(block, path.str() + "/" + std::string(local), "unknown field");
         continue;
       }
       hint = i + 1;
       if (seen[i / 64] & (1ULL << (i % 64))) {
-        Error(block, path + "/" + std::string(local), "field appears more than once");
+        Error(block, path.str() + "/" + std::string(local), "field appears more than once");
         continue;
       }
       seen[i / 64] |= 1ULL << (i % 64);
       pugi::xml_node inner = c.first_child();
       if (inner && (inner.type() == pugi::node_element || inner.next_sibling())) {
-        Error(block, path + "/" + std::string(local), "must contain text only");
+        Error(block, path.str() + "/" + std::string(local), "must contain text only");
         continue;
       }
       std::string reason = SetField(fields[i], c.child_value(), obj, lenient_);
-      if (!reason.empty()) Error(block, path + "/" + std::string(local), std::move(reason));
+      if (!reason.empty()) Error(block, path.str() + "/" + std::string(local), std::move(reason));
     }
     for (size_t i = 0; i < fields.size() && !lenient_; ++i) {
       if (fields[i].required && !(seen[i / 64] & (1ULL << (i % 64)))) {
-        Error(block, path + "/" + std::string(fields[i].name), "missing required field");
+        Error(block, path.str() + "/" + std::string(fields[i].name), "missing required field");
       }
     }
   }
@@ -111,28 +130,28 @@ class Reader {
     using Traits = BlockTraits<Block>;
     using Head = typename Traits::Head;
     if constexpr (Traits::kWrapper.empty()) {
-      ReadPart(node, index, Indexed(ElementOf<Head>(), index), &Traits::head(*b));
+      ReadPart(node, index, internal::LazyPath{nullptr, ElementOf<Head>(), index}, &Traits::head(*b));
     } else {
-      const std::string base = Indexed(Traits::kWrapper, index);
+      const internal::LazyPath path{nullptr, Traits::kWrapper, index};
       int heads = 0;
       for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) {
           if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-            Error(index, base, "text outside any element");
+            Error(index, path.str(), "text outside any element");
           }
           continue;
         }
         std::string_view local;
         if (!IsCeb(c, &local)) {
-          Error(index, base + "/" + std::string(c.name()), "element is not in the CEB namespace");
+          Error(index, path.str() + "/" + std::string(c.name()), "element is not in the CEB namespace");
           continue;
         }
         if (local == ElementOf<Head>()) {
           if (++heads > 1) {
-            Error(index, base + "/" + std::string(local), "more than one head");
+            Error(index, path.str() + "/" + std::string(local), "more than one head");
             continue;
           }
-          ReadPart(c, index, base + "/" + std::string(local), &Traits::head(*b));
+          ReadPart(c, index, internal::LazyPath{&path, ElementOf<Head>()}, &Traits::head(*b));
           continue;
         }
         if constexpr (internal::kHasItems<Block>) {
@@ -141,7 +160,7 @@ class Reader {
             auto& items = Traits::items(*b);
             if (static_cast<int>(items.size()) >= Traits::kMaxItems) {
               if (static_cast<int>(items.size()) == Traits::kMaxItems) {
-                Error(index, base + "/" + std::string(local),
+                Error(index, path.str() + "/" + std::string(local),
                       "more than " + std::to_string(Traits::kMaxItems) + " lines");
                 too_many_ = true;
               }
@@ -149,14 +168,15 @@ class Reader {
               continue;
             }
             items.emplace_back();
-            ReadPart(c, index, Indexed(base + "/" + std::string(local), items.size() - 1),
+            ReadPart(c, index,
+                     internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(items.size() - 1)},
                      &items.back());
             continue;
           }
         }
-        Error(index, base + "/" + std::string(local), "unexpected element");
+        Error(index, path.str() + "/" + std::string(local), "unexpected element");
       }
-      if (heads == 0) Error(index, base + "/" + std::string(ElementOf<Head>()), "missing head");
+      if (heads == 0) Error(index, path.str() + "/" + std::string(ElementOf<Head>()), "missing head");
       if constexpr (internal::kHasItems<Block>) {
         auto& items = Traits::items(*b);
         if (items.size() > static_cast<size_t>(Traits::kMaxItems)) {
@@ -164,8 +184,8 @@ class Reader {
         }
         using Item = typename Traits::Item;
         internal::CheckLines<Block>(items, [&](int k, std::string reason) {
-          std::string where = Indexed(base + "/" + std::string(ElementOf<Item>()), k < 0 ? 0 : k);
-          Error(index, k < 0 ? base + "/" + std::string(ElementOf<Item>()) : where + "/gnum",
+          std::string where = Indexed(path.str() + "/" + std::string(ElementOf<Item>()), k < 0 ? 0 : k);
+          Error(index, k < 0 ? path.str() + "/" + std::string(ElementOf<Item>()) : where + "/gnum",
                 std::move(reason));
         });
       }
@@ -215,14 +235,15 @@ class Reader {
           Error(-1, "BaseTransfer", "more than one BaseTransfer");
           continue;
         }
-        ReadPart(c, -1, "BaseTransfer", &out_->message.transfer);
+        ReadPart(c, -1, internal::LazyPath{nullptr, "BaseTransfer"}, &out_->message.transfer);
       } else if (local == "BaseSubscribe") {
         if (++subscribes > 5) {
           Error(-1, "BaseSubscribe", "more than 5 BaseSubscribe");
           continue;
         }
         out_->message.subscribe.emplace_back();
-        ReadPart(c, -1, Indexed("BaseSubscribe", subscribes - 1), &out_->message.subscribe.back());
+        ReadPart(c, -1, internal::LazyPath{nullptr, "BaseSubscribe", subscribes - 1},
+                 &out_->message.subscribe.back());
       } else if (local == "ExtendMessage") {
         if (++extends > 1) {
           Error(-1, "ExtendMessage", "more than one ExtendMessage");
@@ -252,6 +273,9 @@ class Reader {
  private:
   DecodeResult* out_;
   bool lenient_;
+  bool root_is_ceb_ = false;
+  bool redeclared_ = false;  // some element below the root declares a namespace
+  std::string_view root_prefix_;
 };
 
 void Unreadable(DecodeResult* r, int code, std::string why) {
@@ -326,6 +350,7 @@ template <class Block>
 void ReadInbound(pugi::xml_node root, DecodeResult* r) {
   using Traits = BlockTraits<Block>;
   Reader reader(r, /*lenient=*/false);
+  reader.SetRoot(root);
   auto& blocks = r->message.blocks.template emplace<std::vector<Block>>();
   reader.ReadMessage(root, &blocks);
   const auto& codes = Traits::kCodes;
@@ -432,6 +457,7 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
   out->guid = root.attribute("guid").value();
   out->version = root.attribute("version").value();
   Reader reader(&r, /*lenient=*/true);
+  reader.SetRoot(root);
   internal::WithReceiptType(type, [&](auto id) {
     using Part = typename decltype(id)::type;
     auto& blocks = out->blocks.template emplace<std::vector<Part>>();
@@ -444,7 +470,8 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
       }
       blocks.emplace_back();
       reader.ReadPart(c, static_cast<int>(blocks.size()) - 1,
-                      Indexed(ElementOf<Part>(), blocks.size() - 1), &blocks.back());
+                      internal::LazyPath{nullptr, ElementOf<Part>(), static_cast<long>(blocks.size() - 1)},
+                      &blocks.back());
     }
     if (blocks.empty()) reader.Error(-1, std::string(ElementOf<Part>()), "no receipt block");
   });

@@ -22,7 +22,7 @@
 // Decisions must be applied before the next Decide (the next list of the same
 // buyer must see this one's quota).
 //
-// When quota is counted (define clearly, as the brief asks): when a list
+// When quota is counted: when a list
 // passes every check and is ACCEPTED — released (800), sent to review (300) or
 // inspection (500), or held for bonded stock (120) — its customs value is
 // added to the buyer's annual total at once, so two lists waiting for an
@@ -35,6 +35,8 @@
 // Deterministic: the same inputs and rules version give the same Decision,
 // byte for byte (no clock, no global random: time is `at`, the record's
 // time; lanes come from SHA-256 of the list's key, see selectivity.h).
+// Errors: every refusal is a Decision (outcome kRejected, the code and text
+// of the specification); nothing is thrown. ApplyDecision returns a Status.
 // Thread safety: pure functions of their const arguments.
 #pragma once
 
@@ -176,8 +178,8 @@ Decision Decide(const ClearanceInput& input, const QuotaBook& quota,
 
 // An officer's outcome for a list in review or inspection (release or refuse;
 // `note` goes into the returnInfo of a refusal), or a retry of a held list
-// (release = true). Refused with kRejected/FailedPrecondition-style decision
-// (error_code 0, rule "state") when the record is in another phase.
+// (release = true). A record in any other phase gives a decision with
+// outcome kRejected, return_status 0 (nothing to send) and rule "state".
 Decision Conclude(const ListRecord& record, bool release, std::string_view note,
                   const bonded::BondedAccounts& stock, const Rules& rules, UnixMillis at);
 

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "clearance/rules.h"
 #include "core/documents.h"

@@ -28,9 +28,10 @@ Decimal CustomsValue(const InventoryList& list) {
 }
 
 std::vector<Decimal> AllocateCharges(std::span<const Decimal> weights, Decimal charges) {
-  std::vector<Decimal> out(weights.size());
-  if (weights.empty() || charges == Decimal()) return out;
-  if (weights.size() == 1) {
+  size_t n = weights.size();
+  std::vector<Decimal> out(n);
+  if (n == 0 || charges == Decimal()) return out;
+  if (n == 1) {
     out[0] = charges;
     return out;
   }
@@ -42,21 +43,38 @@ std::vector<Decimal> AllocateCharges(std::span<const Decimal> weights, Decimal c
   i128 wsum = 0;
   for (Decimal w : weights) wsum += std::max<int64_t>(w.units(), 0);
   bool even = wsum == 0;
-  if (even) wsum = static_cast<i128>(weights.size());
-  std::vector<int64_t> share(weights.size());
-  std::vector<i128> rem(weights.size());
+  if (even) wsum = static_cast<i128>(n);
+  // share[i] = floor(total × w / wsum) granules, kept in `share`; rem[i] the
+  // remainder of that division.
+  std::vector<int64_t> share(n);
+  std::vector<i128> rem(n);
   i128 given = 0;
-  for (size_t i = 0; i < weights.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     i128 w = even ? 1 : std::max<int64_t>(weights[i].units(), 0);
     share[i] = static_cast<int64_t>(total * w / wsum);
     rem[i] = total * w % wsum;
     given += share[i];
   }
-  std::vector<size_t> order(weights.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rem[a] > rem[b]; });
-  for (i128 k = 0; k < total - given; ++k) ++share[order[static_cast<size_t>(k)]];
-  for (size_t i = 0; i < weights.size(); ++i) {
+  // The leftover (fewer than n granules) goes one each to the largest
+  // remainders, ties to the earlier line.
+  size_t left = static_cast<size_t>(total - given);
+  if (n <= 64) {
+    for (size_t k = 0; k < left; ++k) {
+      size_t best = 0;
+      for (size_t i = 1; i < n; ++i) {
+        if (rem[i] > rem[best]) best = i;
+      }
+      ++share[best];
+      rem[best] = -1;  // taken: remainders are never negative
+    }
+  } else {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return rem[a] > rem[b]; });
+    for (size_t k = 0; k < left; ++k) ++share[order[k]];
+  }
+  for (size_t i = 0; i < n; ++i) {
     int64_t units = share[i] * granule;
     out[i] = Decimal::FromUnits(negative ? -units : units);
   }
@@ -99,7 +117,7 @@ Result<TaxComputation> ComputeTax(const InventoryList& list, const Rules& rules,
   // common case, takes them whole without building the vectors.
   Decimal all_charges = list.head.freight + list.head.insuredFee;
   std::vector<Decimal> charges;
-  if (list.items.size() > 1) {
+  if (list.items.size() > 1 && all_charges != Decimal()) {
     std::vector<Decimal> weights;
     weights.reserve(list.items.size());
     for (const InventoryItem& item : list.items) weights.push_back(item.totalPrice);

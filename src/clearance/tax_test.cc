@@ -92,6 +92,15 @@ TEST(Tax, AllocationIsExactAndDeterministic) {
   EXPECT_EQ(AllocateCharges(zero, D("0.03")), (std::vector<Decimal>{D("0.02"), D("0.01")}));
   // A sub-fen charge is split in 1e-5 units.
   EXPECT_EQ(AllocateCharges(w2, D("0.00002")), (std::vector<Decimal>{D("0.00001"), D("0.00001")}));
+  // Many lines (the sorting path above 64 lines, the selection path below)
+  // share ties the same way: the earlier lines get the leftover fen.
+  for (size_t n : {64u, 70u}) {
+    std::vector<Decimal> equal(n, D("10"));
+    std::vector<Decimal> s = AllocateCharges(equal, D("1"));
+    size_t leftover = 100 - n;
+    for (size_t i = 0; i < n; ++i)
+      EXPECT_EQ(s[i], D(i < leftover ? "0.02" : "0.01")) << n << " " << i;
+  }
   // Σ shares == charges, never negative, over many shapes.
   for (int n = 1; n <= 7; ++n) {
     for (int c = 0; c < 500; c += 37) {

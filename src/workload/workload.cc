@@ -241,7 +241,7 @@ Parcel Workload::Next() {
   o.buyerIdNumber = buyer.id_number;
   o.payCode = payer.code;
   o.payName = payer.name;
-  o.payTransactionId = "PAY" + day + serial;
+  o.payTransactionId = options_.order_prefix + "PAY" + day + serial;
   o.consignee = buyer.name;
   o.consigneeTelephone = buyer.phone;
   o.consigneeAddress = buyer.address;
@@ -273,7 +273,7 @@ Parcel Workload::Next() {
   w.appStatus = "2";
   w.logisticsCode = carrier.code;
   w.logisticsName = carrier.name;
-  w.logisticsNo = (bonded ? "BS" : "AE") + day + serial;
+  w.logisticsNo = options_.order_prefix + (bonded ? "BS" : "AE") + day + serial;
   if (!bonded) w.billNo = "781-" + std::to_string(20000000 + n % 1000);
   w.orderNo = order_no;
   w.freight = o.freight;
@@ -299,7 +299,7 @@ Parcel Workload::Next() {
   l.logisticsNo = w.logisticsNo;
   l.logisticsCode = carrier.code;
   l.logisticsName = carrier.name;
-  l.copNo = "C" + day + std::string(serial).substr(2);  // copNo is C..20
+  l.copNo = options_.order_prefix + day + std::string(serial).substr(2);  // copNo is C..20
   l.assureCode = seller.code;
   if (bonded) l.emsNo = "T2991W000001";
   l.ieFlag = "I";

@@ -26,7 +26,10 @@ struct Options {
   UnixMillis start = 1'767'225'600'000;  // 2026-01-01 08:00 CST
   int seconds_between_parcels = 1;
   double bonded_share = 0.4;      // 1210 bonded online shopping; the rest 9610
-  std::string order_prefix = "HZ";  // order numbers: <prefix><date><serial>
+  // Starts every business key (order, payment, waybill, copNo): use another
+  // prefix to add a second, non-overlapping workload to the same data. At
+  // most 2 characters (copNo is C..20).
+  std::string order_prefix = "HZ";
 };
 
 struct Parcel {

@@ -18,4 +18,17 @@ void AppendJsonString(std::string* out, std::string_view s);
 // "Order[2]" (1-based).
 std::string Indexed(std::string_view name, size_t zero_based);
 
+// A path into a message ("Order[2]/OrderList[1]") kept as a chain of views and
+// spelled out only when an error needs it: decoding valid messages builds no
+// strings for paths.
+struct LazyPath {
+  const LazyPath* parent = nullptr;
+  std::string_view name;
+  long index = -1;  // 0-based; -1: not indexed
+  std::string str() const {
+    std::string s = parent ? parent->str() + "/" : std::string();
+    return index < 0 ? s + std::string(name) : s + Indexed(name, static_cast<size_t>(index));
+  }
+};
+
 }  // namespace ftz::ceb::internal

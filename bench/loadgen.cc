@@ -1,0 +1,238 @@
+// ftz-loadgen: drives a running single window over HTTP/1.1 keep-alive with
+// a realistic mix from the workload generator (orders, payments, waybills and
+// inventory lists of the same parcels, in that order per group), and reports
+// documents accepted per second and request-to-receipt latency.
+//
+//   ftz-loadgen --target 127.0.0.1:8080 --per-message 1 --connections 64 --seconds 10
+//   ftz-loadgen ... --rate 25000        open loop: offered documents/s; latency
+//                                       measured from each request's scheduled
+//                                       start (no coordinated omission)
+//
+// Prints one human line and one JSON line ("RESULT {...}") for scripts.
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "ceb/ceb.h"
+#include "workload/workload.h"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Request {
+  std::shared_ptr<const std::string> bytes;  // the whole HTTP request
+  size_t documents;
+};
+
+struct Shared {
+  std::vector<Request> requests;
+  std::atomic<size_t> next{0};
+  Clock::time_point start, end;
+  double interval_ns = 0;  // open loop: time between sends of one connection
+  std::atomic<uint64_t> ok_docs{0}, ok_msgs{0}, bad{0};
+  std::atomic<bool> stop{false};
+};
+
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(net::io_context& ioc, Shared* s, int index, int connections)
+      : stream_(ioc), timer_(ioc), s_(s), index_(index), connections_(connections) {}
+
+  void Start(const tcp::endpoint& ep) {
+    stream_.async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        std::fprintf(stderr, "connect: %s\n", ec.message().c_str());
+        return;
+      }
+      self->stream_.socket().set_option(tcp::no_delay(true));
+      self->scheduled_ = self->s_->start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                               self->s_->interval_ns * self->index_ / self->connections_));
+      self->Next();
+    });
+  }
+
+  std::vector<uint32_t> latencies_us;
+
+ private:
+  void Next() {
+    if (s_->stop || Clock::now() >= s_->end) return;
+    size_t i = s_->next.fetch_add(1);
+    if (i >= s_->requests.size()) {
+      s_->stop = true;
+      return;
+    }
+    current_ = i;
+    if (s_->interval_ns > 0) {
+      // Open loop: wait for this connection's next slot.
+      timer_.expires_at(scheduled_);
+      timer_.async_wait([self = shared_from_this()](beast::error_code) { self->Send(); });
+    } else {
+      scheduled_ = Clock::now();
+      Send();
+    }
+  }
+
+  void Send() {
+    const Request& r = s_->requests[current_];
+    net::async_write(stream_, net::buffer(*r.bytes),
+                     [self = shared_from_this(), keep = r.bytes](beast::error_code ec, size_t) {
+                       if (ec) return self->Fail(ec);
+                       self->parser_.emplace();
+                       self->parser_->body_limit(64u << 20);
+                       http::async_read(self->stream_, self->buffer_, *self->parser_,
+                                        [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return Fail(ec);
+    auto now = Clock::now();
+    latencies_us.push_back(static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - scheduled_).count()));
+    if (parser_->get().result_int() == 200) {
+      s_->ok_docs += s_->requests[current_].documents;
+      s_->ok_msgs += 1;
+    } else {
+      if (s_->bad++ < 3) {
+        std::fprintf(stderr, "HTTP %u: %.300s\n", parser_->get().result_int(),
+                     parser_->get().body().c_str());
+      }
+    }
+    if (s_->interval_ns > 0) {
+      scheduled_ += std::chrono::nanoseconds(static_cast<int64_t>(s_->interval_ns));
+    }
+    Next();
+  }
+
+  void Fail(beast::error_code ec) {
+    if (!s_->stop) std::fprintf(stderr, "connection %d: %s\n", index_, ec.message().c_str());
+    s_->bad++;
+  }
+
+  beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  Shared* s_;
+  int index_, connections_;
+  size_t current_ = 0;
+  Clock::time_point scheduled_;
+};
+
+double Percentile(std::vector<uint32_t>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * (v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ftz-loadgen: load generator for the ftzport single window"};
+  std::string target = "127.0.0.1:8080";
+  size_t per_message = 1, parcels = 50000;
+  int connections = 32, seconds = 10, threads = 1;
+  double rate = 0;
+  uint64_t seed = 42;
+  std::string prefix = "LG";
+  app.add_option("--target", target, "HOST:PORT of the window")->capture_default_str();
+  app.add_option("--per-message", per_message, "Documents per message (1..100)")->capture_default_str();
+  app.add_option("--parcels", parcels, "Parcels to prepare (4 documents each)")->capture_default_str();
+  app.add_option("--connections", connections, "Keep-alive connections")->capture_default_str();
+  app.add_option("--seconds", seconds, "Longest run time")->capture_default_str();
+  app.add_option("--rate", rate, "Open loop: offered documents per second (0: as fast as possible)");
+  app.add_option("--threads", threads, "Client I/O threads")->capture_default_str();
+  app.add_option("--seed", seed, "Workload seed")->capture_default_str();
+  app.add_option("--prefix", prefix, "Order-number prefix (use a new one per run on the same data)");
+  CLI11_PARSE(app, argc, argv);
+
+  size_t colon = target.rfind(':');
+  tcp::endpoint ep(net::ip::make_address(target.substr(0, colon)),
+                   static_cast<uint16_t>(std::stoi(target.substr(colon + 1))));
+
+  // Prepare every request up front so the client spends its time on the wire.
+  auto t0 = Clock::now();
+  Shared s;
+  {
+    ftz::workload::Options wo;
+    wo.seed = seed;
+    wo.buyers = std::max<size_t>(1000, parcels / 4);
+    wo.order_prefix = prefix;
+    ftz::workload::Workload w(wo);
+    const size_t group = std::max<size_t>(per_message * 8, 400);  // parcels per round of 4 kinds
+    for (size_t done = 0; done < parcels; done += group) {
+      std::vector<ftz::workload::Parcel> ps;
+      for (size_t i = 0; i < group && done + i < parcels; ++i) ps.push_back(w.Next());
+      for (ftz::MessageType t : {ftz::MessageType::kOrder, ftz::MessageType::kPayment,
+                                 ftz::MessageType::kWaybill, ftz::MessageType::kInventoryList}) {
+        for (const ftz::Message& m : ftz::workload::Workload::Messages(t, ps, per_message, seed + done)) {
+          std::string body = ftz::ceb::EncodeMessageXml(m);
+          std::string req = "POST /v1/messages HTTP/1.1\r\nHost: " + target +
+                            "\r\nContent-Type: application/xml\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n" + body;
+          s.requests.push_back({std::make_shared<const std::string>(std::move(req)), m.BlockCount()});
+        }
+      }
+    }
+  }
+  size_t total_docs = 0;
+  for (auto& r : s.requests) total_docs += r.documents;
+  std::fprintf(stderr, "prepared %zu requests (%zu documents) in %.1f s\n", s.requests.size(),
+               total_docs, std::chrono::duration<double>(Clock::now() - t0).count());
+
+  if (rate > 0) {
+    double msgs_per_s = rate / static_cast<double>(per_message);
+    s.interval_ns = 1e9 * connections / msgs_per_s;
+  }
+  net::io_context ioc;
+  s.start = Clock::now() + std::chrono::milliseconds(100);
+  s.end = s.start + std::chrono::seconds(seconds);
+  std::vector<std::shared_ptr<Conn>> conns;
+  for (int i = 0; i < connections; ++i) {
+    conns.push_back(std::make_shared<Conn>(ioc, &s, i, connections));
+    conns.back()->Start(ep);
+  }
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  double elapsed = std::chrono::duration<double>(std::min(Clock::now(), s.end) - s.start).count();
+  if (s.next >= s.requests.size()) elapsed = std::chrono::duration<double>(Clock::now() - s.start).count();
+
+  std::vector<uint32_t> lat;
+  for (auto& c : conns) lat.insert(lat.end(), c->latencies_us.begin(), c->latencies_us.end());
+  double p50 = Percentile(lat, 0.5), p90 = Percentile(lat, 0.9), p99 = Percentile(lat, 0.99),
+         p999 = Percentile(lat, 0.999);
+  uint32_t max = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
+  double docs_per_s = s.ok_docs / elapsed;
+  std::printf("%zu docs/message, %d connections%s: %.0f documents/s (%.0f messages/s) over %.1f s; "
+              "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %llu errors\n",
+              per_message, connections, rate > 0 ? (", offered " + std::to_string((long)rate) + " docs/s").c_str() : "",
+              docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000,
+              max / 1000.0, static_cast<unsigned long long>(s.bad.load()));
+  std::printf("RESULT {\"per_message\":%zu,\"connections\":%d,\"offered_docs_per_s\":%.0f,"
+              "\"docs_per_s\":%.0f,\"msgs_per_s\":%.0f,\"seconds\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
+              "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%llu}\n",
+              per_message, connections, rate, docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000,
+              p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0,
+              static_cast<unsigned long long>(s.bad.load()));
+  return s.bad > 0 ? 1 : 0;
+}
