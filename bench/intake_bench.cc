@@ -35,11 +35,6 @@ std::vector<std::string> Bodies(MessageType t, size_t per, bool json) {
   return out;
 }
 
-void Report(benchmark::State& state, size_t docs, size_t bytes) {
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * docs));
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-}
-
 void BM_PugixmlParse(benchmark::State& state) {
   auto bodies = Bodies(static_cast<MessageType>(state.range(0)), state.range(1), false);
   size_t i = 0, bytes = 0;

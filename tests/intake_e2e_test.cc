@@ -300,3 +300,106 @@ TEST_F(IntakeTest, SurvivesARestart) {
 
 }  // namespace
 }  // namespace ftz
+
+// Regression cases from a review of the first version.
+namespace ftz {
+namespace {
+
+TEST_F(IntakeTest, NoHeaderInjectionFromSubmittedValues) {
+  Client c(server_->port());
+  std::string json = ceb::EncodeMessageJson(Msg(MessageType::kOrder, 1));
+  size_t p = json.find("\"goodsValue\":\"");
+  ASSERT_NE(p, std::string::npos);
+  json.insert(p + 14, "1\\r\\nX-Evil: yes");
+  HttpResult r = Post(c, json, "application/json", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.headers.count("X-Evil"), 0u);
+}
+
+TEST_F(IntakeTest, LongPollPastTheNewestReceiptWaitsInsteadOfHangingUp) {
+  Client c(server_->port());
+  const Message& a = Msg(MessageType::kOrder, 1, 0);
+  ASSERT_EQ(Post(c, ceb::EncodeMessageXml(a)).status, 200);
+  auto poll = std::async(std::launch::async, [&] {
+    Client p(server_->port());
+    // A cursor far ahead: the next commit for this enterprise brings nothing for it.
+    return p.Request("GET", "/v1/receipts?copCode=" + a.transfer.copCode + "&after=1000000&timeout=2");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (size_t i = 1; i < 6; ++i) {
+    const Message& m = Msg(MessageType::kOrder, 1, i);
+    if (m.transfer.copCode == a.transfer.copCode) {
+      ASSERT_EQ(Post(c, ceb::EncodeMessageXml(m)).status, 200);
+      break;
+    }
+  }
+  HttpResult r = poll.get();  // answered at the deadline, not dropped
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"receipts\":[]"), std::string::npos) << r.body;
+}
+
+TEST_F(IntakeTest, RefusedResendsGetReceiptGuidsOfTheirOwn) {
+  Client c(server_->port());
+  const Message& a = Msg(MessageType::kOrder, 1, 0);
+  ASSERT_EQ(Post(c, ceb::EncodeMessageXml(a)).status, 200);
+  HttpResult dup = Post(c, ceb::EncodeMessageXml(a));
+  ASSERT_EQ(dup.status, 409);
+  HttpResult next = Post(c, Xml(MessageType::kOrder, 1, 1));
+  ASSERT_EQ(next.status, 200);
+  ReceiptMessage r1, r2;
+  ASSERT_TRUE(ceb::DecodeReceiptXml(dup.body, &r1).ok());
+  ASSERT_TRUE(ceb::DecodeReceiptXml(next.body, &r2).ok());
+  EXPECT_NE(r1.guid, r2.guid);
+}
+
+TEST_F(IntakeTest, JsonOuterObjectIsCheckedWhole) {
+  Client c(server_->port());
+  std::string json = ceb::EncodeMessageJson(Msg(MessageType::kOrder, 1));
+  HttpResult extra = Post(c, json.substr(0, json.size() - 1) + ",\"Other\":{}}", "application/json",
+                          "application/json");
+  EXPECT_EQ(extra.status, 400);
+  EXPECT_NE(extra.body.find("exactly one member"), std::string::npos) << extra.body;
+  std::string twice = json;
+  size_t p = twice.find("\"BaseTransfer\":");
+  twice.insert(p, "\"BaseTransfer\":{\"copCode\":\"9999999999\",\"copName\":\"x\",\"dxpMode\":\"DXP\",\"dxpId\":\"x\"},");
+  HttpResult rep = Post(c, twice, "application/json", "application/json");
+  EXPECT_EQ(rep.status, 400);
+  EXPECT_NE(rep.body.find("appears more than once"), std::string::npos) << rep.body;
+  HttpResult bom = Post(c, "\xEF\xBB\xBF" + json, "application/json", "application/json");
+  EXPECT_EQ(bom.status, 200) << bom.body;
+}
+
+class SmallPageTest : public IntakeTest {
+  server::ApiLimits Limits() override {
+    server::ApiLimits l;
+    l.max_receipts_per_page = 3;
+    return l;
+  }
+};
+
+TEST_F(SmallPageTest, SseDeliversEveryReceiptOwedBeyondOnePage) {
+  Client c(server_->port());
+  std::string cop;
+  std::string last_seq;
+  int sent = 0;
+  for (size_t i = 0; i < 12; ++i) {
+    const Message& m = Msg(MessageType::kOrder, 1, i);
+    if (cop.empty()) cop = m.transfer.copCode;
+    if (m.transfer.copCode != cop) continue;
+    HttpResult r = Post(c, ceb::EncodeMessageXml(m));
+    ASSERT_EQ(r.status, 200);
+    last_seq = r.headers["X-Ftz-Receipt-Seq"];
+    ++sent;
+  }
+  ASSERT_GT(sent, 3);  // more than one page
+  WaitForReadModel();
+  Client stream(server_->port());
+  std::string events = stream.Raw("GET /v1/receipts/stream?copCode=" + cop + " HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  "id: " + last_seq + "\n");
+  size_t n = 0;
+  for (size_t p = 0; (p = events.find("event: receipt", p)) != std::string::npos; ++p) ++n;
+  EXPECT_EQ(n, static_cast<size_t>(sent)) << events.substr(0, 500);
+}
+
+}  // namespace
+}  // namespace ftz

@@ -62,12 +62,14 @@ class TestServer {
 
   void Stop() {
     if (!http_) return;
+    // The order of http_server.h: stop, drop every holder of pending
+    // answers (their connections go while the I/O context lives), then HTTP.
     http_->Stop();
     thread_.join();
-    http_.reset();
+    node_.reset();
     api_.reset();
     feed_.reset();
-    node_.reset();
+    http_.reset();
   }
 
   uint16_t port() const { return http_->port(); }

@@ -205,7 +205,8 @@ class JsonReader {
     using Head = typename Traits::Head;
     const std::string_view block_name =
         Traits::kWrapper.empty() ? ElementOf<Head>() : Traits::kWrapper;
-    bool transfer = false, have_guid = false, have_version = false;
+    bool transfer = false, have_guid = false, have_version = false, have_blocks = false,
+         have_subscribe = false, have_extend = false;
     for (auto member : root) {
       std::string_view key;
       od::value v;
@@ -215,14 +216,26 @@ class JsonReader {
       }
       std::string k(key);
       std::string text, why;
+      bool& seen = k == "guid"          ? have_guid
+                   : k == "version"     ? have_version
+                   : k == block_name    ? have_blocks
+                   : k == "BaseTransfer" ? transfer
+                   : k == "BaseSubscribe" ? have_subscribe
+                                          : have_extend;
+      if (seen && (k == "guid" || k == "version" || k == block_name || k == "BaseTransfer" ||
+                   k == "BaseSubscribe" || k == "ExtendMessage")) {
+        Error(-1, k, "appears more than once");
+        continue;
+      }
       if (k == "guid" || k == "version") {
         if (!Scalar(v, &text, &why)) {
           Error(-1, "@" + k, why);
           continue;
         }
         (k == "guid" ? m->guid : m->version) = text;
-        (k == "guid" ? have_guid : have_version) = true;
+        seen = true;
       } else if (k == block_name) {
+        seen = true;
         ForEach(v, k, -1, [&](od::value bv, size_t) {
           if (static_cast<int>(blocks->size()) >= Traits::kMaxBlocks) {
             if (!too_many_) {
@@ -236,9 +249,10 @@ class JsonReader {
           ReadBlock(bv, static_cast<int>(blocks->size()) - 1, &blocks->back());
         });
       } else if (k == "BaseTransfer") {
-        transfer = true;
+        seen = true;
         ReadPart(v, -1, internal::LazyPath{nullptr, "BaseTransfer"}, &m->transfer);
       } else if (k == "BaseSubscribe") {
+        seen = true;
         ForEach(v, k, -1, [&](od::value sv, size_t i) {
           if (m->subscribe.size() >= 5) {
             Error(-1, "BaseSubscribe", "more than 5 BaseSubscribe");
@@ -249,6 +263,7 @@ class JsonReader {
                    &m->subscribe.back());
         });
       } else if (k == "ExtendMessage") {
+        seen = true;
         if (!Scalar(v, &text, &why)) Error(-1, k, why);
         m->extend_message = text;
       } else if (k == "Signature") {
@@ -286,11 +301,12 @@ void Unreadable(DecodeResult* r, int code, std::string why) {
   r->errors.push_back({-1, "", std::move(why)});
 }
 
-// True unless something other than whitespace follows the first top-level
-// object (the on-demand parser does not look past the value it was asked for).
-bool OnlyOneValue(std::string_view s) {
+// The on-demand parser reads only what it is asked for, so the shape of the
+// body's outermost object is checked here: "" if it is one object with one
+// member and nothing after it, else why not.
+std::string OuterShape(std::string_view s) {
   size_t i = s.find_first_not_of(" \t\r\n");
-  if (i == std::string_view::npos || s[i] != '{') return true;  // the parser reports it
+  if (i == std::string_view::npos || s[i] != '{') return {};  // the parser reports it
   int depth = 0;
   bool in_string = false;
   for (; i < s.size(); ++i) {
@@ -302,9 +318,13 @@ bool OnlyOneValue(std::string_view s) {
     }
     if (c == '"') in_string = true;
     else if (c == '{' || c == '[') ++depth;
+    else if (c == ',' && depth == 1) return "the body object must have exactly one member, the message";
     else if ((c == '}' || c == ']') && --depth == 0) break;
   }
-  return i >= s.size() || s.find_first_not_of(" \t\r\n", i + 1) == std::string_view::npos;
+  if (i < s.size() && s.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos) {
+    return "malformed JSON: content after the message object";
+  }
+  return {};
 }
 
 // Opens {"CEBnnnMessage": {...}} and returns the inner object.
@@ -346,8 +366,9 @@ DecodeResult DecodeJson(std::string_view body, const DecodeLimits&) {
     Unreadable(&r, 1, "empty message body");
     return r;
   }
-  if (!OnlyOneValue(body)) {
-    Unreadable(&r, 1, "malformed JSON: content after the message object");
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  if (std::string why = OuterShape(body); !why.empty()) {
+    Unreadable(&r, why.find("malformed") == 0 ? 1 : 2, why);
     return r;
   }
   thread_local od::parser parser;

@@ -97,6 +97,17 @@ const internal::MessageCodes& CodesOf(const std::vector<Block>&) {
   return BlockTraits<Block>::kCodes;
 }
 
+// The first `max_chars` characters of UTF-8 text.
+std::string TruncateChars(const std::string& s, size_t max_chars) {
+  size_t chars = 0, i = 0;
+  while (i < s.size() && chars < max_chars) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    ++chars;
+  }
+  return s.substr(0, i);
+}
+
 }  // namespace
 
 ReceiptMessage NewReceiptFor(const Message& m, std::string guid) {
@@ -158,7 +169,7 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
     } else {
       info = prefix + info;
     }
-    if (info.size() > 3000) info.resize(3000);  // returnInfo is C..1000 characters
+    info = TruncateChars(info, 1000);  // returnInfo is C..1000 characters
     AddReturn(m, i, d.ceb_code, info, time, &r);
   }
   if (n == 0) {
@@ -181,12 +192,18 @@ FormatReceipt MakeFormatReceipt(const DecodeResult& d, std::string_view body, Un
   f.returnInfo = d.summary;
   f.oriCopMsgId = d.dxp_copmsgid;
   f.oriMessageType = d.message.guid.empty() ? "Unknown" : RootElementName(d.message.type);
+  // At most 4 KiB of the original, cut at a character boundary; nothing if it is not text.
   std::string_view original = body.substr(0, 4096);
-  // Cut back to a whole UTF-8 character; echo nothing if it is not text.
-  while (!original.empty() && (static_cast<unsigned char>(original.back()) & 0xC0) == 0x80) {
-    original.remove_suffix(1);
+  if (original.size() == 4096) {
+    size_t cut = original.size();
+    while (cut > 0 && (static_cast<unsigned char>(original[cut - 1]) & 0xC0) == 0x80) --cut;
+    // original[cut - 1] now starts the last character: keep it only if it is whole.
+    if (cut > 0) {
+      unsigned char lead = static_cast<unsigned char>(original[cut - 1]);
+      size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+      if (original.size() - (cut - 1) < need) original = original.substr(0, cut - 1);
+    }
   }
-  if (!original.empty() && static_cast<unsigned char>(original.back()) >= 0xC0) original.remove_suffix(1);
   if (Utf8Length(original) >= 0) f.oriBizMessage = std::string(original);
   return f;
 }

@@ -81,20 +81,27 @@ Runner AddServe(CLI::App& app) {
       std::fprintf(stderr, "ftzport: WARNING: replay produced %llu receipts that differ from the "
                            "logged ones\n", static_cast<unsigned long long>(r.receipt_mismatches));
     }
-    server::ReceiptFeed feed;
-    (*node)->AddReceiptListener([&feed](const std::vector<std::string>& cops) { feed.Notify(cops); });
+    auto feed = std::make_unique<server::ReceiptFeed>();
+    (*node)->AddReceiptListener(
+        [f = feed.get()](const std::vector<std::string>& cops) { f->Notify(cops); });
     server::ApiLimits limits;
     limits.max_body = o->max_body_mb << 20;
-    server::Api api(node->get(), &metrics, &feed, limits);
-    server::HttpServer http(&api, {});
-    if (Status s = http.Listen(host, port); !s.ok()) {
+    auto api = std::make_unique<server::Api>(node->get(), &metrics, feed.get(), limits);
+    auto http = std::make_unique<server::HttpServer>(api.get(), server::HttpOptions{});
+    if (Status s = http->Listen(host, port); !s.ok()) {
       std::fprintf(stderr, "ftzport serve: %s\n", s.ToString().c_str());
       return 1;
     }
     std::printf("ftzport: single window listening on http://%s:%u (POST /v1/messages)\n",
-                host.c_str(), http.port());
+                host.c_str(), http->port());
     std::fflush(stdout);
-    http.Run(o->threads, /*handle_signals=*/true);
+    http->Run(o->threads, /*handle_signals=*/true);
+    // Shutdown order of http_server.h.
+    http->Stop();
+    node->reset();
+    api.reset();
+    feed.reset();
+    http.reset();
     std::printf("ftzport: stopped\n");
     return 0;
   };

@@ -125,7 +125,11 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         info = DuplicateText(m.type, key);
       } else {
         DocState st{seq, {}};
-        if (m.type == MessageType::kInventoryList) st.pre_no = NextPreNo(time);
+        // The e-port numbers the documents it forwards to customs (preNo).
+        if (m.type == MessageType::kInventoryList || m.type == MessageType::kCancellation ||
+            m.type == MessageType::kReturn) {
+          st.pre_no = NextPreNo(time);
+        }
         space.emplace(key, std::move(st));
         info = "新增申报成功[" + guid + "]";
       }
@@ -143,9 +147,13 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     ceb::AddReturn(m, i, status, info, return_time, &out.receipt);
     if (status > 0) {
       ++out.accepted;
-      if (m.type == MessageType::kInventoryList && !removed) {
-        auto& r = std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back();
-        r.preNo = space.at(key).pre_no;
+      if (!removed) {
+        const std::string& pre_no = space.at(key).pre_no;
+        std::visit([&](auto& blocks) {
+          if constexpr (requires { blocks.back().preNo; }) {
+            if (!pre_no.empty()) blocks.back().preNo = pre_no;
+          }
+        }, out.receipt.blocks);
       }
       out.changes.push_back({m.type, std::move(key), i, status, std::move(info), removed});
     } else {

@@ -93,7 +93,28 @@ Node::~Node() {
 }
 
 Status Node::Recover() {
-  const uint64_t rm_from = read_model_->applied_seq();
+  uint64_t rm_from = read_model_->applied_seq();
+  {
+    // A read model ahead of the log (the log lost its tail, or the read model
+    // belongs to another log) cannot be trusted: rebuild it from the start.
+    // Only the segment holding record rm_from - 1 is read.
+    bool present = rm_from == 0;
+    if (!present) {
+      // A missing or unreadable log counts as not holding it; Open reports why.
+      (void)stream::Log::Scan(options_.env, options_.data_dir + "/log", rm_from - 1,
+                              [&](const stream::Record& r) {
+                                present |= r.seq == rm_from - 1;
+                                return Status::Ok();
+                              });
+    }
+    if (!present) {
+      std::fprintf(stderr, "ftzport: the read model has seen %llu records but the log holds fewer: "
+                           "rebuilding the read model\n",
+                   static_cast<unsigned long long>(rm_from));
+      FTZ_RETURN_IF_ERROR(read_model_->Reset());
+      rm_from = 0;
+    }
+  }
   store::Batch batch;
   std::string expected_receipt;  // what replay says the next receipt record must hold
   auto flush = [&](uint64_t next) -> Status {
@@ -198,6 +219,12 @@ void Node::SequencerLoop() {
       engine::Outcome o = engine_.Apply(seq, time, s.message);
       r.accepted = o.accepted;
       r.refused = o.refused;
+      if (o.accepted == 0) {
+        // Not logged, so its sequence number will be reused: give the receipt
+        // a guid of its own (unlogged receipts need not replay).
+        o.receipt.guid = ceb::DeriveGuid("unlogged:" + std::to_string(unlogged_receipts_++) + ":" +
+                                         std::to_string(time) + ":" + s.message.guid);
+      }
       r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
       if (o.accepted > 0) {
         r.logged = true;
@@ -269,10 +296,16 @@ void Node::ReadModelLoop() {
         merged.receipts.push_back(std::move(r));
       }
     }
-    Status st = read_model_->Apply(merged);
+    // After a failed write the read model stops where it was, so that a
+    // restart catches it up from the log instead of skipping the lost batch.
+    Status st = rm_failed_ ? Status::Unavailable("stopped after an earlier failure")
+                           : read_model_->Apply(merged);
     if (!st.ok()) {
-      std::fprintf(stderr, "ftzport: read model: %s (it will be rebuilt from the log at restart)\n",
-                   st.ToString().c_str());
+      if (!rm_failed_) {
+        std::fprintf(stderr, "ftzport: read model: %s; it stops here and catches up from the log "
+                             "at the next start\n", st.ToString().c_str());
+      }
+      rm_failed_ = true;
       continue;
     }
     rm_applied_ = merged.next_seq;

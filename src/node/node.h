@@ -101,6 +101,7 @@ class Node {
   engine::Engine engine_;
   RecoveryReport recovery_;
   UnixMillis last_time_ = 0;
+  uint64_t unlogged_receipts_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -113,6 +114,7 @@ class Node {
   std::condition_variable rm_cv_;
   std::deque<store::Batch> rm_queue_;
   std::atomic<uint64_t> rm_applied_{0};
+  bool rm_failed_ = false;  // read-model thread only
   std::vector<std::function<void(const std::vector<std::string>&)>> listeners_;
 
   Counter* messages_accepted_;

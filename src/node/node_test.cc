@@ -144,3 +144,28 @@ TEST_F(NodeTest, FailedSyncStopsIntakeAndLosesNothingAcknowledged) {
 
 }  // namespace
 }  // namespace ftz::node
+
+namespace ftz::node {
+namespace {
+
+TEST_F(NodeTest, ReadModelAheadOfTheLogIsRebuilt) {
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1);
+  {
+    auto n = Open();
+    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(SubmitAndWait(n.get(), orders[i]).logged);
+  }
+  // Replace the log with a shorter one: the read model has seen more than it holds.
+  std::filesystem::remove_all(dir_ + "/log");
+  {
+    auto n = Open();
+    ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).logged);
+  }
+  auto n = Open();
+  const auto& first = std::get<std::vector<Order>>(orders[0].blocks)[0].head;
+  const auto& gone = std::get<std::vector<Order>>(orders[2].blocks)[0].head;
+  EXPECT_TRUE(n->read_model().FindDocument(311, first.ebpCode + "/" + first.orderNo).ok());
+  EXPECT_FALSE(n->read_model().FindDocument(311, gone.ebpCode + "/" + gone.orderNo).ok());
+}
+
+}  // namespace
+}  // namespace ftz::node

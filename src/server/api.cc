@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <iterator>
 
 #include "ceb/internal/util.h"
 #include "engine/records.h"
@@ -44,8 +45,10 @@ UnixMillis WallNow() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+}  // namespace
+
 bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
+  if (s.empty() || s.size() > 18) return false;  // no overflow: at most 18 digits
   bool neg = s[0] == '-';
   if (neg) s.remove_prefix(1);
   if (s.empty()) return false;
@@ -57,6 +60,8 @@ bool ParseInt(std::string_view s, int64_t* out) {
   *out = neg ? -v : v;
   return true;
 }
+
+namespace {
 
 std::vector<std::string> Segments(std::string_view path) {
   std::vector<std::string> out;
@@ -133,9 +138,7 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
   const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   auto counted = [this, reply = std::move(reply)](std::string route) {
     return [this, reply, route = std::move(route)](ApiResponse r) {
-      metrics_->GetCounter("ftz_http_requests_total", "HTTP requests, by route and status",
-                           "route=\"" + route + "\",code=\"" + std::to_string(r.status) + "\"")
-          .Add();
+      RequestCounter(route, r.status).Add();
       reply(std::move(r));
     };
   };
@@ -191,6 +194,35 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
   counted("unknown")(JsonError(404, "not_found", "no such endpoint: " + path));
 }
 
+node::Counter& Api::RequestCounter(const std::string& route, int status) {
+  // Every request counts once: find its counter without the registry's mutex
+  // for the routes and statuses the API uses; anything else takes the slow path.
+  static constexpr const char* kRoutes[] = {
+      "messages", "receipts", "orders", "payments", "waybills", "waybill-statuses",
+      "inventory-lists", "cancellations", "returns", "warehouse-entries", "healthz",
+      "readyz", "metrics", "index", "unknown", "other", "receipts-stream"};
+  static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
+  int r = -1, c = -1;
+  for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
+    if (route == kRoutes[i]) r = i;
+  }
+  for (int i = 0; i < static_cast<int>(std::size(kCodes)); ++i) {
+    if (status == kCodes[i]) c = i;
+  }
+  auto lookup = [&] {
+    return &metrics_->GetCounter("ftz_http_requests_total", "HTTP requests, by route and status",
+                                 "route=\"" + route + "\",code=\"" + std::to_string(status) + "\"");
+  };
+  if (r < 0 || c < 0) return *lookup();
+  std::atomic<node::Counter*>& slot = request_counters_[r * kRequestCodes + c];
+  node::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = lookup();  // the registry returns the same counter to racing threads
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
 ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
   ceb::DecodeResult d;
   d.ceb_code = 1;
@@ -216,7 +248,6 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     r.status = 400;
     r.content_type = json ? kJson : kXml;
     r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
-    r.headers.emplace_back("X-Ftz-Error", d.summary.substr(0, 200));
     return reply(std::move(r));
   }
   if (d.outcome == ceb::DecodeResult::Outcome::kInvalid) {
@@ -225,7 +256,6 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     r.status = 400;
     r.content_type = json ? kJson : kXml;
     r.body = json ? ceb::EncodeReceiptJson(receipt) : ceb::EncodeReceiptXml(receipt);
-    r.headers.emplace_back("X-Ftz-Error", d.summary.substr(0, 200));
     return reply(std::move(r));
   }
   node::Submission s;
@@ -365,23 +395,42 @@ void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> re
     answer(reply, true);
     return;
   }
-  // Register first, then look: a commit between the two still wakes us.
-  auto state = std::make_shared<std::pair<std::mutex, std::function<void(ApiResponse)>>>();
-  state->second = std::move(reply);
-  auto once = [state, answer](bool final) mutable {
-    std::lock_guard<std::mutex> lock(state->first);
-    if (!state->second) return;
-    if (answer(state->second, final)) state->second = nullptr;
+  // Register first, then look: a commit between the two still wakes us. A
+  // wake that brings nothing for this cursor waits again until the deadline.
+  struct Poll {
+    std::mutex mu;
+    std::function<void(ApiResponse)> reply;
+    ReceiptFeed::Clock::time_point deadline;
   };
-  feed_->Wait(cop, ReceiptFeed::Clock::now() + std::chrono::seconds(timeout),
-              [once](bool woke) mutable { once(!woke); });
-  once(false);
+  auto poll = std::make_shared<Poll>();
+  poll->reply = std::move(reply);
+  poll->deadline = ReceiptFeed::Clock::now() + std::chrono::seconds(timeout);
+  // attempt(woke): look; answer if there is something (or it is the deadline);
+  // after a wake that brought nothing for this cursor, wait again.
+  auto attempt = std::make_shared<std::function<void(bool, bool)>>();
+  *attempt = [this, poll, answer, cop, weak = std::weak_ptr<std::function<void(bool, bool)>>(attempt)](
+                 bool final, bool rearm) mutable {
+    std::lock_guard<std::mutex> lock(poll->mu);
+    if (!poll->reply) return;
+    if (answer(poll->reply, final)) {
+      poll->reply = nullptr;
+      return;
+    }
+    if (auto again = weak.lock(); again && rearm) {
+      feed_->Wait(cop, poll->deadline, [again](bool woke) { (*again)(!woke, true); });
+    }
+  };
+  // The feed's waiter owns the attempt from here on.
+  feed_->Wait(cop, poll->deadline, [attempt](bool woke) { (*attempt)(!woke, true); });
+  (*attempt)(false, false);
 }
 
-Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller) {
+Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller,
+                                   bool* more) {
   (void)caller;  // per-enterprise authorization will check caller.enterprise here
   auto rows = node_->read_model().ReceiptsAfter(cop, *cursor, limits_.max_receipts_per_page);
   if (!rows.ok()) return rows.status();
+  *more = static_cast<int>(rows->size()) == limits_.max_receipts_per_page;
   std::string out;
   for (const store::ReceiptRow& row : *rows) {
     int64_t last = *cursor;

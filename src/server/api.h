@@ -11,6 +11,8 @@
 // feed): the transport must post it back to the connection.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,7 +63,11 @@ class Api {
 
   // For the SSE stream (transport-driven): receipts of `cop` after `cursor`,
   // rendered as "id: <seq>\nevent: receipt\ndata: <json>\n\n" events.
-  Result<std::string> SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller);
+  // *more is set when a full page was returned (call again for the rest).
+  Result<std::string> SseEvents(const std::string& cop, int64_t* cursor, const Caller& caller,
+                                bool* more);
+  // Counts a request the transport answered itself (the SSE stream).
+  void CountRequest(const std::string& route, int status) { RequestCounter(route, status).Add(); }
 
   const ApiLimits& limits() const { return limits_; }
   ReceiptFeed* feed() { return feed_; }
@@ -73,6 +79,7 @@ class Api {
   void GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit,
                                    int64_t* last, size_t* count);
+  node::Counter& RequestCounter(const std::string& route, int status);
   ApiResponse Health() const;
   ApiResponse Ready() const;
 
@@ -81,8 +88,12 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
+  static constexpr int kRequestRoutes = 17, kRequestCodes = 9;
+  std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 
+// A signed decimal integer of at most 18 digits, nothing else ("-1", "42").
+bool ParseInt(std::string_view s, int64_t* out);
 // Percent-decoding of a path segment or query value ("+" stays "+").
 std::string UrlDecode(std::string_view s);
 // Value of `name` in a query string ("a=1&b=2"), decoded; "" if absent.

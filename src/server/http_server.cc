@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -19,10 +20,21 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+// Answers arrive from other threads (the sequencer, the receipt feed). They
+// reach a session only through the gate, and only while the server runs: once
+// Stop closes the gate nothing more is posted to the I/O context. A pending
+// answer holds its session, so whoever holds answers (the node, the feed) must
+// be destroyed after Stop and before the HttpServer (see http_server.h).
+struct Gate {
+  std::mutex mu;
+  bool open = true;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Api* api, const HttpOptions& opts)
-      : stream_(std::move(socket)), api_(api), opts_(opts), sse_timer_(stream_.get_executor()) {
+  Session(tcp::socket socket, Api* api, const HttpOptions& opts, std::shared_ptr<Gate> gate)
+      : stream_(std::move(socket)), api_(api), opts_(opts), gate_(std::move(gate)),
+        sse_timer_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -73,7 +85,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return StartSse(std::move(req));
     }
     req.body = std::move(msg.body());
-    api_->Handle(std::move(req), [self = shared_from_this(), keep_alive, version](ApiResponse r) {
+    api_->Handle(std::move(req), [self = shared_from_this(), gate = gate_, keep_alive,
+                                  version](ApiResponse r) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
       net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version]() mutable {
         self->Write(std::move(r), keep_alive, version);
       });
@@ -106,29 +121,25 @@ class Session : public std::enable_shared_from_this<Session> {
     sse_cop_ = QueryParam(query, "copCode");
     std::string after = req.last_event_id.empty() ? QueryParam(query, "after") : req.last_event_id;
     sse_cursor_ = -1;
-    if (!after.empty()) {
-      try {
-        sse_cursor_ = std::stoll(after);
-      } catch (...) {
-        sse_cursor_ = -2;
-      }
-    }
+    if (!after.empty() && !ParseInt(after, &sse_cursor_)) sse_cursor_ = -2;
     if (sse_cop_.empty() || sse_cursor_ < -1) {
+      api_->CountRequest("receipts-stream", 400);
       ApiResponse r;
       r.status = 400;
       r.body = R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
       return Write(std::move(r), false, 11);
     }
+    api_->CountRequest("receipts-stream", 200);
     caller_ = req.caller;
     auto head = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nServer: ftzport\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n"
         "retry: 2000\n\n");
-    std::weak_ptr<Session> weak = shared_from_this();
-    sub_id_ = api_->feed()->Subscribe(sse_cop_, [weak] {
-      if (auto self = weak.lock()) {
-        net::post(self->stream_.get_executor(), [self] { self->SsePump(); });
-      }
+    sub_id_ = api_->feed()->Subscribe(sse_cop_, [weak = weak_from_this(), gate = gate_] {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      auto self = weak.lock();
+      if (!gate->open || !self) return;
+      net::post(self->stream_.get_executor(), [self] { self->SsePump(); });
     });
     SseWrite(head);
     SseHeartbeat();
@@ -140,8 +151,10 @@ class Session : public std::enable_shared_from_this<Session> {
       pump_again_ = true;
       return;
     }
-    auto events = api_->SseEvents(sse_cop_, &sse_cursor_, caller_);
+    bool more = false;
+    auto events = api_->SseEvents(sse_cop_, &sse_cursor_, caller_, &more);
     if (!events.ok() || events->empty()) return;
+    pump_again_ = more;  // a full page: there may be more waiting behind it
     SseWrite(std::make_shared<std::string>(std::move(*events)));
   }
 
@@ -182,6 +195,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Api* api_;
   HttpOptions opts_;
+  std::shared_ptr<Gate> gate_;
   std::string remote_;
   bool first_ = true;
   bool closed_ = false;
@@ -205,13 +219,14 @@ struct HttpServer::Impl {
         if (ec == net::error::operation_aborted) return;
       } else {
         s.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(s), api, opts)->Start();
+        std::make_shared<Session>(std::move(s), api, opts, gate)->Start();
       }
       Accept();
     });
   }
   Api* api;
   HttpOptions opts;
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::atomic<uint16_t> port{0};
@@ -251,6 +266,10 @@ void HttpServer::Run(int threads, bool handle_signals) {
 }
 
 void HttpServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->gate->mu);
+    impl_->gate->open = false;
+  }
   net::post(impl_->ioc, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);

@@ -4,6 +4,10 @@
 // /v1/receipts/stream with a heartbeat every 15 s.
 //
 // Thread safety: Run blocks on `threads` I/O threads; Stop from any thread.
+//
+// Shutdown order: Stop(), then destroy what may still hold pending answers
+// (the Node, the Api and its ReceiptFeed), then the HttpServer: the answers
+// keep their connections, which must go before the I/O context they live on.
 #pragma once
 
 #include <cstdint>

@@ -110,6 +110,20 @@ ReadModel::~ReadModel() {
 
 uint64_t ReadModel::applied_seq() const { return applied_seq_; }
 
+Status ReadModel::Reset() {
+  char* err = nullptr;
+  if (sqlite3_exec(writer_,
+                   "BEGIN; DELETE FROM documents; DELETE FROM list_index; DELETE FROM receipts; "
+                   "DELETE FROM meta; COMMIT;",
+                   nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::IOError(std::string("reset read model: ") + (err ? err : ""));
+    sqlite3_free(err);
+    return s;
+  }
+  applied_seq_ = 0;
+  return Status::Ok();
+}
+
 Status ReadModel::Apply(const Batch& b) {
   if (sqlite3_exec(writer_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return SqlError(writer_, "begin");

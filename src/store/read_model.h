@@ -56,6 +56,8 @@ class ReadModel {
   ~ReadModel();
 
   uint64_t applied_seq() const;
+  // Empties every table (to rebuild from the log).
+  Status Reset();
   Status Apply(const Batch& b);
 
   Result<DocumentRow> FindDocument(int type, const std::string& key);

@@ -104,6 +104,22 @@ Status ScanSegment(std::string_view data, uint64_t first_seq, uint64_t from_seq,
   return Status::Ok();
 }
 
+// After a bad record at `pos`, is there a whole, valid later record? Then the
+// damage is not a torn tail (a crash leaves only the unsynced end damaged) but
+// corruption of acknowledged data. Candidates are cheap to reject: the
+// sequence field must be plausible before the checksum is computed.
+bool ValidRecordFollows(std::string_view data, size_t pos, uint64_t next_seq) {
+  for (size_t p = pos + 1; p + kRecordHeaderSize <= data.size(); ++p) {
+    const char* h = data.data() + p;
+    uint64_t seq = GetU64(h + 8);
+    if (seq < next_seq || seq > next_seq + (1u << 24)) continue;
+    uint32_t len = GetU32(h + 4);
+    if (len > data.size() - p - kRecordHeaderSize) continue;
+    if (Crc(h + 4, kRecordHeaderSize - 4 + len) == GetU32(h)) return true;
+  }
+  return false;
+}
+
 Result<std::vector<std::pair<uint64_t, std::string>>> Segments(Env* env, const std::string& dir) {
   auto names = env->ListDir(dir);
   if (!names.ok()) return names.status();
@@ -153,6 +169,15 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     log->segment_firsts_.push_back(first);
     if (!scan.bad.empty()) {
       if (!last) return Status::Corruption(path + ": " + scan.bad);
+      // The header is written and synced with the segment's first batch, so a
+      // bad header on a segment that holds more is damage, not a torn write.
+      if (scan.good_bytes < kSegmentHeaderSize && data->size() > kSegmentHeaderSize) {
+        return Status::Corruption(path + ": " + scan.bad);
+      }
+      if (scan.good_bytes >= kSegmentHeaderSize &&
+          ValidRecordFollows(*data, scan.good_bytes, scan.next_seq)) {
+        return Status::Corruption(path + ": " + scan.bad + ", and valid records follow it");
+      }
       // A crash mid-write: cut back to the last whole record.
       info->torn_bytes = data->size() - scan.good_bytes;
       info->torn_reason = path + ": " + scan.bad;

@@ -8,9 +8,9 @@
 // unknown state: the caller must stop (docs/errors.md) — never retry.
 //
 // Recovery: Open scans every segment in order. A torn tail of the last
-// segment (a partial or corrupt record after the last whole one, as a crash
-// mid-write leaves it) is truncated away and reported; damage anywhere else is
-// Corruption and the log refuses to open.
+// segment (a partial or corrupt record after the last whole one, with no valid
+// record after it, as a crash mid-write leaves it) is truncated away and
+// reported; damage anywhere else is Corruption and the log refuses to open.
 //
 // Sequence numbers start at 0 and have no gaps; a record's sequence number is
 // also its leaf index in the ledger's Merkle tree.
@@ -35,7 +35,7 @@
 namespace ftz::stream {
 
 enum class RecordType : uint8_t {
-  kMessage = 1,  // an inbound CEB message as received (stream/records.h)
+  kMessage = 1,  // an inbound CEB message as received (engine/records.h)
   kReceipt = 2,  // a receipt the engine emitted
 };
 

@@ -167,7 +167,9 @@ TEST_F(LogTest, ReadsAnyDurableRecordAcrossSegmentsAndReopen) {
     ASSERT_TRUE(log.ok());
     for (int i = 0; i < 30; ++i) {
       (*log)->Append(i % 2 ? RecordType::kReceipt : RecordType::kMessage, 1000 + i, "p" + std::to_string(i));
-      if (i % 3 == 2) ASSERT_TRUE((*log)->Sync().ok());
+      if (i % 3 == 2) {
+        ASSERT_TRUE((*log)->Sync().ok());
+      }
     }
     RecordType t;
     UnixMillis time;
@@ -183,10 +185,56 @@ TEST_F(LogTest, ReadsAnyDurableRecordAcrossSegmentsAndReopen) {
   RecordType t;
   UnixMillis time;
   std::string payload;
-  for (uint64_t s : {0u, 5u, 29u}) {
+  for (uint64_t s : {uint64_t{0}, uint64_t{5}, uint64_t{29}}) {
     ASSERT_TRUE((*log)->Read(s, &t, &time, &payload).ok());
     EXPECT_EQ(payload, "p" + std::to_string(s));
   }
+}
+
+}  // namespace
+}  // namespace ftz::stream
+
+namespace ftz::stream {
+namespace {
+
+TEST_F(LogTest, DamageFollowedByValidRecordsIsCorruptionNotATornTail) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 5; ++i) {
+      (*log)->Append(RecordType::kMessage, i, "acknowledged-" + std::to_string(i));
+      ASSERT_TRUE((*log)->Sync().ok());
+    }
+  }
+  std::string seg = dir_ + "/" + SegmentName(0);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(kSegmentHeaderSize + kRecordHeaderSize + 3);  // inside record 0
+    f.put('#');
+  }
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(log.status().message().find("valid records follow"), std::string::npos);
+}
+
+TEST_F(LogTest, DamagedHeaderOfAFullSegmentIsCorruption) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    (*log)->Append(RecordType::kMessage, 1, "acknowledged");
+    ASSERT_TRUE((*log)->Sync().ok());
+  }
+  std::string seg = dir_ + "/" + SegmentName(0);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2);
+    f.put('?');
+  }
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+  EXPECT_TRUE(std::filesystem::exists(seg));  // nothing was deleted
 }
 
 }  // namespace

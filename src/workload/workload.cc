@@ -64,8 +64,6 @@ constexpr Place kPlaces[] = {
     {"110105", "北京市朝阳区建国路"},        {"440305", "广东省深圳市南山区科技园路"},
     {"320106", "江苏省南京市鼓楼区中山北路"}};
 
-std::string Fen(int64_t fen) { return Decimal::FromFen(fen).ToString(); }
-
 // Combined cross-border tax on a customs value, in fen (财关税〔2016〕18号):
 // consumption tax = value / (1 - c) x c, VAT = (value + CT) x v, both x 70%.
 int64_t TaxFen(int64_t value_fen, int vat_permille, int ct_permille) {

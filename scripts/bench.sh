@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make bench: the measurements of docs/performance.md, on this machine, now.
+#  1. intake micro-benchmarks: raw pugixml parse vs full decode (same bytes),
+#     JSON decode, engine + receipt, log group commit with fdatasync;
+#  2. the window over HTTP keep-alive with the log on disk and fdatasync on:
+#     single-document and 100-document messages, first as fast as possible
+#     (closed loop), then offered at half that rate (open loop) for latency.
+# Each HTTP run starts a fresh server on a fresh data directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=build/release
+SECONDS_PER_RUN=${FTZ_BENCH_SECONDS:-10}
+OUT=${FTZ_BENCH_OUT:-build/bench-results}
+mkdir -p "$OUT"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ)"
+
+echo "== intake micro-benchmarks"
+"$B/bench/intake_bench" --benchmark_min_time=1 --benchmark_out="$OUT/intake_bench.json" \
+  --benchmark_out_format=json | grep -E '^BM_|^Benchmark'
+
+run_http() {  # per_message connections rate prefix
+  local data port pid
+  data=$(mktemp -d /tmp/ftz-bench-XXXXXX)
+  port=$((20000 + RANDOM % 20000))
+  "$B/src/cli/ftzport" serve --data "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  local parcels=$(( $1 == 1 ? 150000 : 600000 ))
+  "$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
+    --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" 2>>"$OUT/loadgen.err" |
+    tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //'
+  curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ftz_log_batch_messages_(sum|count)|^ftz_log_sync_seconds_(sum|count)' >>"$OUT/loadgen.txt" || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
+}
+
+rate_of() { python3 -c 'import json,sys; print(int(json.loads(sys.stdin.read())["docs_per_s"]))'; }
+
+: >"$OUT/loadgen.txt"
+for shape in "1 64" "100 8"; do
+  set -- $shape
+  echo "== HTTP, $1 document(s) per message, $2 connections, closed loop"
+  max=$(run_http "$1" "$2" 0 A | tee /dev/stderr | rate_of)
+  half=$((max / 2))
+  echo "== HTTP, $1 document(s) per message, open loop at half that rate ($half documents/s)"
+  run_http "$1" "$2" "$half" B
+done
+echo "results in $OUT/"
