@@ -25,7 +25,7 @@ run_http() {  # per_message connections rate prefix
   "$B/src/cli/ftzport" serve --data "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-  local parcels=$(( $1 == 1 ? 150000 : 600000 ))
+  local parcels=$(( $1 == 1 ? 100000 : 200000 ))
   "$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
     --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" 2>>"$OUT/loadgen.err" |
     tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //'

@@ -20,6 +20,7 @@ if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   echo "demo server already running (pid $(cat "$PIDFILE")); restarting it"
   kill "$(cat "$PIDFILE")"; sleep 1
 fi
+rm -rf "$DATA/node"  # each demo starts from an empty log (the workload would all be duplicates)
 nohup "$BIN" serve --data "$DATA/node" --listen "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
 echo $! >"$PIDFILE"
 for _ in $(seq 1 50); do
@@ -28,7 +29,7 @@ for _ in $(seq 1 50); do
 done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$DATA/serve.log"; exit 1; }
 
-SEED=${FTZ_DEMO_SEED:-$(date +%s)}
+SEED=${FTZ_DEMO_SEED:-1}
 rm -rf "$DATA/workload"
 "$BIN" gen --out "$DATA/workload" --parcels 2000 --per-message 20 --seed "$SEED"
 "$BIN" submit -q "http://127.0.0.1:$PORT" "$DATA"/workload/*.xml | tail -n 1

@@ -3,7 +3,9 @@
 // precise refusal and changes nothing.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
+#include <sstream>
 
 #include "ceb/ceb.h"
 #include "test_server.h"
@@ -399,6 +401,48 @@ TEST_F(SmallPageTest, SseDeliversEveryReceiptOwedBeyondOnePage) {
   size_t n = 0;
   for (size_t p = 0; (p = events.find("event: receipt", p)) != std::string::npos; ++p) ++n;
   EXPECT_EQ(n, static_cast<size_t>(sent)) << events.substr(0, 500);
+}
+
+}  // namespace
+}  // namespace ftz
+
+namespace ftz {
+namespace {
+
+std::string ReadSample(const std::string& name) {
+  const char* src = std::getenv("FTZ_SOURCE_DIR");
+  std::ifstream in(std::string(src ? src : ".") + "/tests/data/ceb/official-202205-import/" + name,
+                   std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_F(IntakeTest, EveryOfficialInboundSampleIsAcceptedAndStored) {
+  Client c(server_->port());
+  struct S {
+    const char* file;
+    MessageType receipt;
+  } samples[] = {{"CEB311Message.xml", MessageType::kOrderReceipt},
+                 {"CEB411Message.xml", MessageType::kPaymentReceipt},
+                 {"CEB511Message.xml", MessageType::kWaybillReceipt},
+                 {"CEB513Message.xml", MessageType::kWaybillStatusReceipt},
+                 {"CEB621Message.xml", MessageType::kInventoryListReceipt},
+                 {"CEB623Message.xml", MessageType::kCancellationReceipt},
+                 {"CEB625Message.xml", MessageType::kReturnReceipt},
+                 {"CEB711Message.xml", MessageType::kWarehouseEntryReceipt}};
+  for (const S& s : samples) {
+    const uint64_t before = LogSize();
+    HttpResult r = Post(c, ReadSample(s.file));
+    // The samples repeat their business keys: the first block is accepted, the
+    // repeats are refused as duplicates, so the message is logged.
+    ASSERT_EQ(r.status, 200) << s.file << ": " << r.body.substr(0, 400);
+    ReceiptMessage receipt;
+    ASSERT_TRUE(ceb::DecodeReceiptXml(r.body, &receipt).ok()) << s.file;
+    EXPECT_EQ(receipt.type, s.receipt) << s.file;
+    EXPECT_EQ(ceb::ViewReturn(receipt, 0).status, 2) << s.file;
+    EXPECT_EQ(LogSize(), before + 2) << s.file;  // the message and its receipt
+  }
 }
 
 }  // namespace
