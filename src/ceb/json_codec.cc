@@ -432,12 +432,38 @@ DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out) {
       std::string text, why;
       if (key == "guid" || key == "version") {
         if (reader.Scalar(v, &text, &why)) (key == "guid" ? out->guid : out->version) = text;
-      } else if (key == ElementOf<Part>()) {
+      } else if (key == internal::ReceiptElementOf<Part>()) {
         reader.ForEach(v, std::string(key), -1, [&](od::value bv, size_t i) {
           blocks.emplace_back();
-          reader.ReadPart(bv, static_cast<int>(i),
-                          internal::LazyPath{nullptr, ElementOf<Part>(), static_cast<long>(i)},
-                          &blocks.back());
+          const internal::LazyPath path{nullptr, internal::ReceiptElementOf<Part>(),
+                                        static_cast<long>(i)};
+          if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+            od::object o;
+            if (bv.get_object().get(o)) {
+              reader.Error(-1, path.str(), "must be a JSON object");
+              return;
+            }
+            for (auto m : o) {
+              std::string_view k;
+              od::value mv;
+              if (m.unescaped_key().get(k) || m.value().get(mv)) return;
+              if (k == ElementOf<TaxHead>()) {
+                reader.ReadPart(mv, -1, internal::LazyPath{&path, ElementOf<TaxHead>()},
+                                &blocks.back().head);
+              } else if (k == ElementOf<TaxItem>()) {
+                reader.ForEach(mv, std::string(k), -1, [&](od::value iv, size_t n) {
+                  blocks.back().items.emplace_back();
+                  reader.ReadPart(iv, -1,
+                                  internal::LazyPath{&path, ElementOf<TaxItem>(), static_cast<long>(n)},
+                                  &blocks.back().items.back());
+                });
+              } else {
+                reader.Error(-1, path.str() + "/" + std::string(k), "unexpected member");
+              }
+            }
+          } else {
+            reader.ReadPart(bv, static_cast<int>(i), path, &blocks.back());
+          }
         });
       } else {
         reader.Error(-1, std::string(key), "unexpected member");
@@ -553,13 +579,29 @@ std::string EncodeReceiptJson(const ReceiptMessage& r) {
   std::visit([&](const auto& blocks) {
     using Part = typename std::decay_t<decltype(blocks)>::value_type;
     out.push_back(',');
-    AppendJsonString(&out, ElementOf<Part>());
-    out.append(":[");
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      if (i) out.push_back(',');
-      AppendPartJson(&out, blocks[i]);
+    if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+      out.append("\"Tax\":[");
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        if (i) out.push_back(',');
+        out.append("{\"TaxHeadRd\":");
+        AppendPartJson(&out, blocks[i].head);
+        out.append(",\"TaxListRd\":[");
+        for (size_t k = 0; k < blocks[i].items.size(); ++k) {
+          if (k) out.push_back(',');
+          AppendPartJson(&out, blocks[i].items[k]);
+        }
+        out.append("]}");
+      }
+      out.push_back(']');
+    } else {
+      AppendJsonString(&out, ElementOf<Part>());
+      out.append(":[");
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        if (i) out.push_back(',');
+        AppendPartJson(&out, blocks[i]);
+      }
+      out.push_back(']');
     }
-    out.push_back(']');
   }, r.blocks);
   out.append("}}");
   return out;

@@ -135,10 +135,16 @@ ReturnView ViewReturn(const ReceiptMessage& r, size_t i) {
   return std::visit([&](const auto& blocks) {
     const auto& b = blocks.at(i);
     ReturnView v;
-    v.guid = b.guid;
-    std::from_chars(b.returnStatus.data(), b.returnStatus.data() + b.returnStatus.size(), v.status);
-    v.info = b.returnInfo;
-    v.time = b.returnTime;
+    if constexpr (std::is_same_v<std::decay_t<decltype(b)>, TaxBillDoc>) {
+      v.guid = b.head.guid;  // a tax bill has no returnStatus
+      v.time = b.head.returnTime;
+      v.info = "税单[" + b.head.taxNo + "]";
+    } else {
+      v.guid = b.guid;
+      std::from_chars(b.returnStatus.data(), b.returnStatus.data() + b.returnStatus.size(), v.status);
+      v.info = b.returnInfo;
+      v.time = b.returnTime;
+    }
     return v;
   }, r.blocks);
 }
@@ -175,8 +181,10 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
   if (n == 0) {
     // No block could be read: one return block without keys carries the error.
     std::visit([&](auto& blocks) {
-      blocks.emplace_back();
-      SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors, time);
+      if constexpr (!std::is_same_v<typename std::decay_t<decltype(blocks)>::value_type, TaxBillDoc>) {
+        blocks.emplace_back();
+        SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors, time);
+      }
     }, r.blocks);
   }
   return r;

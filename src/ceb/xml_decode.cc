@@ -464,16 +464,32 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
     for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) continue;
       std::string_view l;
-      if (!reader.IsCeb(c, &l) || l != ElementOf<Part>()) {
+      if (!reader.IsCeb(c, &l) || l != internal::ReceiptElementOf<Part>()) {
         reader.Error(-1, std::string(c.name()), "unexpected element");
         continue;
       }
       blocks.emplace_back();
-      reader.ReadPart(c, static_cast<int>(blocks.size()) - 1,
-                      internal::LazyPath{nullptr, ElementOf<Part>(), static_cast<long>(blocks.size() - 1)},
-                      &blocks.back());
+      const internal::LazyPath path{nullptr, internal::ReceiptElementOf<Part>(),
+                                    static_cast<long>(blocks.size() - 1)};
+      if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+        for (pugi::xml_node t = c.first_child(); t; t = t.next_sibling()) {
+          std::string_view tl;
+          if (t.type() != pugi::node_element || !reader.IsCeb(t, &tl)) continue;
+          if (tl == ElementOf<TaxHead>()) {
+            reader.ReadPart(t, -1, internal::LazyPath{&path, tl}, &blocks.back().head);
+          } else if (tl == ElementOf<TaxItem>()) {
+            blocks.back().items.emplace_back();
+            reader.ReadPart(t, -1, internal::LazyPath{&path, tl, static_cast<long>(blocks.back().items.size() - 1)},
+                            &blocks.back().items.back());
+          } else {
+            reader.Error(-1, path.str() + "/" + std::string(tl), "unexpected element");
+          }
+        }
+      } else {
+        reader.ReadPart(c, static_cast<int>(blocks.size()) - 1, path, &blocks.back());
+      }
     }
-    if (blocks.empty()) reader.Error(-1, std::string(ElementOf<Part>()), "no receipt block");
+    if (blocks.empty()) reader.Error(-1, std::string(internal::ReceiptElementOf<Part>()), "no receipt block");
   });
   r.outcome = r.errors.empty() ? DecodeResult::Outcome::kOk : DecodeResult::Outcome::kInvalid;
   if (!r.errors.empty()) r.summary = r.errors.front().path + ": " + r.errors.front().reason;

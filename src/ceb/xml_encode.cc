@@ -101,7 +101,14 @@ std::string EncodeReceiptXml(const ReceiptMessage& r) {
   std::visit([&](const auto& blocks) {
     for (const auto& b : blocks) {
       using Part = std::decay_t<decltype(b)>;
-      AppendElement(&out, "", ElementOf<Part>(), b, "    ");
+      if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+        out.append("    <Tax>\n");
+        AppendElement(&out, "", ElementOf<TaxHead>(), b.head, "        ");
+        for (const auto& item : b.items) AppendElement(&out, "", ElementOf<TaxItem>(), item, "        ");
+        out.append("    </Tax>\n");
+      } else {
+        AppendElement(&out, "", ElementOf<Part>(), b, "    ");
+      }
     }
   }, r.blocks);
   out.append("</").append(RootElementName(r.type)).append(">\n");

@@ -104,14 +104,22 @@ struct Message {
   bool operator==(const Message&) const = default;
 };
 
+// CEB816: one electronic tax bill (a list's taxes, per line and in total).
+struct TaxBillDoc {
+  TaxHead head;
+  std::vector<TaxItem> items;
+  bool operator==(const TaxBillDoc&) const = default;
+};
+
 using ReceiptBlocks =
     std::variant<std::vector<OrderReturn>, std::vector<PaymentReturn>,
                  std::vector<LogisticsReturn>, std::vector<LogisticsStatusReturn>,
                  std::vector<InventoryReturn>, std::vector<InvtCancelReturn>,
-                 std::vector<InvtRefundReturn>, std::vector<DeliveryReturn>>;
+                 std::vector<InvtRefundReturn>, std::vector<DeliveryReturn>,
+                 std::vector<TaxBillDoc>>;
 
 // A receipt message (CEB312/412/512/514/622/624/626/712): one block per block
-// of the message it answers, in the same order.
+// of the message it answers, in the same order; or a CEB816 tax bill message.
 struct ReceiptMessage {
   MessageType type = MessageType::kOrderReceipt;
   std::string guid;

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "ceb/ceb.h"
 
@@ -106,6 +107,7 @@ size_t Engine::DocumentCount() const {
 
 Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
   Outcome out;
+  decided_now_ = 0;
   out.cop_code = m.transfer.copCode;
   const std::string return_time = FormatReturnTime(time);
   out.receipt = ceb::NewReceiptFor(m, ceb::DeriveGuid("receipt:" + std::to_string(seq)));
@@ -145,6 +147,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       info = "删除申报成功[" + guid + "]";
     }
     ceb::AddReturn(m, i, status, info, return_time, &out.receipt);
+    if (status > 0) OnAccepted(m, i, key, removed, time, &out);
     if (status > 0) {
       ++out.accepted;
       if (!removed) {
@@ -155,12 +158,194 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
           }
         }, out.receipt.blocks);
       }
-      out.changes.push_back({m.type, std::move(key), i, status, std::move(info), removed});
+      DocumentChange change;
+      change.type = m.type;
+      change.key = std::move(key);
+      change.block = i;
+      change.status = status;
+      change.info = std::move(info);
+      change.removed = removed;
+      if (m.type == MessageType::kInventoryList && !removed) {
+        if (auto it = lists_.find(change.key); it != lists_.end()) change.invt_no = it->second.invt_no;
+      }
+      // The declaration's row goes first; decisions it triggered follow it.
+      out.changes.insert(out.changes.end() - static_cast<long>(decided_now_), std::move(change));
     } else {
       ++out.refused;
     }
   }
   return out;
+}
+
+}  // namespace ftz::engine
+
+namespace ftz::engine {
+namespace {
+
+template <class Map>
+const typename Map::mapped_type* Find(const Map& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+std::string WaybillKey(const std::string& code, const std::string& no) { return code + "/" + no; }
+
+}  // namespace
+
+void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
+                        UnixMillis time, Outcome* out) {
+  if (rules_ == nullptr) return;
+  switch (m.type) {
+    case MessageType::kOrder: {
+      if (removed) {
+        orders_.erase(key);
+      } else {
+        orders_[key] = std::get<std::vector<Order>>(m.blocks)[i];
+        TryDecide(key, time, out);
+      }
+      break;
+    }
+    case MessageType::kPayment: {
+      const Payment& p = std::get<std::vector<Payment>>(m.blocks)[i];
+      // A payment links to its order by platform and order number.
+      const std::string k = p.head.ebpCode + "/" + p.head.orderNo;
+      if (removed) {
+        payments_.erase(k);
+      } else {
+        payments_[k] = p;
+        TryDecide(k, time, out);
+      }
+      break;
+    }
+    case MessageType::kWaybill: {
+      if (removed) {
+        waybills_.erase(key);
+      } else {
+        waybills_[key] = std::get<std::vector<Waybill>>(m.blocks)[i];
+        if (auto it = list_by_waybill_.find(key); it != list_by_waybill_.end()) {
+          TryDecide(it->second, time, out);
+        }
+      }
+      break;
+    }
+    case MessageType::kInventoryList: {
+      const InventoryList& l = std::get<std::vector<InventoryList>>(m.blocks)[i];
+      auto it = lists_.find(key);
+      if (removed) {
+        // Only a list still waiting can be withdrawn this way (623 is the
+        // customs' way for a decided one).
+        if (it != lists_.end() && it->second.waiting) lists_.erase(it);
+        break;
+      }
+      if (it != lists_.end() && !it->second.waiting) break;  // decided: a change comes too late
+      ListState& st = lists_[key];
+      st.list = l;
+      st.agent_cop = m.transfer.copCode;
+      if (st.received_at == 0) {
+        st.received_at = time;
+        st.invt_no = clearance::MakeInvtNo(l.head.customsCode, CstYear(time), ++invt_serial_);
+      }
+      list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
+      TryDecide(key, time, out);
+      break;
+    }
+    default:
+      break;  // 513, 623, 625, 711: stored; their rules come next
+  }
+}
+
+void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* out) {
+  auto it = lists_.find(list_key);
+  if (it == lists_.end() || !it->second.waiting) return;
+  ListState& st = it->second;
+  const clearance::Rules* rules = rules_->InForceAt(time);
+  if (rules == nullptr) return;  // no rules in force yet: the list waits
+  const auto& h = st.list.head;
+  clearance::ClearanceInput in;
+  in.list = &st.list;
+  in.order = Find(orders_, list_key);
+  in.payment = Find(payments_, list_key);
+  in.waybill = Find(waybills_, WaybillKey(h.logisticsCode, h.logisticsNo));
+  in.received_at = st.received_at;
+  in.invt_no = st.invt_no;
+  clearance::Decision d = clearance::Decide(in, quota_, stock_, *rules, time);
+  if (d.outcome == clearance::Outcome::kWaiting) {
+    const UnixMillis deadline = clearance::ListDeadline(st.received_at, *rules);
+    // A deadline already past would tick forever; Decide refuses such a list.
+    if (!deadline_of_.count(list_key) && deadline > time) {
+      deadline_of_[list_key] = deadlines_.emplace(deadline, list_key);
+    }
+    return;
+  }
+  // Decided on this very state, on this thread: applying cannot fail unless
+  // an invariant is broken, and then nothing after it could be trusted.
+  if (Status s = clearance::ApplyDecision(d, &quota_, &stock_); !s.ok()) {
+    std::fprintf(stderr, "ftzport: FATAL: applying the decision on list %s: %s\n",
+                 list_key.c_str(), s.ToString().c_str());
+    std::abort();
+  }
+  if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
+    deadlines_.erase(dl->second);
+    deadline_of_.erase(dl);
+  }
+  st.waiting = false;
+  st.record = d.record;
+  InventoryReturn decided = clearance::MakeInventoryReturn(d);
+  if (auto doc = docs_[KeySpace(MessageType::kInventoryList)].find(list_key);
+      doc != docs_[KeySpace(MessageType::kInventoryList)].end()) {
+    decided.preNo = doc->second.pre_no;
+  }
+  if (d.outcome != clearance::Outcome::kRejected) {
+    // 120 入库 first: customs has taken the list in; the lane's answer follows.
+    InventoryReturn entered = decided;
+    entered.returnStatus = std::to_string(clearance::receipt::kEntered);
+    entered.returnInfo = "[Code:2100;Desc:海关入库][" + st.invt_no + "]";
+    Emit622(st, entered, time, out);
+  }
+  if (d.outcome != clearance::Outcome::kHeld) Emit622(st, decided, time, out);
+  if (const clearance::TaxBill* bill = d.tax_bill()) {
+    ReceiptMessage tax;
+    tax.type = MessageType::kTaxBill;
+    tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
+    tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
+    // The tax bill goes to the enterprise that guarantees and withholds the tax.
+    out->emitted.push_back({h.assureCode, std::move(tax)});
+  }
+  DocumentChange change;
+  change.type = MessageType::kInventoryList;
+  change.key = list_key;
+  change.status = d.return_status;
+  change.info = d.return_info;
+  change.status_only = true;
+  change.invt_no = st.invt_no;
+  out->changes.push_back(std::move(change));
+  ++decided_now_;
+}
+
+void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out) {
+  (void)time;
+  ReceiptMessage m;
+  m.type = MessageType::kInventoryListReceipt;
+  m.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
+  m.blocks = std::vector<InventoryReturn>{r};
+  out->emitted.push_back({st.agent_cop, std::move(m)});
+}
+
+Outcome Engine::Tick(uint64_t seq, UnixMillis time) {
+  Outcome out;
+  decided_now_ = 0;
+  (void)seq;
+  while (!deadlines_.empty() && deadlines_.begin()->first <= time) {
+    std::string key = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    deadline_of_.erase(key);
+    TryDecide(key, time, &out);
+  }
+  return out;
+}
+
+UnixMillis Engine::NextDeadline() const {
+  return deadlines_.empty() ? 0 : deadlines_.begin()->first;
 }
 
 }  // namespace ftz::engine

@@ -14,10 +14,13 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "bonded/accounts.h"
+#include "clearance/clearance.h"
 #include "core/documents.h"
 #include "core/time.h"
 
@@ -31,29 +34,83 @@ struct DocumentChange {
   int status;       // returnStatus now in force
   std::string info;
   bool removed = false;  // appType 3 (delete) took it away
+  // A later decision on a document declared earlier (a list released when its
+  // waybill arrives): only status and info change, not where it was declared.
+  bool status_only = false;
+  std::string invt_no;  // lists: the customs list number, once assigned
+};
+
+// A further receipt the engine sends because of a record: a list's CEB622
+// (120 entered, then 800/300/500, or 100 with the reason) and the CEB816 tax
+// bill of a release. Logged after the record's own receipt, in this order.
+struct Emitted {
+  std::string cop_code;  // the enterprise it is for
+  ReceiptMessage receipt;
 };
 
 struct Outcome {
   ReceiptMessage receipt;    // one block per block of the message
   std::string cop_code;      // BaseTransfer.copCode: whom the receipt is for
   std::vector<DocumentChange> changes;
+  std::vector<Emitted> emitted;
   size_t accepted = 0;       // blocks that changed state
   size_t refused = 0;
 };
 
 class Engine {
  public:
+  // Without rules the engine keeps only the intake rules (duplicates, the
+  // appType life cycle); with them it also clears inventory lists. `rules`
+  // must outlive the engine.
+  explicit Engine(const clearance::RuleBook* rules = nullptr) : rules_(rules) {}
+
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
+  // Applies a clock tick (a logged kTick record): lists whose deadline has
+  // passed are decided (refused, naming what is still missing).
+  Outcome Tick(uint64_t seq, UnixMillis time);
+  // The earliest deadline of a list still waiting for documents (0: none).
+  UnixMillis NextDeadline() const;
 
   size_t DocumentCount() const;
+  const clearance::QuotaBook& quota() const { return quota_; }
 
  private:
+  // A declared inventory list and where its clearance stands.
+  struct ListState {
+    InventoryList list;
+    std::string agent_cop;  // who declared it (receipts go there)
+    UnixMillis received_at = 0;
+    std::string invt_no;
+    bool waiting = true;
+    clearance::ListRecord record;
+  };
+  void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
+                  UnixMillis time, Outcome* out);
+  void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
+  void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
+
   struct DocState {
     uint64_t seq = 0;      // where it was last declared
     std::string pre_no;    // e-port number assigned to lists (preNo)
   };
   std::string NextPreNo(UnixMillis time);
+
+  const clearance::RuleBook* rules_;
+  // Clearance state, by business key: the documents a list is matched with,
+  // the lists, and the deadlines of those still waiting.
+  std::unordered_map<std::string, Order> orders_;        // ebpCode/orderNo
+  std::unordered_map<std::string, Payment> payments_;    // ebpCode/orderNo
+  std::unordered_map<std::string, Waybill> waybills_;    // logisticsCode/logisticsNo
+  std::unordered_map<std::string, ListState> lists_;     // ebpCode/orderNo
+  std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key
+  std::multimap<UnixMillis, std::string> deadlines_;     // waiting lists
+  std::unordered_map<std::string, std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
+  clearance::QuotaBook quota_;
+  bonded::BondedAccounts stock_;
+  uint64_t invt_serial_ = 0;
+  uint64_t emitted_serial_ = 0;
+  size_t decided_now_ = 0;  // status-only changes at the end of the current outcome
 
   // One key space per inbound message type (311, 411, ...).
   std::array<std::unordered_map<std::string, DocState>, 8> docs_;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "engine/default_rules.h"
 #include "engine/records.h"
 
 namespace ftz::node {
@@ -12,7 +13,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Read-model rows for the documents a message changed.
-void AddDocumentRows(const Message& m, const engine::Outcome& o, uint64_t seq, UnixMillis time,
+void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, UnixMillis time,
                      store::Batch* b) {
   for (const engine::DocumentChange& c : o.changes) {
     store::DocumentRow r;
@@ -22,21 +23,52 @@ void AddDocumentRows(const Message& m, const engine::Outcome& o, uint64_t seq, U
     r.block = static_cast<int>(c.block);
     r.status = c.status;
     r.info = c.info;
-    r.cop_code = m.transfer.copCode;
+    r.cop_code = m ? m->transfer.copCode : "";
     r.time = time;
     r.removed = c.removed;
+    r.status_only = c.status_only;
+    if (c.status_only) {
+      r.invt_no = c.invt_no;
+      b->documents.push_back(std::move(r));
+      continue;
+    }
     if (c.type == MessageType::kInventoryList && !c.removed) {
-      const auto& h = std::get<std::vector<InventoryList>>(m.blocks)[c.block].head;
+      const auto& h = std::get<std::vector<InventoryList>>(m->blocks)[c.block].head;
       if (!h.copNo.empty()) r.cop_no = h.agentCode + "/" + h.copNo;
-      if (!h.invtNo.empty()) r.invt_no = h.invtNo;
+      if (!c.invt_no.empty()) r.invt_no = c.invt_no;
     }
     b->documents.push_back(std::move(r));
   }
 }
 
+// The CEB message number of a receipt's XML, read from its root element.
+int ReceiptTypeOf(std::string_view xml) {
+  size_t p = xml.find("<CEB");
+  int n = 0;
+  for (size_t i = p + 4; p != std::string_view::npos && i < p + 7 && i < xml.size(); ++i) {
+    if (xml[i] < '0' || xml[i] > '9') return 0;
+    n = n * 10 + (xml[i] - '0');
+  }
+  return n;
+}
+
+// A receipt replay expects to find in the log, in order.
+struct ExpectedReceipt {
+  std::string xml, cop_code;
+  uint64_t answers = 0;
+};
+
+void Expect(const engine::Outcome& o, uint64_t seq, bool own, std::deque<ExpectedReceipt>* q) {
+  if (own) q->push_back({ceb::EncodeReceiptXml(o.receipt), o.cop_code, seq});
+  for (const engine::Emitted& e : o.emitted) {
+    q->push_back({ceb::EncodeReceiptXml(e.receipt), e.cop_code, seq});
+  }
+}
+
 }  // namespace
 
-Node::Node(const Options& options, Registry* metrics) : options_(options), metrics_(metrics) {
+Node::Node(const Options& options, Registry* metrics)
+    : options_(options), metrics_(metrics), engine_(options.clearance ? &rules_ : nullptr) {
   if (options_.env == nullptr) options_.env = Env::Default();
   messages_accepted_ = &metrics->GetCounter("ftz_messages_total", "CEB messages answered, by outcome",
                                             "outcome=\"logged\"");
@@ -56,6 +88,12 @@ Node::Node(const Options& options, Registry* metrics) : options_(options), metri
 
 Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metrics) {
   std::unique_ptr<Node> n(new Node(options, metrics));
+  if (options.clearance) {
+    auto rules = clearance::ParseRules(
+        options.rules_toml.empty() ? engine::DefaultRulesToml() : options.rules_toml, "rules");
+    if (!rules.ok()) return rules.status();
+    FTZ_RETURN_IF_ERROR(n->rules_.Add(std::move(*rules)));
+  }
   FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
   auto rm = store::ReadModel::Open(options.data_dir + "/readmodel.sqlite");
   if (!rm.ok()) return rm.status();
@@ -116,7 +154,7 @@ Status Node::Recover() {
     }
   }
   store::Batch batch;
-  std::string expected_receipt;  // what replay says the next receipt record must hold
+  std::deque<ExpectedReceipt> expected;  // receipts replay says the log holds next
   auto flush = [&](uint64_t next) -> Status {
     if (next <= rm_from) return Status::Ok();
     batch.next_seq = next;
@@ -126,6 +164,7 @@ Status Node::Recover() {
     return Status::Ok();
   };
   auto visit = [&](const stream::Record& r) -> Status {
+    last_time_ = std::max(last_time_, r.time);
     if (r.type == stream::RecordType::kMessage) {
       engine::MessageRecord mr;
       if (!engine::DecodeMessageRecord(r.payload, &mr)) {
@@ -137,22 +176,24 @@ Status Node::Recover() {
                                   ": logged message no longer decodes: " + d.summary);
       }
       engine::Outcome o = engine_.Apply(r.seq, r.time, d.message);
-      expected_receipt = ceb::EncodeReceiptXml(o.receipt);
+      Expect(o, r.seq, /*own=*/true, &expected);
       ++recovery_.messages_replayed;
-      last_time_ = std::max(last_time_, r.time);
-      if (r.seq >= rm_from) AddDocumentRows(d.message, o, r.seq, r.time, &batch);
+      if (r.seq >= rm_from) AddDocumentRows(&d.message, o, r.seq, r.time, &batch);
+    } else if (r.type == stream::RecordType::kTick) {
+      engine::Outcome o = engine_.Tick(r.seq, r.time);
+      Expect(o, r.seq, /*own=*/false, &expected);
+      if (r.seq >= rm_from) AddDocumentRows(nullptr, o, r.seq, r.time, &batch);
     } else if (r.type == stream::RecordType::kReceipt) {
       engine::ReceiptRecord rr;
       if (!engine::DecodeReceiptRecord(r.payload, &rr)) {
         return Status::Corruption("record " + std::to_string(r.seq) + ": bad receipt record");
       }
       ++recovery_.receipts_checked;
-      if (rr.xml != expected_receipt) ++recovery_.receipt_mismatches;
+      if (expected.empty() || rr.xml != expected.front().xml) ++recovery_.receipt_mismatches;
+      if (!expected.empty()) expected.pop_front();
       if (r.seq >= rm_from) {
-        ReceiptMessage probe;
-        int type = 0;
-        if (ceb::DecodeReceiptXml(rr.xml, &probe).ok()) type = MessageNumber(probe.type);
-        batch.receipts.push_back({r.seq, std::string(rr.cop_code), type, rr.answers_seq, r.time});
+        batch.receipts.push_back(
+            {r.seq, std::string(rr.cop_code), ReceiptTypeOf(rr.xml), rr.answers_seq, r.time});
       }
     }
     if (batch.documents.size() + batch.receipts.size() >= 20000) return flush(r.seq + 1);
@@ -162,6 +203,16 @@ Status Node::Recover() {
                                &recovery_.log);
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
+  // A crash can cut a batch after a message but before its receipts (nobody
+  // was answered: the batch never synced). Replay regenerated them: log them
+  // now, so every logged message has its receipts in the log.
+  for (const ExpectedReceipt& e : expected) {
+    uint64_t seq = log_->Append(stream::RecordType::kReceipt, last_time_,
+                                engine::EncodeReceiptRecord({e.answers, e.cop_code, e.xml}));
+    batch.receipts.push_back({seq, e.cop_code, ReceiptTypeOf(e.xml), e.answers, last_time_});
+    ++recovery_.receipts_restored;
+  }
+  FTZ_RETURN_IF_ERROR(log_->Sync());
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());
   return Status::Ok();
@@ -192,14 +243,32 @@ void Node::FailAll(std::deque<std::pair<Submission, std::function<void(SubmitRes
   q->clear();
 }
 
+void Node::AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time,
+                         store::Batch* rm, std::set<std::string>* cops) {
+  for (const engine::Emitted& e : o.emitted) {
+    std::string xml = ceb::EncodeReceiptXml(e.receipt);
+    uint64_t seq = log_->Append(stream::RecordType::kReceipt, time,
+                                engine::EncodeReceiptRecord({answers, e.cop_code, xml}));
+    rm->receipts.push_back({seq, e.cop_code, MessageNumber(e.receipt.type), answers, time});
+    cops->insert(e.cop_code);
+  }
+}
+
 void Node::SequencerLoop() {
   std::deque<std::pair<Submission, std::function<void(SubmitResult)>>> work;
   std::vector<SubmitResult> results;
   for (;;) {
+    bool tick = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return shutting_down_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // shutting down with nothing left
+      // Wake for work, or every 100 ms to see whether a waiting list's
+      // deadline has passed (deadlines act through logged tick records).
+      cv_.wait_for(lock, std::chrono::milliseconds(100),
+                   [&] { return shutting_down_ || !pending_.empty(); });
+      if (pending_.empty() && shutting_down_) return;
+      const UnixMillis due = engine_.NextDeadline();
+      tick = due != 0 && options_.env->NowMillis() >= due;
+      if (pending_.empty() && !tick) continue;
       size_t n = std::min(pending_.size(), options_.max_batch);
       for (size_t i = 0; i < n; ++i) {
         work.push_back(std::move(pending_.front()));
@@ -213,6 +282,12 @@ void Node::SequencerLoop() {
     results.clear();
     results.reserve(work.size());
     std::set<std::string> cops;
+    if (tick) {
+      const uint64_t seq = log_->Append(stream::RecordType::kTick, time, "");
+      engine::Outcome o = engine_.Tick(seq, time);
+      AddDocumentRows(nullptr, o, seq, time, &rm);
+      AppendEmitted(o, seq, time, &rm, &cops);
+    }
     for (auto& [s, done] : work) {
       SubmitResult r;
       const uint64_t seq = log_->next_seq();
@@ -232,10 +307,11 @@ void Node::SequencerLoop() {
                                      engine::EncodeMessageRecord({s.syntax, s.caller, s.body}));
         r.receipt_seq = log_->Append(stream::RecordType::kReceipt, time,
                                      engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
-        AddDocumentRows(s.message, o, r.message_seq, time, &rm);
+        AddDocumentRows(&s.message, o, r.message_seq, time, &rm);
         rm.receipts.push_back(
             {r.receipt_seq, o.cop_code, MessageNumber(o.receipt.type), r.message_seq, time});
         cops.insert(o.cop_code);
+        AppendEmitted(o, r.message_seq, time, &rm, &cops);
       }
       r.receipt = std::move(o.receipt);
       results.push_back(std::move(r));

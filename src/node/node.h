@@ -16,12 +16,14 @@
 // Thread safety: Submit, the readers and Stats are safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +42,9 @@ struct Options {
   Env* env = nullptr;  // null: Env::Default()
   stream::LogOptions log;
   size_t max_batch = 2048;  // messages per group commit
+  // Clearance rules (TOML, docs/clearance.md); empty: the built-in default.
+  std::string rules_toml;
+  bool clearance = true;  // false: intake rules only (duplicates, appType)
 };
 
 struct Submission {
@@ -64,6 +69,7 @@ struct RecoveryReport {
   uint64_t messages_replayed = 0;
   uint64_t receipts_checked = 0;
   uint64_t receipt_mismatches = 0;  // replay produced a different receipt: must be 0
+  uint64_t receipts_restored = 0;   // owed receipts a crash cut off, logged again at start
   uint64_t read_model_caught_up = 0;  // records applied to the read model at start
 };
 
@@ -90,6 +96,10 @@ class Node {
   Node(const Options& options, Registry* metrics);
   Status Recover();
   void SequencerLoop();
+  // Appends what the engine emitted besides a message's own receipt, and
+  // the read-model rows that go with it.
+  void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm,
+                     std::set<std::string>* cops);
   void ReadModelLoop();
   void FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
                const std::string& why);
@@ -98,6 +108,7 @@ class Node {
   Registry* metrics_;
   std::unique_ptr<stream::Log> log_;
   std::unique_ptr<store::ReadModel> read_model_;
+  clearance::RuleBook rules_;
   engine::Engine engine_;
   RecoveryReport recovery_;
   UnixMillis last_time_ = 0;

@@ -134,11 +134,12 @@ Status ReadModel::Apply(const Batch& b) {
           "block=excluded.block, status=excluded.status, info=excluded.info, "
           "cop_code=excluded.cop_code, time_ms=excluded.time_ms");
   Stmt del(writer_, "DELETE FROM documents WHERE type=? AND key=?");
+  Stmt status(writer_, "UPDATE documents SET status=?, info=?, time_ms=? WHERE type=? AND key=?");
   Stmt idx(writer_, "INSERT OR REPLACE INTO list_index(name,value,key) VALUES(?,?,?)");
   Stmt rec(writer_,
            "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)");
   Stmt meta(writer_, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)");
-  if (!up.ok() || !del.ok() || !idx.ok() || !rec.ok() || !meta.ok()) {
+  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok()) {
     sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
     return SqlError(writer_, "prepare");
   }
@@ -151,6 +152,11 @@ Status ReadModel::Apply(const Batch& b) {
   for (const DocumentRow& d : b.documents) {
     if (d.removed) {
       ok &= done(del.Bind(1, d.type).Bind(2, d.key));
+      continue;
+    }
+    if (d.status_only) {
+      ok &= done(status.Bind(1, d.status).Bind(2, d.info).Bind(3, d.time).Bind(4, d.type).Bind(5, d.key));
+      if (!d.invt_no.empty()) ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
       continue;
     }
     ok &= done(up.Bind(1, d.type).Bind(2, d.key).Bind(3, static_cast<int64_t>(d.seq))

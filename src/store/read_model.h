@@ -34,6 +34,7 @@ struct DocumentRow {
   std::string cop_no;    // lists: agentCode/copNo, for lookup by copNo
   std::string invt_no;   // lists: customs list number once assigned
   bool removed = false;  // deleted (appType 3): the row goes away
+  bool status_only = false;  // a later decision: update status, info and time only
 };
 
 struct ReceiptRow {

@@ -181,11 +181,17 @@ decltype(auto) WithReceiptType(MessageType t, F&& f) {
     case MessageType::kInventoryListReceipt: return f(std::type_identity<InventoryReturn>{});
     case MessageType::kCancellationReceipt: return f(std::type_identity<InvtCancelReturn>{});
     case MessageType::kReturnReceipt: return f(std::type_identity<InvtRefundReturn>{});
+    case MessageType::kTaxBill: return f(std::type_identity<TaxBillDoc>{});
     default: return f(std::type_identity<DeliveryReturn>{});
   }
 }
 
 bool IsReceiptType(MessageType t);
+
+// The element that holds one block of a receipt message: the part itself
+// (OrderReturn, ...), or "Tax" around TaxHeadRd and TaxListRd for CEB816.
+template <class Part>
+std::string_view ReceiptElementOf();
 
 // Checks a block's lines: at least kMinItems, and gnum numbering them 1..n
 // without repeats (a return, 625, refers to the list's own line numbers, so

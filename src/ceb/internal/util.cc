@@ -83,6 +83,7 @@ std::string Indexed(std::string_view name, size_t zero_based) {
 
 }  // namespace ftz::ceb::internal
 
+#include "ceb/field_tables.h"
 #include "ceb/internal/blocks.h"
 
 namespace ftz::ceb::internal {
@@ -93,10 +94,34 @@ bool IsReceiptType(MessageType t) {
     case MessageType::kWaybillReceipt: case MessageType::kWaybillStatusReceipt:
     case MessageType::kInventoryListReceipt: case MessageType::kCancellationReceipt:
     case MessageType::kReturnReceipt: case MessageType::kWarehouseEntryReceipt:
+    case MessageType::kTaxBill:
       return true;
     default:
       return false;
   }
 }
+
+}  // namespace ftz::ceb::internal
+
+namespace ftz::ceb::internal {
+
+template <class Part>
+std::string_view ReceiptElementOf() {
+  if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+    return "Tax";
+  } else {
+    return ElementOf<Part>();
+  }
+}
+
+template std::string_view ReceiptElementOf<OrderReturn>();
+template std::string_view ReceiptElementOf<PaymentReturn>();
+template std::string_view ReceiptElementOf<LogisticsReturn>();
+template std::string_view ReceiptElementOf<LogisticsStatusReturn>();
+template std::string_view ReceiptElementOf<InventoryReturn>();
+template std::string_view ReceiptElementOf<InvtCancelReturn>();
+template std::string_view ReceiptElementOf<InvtRefundReturn>();
+template std::string_view ReceiptElementOf<DeliveryReturn>();
+template std::string_view ReceiptElementOf<TaxBillDoc>();
 
 }  // namespace ftz::ceb::internal
