@@ -34,9 +34,11 @@ rm -rf "$DATA/workload"
 "$BIN" gen --out "$DATA/workload" --parcels 2000 --per-message 20 --seed "$SEED"
 "$BIN" submit -q "http://127.0.0.1:$PORT" "$DATA"/workload/*.xml | tail -n 1
 
-first=$(ls "$DATA"/workload/*CEB311Message.xml | head -n 1)
-ebp=$(grep -o '<ceb:ebpCode>[^<]*' "$first" | head -n 1 | cut -d'>' -f2)
-order=$(grep -o '<ceb:orderNo>[^<]*' "$first" | head -n 1 | cut -d'>' -f2)
+orders=("$DATA"/workload/*CEB311Message.xml)
+first=${orders[0]}
+# sed reads to the end: `head` would SIGPIPE the grep and trip pipefail.
+ebp=$(grep -o '<ceb:ebpCode>[^<]*' "$first" | sed -n '1s/.*>//p')
+order=$(grep -o '<ceb:orderNo>[^<]*' "$first" | sed -n '1s/.*>//p')
 cat <<MSG
 
 The single window is running (pid $(cat "$PIDFILE")), data in $DATA/node, log in $DATA/serve.log.

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
       ftz::cli::AddSubmit);
   add("gen", "Write a realistic, internally consistent workload of CEB messages",
       ftz::cli::AddGen);
+  add("replay", "Re-run a data directory's log through the engine and report any receipt that "
+                "differs from the logged one (there must be none)",
+      ftz::cli::AddReplay);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();

@@ -1,6 +1,8 @@
 #include <toml++/toml.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "ceb/code_lists.h"
 #include "cli/commands.h"
@@ -16,6 +18,7 @@ Runner AddServe(CLI::App& app) {
     std::string listen = "127.0.0.1:8080";
     std::string config;
     std::string codes;
+    std::string rules;
     int threads = 2;
     size_t max_body_mb = 16;
     uint64_t segment_mb = 64;
@@ -28,6 +31,8 @@ Runner AddServe(CLI::App& app) {
   app.add_option("--codes", o->codes, "Directory of customs code tables (CSV) replacing the "
                                       "built-in ones");
   app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
+  app.add_option("--rules", o->rules, "Clearance rules file (TOML, docs/clearance.md); default: "
+                                      "the built-in partial table data/rules/default.toml");
   return [o]() -> int {
     if (!o->config.empty()) {
       try {
@@ -38,6 +43,7 @@ Runner AddServe(CLI::App& app) {
         o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
         o->codes = t["codes"]["dir"].value_or(o->codes);
         o->data = t["data"]["dir"].value_or(o->data);
+        o->rules = t["clearance"]["rules"].value_or(o->rules);
       } catch (const toml::parse_error& e) {
         std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), e.what());
         return 2;
@@ -58,6 +64,16 @@ Runner AddServe(CLI::App& app) {
     node::Registry metrics;
     node::Options no;
     no.data_dir = o->data;
+    if (!o->rules.empty()) {
+      std::ifstream in(o->rules, std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "ftzport serve: cannot read rules file %s\n", o->rules.c_str());
+        return 2;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      no.rules_toml = ss.str();
+    }
     no.log.segment_bytes = o->segment_mb << 20;
     auto node = node::Node::Open(no, &metrics);
     if (!node.ok()) {

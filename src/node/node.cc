@@ -6,6 +6,7 @@
 
 #include "engine/default_rules.h"
 #include "engine/records.h"
+#include "node/replay.h"
 
 namespace ftz::node {
 namespace {
@@ -38,30 +39,6 @@ void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, U
       if (!c.invt_no.empty()) r.invt_no = c.invt_no;
     }
     b->documents.push_back(std::move(r));
-  }
-}
-
-// The CEB message number of a receipt's XML, read from its root element.
-int ReceiptTypeOf(std::string_view xml) {
-  size_t p = xml.find("<CEB");
-  int n = 0;
-  for (size_t i = p + 4; p != std::string_view::npos && i < p + 7 && i < xml.size(); ++i) {
-    if (xml[i] < '0' || xml[i] > '9') return 0;
-    n = n * 10 + (xml[i] - '0');
-  }
-  return n;
-}
-
-// A receipt replay expects to find in the log, in order.
-struct ExpectedReceipt {
-  std::string xml, cop_code;
-  uint64_t answers = 0;
-};
-
-void Expect(const engine::Outcome& o, uint64_t seq, bool own, std::deque<ExpectedReceipt>* q) {
-  if (own) q->push_back({ceb::EncodeReceiptXml(o.receipt), o.cop_code, seq});
-  for (const engine::Emitted& e : o.emitted) {
-    q->push_back({ceb::EncodeReceiptXml(e.receipt), e.cop_code, seq});
   }
 }
 
@@ -154,7 +131,7 @@ Status Node::Recover() {
     }
   }
   store::Batch batch;
-  std::deque<ExpectedReceipt> expected;  // receipts replay says the log holds next
+  Replayer replayer(&engine_);
   auto flush = [&](uint64_t next) -> Status {
     if (next <= rm_from) return Status::Ok();
     batch.next_seq = next;
@@ -163,39 +140,17 @@ Status Node::Recover() {
     batch = store::Batch();
     return Status::Ok();
   };
-  auto visit = [&](const stream::Record& r) -> Status {
-    last_time_ = std::max(last_time_, r.time);
-    if (r.type == stream::RecordType::kMessage) {
-      engine::MessageRecord mr;
-      if (!engine::DecodeMessageRecord(r.payload, &mr)) {
-        return Status::Corruption("record " + std::to_string(r.seq) + ": bad message record");
-      }
-      ceb::DecodeResult d = ceb::Decode(mr.body, mr.syntax);
-      if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable) {
-        return Status::Corruption("record " + std::to_string(r.seq) +
-                                  ": logged message no longer decodes: " + d.summary);
-      }
-      engine::Outcome o = engine_.Apply(r.seq, r.time, d.message);
-      Expect(o, r.seq, /*own=*/true, &expected);
-      ++recovery_.messages_replayed;
-      if (r.seq >= rm_from) AddDocumentRows(&d.message, o, r.seq, r.time, &batch);
-    } else if (r.type == stream::RecordType::kTick) {
-      engine::Outcome o = engine_.Tick(r.seq, r.time);
-      Expect(o, r.seq, /*own=*/false, &expected);
-      if (r.seq >= rm_from) AddDocumentRows(nullptr, o, r.seq, r.time, &batch);
-    } else if (r.type == stream::RecordType::kReceipt) {
-      engine::ReceiptRecord rr;
-      if (!engine::DecodeReceiptRecord(r.payload, &rr)) {
-        return Status::Corruption("record " + std::to_string(r.seq) + ": bad receipt record");
-      }
-      ++recovery_.receipts_checked;
-      if (expected.empty() || rr.xml != expected.front().xml) ++recovery_.receipt_mismatches;
-      if (!expected.empty()) expected.pop_front();
-      if (r.seq >= rm_from) {
-        batch.receipts.push_back(
-            {r.seq, std::string(rr.cop_code), ReceiptTypeOf(rr.xml), rr.answers_seq, r.time});
-      }
+  auto on_applied = [&](const stream::Record& r, const Message* m, const engine::Outcome& o) {
+    if (r.seq >= rm_from) AddDocumentRows(m, o, r.seq, r.time, &batch);
+  };
+  auto on_receipt = [&](const stream::Record& r, const engine::ReceiptRecord& rr) {
+    if (r.seq >= rm_from) {
+      batch.receipts.push_back(
+          {r.seq, std::string(rr.cop_code), ReceiptTypeOf(rr.xml), rr.answers_seq, r.time});
     }
+  };
+  auto visit = [&](const stream::Record& r) -> Status {
+    FTZ_RETURN_IF_ERROR(replayer.Visit(r, on_applied, on_receipt));
     if (batch.documents.size() + batch.receipts.size() >= 20000) return flush(r.seq + 1);
     return Status::Ok();
   };
@@ -203,10 +158,14 @@ Status Node::Recover() {
                                &recovery_.log);
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
+  last_time_ = replayer.last_time();
+  recovery_.messages_replayed = replayer.messages();
+  recovery_.receipts_checked = replayer.receipts_checked();
+  recovery_.receipt_mismatches = replayer.mismatches();
   // A crash can cut a batch after a message but before its receipts (nobody
   // was answered: the batch never synced). Replay regenerated them: log them
   // now, so every logged message has its receipts in the log.
-  for (const ExpectedReceipt& e : expected) {
+  for (const Replayer::Owed& e : replayer.owed()) {
     uint64_t seq = log_->Append(stream::RecordType::kReceipt, last_time_,
                                 engine::EncodeReceiptRecord({e.answers, e.cop_code, e.xml}));
     batch.receipts.push_back({seq, e.cop_code, ReceiptTypeOf(e.xml), e.answers, last_time_});
