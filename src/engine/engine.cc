@@ -107,7 +107,6 @@ size_t Engine::DocumentCount() const {
 
 Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
   Outcome out;
-  decided_now_ = 0;
   out.cop_code = m.transfer.copCode;
   const std::string return_time = FormatReturnTime(time);
   out.receipt = ceb::NewReceiptFor(m, ceb::DeriveGuid("receipt:" + std::to_string(seq)));
@@ -147,9 +146,19 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       info = "删除申报成功[" + guid + "]";
     }
     ceb::AddReturn(m, i, status, info, return_time, &out.receipt);
+    // Decisions this block triggers (a list released, a cancellation
+    // concluded) are recorded after the block's own row.
+    const size_t mark = out.changes.size();
     if (status > 0) OnAccepted(m, i, key, removed, time, &out);
     if (status > 0) {
       ++out.accepted;
+      if (!removed && m.type == MessageType::kInventoryList) {
+        // The customs list number is assigned on arrival; the agent learns it
+        // here (and needs it for a cancellation or return).
+        if (auto it = lists_.find(key); it != lists_.end()) {
+          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = it->second.invt_no;
+        }
+      }
       if (!removed) {
         const std::string& pre_no = space.at(key).pre_no;
         std::visit([&](auto& blocks) {
@@ -168,8 +177,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       if (m.type == MessageType::kInventoryList && !removed) {
         if (auto it = lists_.find(change.key); it != lists_.end()) change.invt_no = it->second.invt_no;
       }
-      // The declaration's row goes first; decisions it triggered follow it.
-      out.changes.insert(out.changes.end() - static_cast<long>(decided_now_), std::move(change));
+      out.changes.insert(out.changes.begin() + static_cast<long>(mark), std::move(change));
     } else {
       ++out.refused;
     }
@@ -246,11 +254,22 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
         st.invt_no = clearance::MakeInvtNo(l.head.customsCode, CstYear(time), ++invt_serial_);
       }
       list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
+      list_by_invt_[st.invt_no] = key;
       TryDecide(key, time, out);
       break;
     }
+    case MessageType::kCancellation:
+      if (!removed) {
+        OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i], m.transfer.copCode, time, out);
+      }
+      break;
+    case MessageType::kReturn:
+      if (!removed) {
+        OnReturn(std::get<std::vector<ReturnRequest>>(m.blocks)[i], m.transfer.copCode, time, out);
+      }
+      break;
     default:
-      break;  // 513, 623, 625, 711: stored; their rules come next
+      break;  // 513 and 711 are stored; no clearance rule acts on them yet
   }
 }
 
@@ -277,13 +296,7 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     }
     return;
   }
-  // Decided on this very state, on this thread: applying cannot fail unless
-  // an invariant is broken, and then nothing after it could be trusted.
-  if (Status s = clearance::ApplyDecision(d, &quota_, &stock_); !s.ok()) {
-    std::fprintf(stderr, "ftzport: FATAL: applying the decision on list %s: %s\n",
-                 list_key.c_str(), s.ToString().c_str());
-    std::abort();
-  }
+  ApplyEffects(d, "list " + list_key, out);
   if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
     deadlines_.erase(dl->second);
     deadline_of_.erase(dl);
@@ -319,7 +332,113 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   change.status_only = true;
   change.invt_no = st.invt_no;
   out->changes.push_back(std::move(change));
-  ++decided_now_;
+}
+
+void Engine::ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out) {
+  // Decided on this very state, on this thread: applying cannot fail unless
+  // an invariant is broken, and then nothing after it could be trusted.
+  if (Status s = clearance::ApplyDecision(d, &quota_, &stock_); !s.ok()) {
+    std::fprintf(stderr, "ftzport: FATAL: applying the decision on %s: %s\n", what.c_str(),
+                 s.ToString().c_str());
+    std::abort();
+  }
+  for (const clearance::QuotaDelta& q : d.quota) {
+    if (q.kind != clearance::kMoneyCounter) continue;
+    clearance::QuotaCounter now = quota_.Get(q.buyer_id, q.year);
+    out->quota.push_back({q.buyer_id, q.year, now.amount, now.lists});
+  }
+}
+
+// A cancellation (623) or return (625) names its list by invtNo; the answer
+// (624 / 626) goes to the sender, the list's new state to the read model.
+template <class Doc, class MakeReturn>
+void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make, MessageType receipt_type,
+                    const std::string& cop, const std::string& list_key, bool known,
+                    std::vector<Emitted>* emitted, std::vector<DocumentChange>* changes,
+                    uint64_t* serial) {
+  ReceiptMessage m;
+  m.type = receipt_type;
+  m.guid = ceb::DeriveGuid("emitted:" + std::to_string(++*serial));
+  auto r = make(d);
+  if (r.preNo.empty()) r.preNo = doc.head.preNo;
+  using R = decltype(r);
+  m.blocks = std::vector<R>{std::move(r)};
+  emitted->push_back({cop, std::move(m)});
+  if (known && d.outcome != clearance::Outcome::kRejected) {
+    DocumentChange change;
+    change.type = MessageType::kInventoryList;
+    change.key = list_key;
+    change.status = d.return_status;
+    change.info = d.return_info;
+    change.status_only = true;
+    changes->push_back(std::move(change));
+  }
+}
+
+void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time,
+                            Outcome* out) {
+  const clearance::Rules* rules = rules_->InForceAt(time);
+  if (rules == nullptr) return;
+  auto key = list_by_invt_.find(c.head.invtNo);
+  ListState* st = key == list_by_invt_.end() ? nullptr : &lists_.at(key->second);
+  clearance::ListRecord waiting;  // a list still waiting has no decision record yet
+  const clearance::ListRecord* rec = nullptr;
+  if (st != nullptr) {
+    if (st->waiting) {
+      const InventoryHead& h = st->list.head;
+      waiting.phase = clearance::ListPhase::kWaiting;
+      waiting.invt_no = st->invt_no;
+      waiting.received_at = st->received_at;
+      waiting.cop_no = h.copNo;
+      waiting.order_no = h.orderNo;
+      waiting.ebp_code = h.ebpCode;
+      waiting.ebc_code = h.ebcCode;
+      waiting.agent_code = h.agentCode;
+      waiting.customs_code = h.customsCode;
+      waiting.trade_mode = h.tradeMode;
+      waiting.ems_no = h.emsNo;
+      waiting.logistics_no = h.logisticsNo;
+      waiting.buyer_id_number = h.buyerIdNumber;
+      waiting.buyer_name = h.buyerName;
+      rec = &waiting;
+    } else {
+      rec = &st->record;
+    }
+  }
+  clearance::Decision d = clearance::DecideCancellation(c, rec, *rules, time);
+  if (d.outcome != clearance::Outcome::kRejected) {
+    ApplyEffects(d, "cancellation of " + c.head.invtNo, out);
+    if (st != nullptr) {
+      st->record = d.record;
+      if (st->waiting) {
+        st->waiting = false;
+        if (auto dl = deadline_of_.find(key->second); dl != deadline_of_.end()) {
+          deadlines_.erase(dl->second);
+          deadline_of_.erase(dl);
+        }
+      }
+    }
+  }
+  ConcludeOnList(c, std::move(d), clearance::MakeCancellationReturn,
+                 MessageType::kCancellationReceipt, cop, st ? key->second : "", st != nullptr,
+                 &out->emitted, &out->changes, &emitted_serial_);
+}
+
+void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time,
+                      Outcome* out) {
+  const clearance::Rules* rules = rules_->InForceAt(time);
+  if (rules == nullptr) return;
+  auto key = list_by_invt_.find(r.head.invtNo);
+  ListState* st = key == list_by_invt_.end() ? nullptr : &lists_.at(key->second);
+  const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &st->record;
+  clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
+  if (d.outcome != clearance::Outcome::kRejected) {
+    ApplyEffects(d, "return of " + r.head.invtNo, out);
+    if (st != nullptr) st->record = d.record;
+  }
+  ConcludeOnList(r, std::move(d), clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
+                 st ? key->second : "", rec != nullptr, &out->emitted, &out->changes,
+                 &emitted_serial_);
 }
 
 void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out) {
@@ -333,7 +452,6 @@ void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis t
 
 Outcome Engine::Tick(uint64_t seq, UnixMillis time) {
   Outcome out;
-  decided_now_ = 0;
   (void)seq;
   while (!deadlines_.empty() && deadlines_.begin()->first <= time) {
     std::string key = deadlines_.begin()->second;

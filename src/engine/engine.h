@@ -48,11 +48,20 @@ struct Emitted {
   ReceiptMessage receipt;
 };
 
+// A buyer's annual quota after a decision changed it (for the read model).
+struct QuotaChange {
+  std::string buyer_id;  // the ID number (the read model stores only its hash)
+  int32_t year = 0;
+  Decimal used;          // customs value counted this calendar year
+  uint32_t lists = 0;
+};
+
 struct Outcome {
   ReceiptMessage receipt;    // one block per block of the message
   std::string cop_code;      // BaseTransfer.copCode: whom the receipt is for
   std::vector<DocumentChange> changes;
   std::vector<Emitted> emitted;
+  std::vector<QuotaChange> quota;
   size_t accepted = 0;       // blocks that changed state
   size_t refused = 0;
 };
@@ -88,6 +97,10 @@ class Engine {
   void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
                   UnixMillis time, Outcome* out);
   void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
+  // Applies a decision's effects (quota, stock) and reports the quota change.
+  void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
+  void OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time, Outcome* out);
+  void OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time, Outcome* out);
   void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
 
   struct DocState {
@@ -104,13 +117,13 @@ class Engine {
   std::unordered_map<std::string, Waybill> waybills_;    // logisticsCode/logisticsNo
   std::unordered_map<std::string, ListState> lists_;     // ebpCode/orderNo
   std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key
+  std::unordered_map<std::string, std::string> list_by_invt_;     // invtNo -> list key
   std::multimap<UnixMillis, std::string> deadlines_;     // waiting lists
   std::unordered_map<std::string, std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;
   bonded::BondedAccounts stock_;
   uint64_t invt_serial_ = 0;
   uint64_t emitted_serial_ = 0;
-  size_t decided_now_ = 0;  // status-only changes at the end of the current outcome
 
   // One key space per inbound message type (311, 411, ...).
   std::array<std::unordered_map<std::string, DocState>, 8> docs_;

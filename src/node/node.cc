@@ -16,6 +16,9 @@ using Clock = std::chrono::steady_clock;
 // Read-model rows for the documents a message changed.
 void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, UnixMillis time,
                      store::Batch* b) {
+  for (const engine::QuotaChange& q : o.quota) {
+    b->quota.push_back({store::BuyerKey(q.buyer_id), q.year, q.used.units(), q.lists});
+  }
   for (const engine::DocumentChange& c : o.changes) {
     store::DocumentRow r;
     r.type = MessageNumber(c.type);
@@ -326,6 +329,7 @@ void Node::ReadModelLoop() {
     for (store::Batch& b : q) {
       merged.next_seq = b.next_seq;
       for (auto& d : b.documents) merged.documents.push_back(std::move(d));
+      for (auto& q : b.quota) merged.quota.push_back(std::move(q));
       for (auto& r : b.receipts) {
         cops.insert(r.cop_code);
         merged.receipts.push_back(std::move(r));

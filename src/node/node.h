@@ -89,6 +89,8 @@ class Node {
   stream::Log& log() { return *log_; }
   store::ReadModel& read_model() { return *read_model_; }
   const RecoveryReport& recovery() const { return recovery_; }
+  // The rules (immutable once open; safe from any thread). Null without clearance.
+  const clearance::RuleBook* rules() const { return options_.clearance ? &rules_ : nullptr; }
   bool intake_stopped() const { return stopped_.load(); }
   uint64_t read_model_lag() const;
 

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "ceb/internal/util.h"
+#include "clearance/codes.h"
 #include "engine/records.h"
 
 namespace ftz::server {
@@ -158,6 +159,9 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     return counted("metrics")(std::move(r));
   }
   if (path == "/v1/receipts") return GetReceipts(req, counted("receipts"));
+  if (path.rfind("/v1/quota/", 0) == 0) {
+    return counted("quota")(GetQuota(UrlDecode(path.substr(10)), QueryParam(query, "year"), req.caller));
+  }
   if (path == "/" || path == "/v1") {
     ApiResponse r;
     r.body = R"({"service":"ftzport single window","api":"/v1","docs":"docs/openapi.yaml",)"
@@ -200,7 +204,7 @@ node::Counter& Api::RequestCounter(const std::string& route, int status) {
   static constexpr const char* kRoutes[] = {
       "messages", "receipts", "orders", "payments", "waybills", "waybill-statuses",
       "inventory-lists", "cancellations", "returns", "warehouse-entries", "healthz",
-      "readyz", "metrics", "index", "unknown", "other", "receipts-stream"};
+      "readyz", "metrics", "index", "unknown", "other", "receipts-stream", "quota"};
   static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
   int r = -1, c = -1;
   for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
@@ -443,6 +447,42 @@ Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, cons
     *cursor = static_cast<int64_t>(row.seq);
   }
   return out;
+}
+
+ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,
+                          const Caller& caller) {
+  (void)caller;  // the operator's authentication of the buyer will be checked here
+  if (id_number.empty() || id_number.size() > 60 || id_number.find('/') != std::string::npos) {
+    return JsonError(400, "bad_request", "expected /v1/quota/{buyerIdNumber}[?year=YYYY]");
+  }
+  const UnixMillis now = WallNow();
+  int64_t year = CstYear(now);
+  if (!year_text.empty() && (!ParseInt(year_text, &year) || year < 2000 || year > 9999)) {
+    return JsonError(400, "bad_request", "year must be a calendar year such as 2026");
+  }
+  auto row = node_->read_model().FindQuota(store::BuyerKey(id_number), static_cast<int32_t>(year));
+  if (!row.ok()) return JsonError(500, "read_model", row.status().message());
+  const clearance::RuleBook* book = node_->rules();
+  const clearance::Rules* rules = book ? book->InForceAt(now) : nullptr;
+  const Decimal used = Decimal::FromUnits(row->used_units);
+  ApiResponse r;
+  r.body = "{\"buyer\":";
+  AppendJsonString(&r.body, clearance::MaskId(id_number));
+  r.body += ",\"year\":" + std::to_string(year) + ",\"used\":";
+  AppendJsonString(&r.body, used.ToString());
+  r.body += ",\"lists\":" + std::to_string(row->lists);
+  if (rules != nullptr) {
+    Decimal left = rules->annual_limit - used;
+    if (left < Decimal()) left = Decimal();
+    r.body += ",\"annualLimit\":";
+    AppendJsonString(&r.body, rules->annual_limit.ToString());
+    r.body += ",\"remaining\":";
+    AppendJsonString(&r.body, left.ToString());
+    r.body += ",\"rulesVersion\":";
+    AppendJsonString(&r.body, rules->version);
+  }
+  r.body += "}";
+  return r;
 }
 
 ApiResponse Api::Health() const {

@@ -1,5 +1,6 @@
 #include "store/read_model.h"
 
+#include <openssl/sha.h>
 #include <sqlite3.h>
 
 namespace ftz::store {
@@ -19,6 +20,9 @@ CREATE TABLE IF NOT EXISTS receipts(
   seq INTEGER PRIMARY KEY, cop_code TEXT NOT NULL, type INTEGER NOT NULL,
   answers INTEGER NOT NULL, time_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_by_cop ON receipts(cop_code, seq);
+CREATE TABLE IF NOT EXISTS quota(
+  buyer TEXT NOT NULL, year INTEGER NOT NULL, used_units INTEGER NOT NULL, lists INTEGER NOT NULL,
+  PRIMARY KEY(buyer, year)) WITHOUT ROWID;
 )sql";
 
 Status SqlError(sqlite3* db, const std::string& what) {
@@ -114,7 +118,7 @@ Status ReadModel::Reset() {
   char* err = nullptr;
   if (sqlite3_exec(writer_,
                    "BEGIN; DELETE FROM documents; DELETE FROM list_index; DELETE FROM receipts; "
-                   "DELETE FROM meta; COMMIT;",
+                   "DELETE FROM quota; DELETE FROM meta; COMMIT;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     Status s = Status::IOError(std::string("reset read model: ") + (err ? err : ""));
     sqlite3_free(err);
@@ -139,7 +143,8 @@ Status ReadModel::Apply(const Batch& b) {
   Stmt rec(writer_,
            "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)");
   Stmt meta(writer_, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)");
-  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok()) {
+  Stmt quota(writer_, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)");
+  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok() || !quota.ok()) {
     sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
     return SqlError(writer_, "prepare");
   }
@@ -168,6 +173,9 @@ Status ReadModel::Apply(const Batch& b) {
   for (const ReceiptRow& r : b.receipts) {
     ok &= done(rec.Bind(1, static_cast<int64_t>(r.seq)).Bind(2, r.cop_code).Bind(3, r.type)
                    .Bind(4, static_cast<int64_t>(r.answers)).Bind(5, r.time));
+  }
+  for (const QuotaRow& q : b.quota) {
+    ok &= done(quota.Bind(1, q.buyer).Bind(2, q.year).Bind(3, q.used_units).Bind(4, q.lists));
   }
   ok &= done(meta.Bind(1, static_cast<int64_t>(b.next_seq)));
   if (!ok || sqlite3_exec(writer_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -254,6 +262,33 @@ Result<std::vector<ReceiptRow>> ReadModel::ReceiptsAfter(const std::string& cop_
   ReleaseReader(*db);
   if (!st.ok()) return st;
   return out;
+}
+
+std::string BuyerKey(std::string_view id_number) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(id_number.data()), id_number.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : md) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+Result<QuotaRow> ReadModel::FindQuota(const std::string& buyer_key, int32_t year) {
+  auto db = AcquireReader();
+  if (!db.ok()) return db.status();
+  QuotaRow row{buyer_key, year, 0, 0};
+  {
+    Stmt q(*db, "SELECT used_units, lists FROM quota WHERE buyer=? AND year=?");
+    if (q.ok() && q.Bind(1, buyer_key).Bind(2, year).Step() == SQLITE_ROW) {
+      row.used_units = q.Int(0);
+      row.lists = q.Int(1);
+    }
+  }
+  ReleaseReader(*db);
+  return row;  // a buyer with no row has used nothing
 }
 
 Result<int64_t> ReadModel::CountDocuments(int type) {

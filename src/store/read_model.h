@@ -45,10 +45,23 @@ struct ReceiptRow {
   UnixMillis time = 0;
 };
 
+// A buyer's annual quota. The buyer is stored only as BuyerKey(ID number):
+// the read model holds no ID numbers (Personal Information Protection Law).
+struct QuotaRow {
+  std::string buyer;  // BuyerKey(id)
+  int32_t year = 0;
+  int64_t used_units = 0;  // Decimal units (1e-5 CNY)
+  int64_t lists = 0;
+};
+
+// Hex SHA-256 of a buyer's ID number: the key of their quota row.
+std::string BuyerKey(std::string_view id_number);
+
 struct Batch {
   uint64_t next_seq = 0;  // after this batch, records [0, next_seq) are reflected
   std::vector<DocumentRow> documents;
   std::vector<ReceiptRow> receipts;
+  std::vector<QuotaRow> quota;
 };
 
 class ReadModel {
@@ -67,6 +80,7 @@ class ReadModel {
   // Receipts for `cop_code` with seq > after (after = -1: from the start), oldest first.
   Result<std::vector<ReceiptRow>> ReceiptsAfter(const std::string& cop_code, int64_t after,
                                                 int limit);
+  Result<QuotaRow> FindQuota(const std::string& buyer_key, int32_t year);
   // Counts for /metrics and the status command.
   Result<int64_t> CountDocuments(int type);
 
