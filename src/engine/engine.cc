@@ -316,6 +316,7 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     Emit622(st, entered, time, out);
   }
   if (d.outcome != clearance::Outcome::kHeld) Emit622(st, decided, time, out);
+  if (d.outcome == clearance::Outcome::kHeld) held_.emplace(++held_serial_, list_key);
   if (const clearance::TaxBill* bill = d.tax_bill()) {
     ReceiptMessage tax;
     tax.type = MessageType::kTaxBill;
@@ -448,6 +449,48 @@ void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis t
   m.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
   m.blocks = std::vector<InventoryReturn>{r};
   out->emitted.push_back({st.agent_cop, std::move(m)});
+}
+
+Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a) {
+  (void)seq;
+  Outcome out;
+  if (rules_ == nullptr) return Status::FailedPrecondition("clearance is off");
+  FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  const clearance::Rules* rules = rules_->InForceAt(time);
+  if (rules == nullptr) return out;
+  // Lists held for stock of this account, oldest first, until one cannot go.
+  for (auto it = held_.begin(); it != held_.end();) {
+    ListState& st = lists_.at(it->second);
+    if (st.record.ems_no != a.ems_no || st.record.phase != clearance::ListPhase::kHeld) {
+      ++it;
+      continue;
+    }
+    clearance::Decision d = clearance::Conclude(st.record, /*release=*/true, "", stock_, *rules, time);
+    if (d.outcome == clearance::Outcome::kHeld || d.return_status == 0) {
+      ++it;
+      continue;
+    }
+    ApplyEffects(d, "held list " + it->second, &out);
+    st.record = d.record;
+    InventoryReturn r = clearance::MakeInventoryReturn(d);
+    Emit622(st, r, time, &out);
+    if (const clearance::TaxBill* bill = d.tax_bill()) {
+      ReceiptMessage tax;
+      tax.type = MessageType::kTaxBill;
+      tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
+      tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
+      out.emitted.push_back({st.list.head.assureCode, std::move(tax)});
+    }
+    DocumentChange change;
+    change.type = MessageType::kInventoryList;
+    change.key = it->second;
+    change.status = d.return_status;
+    change.info = d.return_info;
+    change.status_only = true;
+    out.changes.push_back(std::move(change));
+    it = held_.erase(it);
+  }
+  return out;
 }
 
 Outcome Engine::Tick(uint64_t seq, UnixMillis time) {

@@ -23,6 +23,7 @@
 #include "clearance/clearance.h"
 #include "core/documents.h"
 #include "core/time.h"
+#include "engine/records.h"
 
 namespace ftz::engine {
 
@@ -75,6 +76,10 @@ class Engine {
 
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
+  // Applies an operator's command (a logged kAdmin record). Goods-in adds
+  // bonded stock and releases the lists held for it, oldest first.
+  // InvalidArgument (nothing changed) for a bad quantity or key.
+  Result<Outcome> ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a);
   // Applies a clock tick (a logged kTick record): lists whose deadline has
   // passed are decided (refused, naming what is still missing).
   Outcome Tick(uint64_t seq, UnixMillis time);
@@ -118,6 +123,8 @@ class Engine {
   std::unordered_map<std::string, ListState> lists_;     // ebpCode/orderNo
   std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key
   std::unordered_map<std::string, std::string> list_by_invt_;     // invtNo -> list key
+  std::map<uint64_t, std::string> held_;  // lists held for bonded stock, by arrival order
+  uint64_t held_serial_ = 0;
   std::multimap<UnixMillis, std::string> deadlines_;     // waiting lists
   std::unordered_map<std::string, std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;

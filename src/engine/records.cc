@@ -57,4 +57,35 @@ bool DecodeReceiptRecord(std::string_view p, ReceiptRecord* out) {
   return true;
 }
 
+std::string EncodeAdminRecord(const AdminRecord& r) {
+  std::string out;
+  out.push_back(static_cast<char>(r.kind));
+  for (const std::string* f : {&r.operator_id, &r.ems_no, &r.item_record_no}) {
+    PutU16(&out, static_cast<uint16_t>(f->size()));
+    out.append(*f);
+  }
+  uint64_t units = static_cast<uint64_t>(r.qty.units());
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(units >> (8 * i)));
+  return out;
+}
+
+bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
+  if (p.empty() || static_cast<uint8_t>(p[0]) != AdminRecord::kGoodsIn) return false;
+  out->kind = AdminRecord::kGoodsIn;
+  size_t pos = 1;
+  for (std::string* f : {&out->operator_id, &out->ems_no, &out->item_record_no}) {
+    if (p.size() < pos + 2) return false;
+    uint16_t n = GetU16(p.data() + pos);
+    pos += 2;
+    if (p.size() < pos + n) return false;
+    *f = std::string(p.substr(pos, n));
+    pos += n;
+  }
+  if (p.size() != pos + 8) return false;
+  uint64_t units = 0;
+  for (int i = 7; i >= 0; --i) units = (units << 8) | static_cast<unsigned char>(p[pos + i]);
+  out->qty = Decimal::FromUnits(static_cast<int64_t>(units));
+  return true;
+}
+
 }  // namespace ftz::engine

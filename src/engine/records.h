@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ceb/ceb.h"
+#include "core/decimal.h"
 
 namespace ftz::engine {
 
@@ -30,5 +31,19 @@ struct ReceiptRecord {
 };
 std::string EncodeReceiptRecord(const ReceiptRecord& r);
 bool DecodeReceiptRecord(std::string_view payload, ReceiptRecord* out);
+
+// kAdmin: an operator's command, logged like any input.
+//   u8 kind (1 goods-in) | u16 len | operator | u16 len | emsNo |
+//   u16 len | itemRecordNo | i64 quantity in Decimal units
+struct AdminRecord {
+  enum Kind : uint8_t { kGoodsIn = 1 };
+  Kind kind = kGoodsIn;
+  std::string operator_id;
+  std::string ems_no;
+  std::string item_record_no;
+  Decimal qty;
+};
+std::string EncodeAdminRecord(const AdminRecord& r);
+bool DecodeAdminRecord(std::string_view payload, AdminRecord* out);
 
 }  // namespace ftz::engine

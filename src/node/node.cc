@@ -253,6 +253,22 @@ void Node::SequencerLoop() {
     for (auto& [s, done] : work) {
       SubmitResult r;
       const uint64_t seq = log_->next_seq();
+      if (s.admin) {
+        // An operator's command: logged, then applied; its answer is a status.
+        auto o = engine_.ApplyAdmin(seq, time, *s.admin);
+        if (!o.ok()) {
+          r.status = o.status();
+        } else {
+          r.logged = true;
+          r.accepted = 1;
+          r.message_seq = log_->Append(stream::RecordType::kAdmin, time,
+                                       engine::EncodeAdminRecord(*s.admin));
+          AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
+          AppendEmitted(*o, r.message_seq, time, &rm, &cops);
+        }
+        results.push_back(std::move(r));
+        continue;
+      }
       engine::Outcome o = engine_.Apply(seq, time, s.message);
       r.accepted = o.accepted;
       r.refused = o.refused;

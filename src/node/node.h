@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -52,6 +53,8 @@ struct Submission {
   std::string body;    // exactly as received
   std::string caller;  // who sent it (authenticated identity; "" until auth lands)
   Message message;     // decoded and valid
+  // An operator's command instead of a message (body and message unused).
+  std::optional<engine::AdminRecord> admin;
 };
 
 struct SubmitResult {

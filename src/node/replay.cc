@@ -48,6 +48,20 @@ Status Replayer::Visit(const stream::Record& r, const OnApplied& applied, const 
       if (applied) applied(r, nullptr, o);
       return Status::Ok();
     }
+    case stream::RecordType::kAdmin: {
+      engine::AdminRecord a;
+      if (!engine::DecodeAdminRecord(r.payload, &a)) {
+        return Status::Corruption("record " + std::to_string(r.seq) + ": bad admin record");
+      }
+      auto o = engine_->ApplyAdmin(r.seq, r.time, a);
+      if (!o.ok()) {
+        return Status::Corruption("record " + std::to_string(r.seq) + ": logged command fails: " +
+                                  o.status().ToString());
+      }
+      Expect(*o, r.seq, /*own=*/false);
+      if (applied) applied(r, nullptr, *o);
+      return Status::Ok();
+    }
     case stream::RecordType::kReceipt: {
       engine::ReceiptRecord rr;
       if (!engine::DecodeReceiptRecord(r.payload, &rr)) {

@@ -6,6 +6,7 @@
 
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
+#include <simdjson.h>
 #include "engine/records.h"
 
 namespace ftz::server {
@@ -143,6 +144,12 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
       reply(std::move(r));
     };
   };
+  if (path == "/v1/admin/bonded/goods-in") {
+    if (req.method != "POST") {
+      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+    }
+    return PostGoodsIn(req, counted("admin"));
+  }
   if (path == "/v1/messages") {
     if (req.method != "POST") return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
     return PostMessage(std::move(req), counted("messages"));
@@ -204,7 +211,7 @@ node::Counter& Api::RequestCounter(const std::string& route, int status) {
   static constexpr const char* kRoutes[] = {
       "messages", "receipts", "orders", "payments", "waybills", "waybill-statuses",
       "inventory-lists", "cancellations", "returns", "warehouse-entries", "healthz",
-      "readyz", "metrics", "index", "unknown", "other", "receipts-stream", "quota"};
+      "readyz", "metrics", "index", "unknown", "other", "receipts-stream", "quota", "admin"};
   static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
   int r = -1, c = -1;
   for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
@@ -447,6 +454,44 @@ Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, cons
     *cursor = static_cast<int64_t>(row.seq);
   }
   return out;
+}
+
+void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120"} — an operator's
+  // administrative goods-in for a bonded account (1210). Authorization of the
+  // operator will be checked here (req.caller) when authentication lands.
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string ps(req.body);
+  simdjson::ondemand::document doc;
+  std::string ems, item, qty_text;
+  std::string_view v;
+  auto field = [&](const char* name, std::string* out) {
+    return !doc[name].get_string().get(v) && (*out = std::string(v), true);
+  };
+  if (parser.iterate(ps).get(doc) || !field("emsNo", &ems) || !field("itemRecordNo", &item) ||
+      !field("qty", &qty_text)) {
+    return reply(JsonError(400, "bad_request",
+                           "expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"} "
+                           "(strings)"));
+  }
+  Result<Decimal> qty = Decimal::Parse(qty_text);
+  if (ems.empty() || ems.size() > 30 || item.empty() || item.size() > 30 || !qty.ok() ||
+      qty->units() <= 0) {
+    return reply(JsonError(400, "bad_request",
+                           "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
+  }
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  s.admin = engine::AdminRecord{engine::AdminRecord::kGoodsIn, req.caller.enterprise, ems, item, *qty};
+  node_->Submit(std::move(s), [reply](node::SubmitResult res) {
+    if (res.status.code() == StatusCode::kUnavailable) {
+      return reply(JsonError(503, "intake_stopped", res.status.message()));
+    }
+    if (!res.status.ok()) return reply(JsonError(400, "bad_request", res.status.message()));
+    ApiResponse r;
+    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + "}";
+    reply(std::move(r));
+  });
 }
 
 ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,

@@ -80,6 +80,7 @@ class Api {
   Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit,
                                    int64_t* last, size_t* count);
   node::Counter& RequestCounter(const std::string& route, int status);
+  void PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);
   ApiResponse Health() const;
   ApiResponse Ready() const;
@@ -89,7 +90,7 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
-  static constexpr int kRequestRoutes = 18, kRequestCodes = 9;
+  static constexpr int kRequestRoutes = 19, kRequestCodes = 9;
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 

@@ -38,6 +38,7 @@ enum class RecordType : uint8_t {
   kMessage = 1,  // an inbound CEB message as received (engine/records.h)
   kReceipt = 2,  // a receipt the engine emitted
   kTick = 3,     // the clock passed a deadline (empty payload; the time is the record's)
+  kAdmin = 4,    // an operator's command (engine/records.h), e.g. bonded goods-in
 };
 
 struct Record {
