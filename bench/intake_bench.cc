@@ -41,8 +41,8 @@ void BM_PugixmlParse(benchmark::State& state) {
   for (auto _ : state) {
     const std::string& b = bodies[i++ % bodies.size()];
     pugi::xml_document doc;
-    benchmark::DoNotOptimize(doc.load_buffer(b.data(), b.size(), pugi::parse_default | pugi::parse_doctype,
-                                             pugi::encoding_utf8));
+    benchmark::DoNotOptimize(doc.load_buffer(
+        b.data(), b.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8));
     bytes += b.size();
   }
   state.SetItemsProcessed(state.iterations() * state.range(1));
@@ -91,12 +91,14 @@ void BM_EngineApplyAndReceipt(benchmark::State& state) {
 
 // Group commit: `batch` records of `size` bytes, one write + fdatasync.
 void BM_LogGroupCommit(benchmark::State& state) {
-  std::string dir = std::filesystem::temp_directory_path() / ("ftz-bench-log-" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("ftz-bench-log-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto log = ftz::stream::Log::Open(ftz::Env::Default(), dir, {}, nullptr, nullptr);
   std::string payload(state.range(1), 'x');
   for (auto _ : state) {
-    for (int i = 0; i < state.range(0); ++i) (*log)->Append(ftz::stream::RecordType::kMessage, 0, payload);
+    for (int i = 0; i < state.range(0); ++i)
+      (*log)->Append(ftz::stream::RecordType::kMessage, 0, payload);
     if (!(*log)->Sync().ok()) state.SkipWithError("sync failed");
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));

@@ -63,8 +63,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
         return;
       }
       self->stream_.socket().set_option(tcp::no_delay(true));
-      self->scheduled_ = self->s_->start + std::chrono::nanoseconds(static_cast<int64_t>(
-                                               self->s_->interval_ns * self->index_ / self->connections_));
+      self->scheduled_ =
+          self->s_->start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                self->s_->interval_ns * self->index_ / self->connections_));
       self->Next();
     });
   }
@@ -98,8 +99,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
                        if (ec) return self->Fail(ec);
                        self->parser_.emplace();
                        self->parser_->body_limit(64u << 20);
-                       http::async_read(self->stream_, self->buffer_, *self->parser_,
-                                        [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
+                       http::async_read(
+                           self->stream_, self->buffer_, *self->parser_,
+                           [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
                      });
   }
 
@@ -158,14 +160,18 @@ int main(int argc, char** argv) {
   uint64_t seed = 42;
   std::string prefix = "LG";
   app.add_option("--target", target, "HOST:PORT of the window")->capture_default_str();
-  app.add_option("--per-message", per_message, "Documents per message (1..100)")->capture_default_str();
-  app.add_option("--parcels", parcels, "Parcels to prepare (4 documents each)")->capture_default_str();
+  app.add_option("--per-message", per_message, "Documents per message (1..100)")
+      ->capture_default_str();
+  app.add_option("--parcels", parcels, "Parcels to prepare (4 documents each)")
+      ->capture_default_str();
   app.add_option("--connections", connections, "Keep-alive connections")->capture_default_str();
   app.add_option("--seconds", seconds, "Longest run time")->capture_default_str();
-  app.add_option("--rate", rate, "Open loop: offered documents per second (0: as fast as possible)");
+  app.add_option("--rate", rate,
+                 "Open loop: offered documents per second (0: as fast as possible)");
   app.add_option("--threads", threads, "Client I/O threads")->capture_default_str();
   app.add_option("--seed", seed, "Workload seed")->capture_default_str();
-  app.add_option("--prefix", prefix, "Order-number prefix (use a new one per run on the same data)");
+  app.add_option("--prefix", prefix,
+                 "Order-number prefix (use a new one per run on the same data)");
   CLI11_PARSE(app, argc, argv);
 
   size_t colon = target.rfind(':');
@@ -187,7 +193,8 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < group && done + i < parcels; ++i) ps.push_back(w.Next());
       for (ftz::MessageType t : {ftz::MessageType::kOrder, ftz::MessageType::kPayment,
                                  ftz::MessageType::kWaybill, ftz::MessageType::kInventoryList}) {
-        for (const ftz::Message& m : ftz::workload::Workload::Messages(t, ps, per_message, seed + done)) {
+        for (const ftz::Message& m :
+             ftz::workload::Workload::Messages(t, ps, per_message, seed + done)) {
           std::string body = ftz::ceb::EncodeMessageXml(m);
           std::string req = "POST /v1/messages HTTP/1.1\r\nHost: " + target +
                             "\r\nContent-Type: application/xml\r\nContent-Length: " +
@@ -220,7 +227,8 @@ int main(int argc, char** argv) {
   ioc.run();
   for (auto& t : pool) t.join();
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), s.end) - s.start).count();
-  if (s.next >= s.requests.size()) elapsed = std::chrono::duration<double>(Clock::now() - s.start).count();
+  if (s.next >= s.requests.size())
+    elapsed = std::chrono::duration<double>(Clock::now() - s.start).count();
 
   std::vector<uint32_t> lat, list_lat;
   for (auto& c : conns) {
@@ -234,17 +242,20 @@ int main(int argc, char** argv) {
          p999 = Percentile(lat, 0.999);
   uint32_t max = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
   double docs_per_s = s.ok_docs / elapsed;
-  std::printf("%zu docs/message, %d connections%s: %.0f documents/s (%.0f messages/s) over %.1f s; "
-              "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %llu errors\n",
-              per_message, connections, rate > 0 ? (", offered " + std::to_string((long)rate) + " docs/s").c_str() : "",
-              docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000,
-              max / 1000.0, static_cast<unsigned long long>(s.bad.load()));
-  std::printf("RESULT {\"per_message\":%zu,\"connections\":%d,\"offered_docs_per_s\":%.0f,"
-              "\"docs_per_s\":%.0f,\"msgs_per_s\":%.0f,\"seconds\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-              "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"list_p50_ms\":%.3f,"
-              "\"list_p99_ms\":%.3f,\"parcels_per_s\":%.0f,\"errors\":%llu}\n",
-              per_message, connections, rate, docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000,
-              p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0, list_p50 / 1000, list_p99 / 1000,
-              docs_per_s / 4, static_cast<unsigned long long>(s.bad.load()));
+  std::printf(
+      "%zu docs/message, %d connections%s: %.0f documents/s (%.0f messages/s) over %.1f s; "
+      "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %llu errors\n",
+      per_message, connections,
+      rate > 0 ? (", offered " + std::to_string((long)rate) + " docs/s").c_str() : "", docs_per_s,
+      s.ok_msgs / elapsed, elapsed, p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0,
+      static_cast<unsigned long long>(s.bad.load()));
+  std::printf(
+      "RESULT {\"per_message\":%zu,\"connections\":%d,\"offered_docs_per_s\":%.0f,"
+      "\"docs_per_s\":%.0f,\"msgs_per_s\":%.0f,\"seconds\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
+      "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"list_p50_ms\":%.3f,"
+      "\"list_p99_ms\":%.3f,\"parcels_per_s\":%.0f,\"errors\":%llu}\n",
+      per_message, connections, rate, docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000,
+      p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0, list_p50 / 1000, list_p99 / 1000,
+      docs_per_s / 4, static_cast<unsigned long long>(s.bad.load()));
   return s.bad > 0 ? 1 : 0;
 }

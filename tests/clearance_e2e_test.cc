@@ -21,7 +21,8 @@ class ClearanceTest : public ::testing::Test {
   void SetUp() override {
     env_.SetNow(1'767'225'600'000);  // 2026-01-01 08:00 CST
     server_ = std::make_unique<TestServer>(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), server::ApiLimits{}, &env_);
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), server::ApiLimits{},
+        &env_);
     workload::Options o;
     o.bonded_share = 0;  // 9610 direct purchase: no bonded stock to load first
     workload::Workload w(o);
@@ -30,15 +31,17 @@ class ClearanceTest : public ::testing::Test {
 
   HttpResult Send(Client& c, MessageType t, const workload::Parcel& p) {
     Message m = workload::Workload::Messages(t, {p}, 1, 1)[0];
-    return c.Request("POST", "/v1/messages", ceb::EncodeMessageXml(m), {{"Content-Type", "application/xml"}});
+    return c.Request("POST", "/v1/messages", ceb::EncodeMessageXml(m),
+                     {{"Content-Type", "application/xml"}});
   }
   HttpResult SendMessage(Client& c, const Message& m) {
-    return c.Request("POST", "/v1/messages", ceb::EncodeMessageXml(m), {{"Content-Type", "application/xml"}});
+    return c.Request("POST", "/v1/messages", ceb::EncodeMessageXml(m),
+                     {{"Content-Type", "application/xml"}});
   }
 
   // The statuses of the CEB622 receipts the agent has been sent for this list.
-  std::vector<std::string> ListStatuses(Client& c, const workload::Parcel& p, const std::string& until,
-                                        std::string* infos = nullptr) {
+  std::vector<std::string> ListStatuses(Client& c, const workload::Parcel& p,
+                                        const std::string& until, std::string* infos = nullptr) {
     std::vector<std::string> out;
     for (int tries = 0; tries < 100; ++tries) {
       out.clear();
@@ -48,7 +51,8 @@ class ClearanceTest : public ::testing::Test {
       const std::string mark = "{\"cursor\":";
       for (size_t pos = r.body.find(mark); pos != std::string::npos;) {
         size_t next = r.body.find(mark, pos + 1);
-        std::string entry = r.body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+        std::string entry =
+            r.body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
         pos = next;
         if (entry.find("\"CEB622Message\"") == std::string::npos ||
             entry.find("\"copNo\":\"" + p.list.head.copNo + "\"") == std::string::npos) {
@@ -90,9 +94,11 @@ TEST_F(ClearanceTest, FourDocumentsInOrderAreDecided) {
     EXPECT_NE(bills.body.find("\"TaxHeadRd\""), std::string::npos);
   }
   // The list's state and its customs number are queryable.
-  HttpResult q = c.Request("GET", "/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo);
+  HttpResult q =
+      c.Request("GET", "/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo);
   EXPECT_EQ(q.status, 200);
-  EXPECT_NE(q.body.find("\"returnStatus\":" + s.back()), std::string::npos) << q.body.substr(0, 300);
+  EXPECT_NE(q.body.find("\"returnStatus\":" + s.back()), std::string::npos)
+      << q.body.substr(0, 300);
 }
 
 TEST_F(ClearanceTest, ListFirstWaitsForItsDocuments) {
@@ -234,7 +240,8 @@ TEST_F(ClearanceTest, CancellingAWaitingListWithdrawsIt) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_NE(feed.body.find("\"returnStatus\":\"399\""), std::string::npos) << feed.body.substr(0, 2000);
+  EXPECT_NE(feed.body.find("\"returnStatus\":\"399\""), std::string::npos)
+      << feed.body.substr(0, 2000);
   // Withdrawn: its documents arriving now decide nothing.
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
     ASSERT_EQ(Send(c, t, p).status, 200);
@@ -267,10 +274,11 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   EXPECT_EQ(ListStatuses(c, p, "120"), (std::vector<std::string>{"2", "120"}));
   // Bad goods-in changes nothing.
   EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in", "{\"emsNo\":\"x\"}").status, 400);
-  EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
-                      "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"A\",\"qty\":\"-1\"}")
-                .status,
-            400);
+  EXPECT_EQ(
+      c.Request("POST", "/v1/admin/bonded/goods-in",
+                "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"A\",\"qty\":\"-1\"}")
+          .status,
+      400);
   for (const InventoryItem& item : p.list.items) {
     HttpResult r = c.Request("POST", "/v1/admin/bonded/goods-in",
                              "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"" +
@@ -280,7 +288,8 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   std::vector<std::string> s = ListStatuses(c, p, "800");
   ASSERT_GE(s.size(), 3u) << ::testing::PrintToString(s);
   EXPECT_EQ(s[1], "120");
-  EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500") << ::testing::PrintToString(s);
+  EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500")
+      << ::testing::PrintToString(s);
   // The goods-in is logged like any input: a restart replays it identically.
   server_->Stop();
   server_->Start();

@@ -117,7 +117,8 @@ TEST_F(IntakeTest, BadInputGetsAPreciseRefusalAndChangesNothing) {
   const auto& head = std::get<std::vector<Order>>(cache_.front().blocks)[0].head;
   std::string order_no_elem = "<ceb:orderNo>" + head.orderNo + "</ceb:orderNo>";
   std::string good_order_no =
-      "<ceb:orderNo>" + std::get<std::vector<Order>>(Msg(MessageType::kOrder, 1, 1).blocks)[0].head.orderNo +
+      "<ceb:orderNo>" +
+      std::get<std::vector<Order>>(Msg(MessageType::kOrder, 1, 1).blocks)[0].head.orderNo +
       "</ceb:orderNo>";
 
   struct Case {
@@ -128,17 +129,22 @@ TEST_F(IntakeTest, BadInputGetsAPreciseRefusalAndChangesNothing) {
   };
   std::vector<Case> cases = {
       {"malformed XML", good.substr(0, good.size() / 2), 400, "malformed XML"},
-      {"wrong root", replace(replace(good, "CEB311Message", "CEB999Message"), "CEB311Message", "CEB999Message"),
+      {"wrong root",
+       replace(replace(good, "CEB311Message", "CEB999Message"), "CEB311Message", "CEB999Message"),
        400, "not an import message"},
-      {"wrong namespace", replace(good, "http://www.chinaport.gov.cn/ceb", "http://example.com/ceb"), 400,
+      {"wrong namespace",
+       replace(good, "http://www.chinaport.gov.cn/ceb", "http://example.com/ceb"), 400,
        "namespace"},
       {"missing required field", replace(good, good_order_no, ""), 400,
        "Order[1]/OrderHead/orderNo: missing required field"},
-      {"over-long field", replace(good, good_order_no, "<ceb:orderNo>" + std::string(61, '9') + "</ceb:orderNo>"),
-       400, "Order[1]/OrderHead/orderNo: longer than 60 characters (61)"},
-      {"bad code", replace(good, "<ceb:currency>142</ceb:currency>", "<ceb:currency>999</ceb:currency>"), 400,
+      {"over-long field",
+       replace(good, good_order_no, "<ceb:orderNo>" + std::string(61, '9') + "</ceb:orderNo>"), 400,
+       "Order[1]/OrderHead/orderNo: longer than 60 characters (61)"},
+      {"bad code",
+       replace(good, "<ceb:currency>142</ceb:currency>", "<ceb:currency>999</ceb:currency>"), 400,
        "is not a valid currency code"},
-      {"bad decimal", replace(good, "<ceb:freight>", "<ceb:freight>1.234567"), 400, "OrderHead/freight"},
+      {"bad decimal", replace(good, "<ceb:freight>", "<ceb:freight>1.234567"), 400,
+       "OrderHead/freight"},
       {"empty body", "", 400, "empty message body"},
       {"billion laughs",
        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
@@ -149,7 +155,8 @@ TEST_F(IntakeTest, BadInputGetsAPreciseRefusalAndChangesNothing) {
        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
        "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">&x;</ceb:CEB311Message>",
        400, "DOCTYPE"},
-      {"DXP bad base64", replace(ceb::WrapInDxp(good, "M1", "S", "R", "CEB311Message"), "<dxp:Data>", "<dxp:Data>!!"),
+      {"DXP bad base64",
+       replace(ceb::WrapInDxp(good, "M1", "S", "R", "CEB311Message"), "<dxp:Data>", "<dxp:Data>!!"),
        400, "not valid base64"},
       {"duplicate business key", ceb::EncodeMessageXml(first), 409, "-301010"},
       {"JSON with trailing garbage", ceb::EncodeMessageJson(first) + "}", 400, "malformed JSON",
@@ -205,9 +212,12 @@ TEST_F(IntakeTest, QueryByBusinessKey) {
     std::string path, expect;
   } queries[] = {
       {"/v1/orders/" + p.order.head.ebpCode + "/" + p.order.head.orderNo, "\"CEB311Message\""},
-      {"/v1/payments/" + p.payment.head.payCode + "/" + p.payment.head.payTransactionId, "\"CEB411Message\""},
-      {"/v1/waybills/" + p.waybill.head.logisticsCode + "/" + p.waybill.head.logisticsNo, "\"CEB511Message\""},
-      {"/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo, "\"CEB621Message\""},
+      {"/v1/payments/" + p.payment.head.payCode + "/" + p.payment.head.payTransactionId,
+       "\"CEB411Message\""},
+      {"/v1/waybills/" + p.waybill.head.logisticsCode + "/" + p.waybill.head.logisticsNo,
+       "\"CEB511Message\""},
+      {"/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo,
+       "\"CEB621Message\""},
       {"/v1/inventory-lists?agentCode=" + p.list.head.agentCode + "&copNo=" + p.list.head.copNo,
        p.list.head.copNo},
   };
@@ -239,9 +249,8 @@ TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
 
   // A long-poll is answered as soon as the next receipt is committed.
   Client stream(server_->port());
-  std::string sse_start = stream.Raw("GET /v1/receipts/stream?copCode=" + cop +
-                                         "&after=1 HTTP/1.1\r\nHost: x\r\n\r\n",
-                                     "retry:");
+  std::string sse_start = stream.Raw(
+      "GET /v1/receipts/stream?copCode=" + cop + "&after=1 HTTP/1.1\r\nHost: x\r\n\r\n", "retry:");
   EXPECT_NE(sse_start.find("text/event-stream"), std::string::npos);
   auto poll = std::async(std::launch::async, [&] {
     Client p(server_->port());
@@ -265,7 +274,8 @@ TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
   EXPECT_NE(res.body.find("\"cursor\":" + receipt_seq), std::string::npos) << res.body;
   // The SSE stream delivered the same receipt as an event with its cursor as id.
   std::string events = stream.ReadUntil("id: " + receipt_seq);
-  EXPECT_NE(events.find("id: " + receipt_seq + "\nevent: receipt\ndata: {"), std::string::npos) << events;
+  EXPECT_NE(events.find("id: " + receipt_seq + "\nevent: receipt\ndata: {"), std::string::npos)
+      << events;
   // A long-poll with nothing to come times out with an empty page.
   HttpResult empty = c.Request("GET", "/v1/receipts?copCode=nobody&timeout=1");
   EXPECT_NE(empty.body.find("\"receipts\":[]"), std::string::npos);
@@ -284,7 +294,8 @@ TEST_F(IntakeTest, HealthReadinessAndPrometheusMetrics) {
   EXPECT_NE(m.body.find("# TYPE ftz_documents_total counter"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("ftz_messages_total{outcome=\"logged\"} 1"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("ftz_log_sync_seconds_bucket{le=\"+Inf\"} 1"), std::string::npos);
-  EXPECT_NE(m.body.find("ftz_http_requests_total{route=\"messages\",code=\"200\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("ftz_http_requests_total{route=\"messages\",code=\"200\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(IntakeTest, SurvivesARestart) {
@@ -325,7 +336,8 @@ TEST_F(IntakeTest, LongPollPastTheNewestReceiptWaitsInsteadOfHangingUp) {
   auto poll = std::async(std::launch::async, [&] {
     Client p(server_->port());
     // A cursor far ahead: the next commit for this enterprise brings nothing for it.
-    return p.Request("GET", "/v1/receipts?copCode=" + a.transfer.copCode + "&after=1000000&timeout=2");
+    return p.Request("GET",
+                     "/v1/receipts?copCode=" + a.transfer.copCode + "&after=1000000&timeout=2");
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (size_t i = 1; i < 6; ++i) {
@@ -363,7 +375,9 @@ TEST_F(IntakeTest, JsonOuterObjectIsCheckedWhole) {
   EXPECT_NE(extra.body.find("exactly one member"), std::string::npos) << extra.body;
   std::string twice = json;
   size_t p = twice.find("\"BaseTransfer\":");
-  twice.insert(p, "\"BaseTransfer\":{\"copCode\":\"9999999999\",\"copName\":\"x\",\"dxpMode\":\"DXP\",\"dxpId\":\"x\"},");
+  twice.insert(p,
+               "\"BaseTransfer\":{\"copCode\":\"9999999999\",\"copName\":\"x\",\"dxpMode\":\"DXP\","
+               "\"dxpId\":\"x\"},");
   HttpResult rep = Post(c, twice, "application/json", "application/json");
   EXPECT_EQ(rep.status, 400);
   EXPECT_NE(rep.body.find("appears more than once"), std::string::npos) << rep.body;
@@ -396,8 +410,9 @@ TEST_F(SmallPageTest, SseDeliversEveryReceiptOwedBeyondOnePage) {
   ASSERT_GT(sent, 3);  // more than one page
   WaitForReadModel();
   Client stream(server_->port());
-  std::string events = stream.Raw("GET /v1/receipts/stream?copCode=" + cop + " HTTP/1.1\r\nHost: x\r\n\r\n",
-                                  "id: " + last_seq + "\n");
+  std::string events =
+      stream.Raw("GET /v1/receipts/stream?copCode=" + cop + " HTTP/1.1\r\nHost: x\r\n\r\n",
+                 "id: " + last_seq + "\n");
   size_t n = 0;
   for (size_t p = 0; (p = events.find("event: receipt", p)) != std::string::npos; ++p) ++n;
   EXPECT_EQ(n, static_cast<size_t>(sent)) << events.substr(0, 500);
@@ -443,8 +458,8 @@ TEST_F(IntakeTest, EveryOfficialInboundSampleIsAcceptedAndStored) {
     EXPECT_EQ(ceb::ViewReturn(receipt, 0).status, 2) << s.file;
     // The message and its receipt; a cancellation or return is also decided
     // at once (here refused with its own receipt: the sample's list is unknown).
-    const bool decided_now = s.receipt == MessageType::kCancellationReceipt ||
-                             s.receipt == MessageType::kReturnReceipt;
+    const bool decided_now =
+        s.receipt == MessageType::kCancellationReceipt || s.receipt == MessageType::kReturnReceipt;
     EXPECT_EQ(LogSize() > before + 2, decided_now) << s.file << " " << LogSize() - before;
   }
 }

@@ -52,7 +52,8 @@ class TestServer {
     if (!n.ok()) throw std::runtime_error(n.status().ToString());
     node_ = std::move(*n);
     feed_ = std::make_unique<server::ReceiptFeed>();
-    node_->AddReceiptListener([f = feed_.get()](const std::vector<std::string>& c) { f->Notify(c); });
+    node_->AddReceiptListener(
+        [f = feed_.get()](const std::vector<std::string>& c) { f->Notify(c); });
     api_ = std::make_unique<server::Api>(node_.get(), metrics_.get(), feed_.get(), limits_);
     http_ = std::make_unique<server::HttpServer>(api_.get(), server::HttpOptions{});
     Status s = http_->Listen("127.0.0.1", 0);
@@ -92,10 +93,12 @@ class TestServer {
 class Client {
  public:
   explicit Client(uint16_t port) : stream_(ioc_) {
-    stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    stream_.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   }
 
-  HttpResult Request(const std::string& method, const std::string& target, const std::string& body = "",
+  HttpResult Request(const std::string& method, const std::string& target,
+                     const std::string& body = "",
                      std::map<std::string, std::string> headers = {}) {
     namespace http = boost::beast::http;
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};

@@ -36,9 +36,9 @@ struct FieldError {
 
 struct DecodeResult {
   enum class Outcome : uint8_t {
-    kOk,           // `message` is valid and complete
-    kUnreadable,   // not a CEB message we can identify: answer with CEB900
-    kInvalid,      // a known message with field errors: answer with its own receipt
+    kOk,          // `message` is valid and complete
+    kUnreadable,  // not a CEB message we can identify: answer with CEB900
+    kInvalid,     // a known message with field errors: answer with its own receipt
   };
   Outcome outcome = Outcome::kUnreadable;
   Message message;                 // as far as it was read (type and guid known when kInvalid)
@@ -84,12 +84,12 @@ DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out);
 // CEB900: the format receipt for a message that could not be identified.
 struct FormatReceipt {
   std::string guid;
-  std::string returnStatus;   // negative: format error
+  std::string returnStatus;  // negative: format error
   std::string returnInfo;
-  std::string returnTime;     // YYYYMMDDhhmmssSSS
+  std::string returnTime;  // YYYYMMDDhhmmssSSS
   std::string oriCopMsgId;
-  std::string oriMessageType; // "CEB311Message" or "Unknown"
-  std::string oriBizMessage;  // the original, truncated to 4 KiB, only if valid UTF-8
+  std::string oriMessageType;  // "CEB311Message" or "Unknown"
+  std::string oriBizMessage;   // the original, truncated to 4 KiB, only if valid UTF-8
 };
 std::string EncodeFormatReceiptXml(const FormatReceipt& r);
 std::string EncodeFormatReceiptJson(const FormatReceipt& r);

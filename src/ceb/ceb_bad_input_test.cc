@@ -88,7 +88,8 @@ TEST(BadInputTest, FieldErrorsNameTheField) {
   d = DecodeXml(Order("o1", "1.123456"));
   ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
   EXPECT_EQ(d.errors[0].path, "Order[1]/OrderList[1]/qty");
-  EXPECT_NE(d.errors[0].reason.find("more than 5 digits after the decimal point"), std::string::npos);
+  EXPECT_NE(d.errors[0].reason.find("more than 5 digits after the decimal point"),
+            std::string::npos);
 
   d = DecodeXml(Order("o1", "-1"));
   EXPECT_EQ(d.errors.at(0).reason, "must not be negative");
@@ -96,7 +97,8 @@ TEST(BadInputTest, FieldErrorsNameTheField) {
 
 TEST(BadInputTest, MissingRequiredFieldAndBadCode) {
   std::string s = Order();
-  s.erase(s.find("<x:buyerIdNumber>"), std::string("<x:buyerIdNumber>110101199001011234</x:buyerIdNumber>").size());
+  s.erase(s.find("<x:buyerIdNumber>"),
+          std::string("<x:buyerIdNumber>110101199001011234</x:buyerIdNumber>").size());
   s.replace(s.find("<x:country>502"), 14, "<x:country>998");
   DecodeResult d = DecodeXml(s);
   ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
@@ -114,7 +116,8 @@ TEST(BadInputTest, RefusalReceiptCarriesCodeAndField) {
   ReturnView v = ViewReturn(r, 0);
   EXPECT_EQ(v.status, -301008);
   EXPECT_EQ(v.time, "20201208172711594");
-  EXPECT_NE(v.info.find("参数校验不通过，Order[1]/OrderHead/orderNo: longer than 60"), std::string::npos)
+  EXPECT_NE(v.info.find("参数校验不通过，Order[1]/OrderHead/orderNo: longer than 60"),
+            std::string::npos)
       << v.info;
 }
 
@@ -201,10 +204,10 @@ TEST(Utf8Test, CountsCodePointsAndRefusesBadBytes) {
   EXPECT_EQ(Utf8Length("abcdefghijklmnop"), 16);
   EXPECT_EQ(Utf8Length("abcdefgh张三ijklmnop"), 18);
   EXPECT_EQ(Utf8Length("东方物通科技(北京)有限公司"), 14);
-  EXPECT_EQ(Utf8Length("abcdefg\x01hijklmnop"), -1);   // control character inside a fast block
-  EXPECT_EQ(Utf8Length("abcdefghijklmno\x7f"), 16);     // DEL is allowed by XML
-  EXPECT_EQ(Utf8Length("abcdefgh\xC0\x80"), -1);        // overlong NUL
-  EXPECT_EQ(Utf8Length("abcdefgh\xED\xA0\x80"), -1);    // surrogate
+  EXPECT_EQ(Utf8Length("abcdefg\x01hijklmnop"), -1);  // control character inside a fast block
+  EXPECT_EQ(Utf8Length("abcdefghijklmno\x7f"), 16);   // DEL is allowed by XML
+  EXPECT_EQ(Utf8Length("abcdefgh\xC0\x80"), -1);      // overlong NUL
+  EXPECT_EQ(Utf8Length("abcdefgh\xED\xA0\x80"), -1);  // surrogate
   EXPECT_EQ(Utf8Length("tab\tand\nnewline ok"), 18);
 }
 }  // namespace

@@ -58,8 +58,8 @@ TEST_P(InboundSampleTest, DecodesAndRoundTrips) {
   EXPECT_EQ(d3.message.guid, d.message.guid);
 
   // The DXP envelope carries the same message.
-  DecodeResult d4 = DecodeXml(WrapInDxp(xml, "MSG1", "DXPENT0000000001", "DXPEDCCEB0000002",
-                                        RootElementName(c.type)));
+  DecodeResult d4 = DecodeXml(
+      WrapInDxp(xml, "MSG1", "DXPENT0000000001", "DXPEDCCEB0000002", RootElementName(c.type)));
   ASSERT_TRUE(d4.ok()) << d4.summary;
   EXPECT_TRUE(d4.wrapped_in_dxp);
   EXPECT_EQ(d4.message.blocks, d.message.blocks);
@@ -67,17 +67,18 @@ TEST_P(InboundSampleTest, DecodesAndRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(
     Official, InboundSampleTest,
-    ::testing::Values(InboundCase{"official-202205-import/CEB311Message.xml", MessageType::kOrder, 6},
-                      InboundCase{"official-202205-import/CEB411Message.xml", MessageType::kPayment, 10},
-                      InboundCase{"official-202205-import/CEB511Message.xml", MessageType::kWaybill, 6},
-                      InboundCase{"official-202205-import/CEB513Message.xml", MessageType::kWaybillStatus, 10},
-                      InboundCase{"official-202205-import/CEB621Message.xml", MessageType::kInventoryList, 10},
-                      InboundCase{"official-202205-import/CEB623Message.xml", MessageType::kCancellation, 10},
-                      InboundCase{"official-202205-import/CEB625Message.xml", MessageType::kReturn, 10},
-                      InboundCase{"official-202205-import/CEB711Message.xml", MessageType::kWarehouseEntry, 1},
-                      InboundCase{"real-world/CEB621Message-9610-hainan.xml", MessageType::kInventoryList, 1},
-                      InboundCase{"real-world/CEB621Message-9610-hainan-signed-rsa-sha1.xml",
-                                  MessageType::kInventoryList, 1}));
+    ::testing::Values(
+        InboundCase{"official-202205-import/CEB311Message.xml", MessageType::kOrder, 6},
+        InboundCase{"official-202205-import/CEB411Message.xml", MessageType::kPayment, 10},
+        InboundCase{"official-202205-import/CEB511Message.xml", MessageType::kWaybill, 6},
+        InboundCase{"official-202205-import/CEB513Message.xml", MessageType::kWaybillStatus, 10},
+        InboundCase{"official-202205-import/CEB621Message.xml", MessageType::kInventoryList, 10},
+        InboundCase{"official-202205-import/CEB623Message.xml", MessageType::kCancellation, 10},
+        InboundCase{"official-202205-import/CEB625Message.xml", MessageType::kReturn, 10},
+        InboundCase{"official-202205-import/CEB711Message.xml", MessageType::kWarehouseEntry, 1},
+        InboundCase{"real-world/CEB621Message-9610-hainan.xml", MessageType::kInventoryList, 1},
+        InboundCase{"real-world/CEB621Message-9610-hainan-signed-rsa-sha1.xml",
+                    MessageType::kInventoryList, 1}));
 
 TEST(SampleFieldsTest, OrderSampleFieldsAreExact) {
   std::string xml = ReadFile(SamplesDir() + "/official-202205-import/CEB311Message.xml");
@@ -99,7 +100,8 @@ TEST(SampleFieldsTest, OrderSampleFieldsAreExact) {
 }
 
 TEST(SampleFieldsTest, SignedRealWorldListKeepsVersionAndSignatureFlag) {
-  DecodeResult d = DecodeXml(ReadFile(SamplesDir() + "/real-world/CEB621Message-9610-hainan-signed-rsa-sha1.xml"));
+  DecodeResult d = DecodeXml(
+      ReadFile(SamplesDir() + "/real-world/CEB621Message-9610-hainan-signed-rsa-sha1.xml"));
   ASSERT_TRUE(d.ok()) << d.summary;
   EXPECT_EQ(d.message.version, "v1.0");
   EXPECT_TRUE(d.message.signed_);
@@ -133,19 +135,24 @@ TEST_P(ReceiptSampleTest, DecodesAndRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(
     Official, ReceiptSampleTest,
-    ::testing::Values(ReceiptCase{"official-202205-import/CEB312Message.xml", MessageType::kOrderReceipt},
-                      ReceiptCase{"official-202205-import/CEB412Message.xml", MessageType::kPaymentReceipt},
-                      ReceiptCase{"official-202205-import/CEB512Message.xml", MessageType::kWaybillReceipt},
-                      ReceiptCase{"official-202205-import/CEB514Message.xml", MessageType::kWaybillStatusReceipt},
-                      ReceiptCase{"official-202205-import/CEB622Message.xml", MessageType::kInventoryListReceipt},
-                      ReceiptCase{"official-202205-import/CEB624Message.xml", MessageType::kCancellationReceipt},
-                      ReceiptCase{"official-202205-import/CEB626Message.xml", MessageType::kReturnReceipt},
-                      ReceiptCase{"official-202205-import/CEB712Message.xml", MessageType::kWarehouseEntryReceipt},
-                      ReceiptCase{"real-world/CEB622Message-release-800.xml", MessageType::kInventoryListReceipt}));
+    ::testing::Values(
+        ReceiptCase{"official-202205-import/CEB312Message.xml", MessageType::kOrderReceipt},
+        ReceiptCase{"official-202205-import/CEB412Message.xml", MessageType::kPaymentReceipt},
+        ReceiptCase{"official-202205-import/CEB512Message.xml", MessageType::kWaybillReceipt},
+        ReceiptCase{"official-202205-import/CEB514Message.xml", MessageType::kWaybillStatusReceipt},
+        ReceiptCase{"official-202205-import/CEB622Message.xml", MessageType::kInventoryListReceipt},
+        ReceiptCase{"official-202205-import/CEB624Message.xml", MessageType::kCancellationReceipt},
+        ReceiptCase{"official-202205-import/CEB626Message.xml", MessageType::kReturnReceipt},
+        ReceiptCase{"official-202205-import/CEB712Message.xml",
+                    MessageType::kWarehouseEntryReceipt},
+        ReceiptCase{"real-world/CEB622Message-release-800.xml",
+                    MessageType::kInventoryListReceipt}));
 
 TEST(ReceiptTest, ReleaseSampleFields) {
   ReceiptMessage r;
-  ASSERT_TRUE(DecodeReceiptXml(ReadFile(SamplesDir() + "/real-world/CEB622Message-release-800.xml"), &r).ok());
+  ASSERT_TRUE(
+      DecodeReceiptXml(ReadFile(SamplesDir() + "/real-world/CEB622Message-release-800.xml"), &r)
+          .ok());
   ReturnView v = ViewReturn(r, 0);
   EXPECT_EQ(v.status, 800);
   EXPECT_EQ(v.info, "[Code:2600;Desc:放行]");

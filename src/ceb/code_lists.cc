@@ -26,7 +26,8 @@ bool In(const std::vector<std::string>& sorted, std::string_view code) {
 }
 
 // Reads one column of a CSV file with a header row (no quoted commas in these tables).
-Status ReadColumn(const std::string& path, const std::string& column, std::vector<std::string>* out) {
+Status ReadColumn(const std::string& path, const std::string& column,
+                  std::vector<std::string>* out) {
   std::ifstream in(path);
   if (!in) return Status::Ok();  // keep the default
   std::string line;
@@ -56,36 +57,60 @@ Status ReadColumn(const std::string& path, const std::string& column, std::vecto
 bool IsValidCode(CodeList list, std::string_view code) {
   const Tables& t = tables();
   switch (list) {
-    case CodeList::kNone: return true;
-    case CodeList::kCurrency: return In(t.currency, code);
-    case CodeList::kCountry: return In(t.country, code);
-    case CodeList::kUnit: return In(t.unit, code);
-    case CodeList::kTradeMode: return In(t.trade_mode, code);
-    case CodeList::kTransportMode: return In(t.transport_mode, code);
-    case CodeList::kAppType: return code == "1" || code == "2" || code == "3";
-    case CodeList::kAppStatus: return code == "1" || code == "2";
-    case CodeList::kIdType: return code == "1" || code == "2";
-    case CodeList::kIeFlag: return code == "I" || code == "E";
-    case CodeList::kOrderType: return code == "I";
-    case CodeList::kDxpMode: return code == "DXP";
+    case CodeList::kNone:
+      return true;
+    case CodeList::kCurrency:
+      return In(t.currency, code);
+    case CodeList::kCountry:
+      return In(t.country, code);
+    case CodeList::kUnit:
+      return In(t.unit, code);
+    case CodeList::kTradeMode:
+      return In(t.trade_mode, code);
+    case CodeList::kTransportMode:
+      return In(t.transport_mode, code);
+    case CodeList::kAppType:
+      return code == "1" || code == "2" || code == "3";
+    case CodeList::kAppStatus:
+      return code == "1" || code == "2";
+    case CodeList::kIdType:
+      return code == "1" || code == "2";
+    case CodeList::kIeFlag:
+      return code == "I" || code == "E";
+    case CodeList::kOrderType:
+      return code == "I";
+    case CodeList::kDxpMode:
+      return code == "DXP";
   }
   return false;
 }
 
 std::string_view CodeListName(CodeList list) {
   switch (list) {
-    case CodeList::kNone: return "value";
-    case CodeList::kCurrency: return "currency code (JGS-20)";
-    case CodeList::kCountry: return "country code (JGS-20)";
-    case CodeList::kUnit: return "unit code (JGS-20)";
-    case CodeList::kTradeMode: return "trade mode code";
-    case CodeList::kTransportMode: return "transport mode code";
-    case CodeList::kAppType: return "appType (1 new, 2 change, 3 delete)";
-    case CodeList::kAppStatus: return "appStatus (1 saved, 2 declared)";
-    case CodeList::kIdType: return "ID type (1 ID card, 2 other)";
-    case CodeList::kIeFlag: return "ieFlag (I or E)";
-    case CodeList::kOrderType: return "orderType (I)";
-    case CodeList::kDxpMode: return "dxpMode (DXP)";
+    case CodeList::kNone:
+      return "value";
+    case CodeList::kCurrency:
+      return "currency code (JGS-20)";
+    case CodeList::kCountry:
+      return "country code (JGS-20)";
+    case CodeList::kUnit:
+      return "unit code (JGS-20)";
+    case CodeList::kTradeMode:
+      return "trade mode code";
+    case CodeList::kTransportMode:
+      return "transport mode code";
+    case CodeList::kAppType:
+      return "appType (1 new, 2 change, 3 delete)";
+    case CodeList::kAppStatus:
+      return "appStatus (1 saved, 2 declared)";
+    case CodeList::kIdType:
+      return "ID type (1 ID card, 2 other)";
+    case CodeList::kIeFlag:
+      return "ieFlag (I or E)";
+    case CodeList::kOrderType:
+      return "orderType (I)";
+    case CodeList::kDxpMode:
+      return "dxpMode (DXP)";
   }
   return "value";
 }

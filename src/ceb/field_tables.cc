@@ -63,7 +63,8 @@ namespace {
 std::string CheckFormat(Format f, std::string_view v) {
   CivilTime t;
   switch (f) {
-    case Format::kNone: return {};
+    case Format::kNone:
+      return {};
     case Format::kDateTime14:
       return ParseDateTime14(v, &t) ? std::string() : "not a time of the form YYYYMMDDhhmmss";
     case Format::kDateTime17:
@@ -80,10 +81,12 @@ std::string CheckFormat(Format f, std::string_view v) {
 }
 
 std::string_view TrimSpace(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' || v.front() == '\r')) {
+  while (!v.empty() &&
+         (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' || v.front() == '\r')) {
     v.remove_prefix(1);
   }
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n' || v.back() == '\r')) {
+  while (!v.empty() &&
+         (v.back() == ' ' || v.back() == '\t' || v.back() == '\n' || v.back() == '\r')) {
     v.remove_suffix(1);
   }
   return v;
@@ -163,14 +166,17 @@ std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj, bool le
 template <class T>
 std::string GetField(const FieldDef<T>& def, const T& obj) {
   switch (def.kind) {
-    case FieldKind::kText: return obj.*def.text;
-    case FieldKind::kDecimal: return (obj.*def.decimal).ToString();
-    case FieldKind::kInteger: return std::to_string(obj.*def.integer);
+    case FieldKind::kText:
+      return obj.*def.text;
+    case FieldKind::kDecimal:
+      return (obj.*def.decimal).ToString();
+    case FieldKind::kInteger:
+      return std::to_string(obj.*def.integer);
   }
   return {};
 }
 
-#define FTZ_INSTANTIATE(T)                                                        \
+#define FTZ_INSTANTIATE(T)                                                          \
   template std::string SetField<T>(const FieldDef<T>&, std::string_view, T*, bool); \
   template std::string GetField<T>(const FieldDef<T>&, const T&);
 

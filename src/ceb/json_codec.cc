@@ -26,7 +26,8 @@ class JsonReader {
   explicit JsonReader(DecodeResult* out, bool lenient = false) : out_(out), lenient_(lenient) {}
 
   void Error(int block, std::string path, std::string reason) {
-    if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
+    if (out_->errors.size() < 100)
+      out_->errors.push_back({block, std::move(path), std::move(reason)});
   }
 
   // Reads a scalar's text: a string as is, a number from its source text.
@@ -178,7 +179,8 @@ class JsonReader {
                 return;
               }
               items.emplace_back();
-              ReadPart(iv, index, internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(k)},
+              ReadPart(iv, index,
+                       internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(k)},
                        &items.back());
             });
             continue;
@@ -216,10 +218,10 @@ class JsonReader {
       }
       std::string k(key);
       std::string text, why;
-      bool& seen = k == "guid"          ? have_guid
-                   : k == "version"     ? have_version
-                   : k == block_name    ? have_blocks
-                   : k == "BaseTransfer" ? transfer
+      bool& seen = k == "guid"            ? have_guid
+                   : k == "version"       ? have_version
+                   : k == block_name      ? have_blocks
+                   : k == "BaseTransfer"  ? transfer
                    : k == "BaseSubscribe" ? have_subscribe
                                           : have_extend;
       if (seen && (k == "guid" || k == "version" || k == block_name || k == "BaseTransfer" ||
@@ -272,11 +274,13 @@ class JsonReader {
         Error(-1, k, "unexpected member in " + RootElementName(Traits::kType));
       }
     }
-    if (!have_guid) Error(-1, "@guid", "missing required attribute");
+    if (!have_guid)
+      Error(-1, "@guid", "missing required attribute");
     else if (int n = Utf8Length(m->guid); n != 36) {
       Error(-1, "@guid", "must be exactly 36 characters (" + std::to_string(n) + ")");
     }
-    if (!have_version) Error(-1, "@version", "missing required attribute");
+    if (!have_version)
+      Error(-1, "@version", "missing required attribute");
     else if (int n = Utf8Length(m->version); n < 1 || n > 10) {
       Error(-1, "@version", "must be 1 to 10 characters");
     }
@@ -312,14 +316,20 @@ std::string OuterShape(std::string_view s) {
   for (; i < s.size(); ++i) {
     char c = s[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if (c == ',' && depth == 1) return "the body object must have exactly one member, the message";
-    else if ((c == '}' || c == ']') && --depth == 0) break;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if (c == ',' && depth == 1)
+      return "the body object must have exactly one member, the message";
+    else if ((c == '}' || c == ']') && --depth == 0)
+      break;
   }
   if (i < s.size() && s.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos) {
     return "malformed JSON: content after the message object";
@@ -453,9 +463,9 @@ DecodeResult DecodeReceiptJson(std::string_view body, ReceiptMessage* out) {
               } else if (k == ElementOf<TaxItem>()) {
                 reader.ForEach(mv, std::string(k), -1, [&](od::value iv, size_t n) {
                   blocks.back().items.emplace_back();
-                  reader.ReadPart(iv, -1,
-                                  internal::LazyPath{&path, ElementOf<TaxItem>(), static_cast<long>(n)},
-                                  &blocks.back().items.back());
+                  reader.ReadPart(
+                      iv, -1, internal::LazyPath{&path, ElementOf<TaxItem>(), static_cast<long>(n)},
+                      &blocks.back().items.back());
                 });
               } else {
                 reader.Error(-1, path.str() + "/" + std::string(k), "unexpected member");
@@ -532,19 +542,21 @@ std::string EncodeMessageJson(const Message& m) {
   AppendJsonString(&out, m.guid);
   out.append(",\"version\":");
   AppendJsonString(&out, m.version);
-  std::visit([&](const auto& blocks) {
-    using Block = typename std::decay_t<decltype(blocks)>::value_type;
-    using Traits = BlockTraits<Block>;
-    out.push_back(',');
-    AppendJsonString(&out, Traits::kWrapper.empty() ? ElementOf<typename Traits::Head>()
-                                                    : Traits::kWrapper);
-    out.append(":[");
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      if (i) out.push_back(',');
-      AppendBlockJson(&out, blocks[i]);
-    }
-    out.push_back(']');
-  }, m.blocks);
+  std::visit(
+      [&](const auto& blocks) {
+        using Block = typename std::decay_t<decltype(blocks)>::value_type;
+        using Traits = BlockTraits<Block>;
+        out.push_back(',');
+        AppendJsonString(
+            &out, Traits::kWrapper.empty() ? ElementOf<typename Traits::Head>() : Traits::kWrapper);
+        out.append(":[");
+        for (size_t i = 0; i < blocks.size(); ++i) {
+          if (i) out.push_back(',');
+          AppendBlockJson(&out, blocks[i]);
+        }
+        out.push_back(']');
+      },
+      m.blocks);
   out.append(",\"BaseTransfer\":");
   AppendPartJson(&out, m.transfer);
   if (!m.subscribe.empty()) {
@@ -576,33 +588,35 @@ std::string EncodeReceiptJson(const ReceiptMessage& r) {
   AppendJsonString(&out, r.guid);
   out.append(",\"version\":");
   AppendJsonString(&out, r.version);
-  std::visit([&](const auto& blocks) {
-    using Part = typename std::decay_t<decltype(blocks)>::value_type;
-    out.push_back(',');
-    if constexpr (std::is_same_v<Part, TaxBillDoc>) {
-      out.append("\"Tax\":[");
-      for (size_t i = 0; i < blocks.size(); ++i) {
-        if (i) out.push_back(',');
-        out.append("{\"TaxHeadRd\":");
-        AppendPartJson(&out, blocks[i].head);
-        out.append(",\"TaxListRd\":[");
-        for (size_t k = 0; k < blocks[i].items.size(); ++k) {
-          if (k) out.push_back(',');
-          AppendPartJson(&out, blocks[i].items[k]);
+  std::visit(
+      [&](const auto& blocks) {
+        using Part = typename std::decay_t<decltype(blocks)>::value_type;
+        out.push_back(',');
+        if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+          out.append("\"Tax\":[");
+          for (size_t i = 0; i < blocks.size(); ++i) {
+            if (i) out.push_back(',');
+            out.append("{\"TaxHeadRd\":");
+            AppendPartJson(&out, blocks[i].head);
+            out.append(",\"TaxListRd\":[");
+            for (size_t k = 0; k < blocks[i].items.size(); ++k) {
+              if (k) out.push_back(',');
+              AppendPartJson(&out, blocks[i].items[k]);
+            }
+            out.append("]}");
+          }
+          out.push_back(']');
+        } else {
+          AppendJsonString(&out, ElementOf<Part>());
+          out.append(":[");
+          for (size_t i = 0; i < blocks.size(); ++i) {
+            if (i) out.push_back(',');
+            AppendPartJson(&out, blocks[i]);
+          }
+          out.push_back(']');
         }
-        out.append("]}");
-      }
-      out.push_back(']');
-    } else {
-      AppendJsonString(&out, ElementOf<Part>());
-      out.append(":[");
-      for (size_t i = 0; i < blocks.size(); ++i) {
-        if (i) out.push_back(',');
-        AppendPartJson(&out, blocks[i]);
-      }
-      out.push_back(']');
-    }
-  }, r.blocks);
+      },
+      r.blocks);
   out.append("}}");
   return out;
 }

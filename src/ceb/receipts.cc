@@ -115,49 +115,57 @@ ReceiptMessage NewReceiptFor(const Message& m, std::string guid) {
   r.type = ReceiptTypeFor(m.type);
   r.guid = std::move(guid);
   r.version = "1.0";
-  std::visit([&](const auto& blocks) {
-    using Part = decltype(ReturnOf(blocks.front()));
-    r.blocks.template emplace<std::vector<Part>>();
-  }, m.blocks);
+  std::visit(
+      [&](const auto& blocks) {
+        using Part = decltype(ReturnOf(blocks.front()));
+        r.blocks.template emplace<std::vector<Part>>();
+      },
+      m.blocks);
   return r;
 }
 
 void AddReturn(const Message& m, size_t i, int status, std::string_view info,
                std::string_view return_time, ReceiptMessage* r) {
-  std::visit([&](const auto& blocks) {
-    auto part = ReturnOf(blocks.at(i));
-    SetCommon(&part, part.guid, status, info, return_time);
-    std::get<std::vector<decltype(part)>>(r->blocks).push_back(std::move(part));
-  }, m.blocks);
+  std::visit(
+      [&](const auto& blocks) {
+        auto part = ReturnOf(blocks.at(i));
+        SetCommon(&part, part.guid, status, info, return_time);
+        std::get<std::vector<decltype(part)>>(r->blocks).push_back(std::move(part));
+      },
+      m.blocks);
 }
 
 ReturnView ViewReturn(const ReceiptMessage& r, size_t i) {
-  return std::visit([&](const auto& blocks) {
-    const auto& b = blocks.at(i);
-    ReturnView v;
-    if constexpr (std::is_same_v<std::decay_t<decltype(b)>, TaxBillDoc>) {
-      v.guid = b.head.guid;  // a tax bill has no returnStatus
-      v.time = b.head.returnTime;
-      v.info = "税单[" + b.head.taxNo + "]";
-    } else {
-      v.guid = b.guid;
-      std::from_chars(b.returnStatus.data(), b.returnStatus.data() + b.returnStatus.size(), v.status);
-      v.info = b.returnInfo;
-      v.time = b.returnTime;
-    }
-    return v;
-  }, r.blocks);
+  return std::visit(
+      [&](const auto& blocks) {
+        const auto& b = blocks.at(i);
+        ReturnView v;
+        if constexpr (std::is_same_v<std::decay_t<decltype(b)>, TaxBillDoc>) {
+          v.guid = b.head.guid;  // a tax bill has no returnStatus
+          v.time = b.head.returnTime;
+          v.info = "税单[" + b.head.taxNo + "]";
+        } else {
+          v.guid = b.guid;
+          std::from_chars(b.returnStatus.data(), b.returnStatus.data() + b.returnStatus.size(),
+                          v.status);
+          v.info = b.returnInfo;
+          v.time = b.returnTime;
+        }
+        return v;
+      },
+      r.blocks);
 }
 
 ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
   const Message& m = d.message;
   const std::string time = FormatReturnTime(now);
   ReceiptMessage r = NewReceiptFor(m, DeriveGuid("refusal:" + m.guid + ":" + time));
-  const internal::MessageCodes& codes =
-      std::visit([](const auto& b) -> const internal::MessageCodes& { return CodesOf(b); }, m.blocks);
+  const internal::MessageCodes& codes = std::visit(
+      [](const auto& b) -> const internal::MessageCodes& { return CodesOf(b); }, m.blocks);
   std::string message_errors;
   for (const FieldError& e : d.errors) {
-    if (e.block < 0) message_errors += (message_errors.empty() ? "" : "; ") + e.path + ": " + e.reason;
+    if (e.block < 0)
+      message_errors += (message_errors.empty() ? "" : "; ") + e.path + ": " + e.reason;
   }
   const char* prefix = d.ceb_code == codes.empty      ? codes.empty_text
                        : d.ceb_code == codes.too_many ? codes.too_many_text
@@ -166,12 +174,14 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
   for (size_t i = 0; i < n; ++i) {
     std::string info;
     for (const FieldError& e : d.errors) {
-      if (e.block == static_cast<int>(i)) info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
+      if (e.block == static_cast<int>(i))
+        info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
     }
     if (!message_errors.empty()) info += (info.empty() ? "" : "; ") + message_errors;
     if (info.empty()) {
-      info = "未受理：本报文其他业务块校验不通过，整份报文不予接收 (not accepted: another block of "
-             "this message failed validation, so the whole message was refused)";
+      info =
+          "未受理：本报文其他业务块校验不通过，整份报文不予接收 (not accepted: another block of "
+          "this message failed validation, so the whole message was refused)";
     } else {
       info = prefix + info;
     }
@@ -180,12 +190,16 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
   }
   if (n == 0) {
     // No block could be read: one return block without keys carries the error.
-    std::visit([&](auto& blocks) {
-      if constexpr (!std::is_same_v<typename std::decay_t<decltype(blocks)>::value_type, TaxBillDoc>) {
-        blocks.emplace_back();
-        SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors, time);
-      }
-    }, r.blocks);
+    std::visit(
+        [&](auto& blocks) {
+          if constexpr (!std::is_same_v<typename std::decay_t<decltype(blocks)>::value_type,
+                                        TaxBillDoc>) {
+            blocks.emplace_back();
+            SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors,
+                      time);
+          }
+        },
+        r.blocks);
   }
   return r;
 }
@@ -219,18 +233,31 @@ FormatReceipt MakeFormatReceipt(const DecodeResult& d, std::string_view body, Un
 std::string BlockKey(const Message& m, size_t i) {
   struct V {
     size_t i;
-    std::string operator()(const std::vector<Order>& b) const { return b[i].head.ebpCode + "/" + b[i].head.orderNo; }
-    std::string operator()(const std::vector<Payment>& b) const { return b[i].head.payCode + "/" + b[i].head.payTransactionId; }
-    std::string operator()(const std::vector<Waybill>& b) const { return b[i].head.logisticsCode + "/" + b[i].head.logisticsNo; }
+    std::string operator()(const std::vector<Order>& b) const {
+      return b[i].head.ebpCode + "/" + b[i].head.orderNo;
+    }
+    std::string operator()(const std::vector<Payment>& b) const {
+      return b[i].head.payCode + "/" + b[i].head.payTransactionId;
+    }
+    std::string operator()(const std::vector<Waybill>& b) const {
+      return b[i].head.logisticsCode + "/" + b[i].head.logisticsNo;
+    }
     std::string operator()(const std::vector<WaybillStatus>& b) const {
       return b[i].logisticsCode + "/" + b[i].logisticsNo + "/" + b[i].logisticsStatus;
     }
     // One inventory list per order: the list is keyed by its order (copNo is optional).
-    std::string operator()(const std::vector<InventoryList>& b) const { return b[i].head.ebpCode + "/" + b[i].head.orderNo; }
-    std::string operator()(const std::vector<Cancellation>& b) const { return b[i].head.agentCode + "/" + b[i].head.invtNo; }
-    std::string operator()(const std::vector<ReturnRequest>& b) const { return b[i].head.agentCode + "/" + b[i].head.invtNo; }
+    std::string operator()(const std::vector<InventoryList>& b) const {
+      return b[i].head.ebpCode + "/" + b[i].head.orderNo;
+    }
+    std::string operator()(const std::vector<Cancellation>& b) const {
+      return b[i].head.agentCode + "/" + b[i].head.invtNo;
+    }
+    std::string operator()(const std::vector<ReturnRequest>& b) const {
+      return b[i].head.agentCode + "/" + b[i].head.invtNo;
+    }
     std::string operator()(const std::vector<WarehouseEntry>& b) const {
-      return b[i].head.operatorCode + "/" + (b[i].head.copNo.empty() ? b[i].head.guid : b[i].head.copNo);
+      return b[i].head.operatorCode + "/" +
+             (b[i].head.copNo.empty() ? b[i].head.guid : b[i].head.copNo);
     }
   };
   return std::visit(V{i}, m.blocks);

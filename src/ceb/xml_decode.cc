@@ -51,11 +51,11 @@ std::string_view NamespaceOf(pugi::xml_node n, std::string_view prefix) {
 // Walks one message, collecting every error rather than stopping at the first.
 class Reader {
  public:
-  Reader(DecodeResult* out, bool lenient)
-      : out_(out), lenient_(lenient) {}
+  Reader(DecodeResult* out, bool lenient) : out_(out), lenient_(lenient) {}
 
   void Error(int block, std::string path, std::string reason) {
-    if (out_->errors.size() < 100) out_->errors.push_back({block, std::move(path), std::move(reason)});
+    if (out_->errors.size() < 100)
+      out_->errors.push_back({block, std::move(path), std::move(reason)});
   }
 
   // Remembers which prefix the root binds to the CEB namespace, so elements
@@ -96,7 +96,8 @@ class Reader {
       }
       std::string_view local;
       if (!IsCeb(c, &local)) {
-        Error(block, path.str() + "/" + std::string(c.name()), "element is not in the CEB namespace");
+        Error(block, path.str() + "/" + std::string(c.name()),
+              "element is not in the CEB namespace");
         continue;
       }
       int i = FindField(fields, local, hint);
@@ -130,7 +131,8 @@ class Reader {
     using Traits = BlockTraits<Block>;
     using Head = typename Traits::Head;
     if constexpr (Traits::kWrapper.empty()) {
-      ReadPart(node, index, internal::LazyPath{nullptr, ElementOf<Head>(), index}, &Traits::head(*b));
+      ReadPart(node, index, internal::LazyPath{nullptr, ElementOf<Head>(), index},
+               &Traits::head(*b));
     } else {
       const internal::LazyPath path{nullptr, Traits::kWrapper, index};
       int heads = 0;
@@ -143,7 +145,8 @@ class Reader {
         }
         std::string_view local;
         if (!IsCeb(c, &local)) {
-          Error(index, path.str() + "/" + std::string(c.name()), "element is not in the CEB namespace");
+          Error(index, path.str() + "/" + std::string(c.name()),
+                "element is not in the CEB namespace");
           continue;
         }
         if (local == ElementOf<Head>()) {
@@ -168,15 +171,17 @@ class Reader {
               continue;
             }
             items.emplace_back();
-            ReadPart(c, index,
-                     internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(items.size() - 1)},
-                     &items.back());
+            ReadPart(
+                c, index,
+                internal::LazyPath{&path, ElementOf<Item>(), static_cast<long>(items.size() - 1)},
+                &items.back());
             continue;
           }
         }
         Error(index, path.str() + "/" + std::string(local), "unexpected element");
       }
-      if (heads == 0) Error(index, path.str() + "/" + std::string(ElementOf<Head>()), "missing head");
+      if (heads == 0)
+        Error(index, path.str() + "/" + std::string(ElementOf<Head>()), "missing head");
       if constexpr (internal::kHasItems<Block>) {
         auto& items = Traits::items(*b);
         if (items.size() > static_cast<size_t>(Traits::kMaxItems)) {
@@ -184,7 +189,8 @@ class Reader {
         }
         using Item = typename Traits::Item;
         internal::CheckLines<Block>(items, [&](int k, std::string reason) {
-          std::string where = Indexed(path.str() + "/" + std::string(ElementOf<Item>()), k < 0 ? 0 : k);
+          std::string where =
+              Indexed(path.str() + "/" + std::string(ElementOf<Item>()), k < 0 ? 0 : k);
           Error(index, k < 0 ? path.str() + "/" + std::string(ElementOf<Item>()) : where + "/gnum",
                 std::move(reason));
         });
@@ -219,7 +225,8 @@ class Reader {
         continue;
       }
       if (local == block_name) {
-        if (transfers > 0) Error(-1, Indexed(block_name, blocks->size()), "business block after BaseTransfer");
+        if (transfers > 0)
+          Error(-1, Indexed(block_name, blocks->size()), "business block after BaseTransfer");
         if (static_cast<int>(blocks->size()) >= Traits::kMaxBlocks) {
           if (!too_many_) {
             Error(-1, Indexed(block_name, blocks->size()),
@@ -291,9 +298,8 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
     Unreadable(r, 1, "empty message body");
     return false;
   }
-  pugi::xml_parse_result pr = doc->load_buffer(body.data(), body.size(),
-                                               pugi::parse_default | pugi::parse_doctype,
-                                               pugi::encoding_utf8);
+  pugi::xml_parse_result pr = doc->load_buffer(
+      body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
   if (!pr) {
     Unreadable(r, 1,
                std::string("malformed XML at byte ") + std::to_string(pr.offset) + ": " +
@@ -368,7 +374,8 @@ void ReadInbound(pugi::xml_node root, DecodeResult* r) {
   }
   const FieldError& e = r->errors.front();
   r->summary = e.path + ": " + e.reason;
-  if (r->errors.size() > 1) r->summary += " (and " + std::to_string(r->errors.size() - 1) + " more)";
+  if (r->errors.size() > 1)
+    r->summary += " (and " + std::to_string(r->errors.size() - 1) + " more)";
 }
 
 void CheckRootAttributes(pugi::xml_node root, Reader* reader, Message* m) {
@@ -479,8 +486,10 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
             reader.ReadPart(t, -1, internal::LazyPath{&path, tl}, &blocks.back().head);
           } else if (tl == ElementOf<TaxItem>()) {
             blocks.back().items.emplace_back();
-            reader.ReadPart(t, -1, internal::LazyPath{&path, tl, static_cast<long>(blocks.back().items.size() - 1)},
-                            &blocks.back().items.back());
+            reader.ReadPart(
+                t, -1,
+                internal::LazyPath{&path, tl, static_cast<long>(blocks.back().items.size() - 1)},
+                &blocks.back().items.back());
           } else {
             reader.Error(-1, path.str() + "/" + std::string(tl), "unexpected element");
           }
@@ -489,7 +498,8 @@ DecodeResult DecodeReceiptXml(std::string_view body, ReceiptMessage* out) {
         reader.ReadPart(c, static_cast<int>(blocks.size()) - 1, path, &blocks.back());
       }
     }
-    if (blocks.empty()) reader.Error(-1, std::string(internal::ReceiptElementOf<Part>()), "no receipt block");
+    if (blocks.empty())
+      reader.Error(-1, std::string(internal::ReceiptElementOf<Part>()), "no receipt block");
   });
   r.outcome = r.errors.empty() ? DecodeResult::Outcome::kOk : DecodeResult::Outcome::kInvalid;
   if (!r.errors.empty()) r.summary = r.errors.front().path + ": " + r.errors.front().reason;

@@ -58,7 +58,8 @@ void AppendBlock(std::string* out, const Block& b) {
     AppendElement(out, p, ElementOf<Head>(), Traits::head(b), "\t\t");
     if constexpr (internal::kHasItems<Block>) {
       using Item = typename Traits::Item;
-      for (const auto& item : Traits::items(b)) AppendElement(out, p, ElementOf<Item>(), item, "\t\t");
+      for (const auto& item : Traits::items(b))
+        AppendElement(out, p, ElementOf<Item>(), item, "\t\t");
     }
     out->append("\t</ceb:").append(Traits::kWrapper).append(">\n");
   }
@@ -76,9 +77,11 @@ std::string EncodeMessageXml(const Message& m) {
   out.append("\" version=\"");
   AppendXmlEscaped(&out, m.version);
   out.append("\" xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">\n");
-  std::visit([&](const auto& blocks) {
-    for (const auto& b : blocks) AppendBlock(&out, b);
-  }, m.blocks);
+  std::visit(
+      [&](const auto& blocks) {
+        for (const auto& b : blocks) AppendBlock(&out, b);
+      },
+      m.blocks);
   AppendElement(&out, "ceb:", "BaseTransfer", m.transfer, "\t");
   for (const auto& s : m.subscribe) AppendElement(&out, "ceb:", "BaseSubscribe", s, "\t");
   if (!m.extend_message.empty()) {
@@ -98,26 +101,30 @@ std::string EncodeReceiptXml(const ReceiptMessage& r) {
   out.append("\" version=\"");
   AppendXmlEscaped(&out, r.version);
   out.append("\">\n");
-  std::visit([&](const auto& blocks) {
-    for (const auto& b : blocks) {
-      using Part = std::decay_t<decltype(b)>;
-      if constexpr (std::is_same_v<Part, TaxBillDoc>) {
-        out.append("    <Tax>\n");
-        AppendElement(&out, "", ElementOf<TaxHead>(), b.head, "        ");
-        for (const auto& item : b.items) AppendElement(&out, "", ElementOf<TaxItem>(), item, "        ");
-        out.append("    </Tax>\n");
-      } else {
-        AppendElement(&out, "", ElementOf<Part>(), b, "    ");
-      }
-    }
-  }, r.blocks);
+  std::visit(
+      [&](const auto& blocks) {
+        for (const auto& b : blocks) {
+          using Part = std::decay_t<decltype(b)>;
+          if constexpr (std::is_same_v<Part, TaxBillDoc>) {
+            out.append("    <Tax>\n");
+            AppendElement(&out, "", ElementOf<TaxHead>(), b.head, "        ");
+            for (const auto& item : b.items)
+              AppendElement(&out, "", ElementOf<TaxItem>(), item, "        ");
+            out.append("    </Tax>\n");
+          } else {
+            AppendElement(&out, "", ElementOf<Part>(), b, "    ");
+          }
+        }
+      },
+      r.blocks);
   out.append("</").append(RootElementName(r.type)).append(">\n");
   return out;
 }
 
 std::string EncodeFormatReceiptXml(const FormatReceipt& r) {
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-                    "<CEB900Message xmlns=\"http://www.chinaport.gov.cn/ceb\" guid=\"";
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+      "<CEB900Message xmlns=\"http://www.chinaport.gov.cn/ceb\" guid=\"";
   AppendXmlEscaped(&out, r.guid);
   out.append("\" version=\"1.0\">\n");
   auto field = [&](std::string_view name, std::string_view v) {
@@ -152,7 +159,9 @@ std::string WrapInDxp(std::string_view ceb_xml, std::string_view copmsgid, std::
   AppendXmlEscaped(&out, sender);
   out.append("</dxp:SenderId>\n    <dxp:ReceiverIds><dxp:ReceiverId>");
   AppendXmlEscaped(&out, receiver);
-  out.append("</dxp:ReceiverId></dxp:ReceiverIds>\n    <dxp:CreatTime>2026-01-01T00:00:00</dxp:CreatTime>\n    <dxp:MsgType>");
+  out.append(
+      "</dxp:ReceiverId></dxp:ReceiverIds>\n    "
+      "<dxp:CreatTime>2026-01-01T00:00:00</dxp:CreatTime>\n    <dxp:MsgType>");
   AppendXmlEscaped(&out, msg_type);
   out.append("</dxp:MsgType>\n  </dxp:TransInfo>\n  <dxp:Data>");
   out.append(internal::Base64Encode(ceb_xml));

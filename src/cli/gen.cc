@@ -26,7 +26,8 @@ Runner AddGen(CLI::App& app) {
   app.add_option("--per-message", o->per_message, "Documents per message, 1..100")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  app.add_option("--seed", o->seed, "Seed: the same seed gives the same files")->capture_default_str();
+  app.add_option("--seed", o->seed, "Seed: the same seed gives the same files")
+      ->capture_default_str();
   app.add_option("--format", o->format, "xml or json")->check(CLI::IsMember({"xml", "json"}));
   app.add_flag("--dxp", o->dxp, "Wrap each XML message in a DXP envelope (DxpMsg)");
   return [o]() -> int {
@@ -44,7 +45,8 @@ Runner AddGen(CLI::App& app) {
     for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
                           MessageType::kInventoryList}) {
       for (const Message& m : workload::Workload::Messages(t, parcels, o->per_message, o->seed)) {
-        std::string body = o->format == "json" ? ceb::EncodeMessageJson(m) : ceb::EncodeMessageXml(m);
+        std::string body =
+            o->format == "json" ? ceb::EncodeMessageJson(m) : ceb::EncodeMessageXml(m);
         if (o->dxp && o->format == "xml") {
           body = ceb::WrapInDxp(body, m.guid, "DXPENT" + m.transfer.copCode.substr(0, 10),
                                 "DXPEDCCEB0000002", RootElementName(m.type));

@@ -5,8 +5,9 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"ftzport — single window, second-level clearance and verifiable ledger of a free "
-               "trade zone's digital port"};
+  CLI::App app{
+      "ftzport — single window, second-level clearance and verifiable ledger of a free "
+      "trade zone's digital port"};
   app.require_subcommand(1);
   std::map<CLI::App*, ftz::cli::Runner> runners;
   auto add = [&](const char* name, const char* help, ftz::cli::Runner (*fn)(CLI::App&)) {
@@ -16,10 +17,10 @@ int main(int argc, char** argv) {
   add("serve", "Run the single window: HTTP intake, log, engine, read model", ftz::cli::AddServe);
   add("submit", "Send CEB message files to a running window and print the receipts",
       ftz::cli::AddSubmit);
-  add("gen", "Write a realistic, internally consistent workload of CEB messages",
-      ftz::cli::AddGen);
-  add("replay", "Re-run a data directory's log through the engine and report any receipt that "
-                "differs from the logged one (there must be none)",
+  add("gen", "Write a realistic, internally consistent workload of CEB messages", ftz::cli::AddGen);
+  add("replay",
+      "Re-run a data directory's log through the engine and report any receipt that "
+      "differs from the logged one (there must be none)",
       ftz::cli::AddReplay);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, run] : runners) {

@@ -27,7 +27,8 @@ Runner AddReplay(CLI::App& app) {
     std::string rules;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--data", o->data, "Data directory of a window (read only)")->capture_default_str();
+  app.add_option("--data", o->data, "Data directory of a window (read only)")
+      ->capture_default_str();
   app.add_option("--rules", o->rules, "Rules file the window ran with (default: built-in)");
   return [o]() -> int {
     auto rules = LoadRules(o->rules);
@@ -43,21 +44,23 @@ Runner AddReplay(CLI::App& app) {
     engine::Engine engine(&book);
     node::Replayer replayer(&engine);
     uint64_t records = 0;
-    Status st = stream::Log::Scan(Env::Default(), o->data + "/log", 0, [&](const stream::Record& r) {
-      ++records;
-      return replayer.Visit(r);
-    });
+    Status st =
+        stream::Log::Scan(Env::Default(), o->data + "/log", 0, [&](const stream::Record& r) {
+          ++records;
+          return replayer.Visit(r);
+        });
     if (!st.ok()) {
       std::fprintf(stderr, "ftzport replay: %s\n", st.ToString().c_str());
       return 1;
     }
-    std::printf("replayed %llu records: %llu messages, %llu ticks; %llu receipts compared, "
-                "%llu differ; %zu owed receipts not in the log\n",
-                static_cast<unsigned long long>(records),
-                static_cast<unsigned long long>(replayer.messages()),
-                static_cast<unsigned long long>(replayer.ticks()),
-                static_cast<unsigned long long>(replayer.receipts_checked()),
-                static_cast<unsigned long long>(replayer.mismatches()), replayer.owed().size());
+    std::printf(
+        "replayed %llu records: %llu messages, %llu ticks; %llu receipts compared, "
+        "%llu differ; %zu owed receipts not in the log\n",
+        static_cast<unsigned long long>(records),
+        static_cast<unsigned long long>(replayer.messages()),
+        static_cast<unsigned long long>(replayer.ticks()),
+        static_cast<unsigned long long>(replayer.receipts_checked()),
+        static_cast<unsigned long long>(replayer.mismatches()), replayer.owed().size());
     for (const node::ReplayMismatch& m : replayer.first_mismatches()) {
       std::printf("record %llu differs:\n  logged:   %s\n  replayed: %s\n",
                   static_cast<unsigned long long>(m.seq), m.logged.c_str(), m.replayed.c_str());

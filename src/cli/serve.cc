@@ -26,13 +26,16 @@ Runner AddServe(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
   app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
-  app.add_option("--config", o->config, "TOML file: [server] listen, threads, max_body_mb; "
-                                         "[log] segment_mb; [codes] dir");
-  app.add_option("--codes", o->codes, "Directory of customs code tables (CSV) replacing the "
-                                      "built-in ones");
+  app.add_option("--config", o->config,
+                 "TOML file: [server] listen, threads, max_body_mb; "
+                 "[log] segment_mb; [codes] dir");
+  app.add_option("--codes", o->codes,
+                 "Directory of customs code tables (CSV) replacing the "
+                 "built-in ones");
   app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
-  app.add_option("--rules", o->rules, "Clearance rules file (TOML, docs/clearance.md); default: "
-                                      "the built-in partial table data/rules/default.toml");
+  app.add_option("--rules", o->rules,
+                 "Clearance rules file (TOML, docs/clearance.md); default: "
+                 "the built-in partial table data/rules/default.toml");
   return [o]() -> int {
     if (!o->config.empty()) {
       try {
@@ -58,7 +61,8 @@ Runner AddServe(CLI::App& app) {
     std::string host;
     uint16_t port;
     if (!server::SplitHostPort(o->listen, &host, &port)) {
-      std::fprintf(stderr, "ftzport serve: --listen wants HOST:PORT, got '%s'\n", o->listen.c_str());
+      std::fprintf(stderr, "ftzport serve: --listen wants HOST:PORT, got '%s'\n",
+                   o->listen.c_str());
       return 2;
     }
     node::Registry metrics;
@@ -82,20 +86,23 @@ Runner AddServe(CLI::App& app) {
       return 1;
     }
     const node::RecoveryReport& r = (*node)->recovery();
-    std::printf("ftzport: data %s: %llu records in %llu segments, %llu messages replayed, "
-                "%llu receipts checked, %llu mismatches\n",
-                o->data.c_str(), static_cast<unsigned long long>(r.log.records),
-                static_cast<unsigned long long>(r.log.segments),
-                static_cast<unsigned long long>(r.messages_replayed),
-                static_cast<unsigned long long>(r.receipts_checked),
-                static_cast<unsigned long long>(r.receipt_mismatches));
+    std::printf(
+        "ftzport: data %s: %llu records in %llu segments, %llu messages replayed, "
+        "%llu receipts checked, %llu mismatches\n",
+        o->data.c_str(), static_cast<unsigned long long>(r.log.records),
+        static_cast<unsigned long long>(r.log.segments),
+        static_cast<unsigned long long>(r.messages_replayed),
+        static_cast<unsigned long long>(r.receipts_checked),
+        static_cast<unsigned long long>(r.receipt_mismatches));
     if (r.log.torn_bytes > 0) {
       std::printf("ftzport: truncated a torn tail of %llu bytes (%s)\n",
                   static_cast<unsigned long long>(r.log.torn_bytes), r.log.torn_reason.c_str());
     }
     if (r.receipt_mismatches > 0) {
-      std::fprintf(stderr, "ftzport: WARNING: replay produced %llu receipts that differ from the "
-                           "logged ones\n", static_cast<unsigned long long>(r.receipt_mismatches));
+      std::fprintf(stderr,
+                   "ftzport: WARNING: replay produced %llu receipts that differ from the "
+                   "logged ones\n",
+                   static_cast<unsigned long long>(r.receipt_mismatches));
     }
     auto feed = std::make_unique<server::ReceiptFeed>();
     (*node)->AddReceiptListener(

@@ -64,7 +64,8 @@ Runner AddSubmit(CLI::App& app) {
     auto endpoints = resolver.resolve(url.host, url.port, ec);
     if (!ec) stream.connect(endpoints, ec);
     if (ec) {
-      std::fprintf(stderr, "ftzport submit: cannot reach %s: %s\n", o->url.c_str(), ec.message().c_str());
+      std::fprintf(stderr, "ftzport submit: cannot reach %s: %s\n", o->url.c_str(),
+                   ec.message().c_str());
       return 1;
     }
     size_t accepted = 0, refused = 0, failed_files = 0;
@@ -95,8 +96,8 @@ Runner AddSubmit(CLI::App& app) {
       }
       // Count the blocks' statuses from the receipt.
       ReceiptMessage r;
-      ceb::DecodeResult d = o->json ? ceb::DecodeReceiptJson(res.body(), &r)
-                                    : ceb::DecodeReceiptXml(res.body(), &r);
+      ceb::DecodeResult d =
+          o->json ? ceb::DecodeReceiptJson(res.body(), &r) : ceb::DecodeReceiptXml(res.body(), &r);
       size_t ok = 0, bad = 0;
       if (d.ok()) {
         for (size_t i = 0; i < r.BlockCount(); ++i) (ceb::ViewReturn(r, i).status > 0 ? ok : bad)++;
@@ -106,7 +107,8 @@ Runner AddSubmit(CLI::App& app) {
       accepted += ok;
       refused += bad;
       if (!o->quiet || bad > 0) {
-        std::printf("%s: HTTP %u, %zu accepted, %zu refused", file.c_str(), res.result_int(), ok, bad);
+        std::printf("%s: HTTP %u, %zu accepted, %zu refused", file.c_str(), res.result_int(), ok,
+                    bad);
         if (auto seq = res.find("X-Ftz-Message-Seq"); seq != res.end()) {
           std::printf(", log index %s", std::string(seq->value()).c_str());
         }

@@ -13,7 +13,8 @@ Result<Decimal> Decimal::Parse(std::string_view text, int total_digits, int frac
   }
   size_t point = text.find('.');
   std::string_view whole = text.substr(0, point);
-  std::string_view frac = point == std::string_view::npos ? std::string_view{} : text.substr(point + 1);
+  std::string_view frac =
+      point == std::string_view::npos ? std::string_view{} : text.substr(point + 1);
   if (whole.empty() && frac.empty()) return Status::InvalidArgument("not a decimal number");
   for (std::string_view part : {whole, frac}) {
     for (char c : part) {

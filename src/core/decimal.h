@@ -44,8 +44,14 @@ class Decimal {
   constexpr Decimal operator+(Decimal o) const { return Decimal(units_ + o.units_); }
   constexpr Decimal operator-(Decimal o) const { return Decimal(units_ - o.units_); }
   constexpr Decimal operator-() const { return Decimal(-units_); }
-  Decimal& operator+=(Decimal o) { units_ += o.units_; return *this; }
-  Decimal& operator-=(Decimal o) { units_ -= o.units_; return *this; }
+  Decimal& operator+=(Decimal o) {
+    units_ += o.units_;
+    return *this;
+  }
+  Decimal& operator-=(Decimal o) {
+    units_ -= o.units_;
+    return *this;
+  }
   constexpr auto operator<=>(const Decimal&) const = default;
 
   // Exact product of two decimals, if it is representable with five fraction

@@ -19,10 +19,10 @@ TEST(DecimalTest, RefusesWhatIsNotN19_5) {
   for (const char* bad : {"", "-", ".", "1e5", "1,5", " 1", "1 ", "0x10", "1.2.3", "NaN", "１"}) {
     EXPECT_FALSE(Decimal::Parse(bad).ok()) << bad;
   }
-  EXPECT_FALSE(Decimal::Parse("0.000001").ok());             // six fraction digits
-  EXPECT_TRUE(Decimal::Parse("0.000010").ok());              // trailing zero does not count
-  EXPECT_TRUE(Decimal::Parse("12345678901234.12345").ok());  // 19 digits
-  EXPECT_FALSE(Decimal::Parse("123456789012345.1234").ok()); // 19 digits but out of int64 range
+  EXPECT_FALSE(Decimal::Parse("0.000001").ok());              // six fraction digits
+  EXPECT_TRUE(Decimal::Parse("0.000010").ok());               // trailing zero does not count
+  EXPECT_TRUE(Decimal::Parse("12345678901234.12345").ok());   // 19 digits
+  EXPECT_FALSE(Decimal::Parse("123456789012345.1234").ok());  // 19 digits but out of int64 range
   EXPECT_FALSE(Decimal::Parse("12345678901234567890").ok());
 }
 

@@ -84,10 +84,10 @@ struct WarehouseEntry {  // CEB711
   bool operator==(const WarehouseEntry&) const = default;
 };
 
-using Blocks = std::variant<std::vector<Order>, std::vector<Payment>, std::vector<Waybill>,
-                            std::vector<WaybillStatus>, std::vector<InventoryList>,
-                            std::vector<Cancellation>, std::vector<ReturnRequest>,
-                            std::vector<WarehouseEntry>>;
+using Blocks =
+    std::variant<std::vector<Order>, std::vector<Payment>, std::vector<Waybill>,
+                 std::vector<WaybillStatus>, std::vector<InventoryList>, std::vector<Cancellation>,
+                 std::vector<ReturnRequest>, std::vector<WarehouseEntry>>;
 
 // One inbound CEB message, decoded.
 struct Message {
@@ -112,11 +112,10 @@ struct TaxBillDoc {
 };
 
 using ReceiptBlocks =
-    std::variant<std::vector<OrderReturn>, std::vector<PaymentReturn>,
-                 std::vector<LogisticsReturn>, std::vector<LogisticsStatusReturn>,
-                 std::vector<InventoryReturn>, std::vector<InvtCancelReturn>,
-                 std::vector<InvtRefundReturn>, std::vector<DeliveryReturn>,
-                 std::vector<TaxBillDoc>>;
+    std::variant<std::vector<OrderReturn>, std::vector<PaymentReturn>, std::vector<LogisticsReturn>,
+                 std::vector<LogisticsStatusReturn>, std::vector<InventoryReturn>,
+                 std::vector<InvtCancelReturn>, std::vector<InvtRefundReturn>,
+                 std::vector<DeliveryReturn>, std::vector<TaxBillDoc>>;
 
 // A receipt message (CEB312/412/512/514/622/624/626/712): one block per block
 // of the message it answers, in the same order; or a CEB816 tax bill message.
@@ -132,11 +131,11 @@ struct ReceiptMessage {
 
 // Receipt status codes (returnStatus), from the specification's receipt tables.
 namespace return_status {
-inline constexpr int kSaved = 1;         // 电子口岸已暂存
-inline constexpr int kDeclaring = 2;     // 电子口岸申报中 (accepted onto the log)
+inline constexpr int kSaved = 1;      // 电子口岸已暂存
+inline constexpr int kDeclaring = 2;  // 电子口岸申报中 (accepted onto the log)
 inline constexpr int kSentToCustoms = 3;
-inline constexpr int kRejected = 100;    // 海关退单
-inline constexpr int kEntered = 120;     // 海关入库
+inline constexpr int kRejected = 100;  // 海关退单
+inline constexpr int kEntered = 120;   // 海关入库
 inline constexpr int kManualReview = 300;
 inline constexpr int kConcluded = 399;   // 海关审结
 inline constexpr int kInspection = 500;  // 查验

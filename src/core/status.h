@@ -15,14 +15,14 @@ namespace ftz {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument = 1,   // bad input: malformed, missing field, bad code
-  kNotFound = 2,          // a key that is not there
-  kAlreadyExists = 3,     // duplicate business key
-  kFailedPrecondition = 4,// state does not allow it (e.g. cancel after release)
-  kResourceExhausted = 5, // a size or rate limit
-  kCorruption = 6,        // stored bytes fail their checksum
-  kIOError = 7,           // the file system said no
-  kUnavailable = 8,       // intake stopped, shutting down
+  kInvalidArgument = 1,     // bad input: malformed, missing field, bad code
+  kNotFound = 2,            // a key that is not there
+  kAlreadyExists = 3,       // duplicate business key
+  kFailedPrecondition = 4,  // state does not allow it (e.g. cancel after release)
+  kResourceExhausted = 5,   // a size or rate limit
+  kCorruption = 6,          // stored bytes fail their checksum
+  kIOError = 7,             // the file system said no
+  kUnavailable = 8,         // intake stopped, shutting down
 };
 
 class [[nodiscard]] Status {
@@ -31,11 +31,17 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -61,9 +67,18 @@ class [[nodiscard]] Result {
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
@@ -74,10 +89,10 @@ class [[nodiscard]] Result {
   Status status_;
 };
 
-#define FTZ_RETURN_IF_ERROR(expr)          \
-  do {                                     \
-    ::ftz::Status _st = (expr);            \
-    if (!_st.ok()) return _st;             \
+#define FTZ_RETURN_IF_ERROR(expr) \
+  do {                            \
+    ::ftz::Status _st = (expr);   \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 }  // namespace ftz

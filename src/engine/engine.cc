@@ -11,78 +11,113 @@ namespace {
 // "not found for change/delete" codes of table 7-2, per message.
 int NotFoundCode(MessageType t) {
   switch (t) {
-    case MessageType::kOrder: return -301009;
-    case MessageType::kPayment: return -401006;
-    case MessageType::kWaybill: return -504014;
-    case MessageType::kWaybillStatus: return -505014;
-    case MessageType::kInventoryList: return -621011;
-    case MessageType::kCancellation: return -623004;
-    case MessageType::kReturn: return -625016;
-    default: return -800001;
+    case MessageType::kOrder:
+      return -301009;
+    case MessageType::kPayment:
+      return -401006;
+    case MessageType::kWaybill:
+      return -504014;
+    case MessageType::kWaybillStatus:
+      return -505014;
+    case MessageType::kInventoryList:
+      return -621011;
+    case MessageType::kCancellation:
+      return -623004;
+    case MessageType::kReturn:
+      return -625016;
+    default:
+      return -800001;
   }
 }
 
 int DuplicateCode(MessageType t) {
   switch (t) {
-    case MessageType::kOrder: return -301010;
-    case MessageType::kPayment: return -401007;
-    case MessageType::kWaybill: return -504015;
-    case MessageType::kWaybillStatus: return -505012;
-    case MessageType::kInventoryList: return -621004;
-    case MessageType::kCancellation: return -623009;
-    case MessageType::kReturn: return -625033;
-    default: return -800003;
+    case MessageType::kOrder:
+      return -301010;
+    case MessageType::kPayment:
+      return -401007;
+    case MessageType::kWaybill:
+      return -504015;
+    case MessageType::kWaybillStatus:
+      return -505012;
+    case MessageType::kInventoryList:
+      return -621004;
+    case MessageType::kCancellation:
+      return -623009;
+    case MessageType::kReturn:
+      return -625033;
+    default:
+      return -800003;
   }
 }
 
 std::string DuplicateText(MessageType t, const std::string& key) {
   switch (t) {
-    case MessageType::kOrder: return "已存在相同编号的订单[" + key + "]";
-    case MessageType::kPayment: return "已存在相同编号的支付单[" + key + "]";
-    case MessageType::kWaybill: return "已存在相同编号的运单[" + key + "]";
-    case MessageType::kWaybillStatus: return "物流运单状态已存在[" + key + "]";
-    case MessageType::kInventoryList: return "清单[" + key + "]已经申报过，请勿重复申报";
-    case MessageType::kCancellation: return "撤单清单[" + key + "]已经申报过";
-    case MessageType::kReturn: return "退货申请单[" + key + "]已经申报过，请勿重复申报";
-    default: return "入库明细单报已存在[" + key + "]";
+    case MessageType::kOrder:
+      return "已存在相同编号的订单[" + key + "]";
+    case MessageType::kPayment:
+      return "已存在相同编号的支付单[" + key + "]";
+    case MessageType::kWaybill:
+      return "已存在相同编号的运单[" + key + "]";
+    case MessageType::kWaybillStatus:
+      return "物流运单状态已存在[" + key + "]";
+    case MessageType::kInventoryList:
+      return "清单[" + key + "]已经申报过，请勿重复申报";
+    case MessageType::kCancellation:
+      return "撤单清单[" + key + "]已经申报过";
+    case MessageType::kReturn:
+      return "退货申请单[" + key + "]已经申报过，请勿重复申报";
+    default:
+      return "入库明细单报已存在[" + key + "]";
   }
 }
 
 const std::string& AppTypeOf(const Message& m, size_t i) {
-  return std::visit([i](const auto& blocks) -> const std::string& {
-    const auto& b = blocks[i];
-    if constexpr (requires { b.head.appType; }) {
-      return b.head.appType;
-    } else {
-      return b.appType;
-    }
-  }, m.blocks);
+  return std::visit(
+      [i](const auto& blocks) -> const std::string& {
+        const auto& b = blocks[i];
+        if constexpr (requires { b.head.appType; }) {
+          return b.head.appType;
+        } else {
+          return b.appType;
+        }
+      },
+      m.blocks);
 }
 
 const std::string& GuidOf(const Message& m, size_t i) {
-  return std::visit([i](const auto& blocks) -> const std::string& {
-    const auto& b = blocks[i];
-    if constexpr (requires { b.head.guid; }) {
-      return b.head.guid;
-    } else {
-      return b.guid;
-    }
-  }, m.blocks);
+  return std::visit(
+      [i](const auto& blocks) -> const std::string& {
+        const auto& b = blocks[i];
+        if constexpr (requires { b.head.guid; }) {
+          return b.head.guid;
+        } else {
+          return b.guid;
+        }
+      },
+      m.blocks);
 }
-
 
 }  // namespace
 
 int KeySpace(MessageType t) {
   switch (t) {
-    case MessageType::kOrder: return 0;
-    case MessageType::kPayment: return 1;
-    case MessageType::kWaybill: return 2;
-    case MessageType::kWaybillStatus: return 3;
-    case MessageType::kInventoryList: return 4;
-    case MessageType::kCancellation: return 5;
-    case MessageType::kReturn: return 6;
-    default: return 7;
+    case MessageType::kOrder:
+      return 0;
+    case MessageType::kPayment:
+      return 1;
+    case MessageType::kWaybill:
+      return 2;
+    case MessageType::kWaybillStatus:
+      return 3;
+    case MessageType::kInventoryList:
+      return 4;
+    case MessageType::kCancellation:
+      return 5;
+    case MessageType::kReturn:
+      return 6;
+    default:
+      return 7;
   }
 }
 
@@ -156,16 +191,19 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         // The customs list number is assigned on arrival; the agent learns it
         // here (and needs it for a cancellation or return).
         if (auto it = lists_.find(key); it != lists_.end()) {
-          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = it->second.invt_no;
+          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo =
+              it->second.invt_no;
         }
       }
       if (!removed) {
         const std::string& pre_no = space.at(key).pre_no;
-        std::visit([&](auto& blocks) {
-          if constexpr (requires { blocks.back().preNo; }) {
-            if (!pre_no.empty()) blocks.back().preNo = pre_no;
-          }
-        }, out.receipt.blocks);
+        std::visit(
+            [&](auto& blocks) {
+              if constexpr (requires { blocks.back().preNo; }) {
+                if (!pre_no.empty()) blocks.back().preNo = pre_no;
+              }
+            },
+            out.receipt.blocks);
       }
       DocumentChange change;
       change.type = m.type;
@@ -175,7 +213,8 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       change.info = std::move(info);
       change.removed = removed;
       if (m.type == MessageType::kInventoryList && !removed) {
-        if (auto it = lists_.find(change.key); it != lists_.end()) change.invt_no = it->second.invt_no;
+        if (auto it = lists_.find(change.key); it != lists_.end())
+          change.invt_no = it->second.invt_no;
       }
       out.changes.insert(out.changes.begin() + static_cast<long>(mark), std::move(change));
     } else {
@@ -260,7 +299,8 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
     }
     case MessageType::kCancellation:
       if (!removed) {
-        OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i], m.transfer.copCode, time, out);
+        OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i], m.transfer.copCode, time,
+                       out);
       }
       break;
     case MessageType::kReturn:
@@ -353,9 +393,9 @@ void Engine::ApplyEffects(const clearance::Decision& d, const std::string& what,
 // A cancellation (623) or return (625) names its list by invtNo; the answer
 // (624 / 626) goes to the sender, the list's new state to the read model.
 template <class Doc, class MakeReturn>
-void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make, MessageType receipt_type,
-                    const std::string& cop, const std::string& list_key, bool known,
-                    std::vector<Emitted>* emitted, std::vector<DocumentChange>* changes,
+void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make,
+                    MessageType receipt_type, const std::string& cop, const std::string& list_key,
+                    bool known, std::vector<Emitted>* emitted, std::vector<DocumentChange>* changes,
                     uint64_t* serial) {
   ReceiptMessage m;
   m.type = receipt_type;
@@ -465,7 +505,8 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
       ++it;
       continue;
     }
-    clearance::Decision d = clearance::Conclude(st.record, /*release=*/true, "", stock_, *rules, time);
+    clearance::Decision d =
+        clearance::Conclude(st.record, /*release=*/true, "", stock_, *rules, time);
     if (d.outcome == clearance::Outcome::kHeld || d.return_status == 0) {
       ++it;
       continue;

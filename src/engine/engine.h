@@ -53,17 +53,17 @@ struct Emitted {
 struct QuotaChange {
   std::string buyer_id;  // the ID number (the read model stores only its hash)
   int32_t year = 0;
-  Decimal used;          // customs value counted this calendar year
+  Decimal used;  // customs value counted this calendar year
   uint32_t lists = 0;
 };
 
 struct Outcome {
-  ReceiptMessage receipt;    // one block per block of the message
-  std::string cop_code;      // BaseTransfer.copCode: whom the receipt is for
+  ReceiptMessage receipt;  // one block per block of the message
+  std::string cop_code;    // BaseTransfer.copCode: whom the receipt is for
   std::vector<DocumentChange> changes;
   std::vector<Emitted> emitted;
   std::vector<QuotaChange> quota;
-  size_t accepted = 0;       // blocks that changed state
+  size_t accepted = 0;  // blocks that changed state
   size_t refused = 0;
 };
 
@@ -99,8 +99,8 @@ class Engine {
     bool waiting = true;
     clearance::ListRecord record;
   };
-  void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
-                  UnixMillis time, Outcome* out);
+  void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed, UnixMillis time,
+                  Outcome* out);
   void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
   // Applies a decision's effects (quota, stock) and reports the quota change.
   void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
@@ -109,23 +109,23 @@ class Engine {
   void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
 
   struct DocState {
-    uint64_t seq = 0;      // where it was last declared
-    std::string pre_no;    // e-port number assigned to lists (preNo)
+    uint64_t seq = 0;    // where it was last declared
+    std::string pre_no;  // e-port number assigned to lists (preNo)
   };
   std::string NextPreNo(UnixMillis time);
 
   const clearance::RuleBook* rules_;
   // Clearance state, by business key: the documents a list is matched with,
   // the lists, and the deadlines of those still waiting.
-  std::unordered_map<std::string, Order> orders_;        // ebpCode/orderNo
-  std::unordered_map<std::string, Payment> payments_;    // ebpCode/orderNo
-  std::unordered_map<std::string, Waybill> waybills_;    // logisticsCode/logisticsNo
-  std::unordered_map<std::string, ListState> lists_;     // ebpCode/orderNo
+  std::unordered_map<std::string, Order> orders_;                 // ebpCode/orderNo
+  std::unordered_map<std::string, Payment> payments_;             // ebpCode/orderNo
+  std::unordered_map<std::string, Waybill> waybills_;             // logisticsCode/logisticsNo
+  std::unordered_map<std::string, ListState> lists_;              // ebpCode/orderNo
   std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key
   std::unordered_map<std::string, std::string> list_by_invt_;     // invtNo -> list key
   std::map<uint64_t, std::string> held_;  // lists held for bonded stock, by arrival order
   uint64_t held_serial_ = 0;
-  std::multimap<UnixMillis, std::string> deadlines_;     // waiting lists
+  std::multimap<UnixMillis, std::string> deadlines_;  // waiting lists
   std::unordered_map<std::string, std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;
   bonded::BondedAccounts stock_;

@@ -7,7 +7,8 @@
 namespace ftz::engine {
 namespace {
 
-Message OrderMessage(std::vector<std::pair<std::string, std::string>> orders /* orderNo, appType */) {
+Message OrderMessage(
+    std::vector<std::pair<std::string, std::string>> orders /* orderNo, appType */) {
   Message m;
   m.type = MessageType::kOrder;
   m.guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94";

@@ -25,7 +25,8 @@ class FaultFile final : public WritableFile {
 
 }  // namespace
 
-Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const std::string& path) {
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
+    const std::string& path) {
   auto f = base_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
   {

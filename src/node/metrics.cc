@@ -41,7 +41,8 @@ void Histogram::Render(const std::string& name, const std::string& labels, std::
             std::to_string(cumulative) + "\n";
   }
   cumulative += counts_[bounds_.size()].load(std::memory_order_relaxed);
-  *out += name + "_bucket" + Labels(labels, "le=\"+Inf\"") + " " + std::to_string(cumulative) + "\n";
+  *out +=
+      name + "_bucket" + Labels(labels, "le=\"+Inf\"") + " " + std::to_string(cumulative) + "\n";
   *out += name + "_sum" + Labels(labels) + " " + Num(sum_micro_.load() / 1e6) + "\n";
   *out += name + "_count" + Labels(labels) + " " + std::to_string(count_.load()) + "\n";
 }

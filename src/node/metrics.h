@@ -43,7 +43,8 @@ class Histogram {
 class Registry {
  public:
   // name{labels}; labels like `type="311"` (may be empty). Returned references stay valid.
-  Counter& GetCounter(const std::string& name, const std::string& help, const std::string& labels = "");
+  Counter& GetCounter(const std::string& name, const std::string& help,
+                      const std::string& labels = "");
   Histogram& GetHistogram(const std::string& name, const std::string& help,
                           const std::vector<double>& bounds, const std::string& labels = "");
   // A gauge computed when scraped.

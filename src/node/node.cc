@@ -50,10 +50,10 @@ void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, U
 Node::Node(const Options& options, Registry* metrics)
     : options_(options), metrics_(metrics), engine_(options.clearance ? &rules_ : nullptr) {
   if (options_.env == nullptr) options_.env = Env::Default();
-  messages_accepted_ = &metrics->GetCounter("ftz_messages_total", "CEB messages answered, by outcome",
-                                            "outcome=\"logged\"");
-  messages_refused_ = &metrics->GetCounter("ftz_messages_total", "CEB messages answered, by outcome",
-                                           "outcome=\"nothing_accepted\"");
+  messages_accepted_ = &metrics->GetCounter(
+      "ftz_messages_total", "CEB messages answered, by outcome", "outcome=\"logged\"");
+  messages_refused_ = &metrics->GetCounter(
+      "ftz_messages_total", "CEB messages answered, by outcome", "outcome=\"nothing_accepted\"");
   documents_accepted_ = &metrics->GetCounter("ftz_documents_total", "Business blocks, by outcome",
                                              "outcome=\"accepted\"");
   documents_refused_ = &metrics->GetCounter("ftz_documents_total", "Business blocks, by outcome",
@@ -126,8 +126,9 @@ Status Node::Recover() {
                               });
     }
     if (!present) {
-      std::fprintf(stderr, "ftzport: the read model has seen %llu records but the log holds fewer: "
-                           "rebuilding the read model\n",
+      std::fprintf(stderr,
+                   "ftzport: the read model has seen %llu records but the log holds fewer: "
+                   "rebuilding the read model\n",
                    static_cast<unsigned long long>(rm_from));
       FTZ_RETURN_IF_ERROR(read_model_->Reset());
       rm_from = 0;
@@ -190,8 +191,9 @@ void Node::Submit(Submission s, std::function<void(SubmitResult)> done) {
     }
   }
   SubmitResult r;
-  r.status = Status::Unavailable("intake has stopped: a log write could not be made durable; "
-                                 "restart the server to recover");
+  r.status = Status::Unavailable(
+      "intake has stopped: a log write could not be made durable; "
+      "restart the server to recover");
   done(std::move(r));
 }
 
@@ -261,8 +263,8 @@ void Node::SequencerLoop() {
         } else {
           r.logged = true;
           r.accepted = 1;
-          r.message_seq = log_->Append(stream::RecordType::kAdmin, time,
-                                       engine::EncodeAdminRecord(*s.admin));
+          r.message_seq =
+              log_->Append(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
           AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
           AppendEmitted(*o, r.message_seq, time, &rm, &cops);
         }
@@ -357,8 +359,10 @@ void Node::ReadModelLoop() {
                            : read_model_->Apply(merged);
     if (!st.ok()) {
       if (!rm_failed_) {
-        std::fprintf(stderr, "ftzport: read model: %s; it stops here and catches up from the log "
-                             "at the next start\n", st.ToString().c_str());
+        std::fprintf(stderr,
+                     "ftzport: read model: %s; it stops here and catches up from the log "
+                     "at the next start\n",
+                     st.ToString().c_str());
       }
       rm_failed_ = true;
       continue;

@@ -71,8 +71,8 @@ struct RecoveryReport {
   stream::RecoveryInfo log;
   uint64_t messages_replayed = 0;
   uint64_t receipts_checked = 0;
-  uint64_t receipt_mismatches = 0;  // replay produced a different receipt: must be 0
-  uint64_t receipts_restored = 0;   // owed receipts a crash cut off, logged again at start
+  uint64_t receipt_mismatches = 0;    // replay produced a different receipt: must be 0
+  uint64_t receipts_restored = 0;     // owed receipts a crash cut off, logged again at start
   uint64_t read_model_caught_up = 0;  // records applied to the read model at start
 };
 

@@ -22,7 +22,8 @@ void Replayer::Expect(const engine::Outcome& o, uint64_t seq, bool own) {
   }
 }
 
-Status Replayer::Visit(const stream::Record& r, const OnApplied& applied, const OnReceipt& receipt) {
+Status Replayer::Visit(const stream::Record& r, const OnApplied& applied,
+                       const OnReceipt& receipt) {
   last_time_ = std::max(last_time_, r.time);
   switch (r.type) {
     case stream::RecordType::kMessage: {
@@ -55,8 +56,8 @@ Status Replayer::Visit(const stream::Record& r, const OnApplied& applied, const 
       }
       auto o = engine_->ApplyAdmin(r.seq, r.time, a);
       if (!o.ok()) {
-        return Status::Corruption("record " + std::to_string(r.seq) + ": logged command fails: " +
-                                  o.status().ToString());
+        return Status::Corruption("record " + std::to_string(r.seq) +
+                                  ": logged command fails: " + o.status().ToString());
       }
       Expect(*o, r.seq, /*own=*/false);
       if (applied) applied(r, nullptr, *o);

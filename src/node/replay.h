@@ -30,7 +30,8 @@ struct ReplayMismatch {
 class Replayer {
  public:
   // Called for each message or tick applied, with its outcome.
-  using OnApplied = std::function<void(const stream::Record&, const Message*, const engine::Outcome&)>;
+  using OnApplied =
+      std::function<void(const stream::Record&, const Message*, const engine::Outcome&)>;
   // Called for each receipt record read.
   using OnReceipt = std::function<void(const stream::Record&, const engine::ReceiptRecord&)>;
 

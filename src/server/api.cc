@@ -4,9 +4,9 @@
 #include <cstring>
 #include <iterator>
 
+#include <simdjson.h>
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
-#include <simdjson.h>
 #include "engine/records.h"
 
 namespace ftz::server {
@@ -29,9 +29,7 @@ ApiResponse JsonError(int status, std::string_view code, std::string_view messag
   return r;
 }
 
-bool WantsJson(const std::string& accept) {
-  return accept.find("json") != std::string::npos;
-}
+bool WantsJson(const std::string& accept) { return accept.find("json") != std::string::npos; }
 
 ceb::Syntax SyntaxOf(const ApiRequest& req) {
   if (req.content_type.find("json") != std::string::npos) return ceb::Syntax::kJson;
@@ -83,9 +81,9 @@ struct DocRoute {
   size_t key_parts;
 };
 constexpr DocRoute kDocRoutes[] = {
-    {"orders", 311, 2},      {"payments", 411, 2},         {"waybills", 511, 2},
-    {"waybill-statuses", 513, 3}, {"inventory-lists", 621, 2}, {"cancellations", 623, 2},
-    {"returns", 625, 2},     {"warehouse-entries", 711, 2},
+    {"orders", 311, 2},           {"payments", 411, 2},          {"waybills", 511, 2},
+    {"waybill-statuses", 513, 3}, {"inventory-lists", 621, 2},   {"cancellations", 623, 2},
+    {"returns", 625, 2},          {"warehouse-entries", 711, 2},
 };
 
 }  // namespace
@@ -120,7 +118,8 @@ std::string QueryParam(std::string_view query, std::string_view name) {
     if (j == std::string_view::npos) j = query.size();
     std::string_view kv = query.substr(i, j - i);
     size_t eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
+    if (kv.substr(0, eq) == name)
+      return eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
     i = j + 1;
   }
   return "";
@@ -128,9 +127,9 @@ std::string QueryParam(std::string_view query, std::string_view name) {
 
 Api::Api(node::Node* node, node::Registry* metrics, ReceiptFeed* feed, ApiLimits limits)
     : node_(node), metrics_(metrics), feed_(feed), limits_(limits) {
-  accept_seconds_ = &metrics->GetHistogram(
-      "ftz_accept_seconds", "From a decoded message to its durable receipt",
-      {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  accept_seconds_ =
+      &metrics->GetHistogram("ftz_accept_seconds", "From a decoded message to its durable receipt",
+                             {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
 }
 
 void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
@@ -151,7 +150,8 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     return PostGoodsIn(req, counted("admin"));
   }
   if (path == "/v1/messages") {
-    if (req.method != "POST") return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
+    if (req.method != "POST")
+      return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
     return PostMessage(std::move(req), counted("messages"));
   }
   if (req.method != "GET" && req.method != "HEAD") {
@@ -167,7 +167,8 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
   }
   if (path == "/v1/receipts") return GetReceipts(req, counted("receipts"));
   if (path.rfind("/v1/quota/", 0) == 0) {
-    return counted("quota")(GetQuota(UrlDecode(path.substr(10)), QueryParam(query, "year"), req.caller));
+    return counted("quota")(
+        GetQuota(UrlDecode(path.substr(10)), QueryParam(query, "year"), req.caller));
   }
   if (path == "/" || path == "/v1") {
     ApiResponse r;
@@ -187,15 +188,16 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
         if (!copno.empty() && !agent.empty()) {
           return counted(route.name)(GetListBy("copNo", agent + "/" + copno, req.caller));
         }
-        return counted(route.name)(JsonError(400, "bad_request",
-                                             "give ebpCode/orderNo in the path, or ?agentCode=&copNo=, "
-                                             "or ?invtNo="));
+        return counted(route.name)(
+            JsonError(400, "bad_request",
+                      "give ebpCode/orderNo in the path, or ?agentCode=&copNo=, "
+                      "or ?invtNo="));
       }
       if (seg.size() != 2 + route.key_parts) {
-        return counted(route.name)(JsonError(
-            400, "bad_request",
-            std::string("expected /v1/") + route.name + "/" +
-                (route.key_parts == 3 ? "{code}/{number}/{status}" : "{code}/{number}")));
+        return counted(route.name)(
+            JsonError(400, "bad_request",
+                      std::string("expected /v1/") + route.name + "/" +
+                          (route.key_parts == 3 ? "{code}/{number}/{status}" : "{code}/{number}")));
       }
       std::string key = seg[2];
       for (size_t i = 3; i < seg.size(); ++i) key += "/" + seg[i];
@@ -208,10 +210,25 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
 node::Counter& Api::RequestCounter(const std::string& route, int status) {
   // Every request counts once: find its counter without the registry's mutex
   // for the routes and statuses the API uses; anything else takes the slow path.
-  static constexpr const char* kRoutes[] = {
-      "messages", "receipts", "orders", "payments", "waybills", "waybill-statuses",
-      "inventory-lists", "cancellations", "returns", "warehouse-entries", "healthz",
-      "readyz", "metrics", "index", "unknown", "other", "receipts-stream", "quota", "admin"};
+  static constexpr const char* kRoutes[] = {"messages",
+                                            "receipts",
+                                            "orders",
+                                            "payments",
+                                            "waybills",
+                                            "waybill-statuses",
+                                            "inventory-lists",
+                                            "cancellations",
+                                            "returns",
+                                            "warehouse-entries",
+                                            "healthz",
+                                            "readyz",
+                                            "metrics",
+                                            "index",
+                                            "unknown",
+                                            "other",
+                                            "receipts-stream",
+                                            "quota",
+                                            "admin"};
   static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
   int r = -1, c = -1;
   for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
@@ -237,7 +254,8 @@ node::Counter& Api::RequestCounter(const std::string& route, int status) {
 ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
   ceb::DecodeResult d;
   d.ceb_code = 1;
-  d.summary = "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
+  d.summary =
+      "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
   ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, "", WallNow());
   ApiResponse r;
   r.status = 413;
@@ -305,7 +323,8 @@ ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& cal
   std::string payload;
   Status st = node_->log().Read(row->seq, &rt, &time, &payload);
   engine::MessageRecord mr;
-  if (!st.ok() || rt != stream::RecordType::kMessage || !engine::DecodeMessageRecord(payload, &mr)) {
+  if (!st.ok() || rt != stream::RecordType::kMessage ||
+      !engine::DecodeMessageRecord(payload, &mr)) {
     return JsonError(500, "log", st.ok() ? "record is not a message" : st.message());
   }
   ceb::DecodeResult d = ceb::Decode(mr.body, mr.syntax);
@@ -324,12 +343,14 @@ ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& cal
   AppendJsonString(&r.body, row->cop_code);
   r.body += ",\"updated\":";
   AppendJsonString(&r.body, FormatReturnTime(row->time));
-  r.body += ",\"logIndex\":" + std::to_string(row->seq) + ",\"block\":" + std::to_string(row->block);
+  r.body +=
+      ",\"logIndex\":" + std::to_string(row->seq) + ",\"block\":" + std::to_string(row->block);
   r.body += ",\"document\":" + ceb::EncodeBlockJson(d.message, row->block) + "}";
   return r;
 }
 
-ApiResponse Api::GetListBy(const std::string& index, const std::string& value, const Caller& caller) {
+ApiResponse Api::GetListBy(const std::string& index, const std::string& value,
+                           const Caller& caller) {
   auto row = node_->read_model().FindListBy(index, value);
   if (!row.ok()) {
     return row.status().code() == StatusCode::kNotFound
@@ -358,8 +379,8 @@ Result<std::string> Api::ReceiptsJson(const std::string& cop, int64_t after, int
       return Status::Corruption("log record " + std::to_string(row.seq) + " is not a receipt");
     }
     if (i) out += ",";
-    out += "{\"cursor\":" + std::to_string(row.seq) + ",\"answers\":" + std::to_string(row.answers) +
-           ",\"messageType\":";
+    out += "{\"cursor\":" + std::to_string(row.seq) +
+           ",\"answers\":" + std::to_string(row.answers) + ",\"messageType\":";
     AppendJsonString(&out, RootElementName(receipt.type));
     out += ",\"receipt\":" + ceb::EncodeReceiptJson(receipt) + ",\"xml\":";
     AppendJsonString(&out, rr.xml);
@@ -379,8 +400,10 @@ void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> re
   std::string a = QueryParam(query, "after"), l = QueryParam(query, "limit"),
               t = QueryParam(query, "timeout");
   if ((!a.empty() && (!ParseInt(a, &after) || after < -1)) ||
-      (!l.empty() && (!ParseInt(l, &limit) || limit < 1 || limit > limits_.max_receipts_per_page)) ||
-      (!t.empty() && (!ParseInt(t, &timeout) || timeout < 0 || timeout > limits_.max_poll_seconds))) {
+      (!l.empty() &&
+       (!ParseInt(l, &limit) || limit < 1 || limit > limits_.max_receipts_per_page)) ||
+      (!t.empty() &&
+       (!ParseInt(t, &timeout) || timeout < 0 || timeout > limits_.max_poll_seconds))) {
     return reply(JsonError(400, "bad_request",
                            "after must be an integer >= -1, limit 1.." +
                                std::to_string(limits_.max_receipts_per_page) + ", timeout 0.." +
@@ -419,8 +442,9 @@ void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> re
   // attempt(woke): look; answer if there is something (or it is the deadline);
   // after a wake that brought nothing for this cursor, wait again.
   auto attempt = std::make_shared<std::function<void(bool, bool)>>();
-  *attempt = [this, poll, answer, cop, weak = std::weak_ptr<std::function<void(bool, bool)>>(attempt)](
-                 bool final, bool rearm) mutable {
+  *attempt = [this, poll, answer, cop,
+              weak = std::weak_ptr<std::function<void(bool, bool)>>(attempt)](bool final,
+                                                                              bool rearm) mutable {
     std::lock_guard<std::mutex> lock(poll->mu);
     if (!poll->reply) return;
     if (answer(poll->reply, final)) {
@@ -449,8 +473,8 @@ Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, cons
     auto one = ReceiptsJson(cop, static_cast<int64_t>(row.seq) - 1, 1, &last, &count);
     if (!one.ok()) return one.status();
     // data: the single receipt object (strip the surrounding [ ]).
-    out += "id: " + std::to_string(row.seq) + "\nevent: receipt\ndata: " +
-           one->substr(1, one->size() - 2) + "\n\n";
+    out += "id: " + std::to_string(row.seq) +
+           "\nevent: receipt\ndata: " + one->substr(1, one->size() - 2) + "\n\n";
     *cursor = static_cast<int64_t>(row.seq);
   }
   return out;
@@ -477,12 +501,14 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
   Result<Decimal> qty = Decimal::Parse(qty_text);
   if (ems.empty() || ems.size() > 30 || item.empty() || item.size() > 30 || !qty.ok() ||
       qty->units() <= 0) {
-    return reply(JsonError(400, "bad_request",
-                           "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
+    return reply(
+        JsonError(400, "bad_request",
+                  "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
   }
   node::Submission s;
   s.caller = req.caller.enterprise;
-  s.admin = engine::AdminRecord{engine::AdminRecord::kGoodsIn, req.caller.enterprise, ems, item, *qty};
+  s.admin =
+      engine::AdminRecord{engine::AdminRecord::kGoodsIn, req.caller.enterprise, ems, item, *qty};
   node_->Submit(std::move(s), [reply](node::SubmitResult res) {
     if (res.status.code() == StatusCode::kUnavailable) {
       return reply(JsonError(503, "intake_stopped", res.status.message()));

@@ -47,8 +47,8 @@ struct ApiResponse {
 };
 
 struct ApiLimits {
-  size_t max_body = 16u << 20;      // bytes; larger bodies get 413 before they are read
-  int max_poll_seconds = 60;        // long-poll wait cap
+  size_t max_body = 16u << 20;  // bytes; larger bodies get 413 before they are read
+  int max_poll_seconds = 60;    // long-poll wait cap
   int max_receipts_per_page = 1000;
 };
 
@@ -77,8 +77,8 @@ class Api {
   ApiResponse GetDocument(int type, const std::string& key, const Caller& caller);
   ApiResponse GetListBy(const std::string& index, const std::string& value, const Caller& caller);
   void GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> reply);
-  Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit,
-                                   int64_t* last, size_t* count);
+  Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit, int64_t* last,
+                                   size_t* count);
   node::Counter& RequestCounter(const std::string& route, int status);
   void PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);

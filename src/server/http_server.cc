@@ -33,7 +33,10 @@ struct Gate {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Api* api, const HttpOptions& opts, std::shared_ptr<Gate> gate)
-      : stream_(std::move(socket)), api_(api), opts_(opts), gate_(std::move(gate)),
+      : stream_(std::move(socket)),
+        api_(api),
+        opts_(opts),
+        gate_(std::move(gate)),
         sse_timer_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -49,11 +52,12 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(api_->limits().max_body);
-    stream_.expires_after(std::chrono::seconds(first_ ? opts_.request_timeout_seconds
-                                                      : opts_.idle_timeout_seconds));
+    stream_.expires_after(
+        std::chrono::seconds(first_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds));
     first_ = false;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -69,7 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
       return Write(std::move(r), false, 11);
     }
-    if (ec) return Close();  // timeout, reset, malformed request line
+    if (ec) return Close();   // timeout, reset, malformed request line
     stream_.expires_never();  // the answer may take a while (long-poll)
     auto& msg = parser_->get();
     ApiRequest req;
@@ -85,14 +89,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return StartSse(std::move(req));
     }
     req.body = std::move(msg.body());
-    api_->Handle(std::move(req), [self = shared_from_this(), gate = gate_, keep_alive,
-                                  version](ApiResponse r) {
-      std::lock_guard<std::mutex> lock(gate->mu);
-      if (!gate->open) return;
-      net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version]() mutable {
-        self->Write(std::move(r), keep_alive, version);
-      });
-    });
+    api_->Handle(std::move(req),
+                 [self = shared_from_this(), gate = gate_, keep_alive, version](ApiResponse r) {
+                   std::lock_guard<std::mutex> lock(gate->mu);
+                   if (!gate->open) return;
+                   net::post(self->stream_.get_executor(),
+                             [self, r = std::move(r), keep_alive, version]() mutable {
+                               self->Write(std::move(r), keep_alive, version);
+                             });
+                 });
   }
 
   void Write(ApiResponse r, bool keep_alive, unsigned version) {
@@ -126,7 +131,8 @@ class Session : public std::enable_shared_from_this<Session> {
       api_->CountRequest("receipts-stream", 400);
       ApiResponse r;
       r.status = 400;
-      r.body = R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
+      r.body =
+          R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
       return Write(std::move(r), false, 11);
     }
     api_->CountRequest("receipts-stream", 200);
@@ -245,7 +251,8 @@ Status HttpServer::Listen(const std::string& host, uint16_t port) {
   if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IOError("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return Status::IOError("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   impl_->port = a.local_endpoint().port();
   impl_->Accept();
   return Status::Ok();

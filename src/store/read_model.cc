@@ -32,7 +32,9 @@ Status SqlError(sqlite3* db, const std::string& what) {
 // A prepared statement that finalizes itself.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+  }
   ~Stmt() { sqlite3_finalize(s_); }
   bool ok() const { return rc_ == SQLITE_OK; }
   sqlite3_stmt* get() { return s_; }
@@ -144,7 +146,8 @@ Status ReadModel::Apply(const Batch& b) {
            "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)");
   Stmt meta(writer_, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)");
   Stmt quota(writer_, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)");
-  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok() || !quota.ok()) {
+  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok() ||
+      !quota.ok()) {
     sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
     return SqlError(writer_, "prepare");
   }
@@ -160,19 +163,31 @@ Status ReadModel::Apply(const Batch& b) {
       continue;
     }
     if (d.status_only) {
-      ok &= done(status.Bind(1, d.status).Bind(2, d.info).Bind(3, d.time).Bind(4, d.type).Bind(5, d.key));
-      if (!d.invt_no.empty()) ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
+      ok &= done(
+          status.Bind(1, d.status).Bind(2, d.info).Bind(3, d.time).Bind(4, d.type).Bind(5, d.key));
+      if (!d.invt_no.empty())
+        ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
       continue;
     }
-    ok &= done(up.Bind(1, d.type).Bind(2, d.key).Bind(3, static_cast<int64_t>(d.seq))
-                   .Bind(4, d.block).Bind(5, d.status).Bind(6, d.info).Bind(7, d.cop_code)
+    ok &= done(up.Bind(1, d.type)
+                   .Bind(2, d.key)
+                   .Bind(3, static_cast<int64_t>(d.seq))
+                   .Bind(4, d.block)
+                   .Bind(5, d.status)
+                   .Bind(6, d.info)
+                   .Bind(7, d.cop_code)
                    .Bind(8, d.time));
-    if (!d.cop_no.empty()) ok &= done(idx.Bind(1, std::string("copNo")).Bind(2, d.cop_no).Bind(3, d.key));
-    if (!d.invt_no.empty()) ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
+    if (!d.cop_no.empty())
+      ok &= done(idx.Bind(1, std::string("copNo")).Bind(2, d.cop_no).Bind(3, d.key));
+    if (!d.invt_no.empty())
+      ok &= done(idx.Bind(1, std::string("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
   }
   for (const ReceiptRow& r : b.receipts) {
-    ok &= done(rec.Bind(1, static_cast<int64_t>(r.seq)).Bind(2, r.cop_code).Bind(3, r.type)
-                   .Bind(4, static_cast<int64_t>(r.answers)).Bind(5, r.time));
+    ok &= done(rec.Bind(1, static_cast<int64_t>(r.seq))
+                   .Bind(2, r.cop_code)
+                   .Bind(3, r.type)
+                   .Bind(4, static_cast<int64_t>(r.answers))
+                   .Bind(5, r.time));
   }
   for (const QuotaRow& q : b.quota) {
     ok &= done(quota.Bind(1, q.buyer).Bind(2, q.year).Bind(3, q.used_units).Bind(4, q.lists));
@@ -209,8 +224,9 @@ Result<DocumentRow> ReadModel::FindDocument(int type, const std::string& key) {
   if (!db.ok()) return db.status();
   Result<DocumentRow> out = Status::NotFound("no document " + std::to_string(type) + " " + key);
   {
-    Stmt q(*db, "SELECT type,key,seq,block,status,info,cop_code,time_ms FROM documents "
-                "WHERE type=? AND key=?");
+    Stmt q(*db,
+           "SELECT type,key,seq,block,status,info,cop_code,time_ms FROM documents "
+           "WHERE type=? AND key=?");
     if (!q.ok()) {
       out = SqlError(*db, "query");
     } else if (int rc = q.Bind(1, type).Bind(2, key).Step(); rc == SQLITE_ROW) {
@@ -238,15 +254,16 @@ Result<DocumentRow> ReadModel::FindListBy(const std::string& index, const std::s
   return FindDocument(621, key);
 }
 
-Result<std::vector<ReceiptRow>> ReadModel::ReceiptsAfter(const std::string& cop_code,
-                                                         int64_t after, int limit) {
+Result<std::vector<ReceiptRow>> ReadModel::ReceiptsAfter(const std::string& cop_code, int64_t after,
+                                                         int limit) {
   auto db = AcquireReader();
   if (!db.ok()) return db.status();
   std::vector<ReceiptRow> out;
   Status st;
   {
-    Stmt q(*db, "SELECT seq,cop_code,type,answers,time_ms FROM receipts WHERE cop_code=? AND seq>? "
-                "ORDER BY seq LIMIT ?");
+    Stmt q(*db,
+           "SELECT seq,cop_code,type,answers,time_ms FROM receipts WHERE cop_code=? AND seq>? "
+           "ORDER BY seq LIMIT ?");
     if (!q.ok()) {
       st = SqlError(*db, "query");
     } else {

@@ -23,17 +23,17 @@ struct sqlite3;
 namespace ftz::store {
 
 struct DocumentRow {
-  int type = 0;          // CEB message number (311, 411, ...)
-  std::string key;       // ceb::BlockKey
-  uint64_t seq = 0;      // log record of the message that declared it
-  int block = 0;         // index of the block in that message
-  int status = 0;        // returnStatus in force
-  std::string info;      // returnInfo in force
-  std::string cop_code;  // sender
-  UnixMillis time = 0;   // when it last changed
-  std::string cop_no;    // lists: agentCode/copNo, for lookup by copNo
-  std::string invt_no;   // lists: customs list number once assigned
-  bool removed = false;  // deleted (appType 3): the row goes away
+  int type = 0;              // CEB message number (311, 411, ...)
+  std::string key;           // ceb::BlockKey
+  uint64_t seq = 0;          // log record of the message that declared it
+  int block = 0;             // index of the block in that message
+  int status = 0;            // returnStatus in force
+  std::string info;          // returnInfo in force
+  std::string cop_code;      // sender
+  UnixMillis time = 0;       // when it last changed
+  std::string cop_no;        // lists: agentCode/copNo, for lookup by copNo
+  std::string invt_no;       // lists: customs list number once assigned
+  bool removed = false;      // deleted (appType 3): the row goes away
   bool status_only = false;  // a later decision: update status, info and time only
 };
 

@@ -53,7 +53,7 @@ bool ParseSegmentName(const std::string& name, uint64_t* first_seq) {
 struct SegmentScan {
   uint64_t good_bytes = 0;  // length of the valid prefix
   uint64_t next_seq = 0;
-  std::string bad;          // why scanning stopped early ("" = clean end)
+  std::string bad;  // why scanning stopped early ("" = clean end)
 };
 
 // Walks the records of one segment's bytes, stopping at the first invalid one.
@@ -245,7 +245,8 @@ Status Log::Sync() {
   if (buffer_.empty() && !need_dir_sync_) return Status::Ok();
   // Roll to a new segment at a batch boundary once this one is full, so a
   // batch never spans two files and one fdatasync covers it.
-  if (segment_size_ > kSegmentHeaderSize && segment_size_ + buffer_.size() > options_.segment_bytes) {
+  if (segment_size_ > kSegmentHeaderSize &&
+      segment_size_ + buffer_.size() > options_.segment_bytes) {
     FTZ_RETURN_IF_ERROR(segment_->Sync());
     FTZ_RETURN_IF_ERROR(OpenSegment(buffer_first_seq_));
   }

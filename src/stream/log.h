@@ -19,14 +19,14 @@
 // run concurrently from other threads on durable data.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <atomic>
 #include <memory>
 #include <shared_mutex>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "core/time.h"
@@ -55,8 +55,8 @@ struct LogOptions {
 struct RecoveryInfo {
   uint64_t records = 0;
   uint64_t segments = 0;
-  uint64_t torn_bytes = 0;   // bytes cut from the tail of the last segment
-  std::string torn_reason;   // why the tail was judged torn
+  uint64_t torn_bytes = 0;  // bytes cut from the tail of the last segment
+  std::string torn_reason;  // why the tail was judged torn
 };
 
 inline constexpr size_t kRecordHeaderSize = 28;
@@ -102,8 +102,8 @@ class Log {
   std::string dir_;
   LogOptions options_;
   std::unique_ptr<WritableFile> segment_;
-  uint64_t segment_size_ = 0;    // bytes in the current segment, buffered included
-  std::string buffer_;           // records appended since the last Sync
+  uint64_t segment_size_ = 0;  // bytes in the current segment, buffered included
+  std::string buffer_;         // records appended since the last Sync
   uint64_t buffer_first_seq_ = 0;
   std::atomic<uint64_t> next_seq_{0};
   uint64_t durable_seq_ = 0;

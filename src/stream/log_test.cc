@@ -23,11 +23,14 @@ class LogTest : public ::testing::Test {
 
   std::vector<std::string> ReadAll(Env* env, RecoveryInfo* info = nullptr) {
     std::vector<std::string> out;
-    auto log = Log::Open(env, dir_, options_, [&](const Record& r) {
-      EXPECT_EQ(r.seq, out.size());
-      out.emplace_back(r.payload);
-      return Status::Ok();
-    }, info);
+    auto log = Log::Open(
+        env, dir_, options_,
+        [&](const Record& r) {
+          EXPECT_EQ(r.seq, out.size());
+          out.emplace_back(r.payload);
+          return Status::Ok();
+        },
+        info);
     EXPECT_TRUE(log.ok()) << log.status().ToString();
     return out;
   }
@@ -68,7 +71,8 @@ TEST_F(LogTest, RollsSegmentsAndScansFromAnySequence) {
     }
   }
   size_t segments = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir_)) segments += e.path().extension() == ".log";
+  for (auto& e : std::filesystem::directory_iterator(dir_))
+    segments += e.path().extension() == ".log";
   EXPECT_GT(segments, 5u);
   RecoveryInfo info;
   auto all = ReadAll(Env::Default(), &info);
@@ -77,9 +81,9 @@ TEST_F(LogTest, RollsSegmentsAndScansFromAnySequence) {
   EXPECT_EQ(info.segments, segments);
   std::vector<uint64_t> seqs;
   ASSERT_TRUE(Log::Scan(Env::Default(), dir_, 37, [&](const Record& r) {
-    seqs.push_back(r.seq);
-    return Status::Ok();
-  }).ok());
+                seqs.push_back(r.seq);
+                return Status::Ok();
+              }).ok());
   ASSERT_EQ(seqs.size(), 13u);
   EXPECT_EQ(seqs.front(), 37u);
 }
@@ -166,7 +170,8 @@ TEST_F(LogTest, ReadsAnyDurableRecordAcrossSegmentsAndReopen) {
     auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
     ASSERT_TRUE(log.ok());
     for (int i = 0; i < 30; ++i) {
-      (*log)->Append(i % 2 ? RecordType::kReceipt : RecordType::kMessage, 1000 + i, "p" + std::to_string(i));
+      (*log)->Append(i % 2 ? RecordType::kReceipt : RecordType::kMessage, 1000 + i,
+                     "p" + std::to_string(i));
       if (i % 3 == 2) {
         ASSERT_TRUE((*log)->Sync().ok());
       }

@@ -22,10 +22,10 @@ namespace ftz::workload {
 
 struct Options {
   uint64_t seed = 1;
-  size_t buyers = 1000;           // distinct buyers drawn from
+  size_t buyers = 1000;                  // distinct buyers drawn from
   UnixMillis start = 1'767'225'600'000;  // 2026-01-01 08:00 CST
   int seconds_between_parcels = 1;
-  double bonded_share = 0.4;      // 1210 bonded online shopping; the rest 9610
+  double bonded_share = 0.4;  // 1210 bonded online shopping; the rest 9610
   // Starts every business key (order, payment, waybill, copNo): use another
   // prefix to add a second, non-overlapping workload to the same data. At
   // most 2 characters (copNo is C..20).

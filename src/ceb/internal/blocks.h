@@ -17,13 +17,13 @@ struct NoItem {};
 
 // Error codes and wording of the specification's table 7-2, per message.
 struct MessageCodes {
-  int invalid;         // field check failed ("参数校验不通过")
+  int invalid;  // field check failed ("参数校验不通过")
   const char* invalid_text;
-  int duplicate;       // same business key already declared
+  int duplicate;  // same business key already declared
   const char* duplicate_text;
-  int empty;           // no business block
+  int empty;  // no business block
   const char* empty_text;
-  int too_many;        // over the block / line limit
+  int too_many;  // over the block / line limit
   const char* too_many_text;
 };
 
@@ -41,9 +41,9 @@ struct BlockTraits<Order> {
   static const Head& head(const Order& b) { return b.head; }
   static std::vector<Item>& items(Order& b) { return b.items; }
   static const std::vector<Item>& items(const Order& b) { return b.items; }
-  static constexpr MessageCodes kCodes = {-301008, "参数校验不通过，", -301010, "已存在相同编号的订单",
-                                          -301007, "订单业务报文信息不能为空", -301015,
-                                          "订单报文处理失败，报文表头数据超过限制"};
+  static constexpr MessageCodes kCodes = {
+      -301008, "参数校验不通过，",         -301010, "已存在相同编号的订单",
+      -301007, "订单业务报文信息不能为空", -301015, "订单报文处理失败，报文表头数据超过限制"};
 };
 
 template <>
@@ -55,9 +55,9 @@ struct BlockTraits<Payment> {
   using Item = NoItem;
   static Head& head(Payment& b) { return b.head; }
   static const Head& head(const Payment& b) { return b.head; }
-  static constexpr MessageCodes kCodes = {-401009, "参数校验不通过，", -401007, "已存在相同编号的支付单",
-                                          -401005, "支付单业务报文不能为空", -401013,
-                                          "支付单报文处理失败，报文表头数据超过限制"};
+  static constexpr MessageCodes kCodes = {
+      -401009, "参数校验不通过，",       -401007, "已存在相同编号的支付单",
+      -401005, "支付单业务报文不能为空", -401013, "支付单报文处理失败，报文表头数据超过限制"};
 };
 
 template <>
@@ -69,9 +69,9 @@ struct BlockTraits<Waybill> {
   using Item = NoItem;
   static Head& head(Waybill& b) { return b.head; }
   static const Head& head(const Waybill& b) { return b.head; }
-  static constexpr MessageCodes kCodes = {-504011, "参数校验不通过，", -504015, "已存在相同编号的运单",
-                                          -504010, "运单业务报文不能为空", -504013,
-                                          "物流运单报文数量超过限制"};
+  static constexpr MessageCodes kCodes = {
+      -504011, "参数校验不通过，",     -504015, "已存在相同编号的运单",
+      -504010, "运单业务报文不能为空", -504013, "物流运单报文数量超过限制"};
 };
 
 template <>
@@ -83,9 +83,9 @@ struct BlockTraits<WaybillStatus> {
   using Item = NoItem;
   static Head& head(WaybillStatus& b) { return b; }
   static const Head& head(const WaybillStatus& b) { return b; }
-  static constexpr MessageCodes kCodes = {-505011, "参数校验不通过，", -505012, "物流运单状态已存在",
-                                          -505010, "运单状态业务报文不能为空", -505013,
-                                          "物流运单状态报文数量超过限制"};
+  static constexpr MessageCodes kCodes = {
+      -505011, "参数校验不通过，",         -505012, "物流运单状态已存在",
+      -505010, "运单状态业务报文不能为空", -505013, "物流运单状态报文数量超过限制"};
 };
 
 template <>
@@ -99,9 +99,10 @@ struct BlockTraits<InventoryList> {
   static const Head& head(const InventoryList& b) { return b.head; }
   static std::vector<Item>& items(InventoryList& b) { return b.items; }
   static const std::vector<Item>& items(const InventoryList& b) { return b.items; }
-  static constexpr MessageCodes kCodes = {-621001, "清单报文校验失败，", -621004, "清单已经申报过，请勿重复申报",
-                                          -621000, "CEB621Message 接收失败，清单表体为空", -621030,
-                                          "CEB621Message 接收失败，清单数据超过限制！"};
+  static constexpr MessageCodes kCodes = {-621001, "清单报文校验失败，",
+                                          -621004, "清单已经申报过，请勿重复申报",
+                                          -621000, "CEB621Message 接收失败，清单表体为空",
+                                          -621030, "CEB621Message 接收失败，清单数据超过限制！"};
 };
 
 template <>
@@ -113,9 +114,10 @@ struct BlockTraits<Cancellation> {
   using Item = NoItem;
   static Head& head(Cancellation& b) { return b.head; }
   static const Head& head(const Cancellation& b) { return b.head; }
-  static constexpr MessageCodes kCodes = {-623001, "报文校验失败，", -623009, "撤单清单已经申报过",
-                                          -623000, "CEB623Message 接收失败，撤单清单为空", -623008,
-                                          "CEB623Message 接收失败，数据超过限制！"};
+  static constexpr MessageCodes kCodes = {-623001, "报文校验失败，",
+                                          -623009, "撤单清单已经申报过",
+                                          -623000, "CEB623Message 接收失败，撤单清单为空",
+                                          -623008, "CEB623Message 接收失败，数据超过限制！"};
 };
 
 template <>
@@ -129,10 +131,10 @@ struct BlockTraits<ReturnRequest> {
   static const Head& head(const ReturnRequest& b) { return b.head; }
   static std::vector<Item>& items(ReturnRequest& b) { return b.items; }
   static const std::vector<Item>& items(const ReturnRequest& b) { return b.items; }
-  static constexpr MessageCodes kCodes = {-625001, "退货申请单报文校验失败，", -625033,
-                                          "退货申请单已经申报过，请勿重复申报", -625200,
-                                          "CEB625Message 接收失败，退货申请单为空", -625001,
-                                          "退货申请单报文校验失败，数据超过限制"};
+  static constexpr MessageCodes kCodes = {-625001, "退货申请单报文校验失败，",
+                                          -625033, "退货申请单已经申报过，请勿重复申报",
+                                          -625200, "CEB625Message 接收失败，退货申请单为空",
+                                          -625001, "退货申请单报文校验失败，数据超过限制"};
 };
 
 template <>
@@ -147,9 +149,10 @@ struct BlockTraits<WarehouseEntry> {
   static const Head& head(const WarehouseEntry& b) { return b.head; }
   static std::vector<Item>& items(WarehouseEntry& b) { return b.items; }
   static const std::vector<Item>& items(const WarehouseEntry& b) { return b.items; }
-  static constexpr MessageCodes kCodes = {-800001, "校验不通过，", -800003, "入库明细单报已存在", -800000,
-                                          "入库明细单表体信息不存在", -800006,
-                                          "入库明细单报文处理失败，报文表头数据超过限制"};
+  static constexpr MessageCodes kCodes = {-800001, "校验不通过，",
+                                          -800003, "入库明细单报已存在",
+                                          -800000, "入库明细单表体信息不存在",
+                                          -800006, "入库明细单报文处理失败，报文表头数据超过限制"};
 };
 
 template <class Block>
@@ -159,14 +162,22 @@ constexpr bool kHasItems = !std::is_same_v<typename BlockTraits<Block>::Item, No
 template <class F>
 decltype(auto) WithBlockType(MessageType t, F&& f) {
   switch (t) {
-    case MessageType::kOrder: return f(std::type_identity<Order>{});
-    case MessageType::kPayment: return f(std::type_identity<Payment>{});
-    case MessageType::kWaybill: return f(std::type_identity<Waybill>{});
-    case MessageType::kWaybillStatus: return f(std::type_identity<WaybillStatus>{});
-    case MessageType::kInventoryList: return f(std::type_identity<InventoryList>{});
-    case MessageType::kCancellation: return f(std::type_identity<Cancellation>{});
-    case MessageType::kReturn: return f(std::type_identity<ReturnRequest>{});
-    default: return f(std::type_identity<WarehouseEntry>{});
+    case MessageType::kOrder:
+      return f(std::type_identity<Order>{});
+    case MessageType::kPayment:
+      return f(std::type_identity<Payment>{});
+    case MessageType::kWaybill:
+      return f(std::type_identity<Waybill>{});
+    case MessageType::kWaybillStatus:
+      return f(std::type_identity<WaybillStatus>{});
+    case MessageType::kInventoryList:
+      return f(std::type_identity<InventoryList>{});
+    case MessageType::kCancellation:
+      return f(std::type_identity<Cancellation>{});
+    case MessageType::kReturn:
+      return f(std::type_identity<ReturnRequest>{});
+    default:
+      return f(std::type_identity<WarehouseEntry>{});
   }
 }
 
@@ -174,15 +185,24 @@ decltype(auto) WithBlockType(MessageType t, F&& f) {
 template <class F>
 decltype(auto) WithReceiptType(MessageType t, F&& f) {
   switch (t) {
-    case MessageType::kOrderReceipt: return f(std::type_identity<OrderReturn>{});
-    case MessageType::kPaymentReceipt: return f(std::type_identity<PaymentReturn>{});
-    case MessageType::kWaybillReceipt: return f(std::type_identity<LogisticsReturn>{});
-    case MessageType::kWaybillStatusReceipt: return f(std::type_identity<LogisticsStatusReturn>{});
-    case MessageType::kInventoryListReceipt: return f(std::type_identity<InventoryReturn>{});
-    case MessageType::kCancellationReceipt: return f(std::type_identity<InvtCancelReturn>{});
-    case MessageType::kReturnReceipt: return f(std::type_identity<InvtRefundReturn>{});
-    case MessageType::kTaxBill: return f(std::type_identity<TaxBillDoc>{});
-    default: return f(std::type_identity<DeliveryReturn>{});
+    case MessageType::kOrderReceipt:
+      return f(std::type_identity<OrderReturn>{});
+    case MessageType::kPaymentReceipt:
+      return f(std::type_identity<PaymentReturn>{});
+    case MessageType::kWaybillReceipt:
+      return f(std::type_identity<LogisticsReturn>{});
+    case MessageType::kWaybillStatusReceipt:
+      return f(std::type_identity<LogisticsStatusReturn>{});
+    case MessageType::kInventoryListReceipt:
+      return f(std::type_identity<InventoryReturn>{});
+    case MessageType::kCancellationReceipt:
+      return f(std::type_identity<InvtCancelReturn>{});
+    case MessageType::kReturnReceipt:
+      return f(std::type_identity<InvtRefundReturn>{});
+    case MessageType::kTaxBill:
+      return f(std::type_identity<TaxBillDoc>{});
+    default:
+      return f(std::type_identity<DeliveryReturn>{});
   }
 }
 

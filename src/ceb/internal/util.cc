@@ -16,8 +16,8 @@ bool Base64Decode(std::string_view in, std::string* out) {
   int rc = EVP_DecodeUpdate(ctx, reinterpret_cast<unsigned char*>(out->data()), &n1,
                             reinterpret_cast<const unsigned char*>(in.data()),
                             static_cast<int>(in.size()));
-  bool ok = rc >= 0 &&
-            EVP_DecodeFinal(ctx, reinterpret_cast<unsigned char*>(out->data()) + n1, &n2) >= 0;
+  bool ok =
+      rc >= 0 && EVP_DecodeFinal(ctx, reinterpret_cast<unsigned char*>(out->data()) + n1, &n2) >= 0;
   EVP_ENCODE_CTX_free(ctx);
   if (!ok) return false;
   out->resize(n1 + n2);
@@ -38,12 +38,23 @@ void AppendXmlEscaped(std::string* out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char* rep = nullptr;
     switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '"': rep = "&quot;"; break;
-      case '\'': rep = "&apos;"; break;
-      default: continue;
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      case '\'':
+        rep = "&apos;";
+        break;
+      default:
+        continue;
     }
     out->append(s.data() + start, i - start);
     out->append(rep);
@@ -60,11 +71,21 @@ void AppendJsonString(std::string* out, std::string_view s) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + start, i - start);
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default: {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
@@ -90,10 +111,14 @@ namespace ftz::ceb::internal {
 
 bool IsReceiptType(MessageType t) {
   switch (t) {
-    case MessageType::kOrderReceipt: case MessageType::kPaymentReceipt:
-    case MessageType::kWaybillReceipt: case MessageType::kWaybillStatusReceipt:
-    case MessageType::kInventoryListReceipt: case MessageType::kCancellationReceipt:
-    case MessageType::kReturnReceipt: case MessageType::kWarehouseEntryReceipt:
+    case MessageType::kOrderReceipt:
+    case MessageType::kPaymentReceipt:
+    case MessageType::kWaybillReceipt:
+    case MessageType::kWaybillStatusReceipt:
+    case MessageType::kInventoryListReceipt:
+    case MessageType::kCancellationReceipt:
+    case MessageType::kReturnReceipt:
+    case MessageType::kWarehouseEntryReceipt:
     case MessageType::kTaxBill:
       return true;
     default:
