@@ -298,3 +298,83 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
 
 }  // namespace
 }  // namespace ftz
+
+namespace ftz {
+namespace {
+
+Message WithAppType(Message m, const std::string& app_type) {
+  for (auto& l : std::get<std::vector<InventoryList>>(m.blocks)) l.head.appType = app_type;
+  return m;
+}
+
+TEST_F(ClearanceTest, ADecidedListCannotBeChangedOrDeleted) {
+  Client c(server_->port());
+  const workload::Parcel& p = parcels_[0];
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    ASSERT_EQ(Send(c, t, p).status, 200);
+  }
+  std::vector<std::string> before = ListStatuses(c, p, "800");
+  ASSERT_TRUE(Decided(before));
+  Message list = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
+  for (const char* app : {"2", "3"}) {
+    HttpResult r = SendMessage(c, WithAppType(list, app));
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_NE(r.body.find("-621012"), std::string::npos) << r.body;
+  }
+  HttpResult q =
+      c.Request("GET", "/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo);
+  EXPECT_NE(q.body.find("\"returnStatus\":" + before.back()), std::string::npos)
+      << q.body.substr(0, 300);
+}
+
+TEST_F(ClearanceTest, CancellingADeletedListIsRefusedNotACrash) {
+  Client c(server_->port());
+  const workload::Parcel& p = parcels_[2];
+  Message list = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
+  HttpResult declared = SendMessage(c, list);
+  ASSERT_EQ(declared.status, 200);
+  ReceiptMessage r;
+  ASSERT_TRUE(ceb::DecodeReceiptXml(declared.body, &r).ok());
+  const std::string invt = std::get<std::vector<InventoryReturn>>(r.blocks)[0].invtNo;
+  ASSERT_EQ(SendMessage(c, WithAppType(list, "3")).status, 200);  // withdrawn while waiting
+  // A cancellation naming the old list number: refused as unknown, the server lives on.
+  Message cancel;
+  cancel.type = MessageType::kCancellation;
+  cancel.guid = list.guid;
+  cancel.version = "1.0";
+  cancel.transfer = list.transfer;
+  Cancellation k;
+  const InventoryHead& l = p.list.head;
+  k.head = CancellationHead{"0F0F0F0F-0000-4000-8000-000000000003",
+                            "1",
+                            l.appTime,
+                            "2",
+                            l.customsCode,
+                            l.orderNo,
+                            l.ebpCode,
+                            l.ebpName,
+                            l.ebcCode,
+                            l.ebcName,
+                            l.logisticsNo,
+                            l.logisticsCode,
+                            l.logisticsName,
+                            l.copNo,
+                            "",
+                            invt,
+                            "1",
+                            l.buyerIdNumber,
+                            l.buyerName,
+                            l.buyerTelephone,
+                            l.agentCode,
+                            l.agentName,
+                            "取消",
+                            ""};
+  cancel.blocks = std::vector<Cancellation>{k};
+  HttpResult answered = SendMessage(c, cancel);
+  EXPECT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace ftz

@@ -1,5 +1,7 @@
 #include "bonded/accounts.h"
 
+#include <limits>
+
 namespace ftz::bonded {
 
 std::string BondedAccounts::KeyOf(std::string_view ems_no, std::string_view item_record_no) {
@@ -23,7 +25,12 @@ Status BondedAccounts::GoodsIn(std::string_view ems_no, std::string_view item_re
   if (qty <= Decimal()) {
     return Status::InvalidArgument("goods-in qty must be positive, got " + qty.ToString());
   }
-  stock_[KeyOf(ems_no, item_record_no)] += qty;
+  Decimal& stock = stock_[KeyOf(ems_no, item_record_no)];
+  if (stock.units() > std::numeric_limits<int64_t>::max() - qty.units()) {
+    return Status::InvalidArgument("goods-in: stock of " + std::string(item_record_no) +
+                                   " would exceed the largest quantity representable");
+  }
+  stock += qty;
   return Status::Ok();
 }
 

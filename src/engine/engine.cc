@@ -155,7 +155,14 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     int status = return_status::kDeclaring;
     std::string info;
     bool removed = false;
-    if (app_type == "1") {
+    // A list customs has decided can be neither changed nor deleted (a 623
+    // cancellation or a 625 return is the way then): refused, nothing changes.
+    const bool decided_list = rules_ != nullptr && m.type == MessageType::kInventoryList &&
+                              app_type != "1" && lists_.count(key) && !lists_.at(key).waiting;
+    if (decided_list) {
+      status = -621012;
+      info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
+    } else if (app_type == "1") {
       if (it != space.end()) {
         status = DuplicateCode(m.type);
         info = DuplicateText(m.type, key);
@@ -279,9 +286,19 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
       const InventoryList& l = std::get<std::vector<InventoryList>>(m.blocks)[i];
       auto it = lists_.find(key);
       if (removed) {
-        // Only a list still waiting can be withdrawn this way (623 is the
-        // customs' way for a decided one).
-        if (it != lists_.end() && it->second.waiting) lists_.erase(it);
+        // Only a list still waiting reaches here (Apply refuses a decided one).
+        if (it != lists_.end() && it->second.waiting) {
+          const ListState& st = it->second;
+          list_by_invt_.erase(st.invt_no);
+          auto w = list_by_waybill_.find(
+              WaybillKey(st.list.head.logisticsCode, st.list.head.logisticsNo));
+          if (w != list_by_waybill_.end() && w->second == key) list_by_waybill_.erase(w);
+          if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
+            deadlines_.erase(dl->second);
+            deadline_of_.erase(dl);
+          }
+          lists_.erase(it);
+        }
         break;
       }
       if (it != lists_.end() && !it->second.waiting) break;  // decided: a change comes too late
@@ -421,7 +438,8 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   const clearance::Rules* rules = rules_->InForceAt(time);
   if (rules == nullptr) return;
   auto key = list_by_invt_.find(c.head.invtNo);
-  ListState* st = key == list_by_invt_.end() ? nullptr : &lists_.at(key->second);
+  auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
+  ListState* st = found == lists_.end() ? nullptr : &found->second;
   clearance::ListRecord waiting;  // a list still waiting has no decision record yet
   const clearance::ListRecord* rec = nullptr;
   if (st != nullptr) {
@@ -450,6 +468,14 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "cancellation of " + c.head.invtNo, out);
     if (st != nullptr) {
+      if (st->record.phase == clearance::ListPhase::kHeld) {
+        for (auto h = held_.begin(); h != held_.end(); ++h) {
+          if (h->second == key->second) {
+            held_.erase(h);
+            break;
+          }
+        }
+      }
       st->record = d.record;
       if (st->waiting) {
         st->waiting = false;
@@ -470,7 +496,8 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
   const clearance::Rules* rules = rules_->InForceAt(time);
   if (rules == nullptr) return;
   auto key = list_by_invt_.find(r.head.invtNo);
-  ListState* st = key == list_by_invt_.end() ? nullptr : &lists_.at(key->second);
+  auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
+  ListState* st = found == lists_.end() ? nullptr : &found->second;
   const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &st->record;
   clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {

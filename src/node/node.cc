@@ -89,7 +89,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   metrics->AddGauge("ftz_intake_stopped", "1 after a failed fdatasync stopped intake",
                     [self] { return self->stopped_.load() ? 1.0 : 0.0; });
   metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
-                    [self] { return static_cast<double>(self->engine_.DocumentCount()); });
+                    [self] { return static_cast<double>(self->engine_documents_.load()); });
   n->sequencer_ = std::thread([self] { self->SequencerLoop(); });
   n->read_model_thread_ = std::thread([self] { self->ReadModelLoop(); });
   return n;
@@ -178,6 +178,7 @@ Status Node::Recover() {
   FTZ_RETURN_IF_ERROR(log_->Sync());
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());
+  engine_documents_ = engine_.DocumentCount();
   return Status::Ok();
 }
 
@@ -314,6 +315,7 @@ void Node::SequencerLoop() {
     }
     batches_->Add();
     batch_size_->Observe(static_cast<double>(work.size()));
+    engine_documents_ = engine_.DocumentCount();
     for (size_t i = 0; i < work.size(); ++i) {
       SubmitResult& r = results[i];
       (r.logged ? messages_accepted_ : messages_refused_)->Add();

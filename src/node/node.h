@@ -117,6 +117,7 @@ class Node {
   engine::Engine engine_;
   RecoveryReport recovery_;
   UnixMillis last_time_ = 0;
+  std::atomic<size_t> engine_documents_{0};  // for the gauge; the engine is the sequencer's
   uint64_t unlogged_receipts_ = 0;
 
   std::mutex mu_;
