@@ -115,6 +115,14 @@ struct ReturnView {
 };
 ReturnView ViewReturn(const ReceiptMessage& r, size_t i);
 
+// The specification's codes (table 7-2) for refusing blocks of a message type.
+struct RefusalCodes {
+  int invalid;    // a field fails its check (e.g. -301008)
+  int duplicate;  // the business key is already declared (e.g. -301010)
+  int not_found;  // a change or delete of something never declared (e.g. -301009)
+};
+RefusalCodes CodesFor(MessageType inbound_type);
+
 // A deterministic, upper-case, UUID-shaped guid derived from `seed` (SHA-256),
 // so receipts are reproducible on replay.
 std::string DeriveGuid(std::string_view seed);

@@ -110,6 +110,13 @@ std::string TruncateChars(const std::string& s, size_t max_chars) {
 
 }  // namespace
 
+RefusalCodes CodesFor(MessageType t) {
+  return internal::WithBlockType(t, [](auto id) {
+    const internal::MessageCodes& c = BlockTraits<typename decltype(id)::type>::kCodes;
+    return RefusalCodes{c.invalid, c.duplicate, c.not_found};
+  });
+}
+
 ReceiptMessage NewReceiptFor(const Message& m, std::string guid) {
   ReceiptMessage r;
   r.type = ReceiptTypeFor(m.type);

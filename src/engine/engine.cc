@@ -8,49 +8,6 @@
 namespace ftz::engine {
 namespace {
 
-// "not found for change/delete" codes of table 7-2, per message.
-int NotFoundCode(MessageType t) {
-  switch (t) {
-    case MessageType::kOrder:
-      return -301009;
-    case MessageType::kPayment:
-      return -401006;
-    case MessageType::kWaybill:
-      return -504014;
-    case MessageType::kWaybillStatus:
-      return -505014;
-    case MessageType::kInventoryList:
-      return -621011;
-    case MessageType::kCancellation:
-      return -623004;
-    case MessageType::kReturn:
-      return -625016;
-    default:
-      return -800001;
-  }
-}
-
-int DuplicateCode(MessageType t) {
-  switch (t) {
-    case MessageType::kOrder:
-      return -301010;
-    case MessageType::kPayment:
-      return -401007;
-    case MessageType::kWaybill:
-      return -504015;
-    case MessageType::kWaybillStatus:
-      return -505012;
-    case MessageType::kInventoryList:
-      return -621004;
-    case MessageType::kCancellation:
-      return -623009;
-    case MessageType::kReturn:
-      return -625033;
-    default:
-      return -800003;
-  }
-}
-
 std::string DuplicateText(MessageType t, const std::string& key) {
   switch (t) {
     case MessageType::kOrder:
@@ -164,7 +121,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
     } else if (app_type == "1") {
       if (it != space.end()) {
-        status = DuplicateCode(m.type);
+        status = ceb::CodesFor(m.type).duplicate;
         info = DuplicateText(m.type, key);
       } else {
         DocState st{seq, {}};
@@ -177,7 +134,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         info = "新增申报成功[" + guid + "]";
       }
     } else if (it == space.end()) {
-      status = NotFoundCode(m.type);
+      status = ceb::CodesFor(m.type).not_found;
       info = (app_type == "2" ? "变更" : "删除") + std::string("失败：未找到[") + key + "]";
     } else if (app_type == "2") {
       it->second.seq = seq;

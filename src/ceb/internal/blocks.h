@@ -25,6 +25,7 @@ struct MessageCodes {
   const char* empty_text;
   int too_many;  // over the block / line limit
   const char* too_many_text;
+  int not_found;  // a change (appType 2) or delete (3) of nothing declared
 };
 
 template <class Block>
@@ -43,7 +44,8 @@ struct BlockTraits<Order> {
   static const std::vector<Item>& items(const Order& b) { return b.items; }
   static constexpr MessageCodes kCodes = {
       -301008, "参数校验不通过，",         -301010, "已存在相同编号的订单",
-      -301007, "订单业务报文信息不能为空", -301015, "订单报文处理失败，报文表头数据超过限制"};
+      -301007, "订单业务报文信息不能为空", -301015, "订单报文处理失败，报文表头数据超过限制",
+      -301009};
 };
 
 template <>
@@ -57,7 +59,8 @@ struct BlockTraits<Payment> {
   static const Head& head(const Payment& b) { return b.head; }
   static constexpr MessageCodes kCodes = {
       -401009, "参数校验不通过，",       -401007, "已存在相同编号的支付单",
-      -401005, "支付单业务报文不能为空", -401013, "支付单报文处理失败，报文表头数据超过限制"};
+      -401005, "支付单业务报文不能为空", -401013, "支付单报文处理失败，报文表头数据超过限制",
+      -401006};
 };
 
 template <>
@@ -71,7 +74,8 @@ struct BlockTraits<Waybill> {
   static const Head& head(const Waybill& b) { return b.head; }
   static constexpr MessageCodes kCodes = {
       -504011, "参数校验不通过，",     -504015, "已存在相同编号的运单",
-      -504010, "运单业务报文不能为空", -504013, "物流运单报文数量超过限制"};
+      -504010, "运单业务报文不能为空", -504013, "物流运单报文数量超过限制",
+      -504014};
 };
 
 template <>
@@ -85,7 +89,8 @@ struct BlockTraits<WaybillStatus> {
   static const Head& head(const WaybillStatus& b) { return b; }
   static constexpr MessageCodes kCodes = {
       -505011, "参数校验不通过，",         -505012, "物流运单状态已存在",
-      -505010, "运单状态业务报文不能为空", -505013, "物流运单状态报文数量超过限制"};
+      -505010, "运单状态业务报文不能为空", -505013, "物流运单状态报文数量超过限制",
+      -505014};
 };
 
 template <>
@@ -102,7 +107,8 @@ struct BlockTraits<InventoryList> {
   static constexpr MessageCodes kCodes = {-621001, "清单报文校验失败，",
                                           -621004, "清单已经申报过，请勿重复申报",
                                           -621000, "CEB621Message 接收失败，清单表体为空",
-                                          -621030, "CEB621Message 接收失败，清单数据超过限制！"};
+                                          -621030, "CEB621Message 接收失败，清单数据超过限制！",
+                                          -621011};
 };
 
 template <>
@@ -117,7 +123,8 @@ struct BlockTraits<Cancellation> {
   static constexpr MessageCodes kCodes = {-623001, "报文校验失败，",
                                           -623009, "撤单清单已经申报过",
                                           -623000, "CEB623Message 接收失败，撤单清单为空",
-                                          -623008, "CEB623Message 接收失败，数据超过限制！"};
+                                          -623008, "CEB623Message 接收失败，数据超过限制！",
+                                          -623004};
 };
 
 template <>
@@ -134,7 +141,8 @@ struct BlockTraits<ReturnRequest> {
   static constexpr MessageCodes kCodes = {-625001, "退货申请单报文校验失败，",
                                           -625033, "退货申请单已经申报过，请勿重复申报",
                                           -625200, "CEB625Message 接收失败，退货申请单为空",
-                                          -625001, "退货申请单报文校验失败，数据超过限制"};
+                                          -625001, "退货申请单报文校验失败，数据超过限制",
+                                          -625016};
 };
 
 template <>
@@ -152,7 +160,8 @@ struct BlockTraits<WarehouseEntry> {
   static constexpr MessageCodes kCodes = {-800001, "校验不通过，",
                                           -800003, "入库明细单报已存在",
                                           -800000, "入库明细单表体信息不存在",
-                                          -800006, "入库明细单报文处理失败，报文表头数据超过限制"};
+                                          -800006, "入库明细单报文处理失败，报文表头数据超过限制",
+                                          -800001};
 };
 
 template <class Block>
