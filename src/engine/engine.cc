@@ -29,30 +29,25 @@ std::string DuplicateText(MessageType t, const std::string& key) {
   }
 }
 
+// The head of a block (the block itself where CEB has no head, as in CEB513).
+template <class B>
+const auto& HeadOf(const B& b) {
+  if constexpr (requires { b.head; }) {
+    return b.head;
+  } else {
+    return b;
+  }
+}
+
 const std::string& AppTypeOf(const Message& m, size_t i) {
   return std::visit(
-      [i](const auto& blocks) -> const std::string& {
-        const auto& b = blocks[i];
-        if constexpr (requires { b.head.appType; }) {
-          return b.head.appType;
-        } else {
-          return b.appType;
-        }
-      },
+      [i](const auto& blocks) -> const std::string& { return HeadOf(blocks[i]).appType; },
       m.blocks);
 }
 
 const std::string& GuidOf(const Message& m, size_t i) {
   return std::visit(
-      [i](const auto& blocks) -> const std::string& {
-        const auto& b = blocks[i];
-        if constexpr (requires { b.head.guid; }) {
-          return b.head.guid;
-        } else {
-          return b.guid;
-        }
-      },
-      m.blocks);
+      [i](const auto& blocks) -> const std::string& { return HeadOf(blocks[i]).guid; }, m.blocks);
 }
 
 }  // namespace
@@ -329,15 +324,23 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     entered.returnInfo = "[Code:2100;Desc:海关入库][" + st.invt_no + "]";
     Emit622(st, entered, time, out);
   }
-  if (d.outcome != clearance::Outcome::kHeld) Emit622(st, decided, time, out);
-  if (d.outcome == clearance::Outcome::kHeld) held_.emplace(++held_serial_, list_key);
+  if (d.outcome == clearance::Outcome::kHeld) {
+    held_.emplace(++held_serial_, list_key);
+  } else {
+    Emit622(st, decided, time, out);
+  }
+  EmitTaxBillAndState(st, d, list_key, out);
+}
+
+void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
+                                 const std::string& list_key, Outcome* out) {
   if (const clearance::TaxBill* bill = d.tax_bill()) {
     ReceiptMessage tax;
     tax.type = MessageType::kTaxBill;
     tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
     tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
     // The tax bill goes to the enterprise that guarantees and withholds the tax.
-    out->emitted.push_back({h.assureCode, std::move(tax)});
+    out->emitted.push_back({st.list.head.assureCode, std::move(tax)});
   }
   DocumentChange change;
   change.type = MessageType::kInventoryList;
@@ -497,22 +500,8 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
     }
     ApplyEffects(d, "held list " + it->second, &out);
     st.record = d.record;
-    InventoryReturn r = clearance::MakeInventoryReturn(d);
-    Emit622(st, r, time, &out);
-    if (const clearance::TaxBill* bill = d.tax_bill()) {
-      ReceiptMessage tax;
-      tax.type = MessageType::kTaxBill;
-      tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
-      tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
-      out.emitted.push_back({st.list.head.assureCode, std::move(tax)});
-    }
-    DocumentChange change;
-    change.type = MessageType::kInventoryList;
-    change.key = it->second;
-    change.status = d.return_status;
-    change.info = d.return_info;
-    change.status_only = true;
-    out.changes.push_back(std::move(change));
+    Emit622(st, clearance::MakeInventoryReturn(d), time, &out);
+    EmitTaxBillAndState(st, d, it->second, &out);
     it = held_.erase(it);
   }
   return out;

@@ -106,6 +106,10 @@ class Engine {
   void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
   void OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time, Outcome* out);
   void OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time, Outcome* out);
+  // The CEB816 of a release (to the withholding enterprise) and the list's
+  // new status for the read model.
+  void EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
+                           const std::string& list_key, Outcome* out);
   void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
 
   struct DocState {
