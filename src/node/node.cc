@@ -75,6 +75,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     FTZ_RETURN_IF_ERROR(n->rules_.Add(std::move(*rules)));
   }
   FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
+  FTZ_RETURN_IF_ERROR(n->CheckMode());
   auto rm = store::ReadModel::Open(options.data_dir + "/readmodel.sqlite");
   if (!rm.ok()) return rm.status();
   n->read_model_ = std::move(*rm);
@@ -108,6 +109,28 @@ Node::~Node() {
   }
   rm_cv_.notify_all();
   if (read_model_thread_.joinable()) read_model_thread_.join();
+}
+
+Status Node::CheckMode() {
+  const std::string path = options_.data_dir + "/MODE";
+  const std::string mode = options_.clearance ? "clearance\n" : "intake-only\n";
+  if (options_.env->FileExists(path)) {
+    auto have = options_.env->ReadFile(path);
+    if (!have.ok()) return have.status();
+    if (*have != mode) {
+      return Status::FailedPrecondition(
+          "data directory " + options_.data_dir + " was written in mode '" +
+          have->substr(0, have->find('\n')) + "', not '" + mode.substr(0, mode.size() - 1) +
+          "': replaying it in another mode would decide differently");
+    }
+    return Status::Ok();
+  }
+  auto f = options_.env->NewAppendableFile(path);
+  if (!f.ok()) return f.status();
+  FTZ_RETURN_IF_ERROR((*f)->Append(mode));
+  FTZ_RETURN_IF_ERROR((*f)->Sync());
+  FTZ_RETURN_IF_ERROR((*f)->Close());
+  return options_.env->SyncDir(options_.data_dir);
 }
 
 Status Node::Recover() {

@@ -100,6 +100,10 @@ class Node {
  private:
   Node(const Options& options, Registry* metrics);
   Status Recover();
+  // A data directory is written either with clearance or without it; replay
+  // with the other mode would decide differently, so the mode is recorded on
+  // first use and a start in the other mode is refused.
+  Status CheckMode();
   void SequencerLoop();
   // Appends what the engine emitted besides a message's own receipt, and
   // the read-model rows that go with it.

@@ -169,3 +169,20 @@ TEST_F(NodeTest, ReadModelAheadOfTheLogIsRebuilt) {
 
 }  // namespace
 }  // namespace ftz::node
+
+namespace ftz::node {
+namespace {
+
+TEST_F(NodeTest, RefusesToReplayADirectoryInTheOtherMode) {
+  { auto n = Open(); }  // written with clearance (the default)
+  Options o;
+  o.data_dir = dir_;
+  o.clearance = false;
+  auto n = Node::Open(o, &registry_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(n.status().message().find("intake-only"), std::string::npos) << n.status().ToString();
+}
+
+}  // namespace
+}  // namespace ftz::node
