@@ -32,6 +32,12 @@ curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$DATA/serve.log"; 
 SEED=${FTZ_DEMO_SEED:-1}
 rm -rf "$DATA/workload"
 "$BIN" gen --out "$DATA/workload" --parcels 2000 --per-message 20 --seed "$SEED"
+# The bonded warehouse's stock (1210 lists wait for it): an operator's goods-in
+# for every item record the workload uses.
+for item in $(cat "$DATA"/workload/*CEB621Message.xml | grep -o '<ceb:itemRecordNo>[^<]*' | sed 's/.*>//' | sort -u); do
+  curl -sf -X POST "http://127.0.0.1:$PORT/v1/admin/bonded/goods-in" \
+    -d "{\"emsNo\":\"T2991W000001\",\"itemRecordNo\":\"$item\",\"qty\":\"100000\"}" >/dev/null
+done
 "$BIN" submit -q "http://127.0.0.1:$PORT" "$DATA"/workload/*.xml | tail -n 1
 
 orders=("$DATA"/workload/*CEB311Message.xml)
@@ -39,6 +45,7 @@ first=${orders[0]}
 # sed reads to the end: `head` would SIGPIPE the grep and trip pipefail.
 ebp=$(grep -o '<ceb:ebpCode>[^<]*' "$first" | sed -n '1s/.*>//p')
 order=$(grep -o '<ceb:orderNo>[^<]*' "$first" | sed -n '1s/.*>//p')
+buyer=$(grep -o '<ceb:buyerIdNumber>[^<]*' "$first" | sed -n '1s/.*>//p')
 cat <<MSG
 
 The single window is running (pid $(cat "$PIDFILE")), data in $DATA/node, log in $DATA/serve.log.
@@ -46,6 +53,9 @@ Look at:
   curl http://127.0.0.1:$PORT/readyz
   curl http://127.0.0.1:$PORT/v1/orders/$ebp/$order
   curl 'http://127.0.0.1:$PORT/v1/receipts?copCode=$ebp&limit=2'
+  curl 'http://127.0.0.1:$PORT/v1/receipts?copCode=3301960401&limit=5'   (the customs broker: CEB622 120/800)
+  curl http://127.0.0.1:$PORT/v1/inventory-lists/$ebp/$order      (the list's state)
+  curl http://127.0.0.1:$PORT/v1/quota/$buyer                   (the buyer's annual quota, masked)
   curl -N 'http://127.0.0.1:$PORT/v1/receipts/stream?copCode=$ebp'   (Server-Sent Events)
   curl http://127.0.0.1:$PORT/metrics
   $BIN submit http://127.0.0.1:$PORT $first        (a resend: duplicate receipts, -301010)
