@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -91,8 +93,15 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
                     [self] { return self->stopped_.load() ? 1.0 : 0.0; });
   metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
                     [self] { return static_cast<double>(self->engine_documents_.load()); });
-  n->sequencer_ = std::thread([self] { self->SequencerLoop(); });
-  n->read_model_thread_ = std::thread([self] { self->ReadModelLoop(); });
+  // Named threads, so `top -H` and perf show who does what.
+  n->sequencer_ = std::thread([self] {
+    pthread_setname_np(pthread_self(), "ftz-sequencer");
+    self->SequencerLoop();
+  });
+  n->read_model_thread_ = std::thread([self] {
+    pthread_setname_np(pthread_self(), "ftz-readmodel");
+    self->ReadModelLoop();
+  });
   return n;
 }
 

@@ -6,6 +6,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -267,7 +269,12 @@ void HttpServer::Run(int threads, bool handle_signals) {
     signals->async_wait([this](beast::error_code, int) { Stop(); });
   }
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 1; i < threads; ++i) {
+    pool.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "ftz-http");
+      impl_->ioc.run();
+    });
+  }
   impl_->ioc.run();
   for (auto& t : pool) t.join();
 }
