@@ -8,7 +8,8 @@ work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((30000 + RANDOM % 20000))
 "$BIN" gen --out "$work/wl" --parcels 60 --per-message 7 --seed 3 >/dev/null
-"$BIN" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+"$BIN" serve --config "$SRC/data/serve.example.toml" --data "$work/data" --listen "127.0.0.1:$port" \
+  >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 "$BIN" submit -q "http://127.0.0.1:$port" "$work"/wl/*.xml | tail -n 1 | tee "$work/submit.txt"

@@ -24,29 +24,33 @@ Runner AddServe(CLI::App& app) {
     uint64_t segment_mb = 64;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
-  app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
+  // Flags given on the command line win over the config file.
+  CLI::Option* data_opt =
+      app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
+  CLI::Option* listen_opt =
+      app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
   app.add_option("--config", o->config,
-                 "TOML file: [server] listen, threads, max_body_mb; "
-                 "[log] segment_mb; [codes] dir");
-  app.add_option("--codes", o->codes,
-                 "Directory of customs code tables (CSV) replacing the "
-                 "built-in ones");
-  app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
-  app.add_option("--rules", o->rules,
-                 "Clearance rules file (TOML, docs/clearance.md); default: "
-                 "the built-in partial table data/rules/default.toml");
-  return [o]() -> int {
+                 "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
+                 "max_body_mb; [log] segment_mb; [codes] dir; [clearance] rules");
+  CLI::Option* codes_opt = app.add_option(
+      "--codes", o->codes, "Directory of customs code tables (CSV) replacing the built-in ones");
+  CLI::Option* threads_opt =
+      app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
+  CLI::Option* rules_opt =
+      app.add_option("--rules", o->rules,
+                     "Clearance rules file (TOML, docs/clearance.md); default: "
+                     "the built-in partial table data/rules/default.toml");
+  return [o, data_opt, listen_opt, codes_opt, threads_opt, rules_opt]() -> int {
     if (!o->config.empty()) {
       try {
         toml::table t = toml::parse_file(o->config);
-        o->listen = t["server"]["listen"].value_or(o->listen);
-        o->threads = t["server"]["threads"].value_or(o->threads);
+        if (!listen_opt->count()) o->listen = t["server"]["listen"].value_or(o->listen);
+        if (!threads_opt->count()) o->threads = t["server"]["threads"].value_or(o->threads);
         o->max_body_mb = t["server"]["max_body_mb"].value_or(o->max_body_mb);
         o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
-        o->codes = t["codes"]["dir"].value_or(o->codes);
-        o->data = t["data"]["dir"].value_or(o->data);
-        o->rules = t["clearance"]["rules"].value_or(o->rules);
+        if (!codes_opt->count()) o->codes = t["codes"]["dir"].value_or(o->codes);
+        if (!data_opt->count()) o->data = t["data"]["dir"].value_or(o->data);
+        if (!rules_opt->count()) o->rules = t["clearance"]["rules"].value_or(o->rules);
       } catch (const toml::parse_error& e) {
         std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), e.what());
         return 2;
