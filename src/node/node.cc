@@ -78,6 +78,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   }
   FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
   FTZ_RETURN_IF_ERROR(n->CheckMode());
+  auto ledger = LedgerWriter::Open(options.data_dir, options.ledger_origin);
+  if (!ledger.ok()) return ledger.status();
+  n->ledger_ = std::move(*ledger);
   auto rm = store::ReadModel::Open(options.data_dir + "/readmodel.sqlite");
   if (!rm.ok()) return rm.status();
   n->read_model_ = std::move(*rm);
@@ -187,6 +190,10 @@ Status Node::Recover() {
   };
   auto visit = [&](const stream::Record& r) -> Status {
     FTZ_RETURN_IF_ERROR(replayer.Visit(r, on_applied, on_receipt));
+    // The ledger catches up with the log (it may lag by the last second).
+    if (r.seq == ledger_->size()) {
+      FTZ_RETURN_IF_ERROR(ledger_->Append(RecordLeaf(r.type, r.seq, r.time, r.payload)));
+    }
     if (batch.documents.size() + batch.receipts.size() >= 20000) return flush(r.seq + 1);
     return Status::Ok();
   };
@@ -202,12 +209,20 @@ Status Node::Recover() {
   // was answered: the batch never synced). Replay regenerated them: log them
   // now, so every logged message has its receipts in the log.
   for (const Replayer::Owed& e : replayer.owed()) {
-    uint64_t seq = log_->Append(stream::RecordType::kReceipt, last_time_,
+    uint64_t seq = AppendRecord(stream::RecordType::kReceipt, last_time_,
                                 engine::EncodeReceiptRecord({e.answers, e.cop_code, e.xml}));
     batch.receipts.push_back({seq, e.cop_code, ReceiptTypeOf(e.xml), e.answers, last_time_});
     ++recovery_.receipts_restored;
   }
   FTZ_RETURN_IF_ERROR(log_->Sync());
+  for (const ledger::Hash& leaf : pending_leaves_) FTZ_RETURN_IF_ERROR(ledger_->Append(leaf));
+  pending_leaves_.clear();
+  if (ledger_->size() != log_->next_seq()) {
+    return Status::Corruption("the ledger holds " + std::to_string(ledger_->size()) +
+                              " leaves but the log " + std::to_string(log_->next_seq()) +
+                              " records");
+  }
+  FTZ_RETURN_IF_ERROR(ledger_->MaybeCheckpoint(/*force=*/true));
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());
   engine_documents_ = engine_.DocumentCount();
@@ -240,11 +255,25 @@ void Node::FailAll(std::deque<std::pair<Submission, std::function<void(SubmitRes
   q->clear();
 }
 
+uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload) {
+  const uint64_t seq = log_->Append(type, time, payload);
+  pending_leaves_.push_back(RecordLeaf(type, seq, time, payload));
+  return seq;
+}
+
+void Node::PublishCheckpoint() {
+  // The ledger is derived from the durable log: a failure here is reported
+  // and retried with the next batch; the next start rebuilds it from the log.
+  if (Status s = ledger_->MaybeCheckpoint(/*force=*/false); !s.ok()) {
+    std::fprintf(stderr, "ftzport: ledger checkpoint: %s\n", s.ToString().c_str());
+  }
+}
+
 void Node::AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time,
                          store::Batch* rm, std::set<std::string>* cops) {
   for (const engine::Emitted& e : o.emitted) {
     std::string xml = ceb::EncodeReceiptXml(e.receipt);
-    uint64_t seq = log_->Append(stream::RecordType::kReceipt, time,
+    uint64_t seq = AppendRecord(stream::RecordType::kReceipt, time,
                                 engine::EncodeReceiptRecord({answers, e.cop_code, xml}));
     rm->receipts.push_back({seq, e.cop_code, MessageNumber(e.receipt.type), answers, time});
     cops->insert(e.cop_code);
@@ -265,7 +294,11 @@ void Node::SequencerLoop() {
       if (pending_.empty() && shutting_down_) return;
       const UnixMillis due = engine_.NextDeadline();
       tick = due != 0 && options_.env->NowMillis() >= due;
-      if (pending_.empty() && !tick) continue;
+      if (pending_.empty() && !tick) {
+        lock.unlock();
+        PublishCheckpoint();  // the last batch's checkpoint, within a second
+        continue;
+      }
       size_t n = std::min(pending_.size(), options_.max_batch);
       for (size_t i = 0; i < n; ++i) {
         work.push_back(std::move(pending_.front()));
@@ -280,7 +313,7 @@ void Node::SequencerLoop() {
     results.reserve(work.size());
     std::set<std::string> cops;
     if (tick) {
-      const uint64_t seq = log_->Append(stream::RecordType::kTick, time, "");
+      const uint64_t seq = AppendRecord(stream::RecordType::kTick, time, "");
       engine::Outcome o = engine_.Tick(seq, time);
       AddDocumentRows(nullptr, o, seq, time, &rm);
       AppendEmitted(o, seq, time, &rm, &cops);
@@ -297,7 +330,7 @@ void Node::SequencerLoop() {
           r.logged = true;
           r.accepted = 1;
           r.message_seq =
-              log_->Append(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
+              AppendRecord(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
           AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
           AppendEmitted(*o, r.message_seq, time, &rm, &cops);
         }
@@ -316,9 +349,9 @@ void Node::SequencerLoop() {
       r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
       if (o.accepted > 0) {
         r.logged = true;
-        r.message_seq = log_->Append(stream::RecordType::kMessage, time,
+        r.message_seq = AppendRecord(stream::RecordType::kMessage, time,
                                      engine::EncodeMessageRecord({s.syntax, s.caller, s.body}));
-        r.receipt_seq = log_->Append(stream::RecordType::kReceipt, time,
+        r.receipt_seq = AppendRecord(stream::RecordType::kReceipt, time,
                                      engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
         AddDocumentRows(&s.message, o, r.message_seq, time, &rm);
         rm.receipts.push_back(
@@ -345,6 +378,13 @@ void Node::SequencerLoop() {
       FailAll(&pending_, why);
       return;
     }
+    for (const ledger::Hash& leaf : pending_leaves_) {
+      if (Status ls = ledger_->Append(leaf); !ls.ok()) {
+        std::fprintf(stderr, "ftzport: ledger: %s\n", ls.ToString().c_str());
+      }
+    }
+    pending_leaves_.clear();
+    PublishCheckpoint();
     batches_->Add();
     batch_size_->Observe(static_cast<double>(work.size()));
     engine_documents_ = engine_.DocumentCount();

@@ -32,6 +32,7 @@
 #include "ceb/ceb.h"
 #include "engine/engine.h"
 #include "env/env.h"
+#include "node/ledger_writer.h"
 #include "node/metrics.h"
 #include "store/read_model.h"
 #include "stream/log.h"
@@ -46,6 +47,9 @@ struct Options {
   // Clearance rules (TOML, docs/clearance.md); empty: the built-in default.
   std::string rules_toml;
   bool clearance = true;  // false: intake rules only (duplicates, appType)
+  // The ledger's origin line (its checkpoints' name); the log's key is made
+  // on first start in DIR/keys/ledger.key.
+  std::string ledger_origin = "ftzport.local/log";
 };
 
 struct Submission {
@@ -90,6 +94,7 @@ class Node {
   void AddReceiptListener(std::function<void(const std::vector<std::string>&)> listener);
 
   stream::Log& log() { return *log_; }
+  LedgerWriter& ledger() { return *ledger_; }
   store::ReadModel& read_model() { return *read_model_; }
   const RecoveryReport& recovery() const { return recovery_; }
   // The rules (immutable once open; safe from any thread). Null without clearance.
@@ -105,6 +110,7 @@ class Node {
   // first use and a start in the other mode is refused.
   Status CheckMode();
   void SequencerLoop();
+  void PublishCheckpoint();
   // Appends what the engine emitted besides a message's own receipt, and
   // the read-model rows that go with it.
   void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm,
@@ -117,6 +123,10 @@ class Node {
   Registry* metrics_;
   std::unique_ptr<stream::Log> log_;
   std::unique_ptr<store::ReadModel> read_model_;
+  std::unique_ptr<LedgerWriter> ledger_;
+  std::vector<ledger::Hash> pending_leaves_;  // leaves of records not yet durable
+  // Appends a record to the log and remembers its ledger leaf.
+  uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload);
   clearance::RuleBook rules_;
   engine::Engine engine_;
   RecoveryReport recovery_;

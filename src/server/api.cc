@@ -8,6 +8,8 @@
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
 #include "engine/records.h"
+#include "ledger/proof.h"
+#include "ledger/tiles.h"
 
 namespace ftz::server {
 namespace {
@@ -166,6 +168,15 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     return counted("metrics")(std::move(r));
   }
   if (path == "/v1/receipts") return GetReceipts(req, counted("receipts"));
+  if (path == "/tlog/checkpoint" || path == "/tlog/key") {
+    ApiResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = path == "/tlog/key" ? node_->ledger().verifier_key() + "\n"
+                                 : node_->ledger().checkpoint().text;
+    return counted("tlog")(std::move(r));
+  }
+  if (path == "/v1/proofs/inclusion") return counted("proofs")(InclusionProof(query));
+  if (path == "/v1/proofs/consistency") return counted("proofs")(ConsistencyProof(query));
   if (path.rfind("/v1/quota/", 0) == 0) {
     return counted("quota")(
         GetQuota(UrlDecode(path.substr(10)), QueryParam(query, "year"), req.caller));
@@ -552,6 +563,79 @@ ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_
     r.body += ",\"rulesVersion\":";
     AppendJsonString(&r.body, rules->version);
   }
+  r.body += "}";
+  return r;
+}
+
+namespace {
+
+std::string HashJson(const ledger::Hash& h) {
+  std::string out;
+  AppendJsonString(&out, ceb::internal::Base64Encode(
+                             std::string_view(reinterpret_cast<const char*>(h.data()), h.size())));
+  return out;
+}
+
+std::string HashesJson(const std::vector<ledger::Hash>& hashes) {
+  std::string out = "[";
+  for (size_t i = 0; i < hashes.size(); ++i) out += (i ? "," : "") + HashJson(hashes[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+ApiResponse Api::InclusionProof(const std::string& query) {
+  // Proofs are against the latest signed checkpoint, so a verifier needs
+  // nothing else from this server: the checkpoint travels with the proof.
+  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
+  int64_t index = -1;
+  if (!ParseInt(QueryParam(query, "index"), &index) || index < 0) {
+    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
+  }
+  if (static_cast<uint64_t>(index) >= cp.size) {
+    return JsonError(404, "not_yet_checkpointed",
+                     "record " + std::to_string(index) + " is not in the latest checkpoint (size " +
+                         std::to_string(cp.size) + "); try again in a second");
+  }
+  stream::RecordType type;
+  UnixMillis time;
+  std::string payload;
+  Status st = node_->log().Read(static_cast<uint64_t>(index), &type, &time, &payload);
+  if (!st.ok()) return JsonError(500, "log", st.message());
+  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  auto proof = ledger::InclusionProof(static_cast<uint64_t>(index), cp.size, reader);
+  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  const ledger::Hash leaf = node::RecordLeaf(type, static_cast<uint64_t>(index), time, payload);
+  ApiResponse r;
+  r.body = "{\"index\":" + std::to_string(index) + ",\"size\":" + std::to_string(cp.size) +
+           ",\"leafHash\":" + HashJson(leaf) + ",\"proof\":" + HashesJson(*proof) +
+           ",\"checkpoint\":";
+  AppendJsonString(&r.body, cp.text);
+  r.body += "}";
+  return r;
+}
+
+ApiResponse Api::ConsistencyProof(const std::string& query) {
+  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
+  int64_t from = -1, to = static_cast<int64_t>(cp.size);
+  std::string to_text = QueryParam(query, "to");
+  if (!ParseInt(QueryParam(query, "from"), &from) || from < 1 ||
+      (!to_text.empty() && !ParseInt(to_text, &to)) || to < from) {
+    return JsonError(400, "bad_request", "need 1 <= from <= to (tree sizes)");
+  }
+  if (static_cast<uint64_t>(to) > cp.size) {
+    return JsonError(404, "not_yet_checkpointed",
+                     "size " + std::to_string(to) + " is beyond the latest checkpoint (" +
+                         std::to_string(cp.size) + ")");
+  }
+  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  auto proof =
+      ledger::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), reader);
+  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  ApiResponse r;
+  r.body = "{\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
+           ",\"proof\":" + HashesJson(*proof) + ",\"checkpoint\":";
+  AppendJsonString(&r.body, cp.text);
   r.body += "}";
   return r;
 }

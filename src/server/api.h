@@ -82,6 +82,8 @@ class Api {
   node::Counter& RequestCounter(const std::string& route, int status);
   void PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);
+  ApiResponse InclusionProof(const std::string& query);
+  ApiResponse ConsistencyProof(const std::string& query);
   ApiResponse Health() const;
   ApiResponse Ready() const;
 
@@ -90,7 +92,7 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
-  static constexpr int kRequestRoutes = 19, kRequestCodes = 9;
+  static constexpr int kRequestRoutes = 21, kRequestCodes = 9;
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 
