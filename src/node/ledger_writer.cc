@@ -1,6 +1,9 @@
 #include "node/ledger_writer.h"
 
+#include <pthread.h>
+
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -74,6 +77,58 @@ Status LedgerWriter::MaybeCheckpoint(bool force) {
   std::lock_guard<std::mutex> lock(mu_);
   latest_ = {std::move(*text), cp.size};
   return Status::Ok();
+}
+
+LedgerWriter::~LedgerWriter() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      stop_ = true;
+    }
+    queue_cv_.notify_all();
+    thread_.join();
+  }
+}
+
+void LedgerWriter::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ftz-ledger");
+    Loop();
+  });
+}
+
+void LedgerWriter::Enqueue(std::vector<ledger::Hash> leaves) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (queue_.empty()) {
+      queue_ = std::move(leaves);
+    } else {
+      queue_.insert(queue_.end(), leaves.begin(), leaves.end());
+    }
+  }
+  queue_cv_.notify_one();
+}
+
+void LedgerWriter::Loop() {
+  // The ledger is derived from the durable log: a failure is reported and the
+  // next start rebuilds what is missing from the log.
+  auto report = [](const Status& s) {
+    if (!s.ok()) std::fprintf(stderr, "ftzport: ledger: %s\n", s.ToString().c_str());
+  };
+  for (;;) {
+    std::vector<ledger::Hash> leaves;
+    bool stopping;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                         [&] { return stop_ || !queue_.empty(); });
+      leaves.swap(queue_);
+      stopping = stop_;
+    }
+    for (const ledger::Hash& leaf : leaves) report(tiles_->Append(leaf));
+    report(MaybeCheckpoint(/*force=*/stopping));
+    if (stopping) return;
+  }
 }
 
 LedgerWriter::Signed LedgerWriter::checkpoint() const {

@@ -9,13 +9,18 @@
 // flushed and a checkpoint is signed with the log's Ed25519 key
 // (DIR/keys/ledger.key, made on first start).
 //
-// Thread safety: Append/MaybeCheckpoint from the sequencer only; checkpoint()
-// and verifier_key() from any thread.
+// Thread safety: before Start(), Append/MaybeCheckpoint from one thread (the
+// recovery). After Start(), only Enqueue (from the sequencer): the writer's
+// own thread appends, flushes and signs, so the sequencer never waits for a
+// tile flush or a signature. checkpoint() and verifier_key() from any thread.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "ledger/checkpoint.h"
@@ -34,6 +39,13 @@ class LedgerWriter {
   static Result<std::unique_ptr<LedgerWriter>> Open(const std::string& data_dir,
                                                     const std::string& origin);
 
+  ~LedgerWriter();
+
+  // Starts the writer's thread (after recovery).
+  void Start();
+  // Hands over the leaves of a durable batch, in log order.
+  void Enqueue(std::vector<ledger::Hash> leaves);
+
   uint64_t size() const { return tiles_->size(); }
   Status Append(const ledger::Hash& leaf) { return tiles_->Append(leaf); }
   // Flushes the tiles and signs a new checkpoint when the tree grew and
@@ -50,12 +62,20 @@ class LedgerWriter {
 
  private:
   LedgerWriter() = default;
+  void Loop();
+
   std::string origin_;
   std::unique_ptr<ledger::TileStore> tiles_;
   std::unique_ptr<ledger::Signer> signer_;
   int64_t last_signed_ms_ = 0;
   mutable std::mutex mu_;
   Signed latest_;
+  // The writer's queue (after Start).
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<ledger::Hash> queue_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 }  // namespace ftz::node

@@ -97,6 +97,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
                     [self] { return static_cast<double>(self->engine_documents_.load()); });
   // Named threads, so `top -H` and perf show who does what.
+  n->ledger_->Start();
   n->sequencer_ = std::thread([self] {
     pthread_setname_np(pthread_self(), "ftz-sequencer");
     self->SequencerLoop();
@@ -261,14 +262,6 @@ uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::strin
   return seq;
 }
 
-void Node::PublishCheckpoint() {
-  // The ledger is derived from the durable log: a failure here is reported
-  // and retried with the next batch; the next start rebuilds it from the log.
-  if (Status s = ledger_->MaybeCheckpoint(/*force=*/false); !s.ok()) {
-    std::fprintf(stderr, "ftzport: ledger checkpoint: %s\n", s.ToString().c_str());
-  }
-}
-
 void Node::AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time,
                          store::Batch* rm, std::set<std::string>* cops) {
   for (const engine::Emitted& e : o.emitted) {
@@ -294,11 +287,7 @@ void Node::SequencerLoop() {
       if (pending_.empty() && shutting_down_) return;
       const UnixMillis due = engine_.NextDeadline();
       tick = due != 0 && options_.env->NowMillis() >= due;
-      if (pending_.empty() && !tick) {
-        lock.unlock();
-        PublishCheckpoint();  // the last batch's checkpoint, within a second
-        continue;
-      }
+      if (pending_.empty() && !tick) continue;
       size_t n = std::min(pending_.size(), options_.max_batch);
       for (size_t i = 0; i < n; ++i) {
         work.push_back(std::move(pending_.front()));
@@ -378,13 +367,8 @@ void Node::SequencerLoop() {
       FailAll(&pending_, why);
       return;
     }
-    for (const ledger::Hash& leaf : pending_leaves_) {
-      if (Status ls = ledger_->Append(leaf); !ls.ok()) {
-        std::fprintf(stderr, "ftzport: ledger: %s\n", ls.ToString().c_str());
-      }
-    }
+    ledger_->Enqueue(std::move(pending_leaves_));
     pending_leaves_.clear();
-    PublishCheckpoint();
     batches_->Add();
     batch_size_->Observe(static_cast<double>(work.size()));
     engine_documents_ = engine_.DocumentCount();

@@ -110,7 +110,6 @@ class Node {
   // first use and a start in the other mode is refused.
   Status CheckMode();
   void SequencerLoop();
-  void PublishCheckpoint();
   // Appends what the engine emitted besides a message's own receipt, and
   // the read-model rows that go with it.
   void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm,

@@ -154,8 +154,10 @@ TEST_F(NodeTest, ReadModelAheadOfTheLogIsRebuilt) {
     auto n = Open();
     for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(SubmitAndWait(n.get(), orders[i]).logged);
   }
-  // Replace the log with a shorter one: the read model has seen more than it holds.
+  // Replace the log with a shorter one: the read model has seen more than it
+  // holds. (The ledger goes with it: a ledger ahead of its log is corruption.)
   std::filesystem::remove_all(dir_ + "/log");
+  std::filesystem::remove_all(dir_ + "/ledger");
   {
     auto n = Open();
     ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).logged);
@@ -182,6 +184,27 @@ TEST_F(NodeTest, RefusesToReplayADirectoryInTheOtherMode) {
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(n.status().message().find("intake-only"), std::string::npos) << n.status().ToString();
+}
+
+}  // namespace
+}  // namespace ftz::node
+
+namespace ftz::node {
+namespace {
+
+TEST_F(NodeTest, ALedgerAheadOfItsLogRefusesToStart) {
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1);
+  {
+    auto n = Open();
+    ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).logged);
+  }  // closing flushes the ledger and signs a last checkpoint
+  std::filesystem::remove_all(dir_ + "/log");  // records the checkpoint covers are gone
+  Options o;
+  o.data_dir = dir_;
+  auto n = Node::Open(o, &registry_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(n.status().message().find("ledger holds"), std::string::npos);
 }
 
 }  // namespace
