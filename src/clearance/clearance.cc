@@ -593,10 +593,14 @@ std::string ReceiptGuid(const Decision& d, std::string_view kind) {
 }
 }  // namespace
 
-InventoryReturn MakeInventoryReturn(const Decision& d) {
+namespace {
+
+// The three list receipts (622/624/626) share every field they carry.
+template <class R>
+R ListReceipt(const Decision& d, std::string_view kind) {
   const ListRecord& r = d.record;
-  InventoryReturn out;
-  out.guid = ReceiptGuid(d, "CEB622");
+  R out;
+  out.guid = ReceiptGuid(d, kind);
   out.customsCode = r.customs_code;
   out.ebpCode = r.ebp_code;
   out.ebcCode = r.ebc_code;
@@ -608,40 +612,20 @@ InventoryReturn MakeInventoryReturn(const Decision& d) {
   out.returnTime = ReturnTimeText(d.at);
   out.returnInfo = d.return_info;
   return out;
+}
+
+}  // namespace
+
+InventoryReturn MakeInventoryReturn(const Decision& d) {
+  return ListReceipt<InventoryReturn>(d, "CEB622");
 }
 
 InvtCancelReturn MakeCancellationReturn(const Decision& d) {
-  const ListRecord& r = d.record;
-  InvtCancelReturn out;
-  out.guid = ReceiptGuid(d, "CEB624");
-  out.customsCode = r.customs_code;
-  out.agentCode = r.agent_code;
-  out.ebpCode = r.ebp_code;
-  out.ebcCode = r.ebc_code;
-  out.copNo = r.cop_no;
-  out.preNo = r.pre_no;
-  out.invtNo = r.invt_no;
-  out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = ReturnTimeText(d.at);
-  out.returnInfo = d.return_info;
-  return out;
+  return ListReceipt<InvtCancelReturn>(d, "CEB624");
 }
 
 InvtRefundReturn MakeReturnReceipt(const Decision& d) {
-  const ListRecord& r = d.record;
-  InvtRefundReturn out;
-  out.guid = ReceiptGuid(d, "CEB626");
-  out.customsCode = r.customs_code;
-  out.agentCode = r.agent_code;
-  out.ebpCode = r.ebp_code;
-  out.ebcCode = r.ebc_code;
-  out.copNo = r.cop_no;
-  out.preNo = r.pre_no;
-  out.invtNo = r.invt_no;
-  out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = ReturnTimeText(d.at);
-  out.returnInfo = d.return_info;
-  return out;
+  return ListReceipt<InvtRefundReturn>(d, "CEB626");
 }
 
 std::string Decision::ToString() const {

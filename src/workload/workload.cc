@@ -110,8 +110,11 @@ int64_t Workload::Uniform(int64_t lo, int64_t hi) {
   return lo + static_cast<int64_t>(rng_() % static_cast<uint64_t>(hi - lo + 1));
 }
 
-std::string Workload::Guid() {
-  uint64_t a = rng_(), b = rng_();
+namespace {
+
+// A version-4-shaped, upper-case GUID from two random words.
+std::string GuidOf(std::mt19937_64& rng) {
+  uint64_t a = rng(), b = rng();
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08X-%04X-4%03X-%04X-%012llX", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFF),
@@ -119,6 +122,21 @@ std::string Workload::Guid() {
                 static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
   return buf;
 }
+
+// Puts the `member` document of parcels [start, end) into `m`, sent by `sender`.
+template <class Doc, class Head>
+void Fill(Message* m, const std::vector<Parcel>& parcels, size_t start, size_t end,
+          Doc Parcel::*member, const Head& sender_head, const std::string Head::*code,
+          const std::string Head::*name) {
+  auto& v = m->blocks.emplace<std::vector<Doc>>();
+  for (size_t i = start; i < end; ++i) v.push_back(parcels[i].*member);
+  m->transfer.copCode = sender_head.*code;
+  m->transfer.copName = sender_head.*name;
+}
+
+}  // namespace
+
+std::string Workload::Guid() { return GuidOf(rng_); }
 
 Workload::Buyer Workload::MakeBuyer() {
   Buyer b;
@@ -364,46 +382,27 @@ std::vector<Message> Workload::Messages(MessageType type, const std::vector<Parc
       const size_t end = std::min(parcels.size(), start + per_message);
       Message m;
       m.type = type;
-      char guid[40];
-      uint64_t a = rng(), b = rng();
-      std::snprintf(guid, sizeof guid, "%08X-%04X-4%03X-%04X-%012llX",
-                    static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xFFFF),
-                    static_cast<unsigned>(a & 0xFFF),
-                    static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3FFF)),
-                    static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-      m.guid = guid;
+      m.guid = GuidOf(rng);
       m.version = "1.0";
       const Parcel& first = parcels[start];
       switch (type) {
-        case MessageType::kOrder: {
-          auto& v = m.blocks.emplace<std::vector<Order>>();
-          for (size_t i = start; i < end; ++i) v.push_back(parcels[i].order);
-          m.transfer.copCode = first.order.head.ebpCode;
-          m.transfer.copName = first.order.head.ebpName;
+        case MessageType::kOrder:
+          Fill(&m, parcels, start, end, &Parcel::order, first.order.head, &OrderHead::ebpCode,
+               &OrderHead::ebpName);
           break;
-        }
-        case MessageType::kPayment: {
-          auto& v = m.blocks.emplace<std::vector<Payment>>();
-          for (size_t i = start; i < end; ++i) v.push_back(parcels[i].payment);
-          m.transfer.copCode = first.payment.head.payCode;
-          m.transfer.copName = first.payment.head.payName;
+        case MessageType::kPayment:
+          Fill(&m, parcels, start, end, &Parcel::payment, first.payment.head, &PaymentHead::payCode,
+               &PaymentHead::payName);
           break;
-        }
-        case MessageType::kWaybill: {
-          auto& v = m.blocks.emplace<std::vector<Waybill>>();
-          for (size_t i = start; i < end; ++i) v.push_back(parcels[i].waybill);
-          m.transfer.copCode = first.waybill.head.logisticsCode;
-          m.transfer.copName = first.waybill.head.logisticsName;
+        case MessageType::kWaybill:
+          Fill(&m, parcels, start, end, &Parcel::waybill, first.waybill.head,
+               &WaybillHead::logisticsCode, &WaybillHead::logisticsName);
           break;
-        }
-        default: {
-          auto& v = m.blocks.emplace<std::vector<InventoryList>>();
-          for (size_t i = start; i < end; ++i) v.push_back(parcels[i].list);
-          m.transfer.copCode = first.list.head.agentCode;
-          m.transfer.copName = first.list.head.agentName;
+        default:
+          Fill(&m, parcels, start, end, &Parcel::list, first.list.head, &InventoryHead::agentCode,
+               &InventoryHead::agentName);
           m.type = MessageType::kInventoryList;
           break;
-        }
       }
       m.transfer.dxpMode = "DXP";
       m.transfer.dxpId = "DXPENT" + m.transfer.copCode;
