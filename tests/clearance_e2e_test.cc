@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ceb/ceb.h"
+#include "engine/default_rules.h"
 #include "env/fault_injection_env.h"
 #include "test_server.h"
 #include "workload/workload.h"
@@ -374,6 +375,145 @@ TEST_F(ClearanceTest, CancellingADeletedListIsRefusedNotACrash) {
   HttpResult answered = SendMessage(c, cancel);
   EXPECT_EQ(answered.status, 200) << answered.body;
   EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+}
+
+// An officer concludes lists the lanes sent to review: a release (800 and
+// its tax bill), a refusal (100 with the officer's note, quota given back),
+// and the refusals of the endpoint itself.
+TEST_F(ClearanceTest, AnOfficerConcludesListsUnderReview) {
+  // Rules whose one profile sends every list to manual review (300).
+  server_->Stop();
+  server_->rules_toml = std::string(engine::DefaultRulesToml()) +
+                        "\n[[profile]]\nname = \"test-everything-yellow\"\nlane = "
+                        "\"yellow\"\nmin_value = \"0\"\n";
+  server_->Start();
+  Client c(server_->port());
+  std::vector<std::string> invt_nos;
+  for (int i = 0; i < 2; ++i) {
+    const workload::Parcel& p = parcels_[i];
+    for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                          MessageType::kInventoryList}) {
+      ASSERT_EQ(Send(c, t, p).status, 200);
+    }
+    std::string infos;
+    EXPECT_EQ(ListStatuses(c, p, "300", &infos), (std::vector<std::string>{"2", "120", "300"}))
+        << infos;
+    const size_t at = infos.find("\"invtNo\":\"") + 10;
+    invt_nos.push_back(infos.substr(at, infos.find('"', at) - at));
+    ASSERT_EQ(invt_nos.back().size(), 18u) << infos;
+  }
+  const std::string buyer = parcels_[1].list.head.buyerIdNumber;
+  auto used = [&] {
+    HttpResult q = c.Request("GET", "/v1/quota/" + buyer + "?year=2026");
+    const size_t at = q.body.find("\"used\":\"") + 8;
+    return q.body.substr(at, q.body.find('"', at) - at);
+  };
+  const std::string used_under_review = used();
+  EXPECT_NE(used_under_review, "0") << "quota is counted at acceptance";
+
+  auto conclude = [&](const std::string& body) {
+    return c.Request("POST", "/v1/admin/lists/conclude", body,
+                     {{"Content-Type", "application/json"}});
+  };
+  HttpResult ok = conclude("{\"invtNo\":\"" + invt_nos[0] + "\",\"release\":true}");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("logIndex"), std::string::npos);
+  EXPECT_EQ(ListStatuses(c, parcels_[0], "800"),
+            (std::vector<std::string>{"2", "120", "300", "800"}));
+  // The release's tax bill went to the withholding enterprise.
+  HttpResult tax = c.Request("GET", "/v1/receipts?copCode=" + parcels_[0].list.head.assureCode);
+  EXPECT_NE(tax.body.find("CEB816Message"), std::string::npos) << tax.body;
+
+  HttpResult refused = conclude("{\"invtNo\":\"" + invt_nos[1] +
+                                "\",\"release\":false,\"note\":\"申报品名与实货不符\"}");
+  EXPECT_EQ(refused.status, 200) << refused.body;
+  std::string infos;
+  EXPECT_EQ(ListStatuses(c, parcels_[1], "100", &infos),
+            (std::vector<std::string>{"2", "120", "300", "100"}));
+  EXPECT_NE(infos.find("申报品名与实货不符"), std::string::npos) << infos;
+  EXPECT_NE(used(), used_under_review) << "a refusal gives the quota back";
+
+  // Concluded already, unknown, malformed: refused, nothing logged.
+  const uint64_t records = server_->node().log().next_seq();
+  HttpResult again = conclude("{\"invtNo\":\"" + invt_nos[0] + "\",\"release\":false}");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("released"), std::string::npos) << again.body;
+  EXPECT_EQ(conclude("{\"invtNo\":\"299120269000000999\",\"release\":true}").status, 404);
+  EXPECT_EQ(conclude("{\"invtNo\":\"" + invt_nos[0] + "\"}").status, 400);
+  EXPECT_EQ(conclude("{\"invtNo\":\"" + invt_nos[0] + "\",\"release\":\"yes\"}").status, 400);
+  EXPECT_EQ(conclude("not json").status, 400);
+  EXPECT_EQ(server_->node().log().next_seq(), records);
+
+  // The conclusions are logged inputs: a restart replays them identically.
+  server_->Stop();
+  server_->Start();
+  EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
+  EXPECT_GE(server_->node().recovery().receipts_checked, 10u);
+}
+
+// An operator adds a rules version at run time: logged, in force from its
+// date, listed, refused when it cannot apply, and replayed after a restart.
+TEST_F(ClearanceTest, ARulesVersionAddedAtRunTimeTakesEffectOnItsDate) {
+  Client c(server_->port());
+  const std::string base(engine::DefaultRulesToml());
+  auto with = [&](const std::string& version, const std::string& date, const std::string& single) {
+    std::string t = base;
+    auto set = [&t](const std::string& key, const std::string& value) {
+      const size_t at = t.find("\n" + key + " = ") + 1;
+      t.replace(at, t.find('\n', at) - at, key + " = " + value);
+    };
+    set("version", "\"" + version + "\"");
+    set("effective_from", date);
+    set("single", "\"" + single + "\"");
+    return t;
+  };
+  auto post = [&](const std::string& toml) {
+    return c.Request("POST", "/v1/admin/rules", toml, {{"Content-Type", "application/toml"}});
+  };
+  HttpResult before = c.Request("GET", "/v1/rules");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_NE(before.body.find("\"inForce\":\"cn-2019.04-partial.1\""), std::string::npos)
+      << before.body;
+
+  // From 2026-01-02 the single-transaction limit is CNY 1 (a test's policy).
+  HttpResult added = post(with("test-2026.01.02", "2026-01-02", "1"));
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_NE(added.body.find("\"effectiveFrom\":\"2026-01-02\""), std::string::npos);
+  const uint64_t records = server_->node().log().next_seq();
+  EXPECT_EQ(post(with("test-2026.01.02", "2026-01-03", "1")).status, 409);  // same version
+  EXPECT_EQ(post(with("test-old", "2019-01-01", "1")).status, 409);         // would never apply
+  HttpResult bad = post("version = \"x\"\n[limits\n");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("bad_rules"), std::string::npos) << bad.body;
+  EXPECT_EQ(server_->node().log().next_seq(), records) << "refusals log nothing";
+  HttpResult listed = c.Request("GET", "/v1/rules");
+  EXPECT_NE(listed.body.find("test-2026.01.02"), std::string::npos) << listed.body;
+
+  // Today's list is decided by the version in force today...
+  const workload::Parcel& p0 = parcels_[0];
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    ASSERT_EQ(Send(c, t, p0).status, 200);
+  }
+  EXPECT_TRUE(Decided(ListStatuses(c, p0, "800")));
+  // ...tomorrow's by the new one: over CNY 1, refused naming the limit.
+  env_.SetNow(1'767'225'600'000 + 24LL * 3600 * 1000);
+  const workload::Parcel& p1 = parcels_[1];
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    ASSERT_EQ(Send(c, t, p1).status, 200);
+  }
+  std::string infos;
+  EXPECT_EQ(ListStatuses(c, p1, "100", &infos), (std::vector<std::string>{"2", "100"})) << infos;
+  EXPECT_NE(infos.find("单笔限额[[1.00]]"), std::string::npos) << "the new limit named: " << infos;
+
+  // The version is a logged input: a restart has it and replays identically.
+  server_->Stop();
+  server_->Start();
+  EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
+  Client c2(server_->port());
+  EXPECT_NE(c2.Request("GET", "/v1/rules").body.find("\"inForce\":\"test-2026.01.02\""),
+            std::string::npos);
 }
 
 }  // namespace

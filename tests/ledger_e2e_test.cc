@@ -74,16 +74,32 @@ TEST(LedgerTest, ReceiptsAreProvablyInTheSignedLog) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(proof.status, 200) << proof.body;
-  ledger::VerifierSet keys;
-  std::string key = c.Request("GET", "/tlog/key").body;
-  key.erase(key.find_last_not_of('\n') + 1);
-  ASSERT_TRUE(keys.AddKey(key).ok()) << key;
+  // Two verifier keys, one per line: Ed25519 first, then SM2-SM3.
+  ledger::VerifierSet keys, sm2_only;
+  const std::string key_lines = c.Request("GET", "/tlog/key").body;
+  std::vector<ledger::Verifier> log_keys;
+  for (size_t at = 0, nl; (nl = key_lines.find('\n', at)) != std::string::npos; at = nl + 1) {
+    auto v = ledger::Verifier::Parse(key_lines.substr(at, nl - at));
+    ASSERT_TRUE(v.ok()) << key_lines;
+    log_keys.push_back(*v);
+  }
+  ASSERT_EQ(log_keys.size(), 2u) << key_lines;
+  EXPECT_EQ(log_keys[0].type(), ledger::KeyType::kEd25519);
+  EXPECT_EQ(log_keys[1].type(), ledger::KeyType::kSm2Sm3);
+  ASSERT_TRUE(keys.Add(log_keys[0]).ok());
+  ASSERT_TRUE(sm2_only.Add(log_keys[1]).ok());
   size_t cp_at = proof.body.find("\"checkpoint\":\"") + 14;
   std::string cp_text = Unescape(proof.body.substr(cp_at, proof.body.rfind('"') - cp_at));
   auto cp = ledger::OpenCheckpoint(cp_text, keys, "ftzport.local/log");
   ASSERT_TRUE(cp.ok()) << cp.status().ToString() << "\n" << cp_text;
   const uint64_t size = cp->checkpoint.size;
   ASSERT_GT(size, index);
+  // The same checkpoint verifies with the SM2 key alone.
+  auto cp_sm2 = ledger::OpenCheckpoint(cp_text, sm2_only, "ftzport.local/log");
+  ASSERT_TRUE(cp_sm2.ok()) << cp_sm2.status().ToString();
+  EXPECT_EQ(cp_sm2->checkpoint, cp->checkpoint);
+  ASSERT_EQ(cp_sm2->note.verified.size(), 1u);
+  EXPECT_EQ(cp_sm2->note.verified[0].key_id, log_keys[1].key_id());
   std::vector<ledger::Hash> leaf = Hashes(proof.body, "leafHash");
   std::vector<ledger::Hash> path = Hashes(proof.body, "proof");
   ASSERT_EQ(leaf.size(), 1u);
@@ -101,6 +117,7 @@ TEST(LedgerTest, ReceiptsAreProvablyInTheSignedLog) {
   std::string forged = cp_text;
   forged.replace(forged.find('\n') + 1, std::to_string(size).size(), std::to_string(size + 1));
   EXPECT_FALSE(ledger::OpenCheckpoint(forged, keys).ok());
+  EXPECT_FALSE(ledger::OpenCheckpoint(forged, sm2_only).ok());
   // Later checkpoints extend earlier ones: a consistency proof from size 1.
   HttpResult cons = c.Request("GET", "/v1/proofs/consistency?from=1&to=" + std::to_string(size));
   ASSERT_EQ(cons.status, 200) << cons.body;
@@ -122,6 +139,7 @@ TEST(LedgerTest, ReceiptsAreProvablyInTheSignedLog) {
   std::string again = c2.Request("GET", "/tlog/checkpoint").body;
   auto cp2 = ledger::OpenCheckpoint(again, keys);
   ASSERT_TRUE(cp2.ok()) << again;
+  EXPECT_TRUE(ledger::OpenCheckpoint(again, sm2_only).ok()) << again;  // same keys after restart
   EXPECT_EQ(cp2->checkpoint.size, size);
   EXPECT_EQ(cp2->checkpoint.root, root);
 }

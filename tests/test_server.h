@@ -47,6 +47,11 @@ class TestServer {
     node::Options o;
     o.data_dir = dir_;
     o.env = env_;
+    o.witnesses = witnesses_;
+    // Restarts in these tests replay the log (the receipts are compared);
+    // starting from snapshots is tested in node_test.
+    o.snapshot_on_close = false;
+    o.rules_toml = rules_toml;
     metrics_ = std::make_unique<node::Registry>();
     auto n = node::Node::Open(o, metrics_.get());
     if (!n.ok()) throw std::runtime_error(n.status().ToString());
@@ -61,6 +66,9 @@ class TestServer {
     thread_ = std::thread([this] { http_->Run(2, false); });
   }
 
+  // Clearance rules for the next Start() ("" = the built-in default).
+  std::string rules_toml;
+
   void Stop() {
     if (!http_) return;
     // The order of http_server.h: stop, drop every holder of pending
@@ -73,6 +81,9 @@ class TestServer {
     http_.reset();
   }
 
+  // node::Options::witnesses ("URL VKEY") from the next Start() on.
+  void set_witnesses(std::vector<std::string> w) { witnesses_ = std::move(w); }
+
   uint16_t port() const { return http_->port(); }
   node::Node& node() { return *node_; }
   const std::string& dir() const { return dir_; }
@@ -81,6 +92,7 @@ class TestServer {
   std::string dir_;
   server::ApiLimits limits_;
   Env* env_ = nullptr;
+  std::vector<std::string> witnesses_;
   std::unique_ptr<node::Registry> metrics_;
   std::unique_ptr<node::Node> node_;
   std::unique_ptr<server::ReceiptFeed> feed_;

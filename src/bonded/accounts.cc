@@ -77,4 +77,19 @@ std::vector<StockLine> BondedAccounts::Report() const {
   return out;
 }
 
+Result<BondedAccounts> BondedAccounts::FromReport(const std::vector<StockLine>& lines) {
+  BondedAccounts a;
+  for (const StockLine& l : lines) {
+    if (l.ems_no.empty() || l.item_record_no.empty() || l.qty < Decimal()) {
+      return Status::InvalidArgument("stock line " + l.ems_no + "/" + l.item_record_no +
+                                     ": empty key or negative quantity");
+    }
+    if (!a.stock_.emplace(KeyOf(l.ems_no, l.item_record_no), l.qty).second) {
+      return Status::InvalidArgument("stock line " + l.ems_no + "/" + l.item_record_no +
+                                     " given twice");
+    }
+  }
+  return a;
+}
+
 }  // namespace ftz::bonded

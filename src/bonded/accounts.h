@@ -69,6 +69,9 @@ class BondedAccounts {
 
   // Every line ever loaded, sorted by (emsNo, itemRecordNo), zero lines kept.
   std::vector<StockLine> Report() const;
+  // The accounts a Report() describes (an engine snapshot). InvalidArgument
+  // for an empty key, a negative quantity or a line given twice.
+  static Result<BondedAccounts> FromReport(const std::vector<StockLine>& lines);
 
   size_t LineCount() const { return stock_.size(); }
 

@@ -920,6 +920,13 @@ const Rules* RuleBook::InForceAt(UnixMillis t) const {
   return found;
 }
 
+UnixMillis RuleBook::NextEffectiveAfter(UnixMillis t) const {
+  for (const auto& v : versions_) {
+    if (v->effective_from > t) return v->effective_from;  // sorted
+  }
+  return 0;
+}
+
 const Rules* RuleBook::Find(std::string_view version) const {
   for (const auto& v : versions_) {
     if (v->version == version) return v.get();

@@ -191,8 +191,12 @@ class RuleBook {
   Status Add(Rules rules);
   // nullptr before the first version takes effect.
   const Rules* InForceAt(UnixMillis t) const;
+  // When the first version after `t` takes effect (0: none is scheduled).
+  UnixMillis NextEffectiveAfter(UnixMillis t) const;
   const Rules* Find(std::string_view version) const;
   size_t size() const { return versions_.size(); }
+  // Version i, in order of effective date (i < size()).
+  const Rules& At(size_t i) const { return *versions_[i]; }
 
  private:
   std::vector<std::shared_ptr<const Rules>> versions_;  // sorted by effective_from

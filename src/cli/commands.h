@@ -20,5 +20,8 @@ Runner AddServe(CLI::App& app);
 Runner AddSubmit(CLI::App& app);
 Runner AddGen(CLI::App& app);
 Runner AddReplay(CLI::App& app);
+Runner AddWitness(CLI::App& app);
+Runner AddVerify(CLI::App& app);
+Runner AddAudit(CLI::App& app);
 
 }  // namespace ftz::cli

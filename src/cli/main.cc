@@ -22,6 +22,12 @@ int main(int argc, char** argv) {
       "Re-run a data directory's log through the engine and report any receipt that "
       "differs from the logged one (there must be none)",
       ftz::cli::AddReplay);
+  add("verify", "Check ledger proofs offline: a proof bundle, a receipt, a newer checkpoint",
+      ftz::cli::AddVerify);
+  add("audit", "Recompute a stopped data directory's ledger and report the first altered record",
+      ftz::cli::AddAudit);
+  add("witness", "Run a transparency-log witness that cosigns consistent checkpoints",
+      ftz::cli::AddWitness);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();

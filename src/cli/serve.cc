@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "witness/client.h"
 
 namespace ftz::cli {
 
@@ -22,6 +23,8 @@ Runner AddServe(CLI::App& app) {
     int threads = 2;
     size_t max_body_mb = 16;
     uint64_t segment_mb = 64;
+    uint64_t snapshot_every = 1'000'000;
+    std::vector<std::string> witnesses;  // "URL VKEY"
   };
   auto o = std::make_shared<Opts>();
   // Flags given on the command line win over the config file.
@@ -31,7 +34,13 @@ Runner AddServe(CLI::App& app) {
       app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
   app.add_option("--config", o->config,
                  "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
-                 "max_body_mb; [log] segment_mb; [codes] dir; [clearance] rules");
+                 "max_body_mb; [log] segment_mb, snapshot_every; [codes] dir; [clearance] rules; "
+                 "[ledger] witnesses");
+  CLI::Option* witness_opt =
+      app.add_option("--witness", o->witnesses,
+                     "A witness to cosign each checkpoint: \"URL VKEY\" (e.g. \"http://"
+                     "127.0.0.1:7380 $(ftzport witness --print-key)\"); repeat for more")
+          ->allow_extra_args(false);
   CLI::Option* codes_opt = app.add_option(
       "--codes", o->codes, "Directory of customs code tables (CSV) replacing the built-in ones");
   CLI::Option* threads_opt =
@@ -40,7 +49,7 @@ Runner AddServe(CLI::App& app) {
       app.add_option("--rules", o->rules,
                      "Clearance rules file (TOML, docs/clearance.md); default: "
                      "the built-in partial table data/rules/default.toml");
-  return [o, data_opt, listen_opt, codes_opt, threads_opt, rules_opt]() -> int {
+  return [o, data_opt, listen_opt, codes_opt, threads_opt, rules_opt, witness_opt]() -> int {
     if (!o->config.empty()) {
       try {
         toml::table t = toml::parse_file(o->config);
@@ -48,9 +57,22 @@ Runner AddServe(CLI::App& app) {
         if (!threads_opt->count()) o->threads = t["server"]["threads"].value_or(o->threads);
         o->max_body_mb = t["server"]["max_body_mb"].value_or(o->max_body_mb);
         o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
+        o->snapshot_every = t["log"]["snapshot_every"].value_or(o->snapshot_every);
         if (!codes_opt->count()) o->codes = t["codes"]["dir"].value_or(o->codes);
         if (!data_opt->count()) o->data = t["data"]["dir"].value_or(o->data);
         if (!rules_opt->count()) o->rules = t["clearance"]["rules"].value_or(o->rules);
+        if (const toml::array* ws = t["ledger"]["witnesses"].as_array();
+            ws && !witness_opt->count()) {
+          for (const toml::node& w : *ws) {
+            auto v = w.value<std::string>();
+            if (!v) {
+              std::fprintf(stderr, "ftzport serve: %s: [ledger] witnesses must be strings\n",
+                           o->config.c_str());
+              return 2;
+            }
+            o->witnesses.push_back(*v);
+          }
+        }
       } catch (const toml::parse_error& e) {
         std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), e.what());
         return 2;
@@ -83,6 +105,14 @@ Runner AddServe(CLI::App& app) {
       no.rules_toml = ss.str();
     }
     no.log.segment_bytes = o->segment_mb << 20;
+    no.snapshot_every = o->snapshot_every;
+    for (const std::string& w : o->witnesses) {
+      if (auto spec = witness::ParseWitnessSpec(w); !spec.ok()) {
+        std::fprintf(stderr, "ftzport serve: --witness: %s\n", spec.status().ToString().c_str());
+        return 2;
+      }
+    }
+    no.witnesses = o->witnesses;
     auto node = node::Node::Open(no, &metrics);
     if (!node.ok()) {
       std::fprintf(stderr, "ftzport serve: cannot open %s: %s\n", o->data.c_str(),
@@ -91,10 +121,11 @@ Runner AddServe(CLI::App& app) {
     }
     const node::RecoveryReport& r = (*node)->recovery();
     std::printf(
-        "ftzport: data %s: %llu records in %llu segments, %llu messages replayed, "
-        "%llu receipts checked, %llu mismatches\n",
+        "ftzport: data %s: %llu records in %llu segments, engine snapshot at record %llu, "
+        "%llu messages replayed, %llu receipts checked, %llu mismatches\n",
         o->data.c_str(), static_cast<unsigned long long>(r.log.records),
         static_cast<unsigned long long>(r.log.segments),
+        static_cast<unsigned long long>(r.snapshot_seq),
         static_cast<unsigned long long>(r.messages_replayed),
         static_cast<unsigned long long>(r.receipts_checked),
         static_cast<unsigned long long>(r.receipt_mismatches));

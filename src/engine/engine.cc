@@ -73,6 +73,43 @@ int KeySpace(MessageType t) {
   }
 }
 
+Engine::Engine(const clearance::RuleBook* rules) {
+  if (rules != nullptr) {
+    base_book_ = *rules;
+    book_ = *rules;
+    rules_ = &book_;
+  }
+}
+
+Engine& Engine::operator=(Engine&& o) noexcept {
+  // Member-wise, except rules_, which must point at this engine's own book.
+  const bool clearance = o.rules_ != nullptr;
+  base_book_ = std::move(o.base_book_);
+  book_ = std::move(o.book_);
+  added_rules_ = std::move(o.added_rules_);
+  rules_ = clearance ? &book_ : nullptr;
+  orders_ = std::move(o.orders_);
+  payments_ = std::move(o.payments_);
+  payment_link_ = std::move(o.payment_link_);
+  waybills_ = std::move(o.waybills_);
+  lists_ = std::move(o.lists_);
+  list_by_waybill_ = std::move(o.list_by_waybill_);
+  list_by_invt_ = std::move(o.list_by_invt_);
+  held_ = std::move(o.held_);
+  held_serial_ = o.held_serial_;
+  // Node-based containers move their nodes: deadline_of_'s iterators stay valid.
+  deadlines_ = std::move(o.deadlines_);
+  deadline_of_ = std::move(o.deadline_of_);
+  quota_ = std::move(o.quota_);
+  stock_ = std::move(o.stock_);
+  invt_serial_ = o.invt_serial_;
+  emitted_serial_ = o.emitted_serial_;
+  docs_ = std::move(o.docs_);
+  pre_no_day_ = std::move(o.pre_no_day_);
+  pre_no_serial_ = o.pre_no_serial_;
+  return *this;
+}
+
 std::string Engine::NextPreNo(UnixMillis time) {
   // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18 characters.
   std::string day = FormatDateTime14(time).substr(0, 8);
@@ -213,12 +250,17 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
     }
     case MessageType::kPayment: {
       const Payment& p = std::get<std::vector<Payment>>(m.blocks)[i];
-      // A payment links to its order by platform and order number.
-      const std::string k = p.head.ebpCode + "/" + p.head.orderNo;
-      if (removed) {
-        payments_.erase(k);
-      } else {
+      // A payment links to its order by platform and order number, while its
+      // own key is payCode/payTransactionId: a change may move the link, so
+      // the old one goes first.
+      if (auto old = payment_link_.find(key); old != payment_link_.end()) {
+        payments_.erase(old->second);
+        payment_link_.erase(old);
+      }
+      if (!removed) {
+        const std::string k = p.head.ebpCode + "/" + p.head.orderNo;
         payments_[k] = p;
+        payment_link_[key] = k;
         TryDecide(k, time, out);
       }
       break;
@@ -257,6 +299,7 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
       ListState& st = lists_[key];
       st.list = l;
       st.agent_cop = m.transfer.copCode;
+      st.assure_code = l.head.assureCode;
       if (st.received_at == 0) {
         st.received_at = time;
         st.invt_no = clearance::MakeInvtNo(l.head.customsCode, CstYear(time), ++invt_serial_);
@@ -287,7 +330,15 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   if (it == lists_.end() || !it->second.waiting) return;
   ListState& st = it->second;
   const clearance::Rules* rules = rules_->InForceAt(time);
-  if (rules == nullptr) return;  // no rules in force yet: the list waits
+  if (rules == nullptr) {
+    // No rules in force yet (a rules file effective from a later date): the
+    // list waits, and a tick decides it when the first version takes effect.
+    const UnixMillis from = rules_->NextEffectiveAfter(time);
+    if (from != 0 && !deadline_of_.count(list_key)) {
+      deadline_of_[list_key] = deadlines_.emplace(from, list_key);
+    }
+    return;
+  }
   const auto& h = st.list.head;
   clearance::ClearanceInput in;
   in.list = &st.list;
@@ -330,6 +381,25 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     Emit622(st, decided, time, out);
   }
   EmitTaxBillAndState(st, d, list_key, out);
+  ForgetMatched(list_key, &st);
+}
+
+void Engine::ForgetMatched(const std::string& list_key, ListState* st) {
+  // Only TryDecide reads the matched documents, and never again for a decided
+  // list; without them the state (and each snapshot) keeps a decided list's
+  // record alone.
+  orders_.erase(list_key);
+  if (auto p = payments_.find(list_key); p != payments_.end()) {
+    payment_link_.erase(p->second.head.payCode + "/" + p->second.head.payTransactionId);
+    payments_.erase(p);
+  }
+  const std::string waybill = WaybillKey(st->list.head.logisticsCode, st->list.head.logisticsNo);
+  if (auto w = list_by_waybill_.find(waybill);
+      w != list_by_waybill_.end() && w->second == list_key) {
+    list_by_waybill_.erase(w);
+    waybills_.erase(waybill);
+  }
+  st->list = InventoryList();
 }
 
 void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
@@ -340,7 +410,7 @@ void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision&
     tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
     tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
     // The tax bill goes to the enterprise that guarantees and withholds the tax.
-    out->emitted.push_back({st.list.head.assureCode, std::move(tax)});
+    out->emitted.push_back({st.assure_code, std::move(tax)});
   }
   DocumentChange change;
   change.type = MessageType::kInventoryList;
@@ -482,6 +552,8 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   (void)seq;
   Outcome out;
   if (rules_ == nullptr) return Status::FailedPrecondition("clearance is off");
+  if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
+  if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
   const clearance::Rules* rules = rules_->InForceAt(time);
   if (rules == nullptr) return out;
@@ -504,6 +576,52 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
     EmitTaxBillAndState(st, d, it->second, &out);
     it = held_.erase(it);
   }
+  return out;
+}
+
+Result<Outcome> Engine::AddRules(UnixMillis time, const AdminRecord& a) {
+  auto parsed = clearance::ParseRules(a.rules_toml, "rules");
+  if (!parsed.ok()) return parsed.status();
+  const clearance::Rules* now = rules_->InForceAt(time);
+  if (now != nullptr && parsed->effective_from < now->effective_from) {
+    // It would never be the version in force: refuse rather than keep a
+    // version that silently does nothing.
+    return Status::FailedPrecondition(
+        "rules " + parsed->version + " take effect " + FormatDateTime14(parsed->effective_from) +
+        ", before " + now->version + " now in force (from " +
+        FormatDateTime14(now->effective_from) + "): they would never apply");
+  }
+  FTZ_RETURN_IF_ERROR(book_.Add(std::move(*parsed)));
+  added_rules_.push_back(a.rules_toml);
+  return Outcome();
+}
+
+Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a) {
+  auto key = list_by_invt_.find(a.invt_no);
+  if (key == list_by_invt_.end()) {
+    return Status::NotFound("no inventory list with invtNo " + a.invt_no);
+  }
+  ListState& st = lists_.at(key->second);
+  const clearance::ListPhase phase = st.record.phase;
+  if (st.waiting || (phase != clearance::ListPhase::kManualReview &&
+                     phase != clearance::ListPhase::kInspection)) {
+    return Status::FailedPrecondition(
+        "list " + a.invt_no + " is " +
+        std::string(st.waiting ? "waiting for its documents"
+                               : std::string(clearance::ListPhaseName(phase))) +
+        ": an officer concludes only lists under manual review (300) or inspection (500)");
+  }
+  const clearance::Rules* rules = rules_->InForceAt(time);
+  if (rules == nullptr) return Status::FailedPrecondition("no clearance rules in force");
+  clearance::Decision d = clearance::Conclude(st.record, a.release, a.note, stock_, *rules, time);
+  if (d.return_status == 0) {
+    return Status::FailedPrecondition("list " + a.invt_no + " cannot be concluded: " + d.detail);
+  }
+  Outcome out;
+  ApplyEffects(d, "list " + key->second + " concluded by an officer", &out);
+  st.record = d.record;
+  Emit622(st, clearance::MakeInventoryReturn(d), time, &out);
+  EmitTaxBillAndState(st, d, key->second, &out);
   return out;
 }
 

@@ -70,15 +70,25 @@ struct Outcome {
 class Engine {
  public:
   // Without rules the engine keeps only the intake rules (duplicates, the
-  // appType life cycle); with them it also clears inventory lists. `rules`
-  // must outlive the engine.
-  explicit Engine(const clearance::RuleBook* rules = nullptr) : rules_(rules) {}
+  // appType life cycle); with them it also clears inventory lists. The
+  // engine keeps its own copy of the book: versions an operator adds at run
+  // time (logged kAdmin records, kind 3) join it, and are in its snapshots.
+  explicit Engine(const clearance::RuleBook* rules = nullptr);
+  Engine(Engine&& other) noexcept { *this = std::move(other); }
+  Engine& operator=(Engine&& other) noexcept;
+
+  // The rules versions in force or scheduled (null without clearance).
+  const clearance::RuleBook* rules() const { return rules_; }
 
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
   // Applies an operator's command (a logged kAdmin record). Goods-in adds
   // bonded stock and releases the lists held for it, oldest first.
-  // InvalidArgument (nothing changed) for a bad quantity or key.
+  // InvalidArgument (nothing changed) for a bad quantity or key. An
+  // officer's conclusion releases (800, with its CEB816) or refuses (100,
+  // quota given back) a list under review (300) or inspection (500);
+  // NotFound for an unknown invtNo, FailedPrecondition for a list in any
+  // other state (nothing changed).
   Result<Outcome> ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a);
   // Applies a clock tick (a logged kTick record): lists whose deadline has
   // passed are decided (refused, naming what is still missing).
@@ -86,14 +96,28 @@ class Engine {
   // The earliest deadline of a list still waiting for documents (0: none).
   UnixMillis NextDeadline() const;
 
+  // The engine's whole state as bytes (docs/snapshot-format.md §2), so a
+  // restart can begin from a snapshot instead of the start of the log.
+  // RestoreSnapshot replaces the state of an engine with the same rules
+  // (Corruption for a damaged body, FailedPrecondition for a body taken with
+  // clearance on/off differently; the engine is unchanged on error).
+  std::string EncodeSnapshot() const;
+  Status RestoreSnapshot(std::string_view body);
+  // Changes whenever the body's layout or a document's field table changes:
+  // a snapshot of another schema is not read (the log is replayed instead).
+  static uint32_t SnapshotSchema();
+
   size_t DocumentCount() const;
   const clearance::QuotaBook& quota() const { return quota_; }
 
  private:
   // A declared inventory list and where its clearance stands.
   struct ListState {
+    // The declaration while the list waits; emptied once it is decided (what
+    // a cancellation, return or goods-in needs then is in `record`).
     InventoryList list;
-    std::string agent_cop;  // who declared it (receipts go there)
+    std::string agent_cop;    // who declared it (receipts go there)
+    std::string assure_code;  // who withholds its tax (the CEB816 goes there)
     UnixMillis received_at = 0;
     std::string invt_no;
     bool waiting = true;
@@ -111,6 +135,10 @@ class Engine {
   void EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
                            const std::string& list_key, Outcome* out);
   void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
+  Result<Outcome> ConcludeByOfficer(UnixMillis time, const AdminRecord& a);
+  // Drops what a decided list no longer needs: its declaration and the
+  // order, payment and waybill it was matched with.
+  void ForgetMatched(const std::string& list_key, ListState* st);
 
   struct DocState {
     uint64_t seq = 0;    // where it was last declared
@@ -118,11 +146,19 @@ class Engine {
   };
   std::string NextPreNo(UnixMillis time);
 
-  const clearance::RuleBook* rules_;
+  // The versions given at construction, and those plus the ones added at
+  // run time (the TOML of each, in order, for snapshots). rules_ points at
+  // book_, or is null without clearance.
+  clearance::RuleBook base_book_;
+  clearance::RuleBook book_;
+  std::vector<std::string> added_rules_;
+  const clearance::RuleBook* rules_ = nullptr;
+  Result<Outcome> AddRules(UnixMillis time, const AdminRecord& a);
   // Clearance state, by business key: the documents a list is matched with,
   // the lists, and the deadlines of those still waiting.
   std::unordered_map<std::string, Order> orders_;                 // ebpCode/orderNo
   std::unordered_map<std::string, Payment> payments_;             // ebpCode/orderNo
+  std::unordered_map<std::string, std::string> payment_link_;     // payment key -> ebpCode/orderNo
   std::unordered_map<std::string, Waybill> waybills_;             // logisticsCode/logisticsNo
   std::unordered_map<std::string, ListState> lists_;              // ebpCode/orderNo
   std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key

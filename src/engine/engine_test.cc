@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "ceb/ceb.h"
+#include "engine/default_rules.h"
+#include "workload/workload.h"
 
 namespace ftz::engine {
 namespace {
@@ -82,6 +84,157 @@ TEST(EngineTest, ListsGetDailyPreNumbers) {
   EXPECT_EQ(r[0].preNo, "B20201208000000001");
   EXPECT_EQ(r[1].preNo, "B20201208000000002");
 }
+
+// --- snapshots ---------------------------------------------------------
+
+namespace snapshot_test {
+
+// Everything an outcome sends out, as bytes, so two engines can be compared.
+std::string Sent(const Outcome& o) {
+  std::string s = o.cop_code + "|" + ceb::EncodeReceiptXml(o.receipt);
+  for (const Emitted& e : o.emitted) s += "|" + e.cop_code + "|" + ceb::EncodeReceiptXml(e.receipt);
+  for (const QuotaChange& q : o.quota) s += "|" + q.buyer_id + ":" + q.used.ToString();
+  return s;
+}
+
+class EngineSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rules = clearance::ParseRules(DefaultRulesToml(), "rules");
+    ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+    ASSERT_TRUE(book_.Add(std::move(*rules)).ok());
+    workload::Options wo;
+    wo.buyers = 40;
+    workload::Workload w(wo);
+    for (int i = 0; i < 80; ++i) parcels_.push_back(w.Next());
+  }
+  // Applies one document kind of parcels [from, to) as single-block messages.
+  void Feed(Engine* e, std::vector<std::string>* sent, MessageType type, size_t from, size_t to) {
+    std::vector<workload::Parcel> ps(parcels_.begin() + from, parcels_.begin() + to);
+    for (const Message& m : workload::Workload::Messages(type, ps, 1, 7)) {
+      sent->push_back(Sent(e->Apply(seq_, time_, m)));
+      ++seq_;
+      time_ += 1000;
+    }
+  }
+  clearance::RuleBook book_;
+  std::vector<workload::Parcel> parcels_;
+  uint64_t seq_ = 0;
+  UnixMillis time_ = 1'767'225'600'000;
+};
+
+TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
+  Engine a(&book_);
+  std::vector<std::string> ignored;
+  // Parcels 0..49 complete; 50..59 have only a list (waiting, with deadlines);
+  // bonded stock for some item records.
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    Feed(&a, &ignored, t, 0, 50);
+  }
+  Feed(&a, &ignored, MessageType::kInventoryList, 50, 60);
+  ASSERT_TRUE(a.NextDeadline() > 0);
+  // A rules version added at run time (a lower single limit, in force from
+  // the continuation on): the restored engine must have it too.
+  {
+    std::string toml(DefaultRulesToml());
+    auto set = [&toml](const std::string& key, const std::string& value) {
+      const size_t at = toml.find("\n" + key + " = ") + 1;
+      toml.replace(at, toml.find('\n', at) - at, key + " = " + value);
+    };
+    set("version", "\"test-lower-limit\"");
+    set("effective_from", "2026-01-01");
+    set("single", "\"2000\"");
+    AdminRecord r;
+    r.kind = AdminRecord::kRules;
+    r.rules_toml = toml;
+    ASSERT_TRUE(a.ApplyAdmin(seq_++, time_, r).ok());
+    ASSERT_EQ(a.rules()->size(), 2u);
+  }
+
+  const std::string snap = a.EncodeSnapshot();
+  Engine b(&book_);
+  ASSERT_TRUE(b.RestoreSnapshot(snap).ok());
+  EXPECT_EQ(b.DocumentCount(), a.DocumentCount());
+  EXPECT_EQ(b.quota().buyers(), a.quota().buyers());
+  EXPECT_EQ(b.NextDeadline(), a.NextDeadline());
+  EXPECT_EQ(b.rules()->size(), 2u);
+
+  // The same continuation on both: the missing documents of 50..54, new
+  // parcels 60..79 (some duplicates of earlier keys), bonded goods-in, a
+  // tick past every deadline.
+  const uint64_t seq0 = seq_;
+  const UnixMillis time0 = time_;
+  auto continuation = [&](Engine* e) {
+    seq_ = seq0;
+    time_ = time0;
+    std::vector<std::string> sent;
+    for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
+      Feed(e, &sent, t, 50, 55);
+    }
+    for (MessageType t : {MessageType::kInventoryList, MessageType::kOrder, MessageType::kPayment,
+                          MessageType::kWaybill}) {
+      Feed(e, &sent, t, 60, 80);
+    }
+    Feed(e, &sent, MessageType::kOrder, 0, 5);  // duplicates: refused the same way
+    for (const auto& p : parcels_) {
+      if (p.list.head.emsNo.empty()) continue;
+      for (const auto& item : p.list.items) {
+        AdminRecord g;
+        g.ems_no = p.list.head.emsNo;
+        g.item_record_no = item.itemRecordNo;
+        g.qty = Decimal::FromInt(1000);
+        auto o = e->ApplyAdmin(seq_++, time_, g);
+        sent.push_back(o.ok() ? Sent(*o) : o.status().ToString());
+      }
+    }
+    sent.push_back(Sent(e->Tick(seq_++, time_ + 30LL * 24 * 3600 * 1000)));
+    sent.push_back(e->EncodeSnapshot().size() > 0 ? "non-empty" : "empty");
+    return sent;
+  };
+  const std::vector<std::string> from_a = continuation(&a);
+  const std::vector<std::string> from_b = continuation(&b);
+  ASSERT_EQ(from_a.size(), from_b.size());
+  for (size_t i = 0; i < from_a.size(); ++i) EXPECT_EQ(from_a[i], from_b[i]) << "output " << i;
+  // The continuation exercised the restored state: releases, and the tick
+  // refusing the lists 55..59 whose documents never came.
+  std::string all;
+  for (const std::string& s : from_a) all += s;
+  EXPECT_NE(all.find("returnStatus>800<"), std::string::npos);
+  EXPECT_NE(all.find("[[2000.00]]"), std::string::npos) << "the run-time limit decided some";
+  EXPECT_NE(from_a[from_a.size() - 2].find("returnStatus>100<"), std::string::npos);
+  EXPECT_EQ(a.NextDeadline(), 0);
+  EXPECT_EQ(a.DocumentCount(), b.DocumentCount());
+}
+
+TEST_F(EngineSnapshotTest, DamagedSnapshotIsRefusedAndChangesNothing) {
+  Engine a(&book_);
+  std::vector<std::string> ignored;
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                        MessageType::kInventoryList}) {
+    Feed(&a, &ignored, t, 0, 10);
+  }
+  const std::string snap = a.EncodeSnapshot();
+  Engine b(&book_);
+  Feed(&b, &ignored, MessageType::kOrder, 20, 23);
+  const size_t before = b.DocumentCount();
+  for (size_t cut : {size_t{0}, size_t{1}, snap.size() / 2, snap.size() - 1}) {
+    Status s = b.RestoreSnapshot(std::string_view(snap).substr(0, cut));
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << cut << ": " << s.ToString();
+  }
+  std::string longer = snap + "x";
+  EXPECT_EQ(b.RestoreSnapshot(longer).code(), StatusCode::kCorruption);
+  // A count blown up to more items than the bytes could hold.
+  std::string huge = snap;
+  huge[1 + 7] = '\x7f';
+  EXPECT_EQ(b.RestoreSnapshot(huge).code(), StatusCode::kCorruption);
+  EXPECT_EQ(b.DocumentCount(), before);
+  // Clearance on/off must match.
+  Engine intake_only;
+  EXPECT_EQ(intake_only.RestoreSnapshot(snap).code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace snapshot_test
 
 }  // namespace
 }  // namespace ftz::engine

@@ -1,5 +1,8 @@
 #include "engine/records.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace ftz::engine {
 namespace {
 
@@ -11,6 +14,25 @@ uint16_t GetU16(const char* p) {
   return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
                                (static_cast<unsigned char>(p[1]) << 8));
 }
+// A length-prefixed field; the API bounds every field far below 64 KiB, so a
+// longer one is a broken invariant, never user input.
+void PutField(std::string* out, std::string_view f) {
+  if (f.size() > 0xFFFF) {
+    std::fprintf(stderr, "ftzport: FATAL: a %zu-byte field in a log record\n", f.size());
+    std::abort();
+  }
+  PutU16(out, static_cast<uint16_t>(f.size()));
+  out->append(f);
+}
+bool GetField(std::string_view p, size_t* pos, std::string* out) {
+  if (p.size() < *pos + 2) return false;
+  const uint16_t n = GetU16(p.data() + *pos);
+  *pos += 2;
+  if (p.size() < *pos + n) return false;
+  *out = std::string(p.substr(*pos, n));
+  *pos += n;
+  return true;
+}
 
 }  // namespace
 
@@ -19,8 +41,7 @@ std::string EncodeMessageRecord(const MessageRecord& r) {
   out.reserve(4 + r.caller.size() + r.body.size());
   out.push_back(static_cast<char>(r.syntax));
   out.push_back('\0');
-  PutU16(&out, static_cast<uint16_t>(r.caller.size()));
-  out.append(r.caller);
+  PutField(&out, r.caller);
   out.append(r.body);
   return out;
 }
@@ -39,8 +60,7 @@ std::string EncodeReceiptRecord(const ReceiptRecord& r) {
   std::string out;
   out.reserve(10 + r.cop_code.size() + r.xml.size());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(r.answers_seq >> (8 * i)));
-  PutU16(&out, static_cast<uint16_t>(r.cop_code.size()));
-  out.append(r.cop_code);
+  PutField(&out, r.cop_code);
   out.append(r.xml);
   return out;
 }
@@ -60,26 +80,51 @@ bool DecodeReceiptRecord(std::string_view p, ReceiptRecord* out) {
 std::string EncodeAdminRecord(const AdminRecord& r) {
   std::string out;
   out.push_back(static_cast<char>(r.kind));
-  for (const std::string* f : {&r.operator_id, &r.ems_no, &r.item_record_no}) {
-    PutU16(&out, static_cast<uint16_t>(f->size()));
-    out.append(*f);
+  PutField(&out, r.operator_id);
+  if (r.kind == AdminRecord::kRules) {
+    const uint32_t n = static_cast<uint32_t>(r.rules_toml.size());
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(n >> (8 * i)));
+    out.append(r.rules_toml);
+    return out;
   }
+  if (r.kind == AdminRecord::kConclude) {
+    PutField(&out, r.invt_no);
+    out.push_back(r.release ? 1 : 0);
+    PutField(&out, r.note);
+    return out;
+  }
+  PutField(&out, r.ems_no);
+  PutField(&out, r.item_record_no);
   uint64_t units = static_cast<uint64_t>(r.qty.units());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(units >> (8 * i)));
   return out;
 }
 
 bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
-  if (p.empty() || static_cast<uint8_t>(p[0]) != AdminRecord::kGoodsIn) return false;
-  out->kind = AdminRecord::kGoodsIn;
+  if (p.empty()) return false;
+  const uint8_t kind = static_cast<uint8_t>(p[0]);
   size_t pos = 1;
+  if (kind == AdminRecord::kRules) {
+    out->kind = AdminRecord::kRules;
+    if (!GetField(p, &pos, &out->operator_id) || p.size() < pos + 4) return false;
+    uint32_t n = 0;
+    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(p[pos + i]);
+    pos += 4;
+    if (p.size() != pos + n) return false;
+    out->rules_toml = std::string(p.substr(pos));
+    return true;
+  }
+  if (kind == AdminRecord::kConclude) {
+    out->kind = AdminRecord::kConclude;
+    if (!GetField(p, &pos, &out->operator_id) || !GetField(p, &pos, &out->invt_no)) return false;
+    if (p.size() < pos + 1 || static_cast<uint8_t>(p[pos]) > 1) return false;
+    out->release = p[pos++] == 1;
+    return GetField(p, &pos, &out->note) && pos == p.size();
+  }
+  if (kind != AdminRecord::kGoodsIn) return false;
+  out->kind = AdminRecord::kGoodsIn;
   for (std::string* f : {&out->operator_id, &out->ems_no, &out->item_record_no}) {
-    if (p.size() < pos + 2) return false;
-    uint16_t n = GetU16(p.data() + pos);
-    pos += 2;
-    if (p.size() < pos + n) return false;
-    *f = std::string(p.substr(pos, n));
-    pos += n;
+    if (!GetField(p, &pos, f)) return false;
   }
   if (p.size() != pos + 8) return false;
   uint64_t units = 0;

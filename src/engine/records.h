@@ -33,15 +33,28 @@ std::string EncodeReceiptRecord(const ReceiptRecord& r);
 bool DecodeReceiptRecord(std::string_view payload, ReceiptRecord* out);
 
 // kAdmin: an operator's command, logged like any input.
-//   u8 kind (1 goods-in) | u16 len | operator | u16 len | emsNo |
-//   u16 len | itemRecordNo | i64 quantity in Decimal units
+//   kind 1, bonded goods-in: u8 1 | u16 len | operator | u16 len | emsNo |
+//     u16 len | itemRecordNo | i64 quantity in Decimal units
+//   kind 2, an officer's conclusion of a list under review (300) or
+//     inspection (500): u8 2 | u16 len | operator | u16 len | invtNo |
+//     u8 release (1) or refuse (0) | u16 len | note
+//   kind 3, a new version of the clearance rules: u8 3 | u16 len | operator |
+//     u32 len | the rules file (TOML, docs/clearance.md) as sent
+// Every length is checked when encoding: a field over 65535 bytes is a bug
+// of the caller (the API bounds them far below) and aborts.
 struct AdminRecord {
-  enum Kind : uint8_t { kGoodsIn = 1 };
+  enum Kind : uint8_t { kGoodsIn = 1, kConclude = 2, kRules = 3 };
   Kind kind = kGoodsIn;
   std::string operator_id;
   std::string ems_no;
   std::string item_record_no;
   Decimal qty;
+  // kConclude
+  std::string invt_no;
+  bool release = false;
+  std::string note;
+  // kRules
+  std::string rules_toml;
 };
 std::string EncodeAdminRecord(const AdminRecord& r);
 bool DecodeAdminRecord(std::string_view payload, AdminRecord* out);

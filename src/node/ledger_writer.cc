@@ -1,12 +1,20 @@
 #include "node/ledger_writer.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "env/env.h"
+#include "ledger/proof.h"
 
 namespace ftz::node {
 
@@ -25,58 +33,183 @@ ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
       std::string_view(reinterpret_cast<const char*>(commitment.data()), commitment.size()));
 }
 
-Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data_dir,
-                                                         const std::string& origin) {
-  std::unique_ptr<LedgerWriter> w(new LedgerWriter());
-  w->origin_ = origin;
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir + "/keys", ec);
-  std::filesystem::create_directories(data_dir + "/ledger/tiles", ec);
-  if (ec) return Status::IOError("create " + data_dir + "/keys: " + ec.message());
-  const std::string key_path = data_dir + "/keys/ledger.key";
+namespace {
+
+Status WriteKeyFile(const std::string& path, const std::string& content) {
+  // Created with mode 0600 and O_EXCL: never readable by others, not even
+  // for a moment, and never overwriting a key that appeared meanwhile.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("create " + path + ": " + std::strerror(errno));
+  const bool ok =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+      ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return Status::IOError("write " + path + ": " + std::strerror(err));
+  return Env::Default()->SyncDir(path.substr(0, path.rfind('/')));
+}
+
+// The log's key of `type` in `path`, made on first start. The operator keeps
+// it like any private key.
+Result<ledger::Signer> LoadOrMakeKey(const std::string& path, const std::string& origin,
+                                     ledger::KeyType type) {
   std::string skey;
-  if (std::ifstream in(key_path); in) {
+  if (std::ifstream in(path); in) {
     std::stringstream ss;
     ss << in.rdbuf();
     skey = ss.str();
     while (!skey.empty() && (skey.back() == '\n' || skey.back() == '\r')) skey.pop_back();
   } else {
-    // First start: the log's own key. Operators keep it like any private key.
-    auto made = ledger::Signer::Generate(origin, ledger::KeyType::kEd25519);
+    auto made = ledger::Signer::Generate(origin, type);
     if (!made.ok()) return made.status();
-    skey = made->ToString();
-    std::ofstream out(key_path, std::ios::trunc);
-    out << skey << "\n";
-    out.close();
-    if (!out) return Status::IOError("cannot write " + key_path);
-    std::filesystem::permissions(
-        key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+    FTZ_RETURN_IF_ERROR(WriteKeyFile(path, made->ToString() + "\n"));
+    return made;
   }
   auto signer = ledger::Signer::Parse(skey);
-  if (!signer.ok()) return Status::Corruption(key_path + ": " + signer.status().message());
-  w->signer_ = std::make_unique<ledger::Signer>(std::move(*signer));
+  if (!signer.ok()) return Status::Corruption(path + ": " + signer.status().message());
+  if (signer->type() != type) {
+    return Status::Corruption(path + ": holds a key of another signature type");
+  }
+  return signer;
+}
+
+std::string PromLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+int64_t SteadyMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data_dir,
+                                                         const std::string& origin,
+                                                         const LedgerWriterOptions& options) {
+  std::unique_ptr<LedgerWriter> w(new LedgerWriter());
+  w->origin_ = origin;
+  for (const std::string& spec : options.witnesses) {
+    auto parsed = witness::ParseWitnessSpec(spec);
+    if (!parsed.ok()) return parsed.status();
+    auto client =
+        witness::WitnessClient::Create(*parsed, witness::HttpTransport(options.witness_timeout));
+    if (!client.ok()) return client.status();
+    WitnessLink link;
+    link.client = std::move(*client);
+    if (options.metrics) {
+      const std::string label = "witness=\"" + PromLabel(link.client->name()) + "\"";
+      link.cosignatures = &options.metrics->GetCounter(
+          "ftz_witness_cosignatures_total", "Checkpoints cosigned by each witness", label);
+      link.failures = &options.metrics->GetCounter(
+          "ftz_witness_failures_total",
+          "Failed cosignature requests (unreachable, timed out or refused), per witness", label);
+    }
+    w->witnesses_.push_back(std::move(link));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir + "/keys", ec);
+  std::filesystem::create_directories(data_dir + "/ledger/tiles", ec);
+  if (ec) return Status::IOError("create " + data_dir + "/keys: " + ec.message());
+  // Two signatures on every checkpoint: Ed25519 for C2SP tooling and the
+  // witness network, SM2-SM3 for verifiers held to the national standard.
+  for (auto [file, type] : {std::pair{"ledger.key", ledger::KeyType::kEd25519},
+                            std::pair{"ledger-sm2.key", ledger::KeyType::kSm2Sm3}}) {
+    auto signer = LoadOrMakeKey(data_dir + "/keys/" + file, origin, type);
+    if (!signer.ok()) return signer.status();
+    w->signers_.push_back(std::move(*signer));
+  }
   auto tiles = ledger::TileStore::Open(data_dir + "/ledger/tiles", {});
   if (!tiles.ok()) return tiles.status();
   w->tiles_ = std::move(*tiles);
   return w;
 }
 
+std::string LedgerWriter::verifier_keys() const {
+  std::string out;
+  for (const ledger::Signer& s : signers_) out += s.verifier().ToString() + "\n";
+  return out;
+}
+
 Status LedgerWriter::MaybeCheckpoint(bool force) {
-  using namespace std::chrono;
-  const int64_t now = duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-  if (tiles_->size() == checkpoint().size && tiles_->size() != 0) return Status::Ok();
+  return SignCheckpoint(force, /*ask_witnesses=*/false);
+}
+
+Status LedgerWriter::SignCheckpoint(bool force, bool ask_witnesses) {
+  const int64_t now = SteadyMillis();
+  const Signed published = checkpoint();
+  // Nothing new (an empty log is signed once, not every second).
+  if (tiles_->size() == published.size && !published.text.empty()) return Status::Ok();
   if (!force && now - last_signed_ms_ < 1000) return Status::Ok();
   FTZ_RETURN_IF_ERROR(tiles_->Flush());
   ledger::Checkpoint cp;
   cp.origin = origin_;
   cp.size = tiles_->size();
   cp.root = tiles_->Root();
-  auto text = ledger::SignCheckpoint(cp, std::span<const ledger::Signer>(signer_.get(), 1));
+  auto text = ledger::SignCheckpoint(cp, signers_);
   if (!text.ok()) return text.status();
   last_signed_ms_ = now;
-  std::lock_guard<std::mutex> lock(mu_);
-  latest_ = {std::move(*text), cp.size};
+  log_signed_ = std::move(*text);
+  log_signed_size_ = cp.size;
+  cosignatures_.clear();
+  for (WitnessLink& link : witnesses_) link.cosigned = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    latest_ = {log_signed_, cp.size};
+  }
+  // Published once more with the cosignatures (a moment later), so that a
+  // slow witness delays the cosigned checkpoint, never the signed one.
+  if (ask_witnesses) AskWitnesses();
   return Status::Ok();
+}
+
+void LedgerWriter::AskWitnesses() {
+  if (witnesses_.empty() || log_signed_.empty()) return;
+  const uint64_t size = log_signed_size_;
+  // Proofs come from the tiles, which hold at least the signed size.
+  auto proof = [this](uint64_t old_size, uint64_t new_size) -> Result<std::vector<ledger::Hash>> {
+    ledger::TileReader reader(tiles_->dir(), new_size, 64);
+    return ledger::ConsistencyProof(old_size, new_size, reader);
+  };
+  bool added = false;
+  for (WitnessLink& link : witnesses_) {
+    const int64_t now = SteadyMillis();
+    if (link.cosigned || now < link.next_try_ms) continue;
+    auto lines = link.client->Cosign(log_signed_, size, proof);
+    if (lines.ok()) {
+      cosignatures_ += *lines;
+      link.cosigned = true;
+      link.backoff_ms = 0;
+      link.next_try_ms = 0;
+      if (link.cosignatures) link.cosignatures->Add();
+      if (link.failing) {
+        std::fprintf(stderr, "ftzport: ledger: witness %s cosigns again (size %llu)\n",
+                     link.client->name().c_str(), static_cast<unsigned long long>(size));
+      }
+      link.failing = false;
+      added = true;
+      continue;
+    }
+    link.failing = true;
+    link.backoff_ms = std::clamp<int64_t>(link.backoff_ms * 2, 1000, 60'000);
+    link.next_try_ms = SteadyMillis() + link.backoff_ms;
+    if (link.failures) link.failures->Add();
+    std::fprintf(stderr,
+                 "ftzport: ledger: WARNING: witness %s: %s; checkpoint %llu published without "
+                 "its cosignature, next try in %llds\n",
+                 link.client->name().c_str(), lines.status().ToString().c_str(),
+                 static_cast<unsigned long long>(size),
+                 static_cast<long long>(link.backoff_ms / 1000));
+  }
+  if (added) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (latest_.size == size) latest_.text = log_signed_ + cosignatures_;
+  }
 }
 
 LedgerWriter::~LedgerWriter() {
@@ -126,8 +259,10 @@ void LedgerWriter::Loop() {
       stopping = stop_;
     }
     for (const ledger::Hash& leaf : leaves) report(tiles_->Append(leaf));
-    report(MaybeCheckpoint(/*force=*/stopping));
+    // No witness at shutdown: a stop must not wait for the network.
+    report(SignCheckpoint(/*force=*/stopping, /*ask_witnesses=*/!stopping));
     if (stopping) return;
+    AskWitnesses();  // those backing off, once their time has come
   }
 }
 

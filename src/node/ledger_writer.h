@@ -6,15 +6,29 @@
 // data stays in the log, served only to whom it concerns). A leaf's index is
 // its record's sequence number. Leaf hashes are kept as tlog tiles under
 // DIR/ledger; at most once a second, after the log is durable, the tiles are
-// flushed and a checkpoint is signed with the log's Ed25519 key
-// (DIR/keys/ledger.key, made on first start).
+// flushed and a checkpoint is signed with two keys of the same name (the
+// origin): the log's Ed25519 key (DIR/keys/ledger.key) and its SM2-SM3 key
+// (DIR/keys/ledger-sm2.key, this project's signature type, for verifiers
+// that need the Chinese national standard); both are made on first start
+// with mode 0600.
+//
+// Witnesses (c2sp.org/tlog-witness, witness/client.h): after signing, the
+// writer's thread asks each configured witness to cosign, with a consistency
+// proof from the size that witness last acknowledged, and publishes the
+// checkpoint with the cosignature lines it got appended. A witness that
+// fails or does not answer within the timeout is logged, counted
+// (ftz_witness_failures_total) and retried after a backoff (1 s doubling to
+// 60 s, then for the latest checkpoint); the checkpoint is published without
+// its cosignature meanwhile, so a witness can never stop the log or intake.
 //
 // Thread safety: before Start(), Append/MaybeCheckpoint from one thread (the
-// recovery). After Start(), only Enqueue (from the sequencer): the writer's
-// own thread appends, flushes and signs, so the sequencer never waits for a
-// tile flush or a signature. checkpoint() and verifier_key() from any thread.
+// recovery; no witness is asked then). After Start(), only Enqueue (from the
+// sequencer): the writer's own thread appends, flushes, signs and talks to
+// witnesses, so the sequencer never waits for a tile flush, a signature or
+// a witness. checkpoint() and the verifier keys from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -26,18 +40,31 @@
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
 #include "ledger/tiles.h"
+#include "node/metrics.h"
 #include "stream/log.h"
+#include "witness/client.h"
 
 namespace ftz::node {
 
 ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
                         std::string_view payload);
 
+struct LedgerWriterOptions {
+  // Witnesses asked to cosign every checkpoint, each "URL VKEY" (the
+  // witness's submission prefix and its cosignature/v1 verifier key).
+  std::vector<std::string> witnesses;
+  Registry* metrics = nullptr;                      // witness counters; null: not counted
+  std::chrono::milliseconds witness_timeout{2000};  // per connect, send, receive
+};
+
 class LedgerWriter {
  public:
-  // `origin` is the checkpoints' first line (the log's name).
+  // `origin` is the checkpoints' first line (the log's name) and its keys'
+  // name. InvalidArgument for a malformed witness; Corruption for a key file
+  // that does not hold a key of the expected type.
   static Result<std::unique_ptr<LedgerWriter>> Open(const std::string& data_dir,
-                                                    const std::string& origin);
+                                                    const std::string& origin,
+                                                    const LedgerWriterOptions& options = {});
 
   ~LedgerWriter();
 
@@ -53,21 +80,45 @@ class LedgerWriter {
   Status MaybeCheckpoint(bool force);
 
   struct Signed {
-    std::string text;  // the signed checkpoint note
+    std::string text;  // the signed checkpoint note, with any cosignatures
     uint64_t size = 0;
   };
   Signed checkpoint() const;
-  std::string verifier_key() const { return signer_->verifier().ToString(); }
+  // The Ed25519 verifier key.
+  std::string verifier_key() const { return signers_[0].verifier().ToString(); }
+  // Every verifier key of the log, one per line (each ending in a newline),
+  // Ed25519 first, then SM2.
+  std::string verifier_keys() const;
   const std::string& tiles_dir() const { return tiles_->dir(); }
 
  private:
+  struct WitnessLink {
+    std::unique_ptr<witness::WitnessClient> client;
+    bool cosigned = false;  // its cosignature is on the latest checkpoint
+    bool failing = false;
+    int64_t next_try_ms = 0;  // steady clock
+    int64_t backoff_ms = 0;
+    Counter* cosignatures = nullptr;
+    Counter* failures = nullptr;
+  };
+
   LedgerWriter() = default;
   void Loop();
+  Status SignCheckpoint(bool force, bool ask_witnesses);
+  // Asks every witness that has not cosigned the latest checkpoint and is
+  // not backing off; republishes the checkpoint if any answered.
+  void AskWitnesses();
 
   std::string origin_;
   std::unique_ptr<ledger::TileStore> tiles_;
-  std::unique_ptr<ledger::Signer> signer_;
+  std::vector<ledger::Signer> signers_;  // Ed25519, SM2
   int64_t last_signed_ms_ = 0;
+  // Witnesses and the latest checkpoint as the log signed it (writer's
+  // thread only after Start).
+  std::vector<WitnessLink> witnesses_;
+  std::string log_signed_;
+  uint64_t log_signed_size_ = 0;
+  std::string cosignatures_;
   mutable std::mutex mu_;
   Signed latest_;
   // The writer's queue (after Start).

@@ -9,6 +9,7 @@
 #include "engine/default_rules.h"
 #include "engine/records.h"
 #include "node/replay.h"
+#include "node/snapshots.h"
 
 namespace ftz::node {
 namespace {
@@ -66,6 +67,10 @@ Node::Node(const Options& options, Registry* metrics)
   sync_seconds_ = &metrics->GetHistogram(
       "ftz_log_sync_seconds", "Time to write and fdatasync one batch",
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  snapshot_seconds_ = &metrics->GetHistogram(
+      "ftz_snapshot_encode_seconds",
+      "Time the sequencer paused to encode an engine snapshot (written on another thread)",
+      {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30});
 }
 
 Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metrics) {
@@ -75,10 +80,13 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
         options.rules_toml.empty() ? engine::DefaultRulesToml() : options.rules_toml, "rules");
     if (!rules.ok()) return rules.status();
     FTZ_RETURN_IF_ERROR(n->rules_.Add(std::move(*rules)));
+    // The engine keeps its own copy of the book (run-time versions join it).
+    n->engine_ = engine::Engine(&n->rules_);
   }
   FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
   FTZ_RETURN_IF_ERROR(n->CheckMode());
-  auto ledger = LedgerWriter::Open(options.data_dir, options.ledger_origin);
+  auto ledger =
+      LedgerWriter::Open(options.data_dir, options.ledger_origin, {options.witnesses, metrics});
   if (!ledger.ok()) return ledger.status();
   n->ledger_ = std::move(*ledger);
   auto rm = store::ReadModel::Open(options.data_dir + "/readmodel.sqlite");
@@ -116,6 +124,13 @@ Node::~Node() {
   }
   cv_.notify_all();
   if (sequencer_.joinable()) sequencer_.join();
+  // Every record appended was made durable by the sequencer's last Sync, so
+  // the state is exactly the log's: the next start replays nothing. Not after
+  // a failed Sync: the engine then holds records the log may not.
+  if (log_ && !stopped_ && options_.snapshot_on_close && log_->next_seq() > snapshot_seq_) {
+    TakeSnapshot(/*wait=*/true);
+  }
+  if (snapshot_writer_.joinable()) snapshot_writer_.join();
   {
     std::lock_guard<std::mutex> lock(rm_mu_);
     rm_stop_ = true;
@@ -172,6 +187,14 @@ Status Node::Recover() {
   }
   store::Batch batch;
   Replayer replayer(&engine_);
+  // Start from the newest snapshot the read model has seen past: the rows of
+  // earlier records are then in the read model already.
+  {
+    UnixMillis snap_time = 0;
+    const uint64_t snap = LoadSnapshot(rm_from, &snap_time);
+    if (snap > 0) replayer.StartAt(snap, snap_time);
+    recovery_.snapshot_seq = snapshot_seq_ = snap;
+  }
   auto flush = [&](uint64_t next) -> Status {
     if (next <= rm_from) return Status::Ok();
     batch.next_seq = next;
@@ -198,11 +221,21 @@ Status Node::Recover() {
     if (batch.documents.size() + batch.receipts.size() >= 20000) return flush(r.seq + 1);
     return Status::Ok();
   };
+  // Records before the snapshot and already in the ledger need not be read.
   auto log = stream::Log::Open(options_.env, options_.data_dir + "/log", options_.log, visit,
-                               &recovery_.log);
+                               &recovery_.log, std::min(snapshot_seq_, ledger_->size()));
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
-  last_time_ = replayer.last_time();
+  if (log_->next_seq() < snapshot_seq_) {
+    // Snapshots are written only after the log has made their records
+    // durable: a log shorter than one lost acknowledged records.
+    return Status::Corruption("the engine snapshot covers " + std::to_string(snapshot_seq_) +
+                              " records but the log holds only " +
+                              std::to_string(log_->next_seq()) +
+                              "; acknowledged records are missing (move " + options_.data_dir +
+                              "/snapshots aside to start from the log alone)");
+  }
+  last_time_ = std::max(last_time_, replayer.last_time());
   recovery_.messages_replayed = replayer.messages();
   recovery_.receipts_checked = replayer.receipts_checked();
   recovery_.receipt_mismatches = replayer.mismatches();
@@ -226,6 +259,7 @@ Status Node::Recover() {
   FTZ_RETURN_IF_ERROR(ledger_->MaybeCheckpoint(/*force=*/true));
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());
+  PublishRules();
   engine_documents_ = engine_.DocumentCount();
   return Status::Ok();
 }
@@ -301,6 +335,7 @@ void Node::SequencerLoop() {
     results.clear();
     results.reserve(work.size());
     std::set<std::string> cops;
+    bool rules_changed = false;
     if (tick) {
       const uint64_t seq = AppendRecord(stream::RecordType::kTick, time, "");
       engine::Outcome o = engine_.Tick(seq, time);
@@ -322,6 +357,7 @@ void Node::SequencerLoop() {
               AppendRecord(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
           AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
           AppendEmitted(*o, r.message_seq, time, &rm, &cops);
+          rules_changed |= s.admin->kind == engine::AdminRecord::kRules;
         }
         results.push_back(std::move(r));
         continue;
@@ -367,6 +403,8 @@ void Node::SequencerLoop() {
       FailAll(&pending_, why);
       return;
     }
+    // Readers see a new rules version only once its record is durable.
+    if (rules_changed) PublishRules();
     ledger_->Enqueue(std::move(pending_leaves_));
     pending_leaves_.clear();
     batches_->Add();
@@ -386,6 +424,88 @@ void Node::SequencerLoop() {
       rm_queue_.push_back(std::move(rm));
     }
     rm_cv_.notify_one();
+    if (options_.snapshot_every != 0 &&
+        log_->next_seq() - snapshot_seq_ >= options_.snapshot_every) {
+      TakeSnapshot(/*wait=*/false);
+    }
+  }
+}
+
+void Node::PublishRules() {
+  std::shared_ptr<const clearance::RuleBook> view;
+  if (engine_.rules() != nullptr) view = std::make_shared<clearance::RuleBook>(*engine_.rules());
+  std::lock_guard<std::mutex> lock(rules_view_mu_);
+  rules_view_ = std::move(view);
+}
+
+uint64_t Node::LoadSnapshot(uint64_t max_seq, UnixMillis* last_time) {
+  Env* env = options_.env;
+  for (uint64_t seq : ListSnapshots(env, options_.data_dir)) {
+    const std::string path = SnapshotPath(options_.data_dir, seq);
+    auto skip = [&](const std::string& why) {
+      recovery_.snapshots_skipped.push_back(path + ": " + why);
+      std::fprintf(stderr, "ftzport: not using snapshot %s: %s\n", path.c_str(), why.c_str());
+    };
+    if (seq > max_seq) {
+      skip("the read model has seen only " + std::to_string(max_seq) + " records");
+      continue;
+    }
+    auto file = env->ReadFile(path);
+    if (!file.ok()) {
+      skip(file.status().ToString());
+      continue;
+    }
+    SnapshotHeader h;
+    std::string_view body;
+    if (Status s = DecodeSnapshotFile(*file, &h, &body); !s.ok()) {
+      skip(s.message());
+      continue;
+    }
+    if (h.seq != seq || h.schema != engine::Engine::SnapshotSchema() ||
+        h.clearance != options_.clearance) {
+      skip("written by another version or mode (schema " + std::to_string(h.schema) + ")");
+      continue;
+    }
+    if (Status s = engine_.RestoreSnapshot(body); !s.ok()) {
+      skip(s.ToString());
+      continue;
+    }
+    *last_time = h.last_time;
+    last_time_ = h.last_time;
+    return seq;
+  }
+  return 0;
+}
+
+void Node::TakeSnapshot(bool wait) {
+  if (snapshot_writing_.load()) return;
+  if (snapshot_writer_.joinable()) snapshot_writer_.join();
+  const auto t0 = Clock::now();
+  SnapshotHeader h;
+  h.schema = engine::Engine::SnapshotSchema();
+  h.clearance = options_.clearance;
+  h.seq = log_->next_seq();
+  h.last_time = last_time_;
+  std::string body = engine_.EncodeSnapshot();
+  snapshot_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+  snapshot_seq_ = h.seq;
+  snapshot_writing_ = true;
+  auto write = [this, h, body = std::move(body)] {
+    // A snapshot only saves start-up time; failing to write one is reported
+    // and intake goes on (the log remains the truth).
+    if (Status s = WriteSnapshot(options_.env, options_.data_dir, h, body); !s.ok()) {
+      std::fprintf(stderr, "ftzport: snapshot at record %llu not written: %s\n",
+                   static_cast<unsigned long long>(h.seq), s.ToString().c_str());
+    }
+    snapshot_writing_ = false;
+  };
+  if (wait) {
+    write();
+  } else {
+    snapshot_writer_ = std::thread([write = std::move(write)] {
+      pthread_setname_np(pthread_self(), "ftz-snapshot");
+      write();
+    });
   }
 }
 

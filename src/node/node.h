@@ -47,9 +47,18 @@ struct Options {
   // Clearance rules (TOML, docs/clearance.md); empty: the built-in default.
   std::string rules_toml;
   bool clearance = true;  // false: intake rules only (duplicates, appType)
-  // The ledger's origin line (its checkpoints' name); the log's key is made
-  // on first start in DIR/keys/ledger.key.
+  // The ledger's origin line (its checkpoints' name); the log's keys are
+  // made on first start in DIR/keys/ledger.key (Ed25519) and
+  // DIR/keys/ledger-sm2.key (SM2-SM3).
   std::string ledger_origin = "ftzport.local/log";
+  // Witnesses asked to cosign each checkpoint, each "URL VKEY"
+  // (node/ledger_writer.h); a failing witness never stops the log.
+  std::vector<std::string> witnesses;
+  // A snapshot of the engine's state every this many log records (0: none
+  // while running), and one at a clean shutdown; a start then replays only
+  // the log after the newest usable snapshot (docs/snapshot-format.md).
+  uint64_t snapshot_every = 1'000'000;
+  bool snapshot_on_close = true;
 };
 
 struct Submission {
@@ -78,6 +87,8 @@ struct RecoveryReport {
   uint64_t receipt_mismatches = 0;    // replay produced a different receipt: must be 0
   uint64_t receipts_restored = 0;     // owed receipts a crash cut off, logged again at start
   uint64_t read_model_caught_up = 0;  // records applied to the read model at start
+  uint64_t snapshot_seq = 0;          // the start began after records [0, snapshot_seq)
+  std::vector<std::string> snapshots_skipped;  // why a snapshot present was not used
 };
 
 class Node {
@@ -97,8 +108,13 @@ class Node {
   LedgerWriter& ledger() { return *ledger_; }
   store::ReadModel& read_model() { return *read_model_; }
   const RecoveryReport& recovery() const { return recovery_; }
-  // The rules (immutable once open; safe from any thread). Null without clearance.
-  const clearance::RuleBook* rules() const { return options_.clearance ? &rules_ : nullptr; }
+  // The rules versions as the engine has them now, those an operator added
+  // at run time included (safe from any thread; a copy that later additions
+  // do not change). Null without clearance.
+  std::shared_ptr<const clearance::RuleBook> rules() const {
+    std::lock_guard<std::mutex> lock(rules_view_mu_);
+    return rules_view_;
+  }
   bool intake_stopped() const { return stopped_.load(); }
   uint64_t read_model_lag() const;
 
@@ -115,6 +131,13 @@ class Node {
   void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm,
                      std::set<std::string>* cops);
   void ReadModelLoop();
+  // Restores the newest usable snapshot at or before `max_seq` into the
+  // engine; returns its seq (0: none, full replay).
+  uint64_t LoadSnapshot(uint64_t max_seq, UnixMillis* last_time);
+  // Encodes the engine's state (on the sequencer: the only pause) and writes
+  // it on a thread of its own, or here when `wait`. Skipped while the
+  // previous one is still being written.
+  void TakeSnapshot(bool wait);
   void FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
                const std::string& why);
 
@@ -132,6 +155,13 @@ class Node {
   UnixMillis last_time_ = 0;
   std::atomic<size_t> engine_documents_{0};  // for the gauge; the engine is the sequencer's
   uint64_t unlogged_receipts_ = 0;
+  uint64_t snapshot_seq_ = 0;  // the newest snapshot taken or loaded
+  mutable std::mutex rules_view_mu_;
+  std::shared_ptr<const clearance::RuleBook> rules_view_;
+  void PublishRules();
+  std::thread snapshot_writer_;
+  std::atomic<bool> snapshot_writing_{false};
+  Histogram* snapshot_seconds_ = nullptr;
 
   std::mutex mu_;
   std::condition_variable cv_;

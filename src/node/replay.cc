@@ -24,6 +24,7 @@ void Replayer::Expect(const engine::Outcome& o, uint64_t seq, bool own) {
 
 Status Replayer::Visit(const stream::Record& r, const OnApplied& applied,
                        const OnReceipt& receipt) {
+  if (r.seq < start_) return Status::Ok();
   last_time_ = std::max(last_time_, r.time);
   switch (r.type) {
     case stream::RecordType::kMessage: {

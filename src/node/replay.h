@@ -40,6 +40,13 @@ class Replayer {
   Status Visit(const stream::Record& r, const OnApplied& applied = {},
                const OnReceipt& receipt = {});
 
+  // The engine was restored from a snapshot of the records before `seq`:
+  // Visit skips those (they are in the state already).
+  void StartAt(uint64_t seq, UnixMillis last_time) {
+    start_ = seq;
+    last_time_ = last_time;
+  }
+
   // Receipts the engine produced that the log does not hold (yet): a crash
   // cut them off. In order: (answers seq, copCode, xml).
   struct Owed {
@@ -63,6 +70,7 @@ class Replayer {
   uint64_t messages_ = 0, ticks_ = 0, receipts_ = 0, mismatches_ = 0;
   std::vector<ReplayMismatch> first_;
   UnixMillis last_time_ = 0;
+  uint64_t start_ = 0;
 };
 
 // The CEB message number of a receipt's XML, from its root element (0 if none).

@@ -5,11 +5,13 @@
 #include <iterator>
 
 #include <simdjson.h>
+#include "ceb/field_tables.h"
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
 #include "engine/records.h"
 #include "ledger/proof.h"
 #include "ledger/tiles.h"
+#include "node/record_proof.h"
 
 namespace ftz::server {
 namespace {
@@ -151,6 +153,18 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     }
     return PostGoodsIn(req, counted("admin"));
   }
+  if (path == "/v1/admin/lists/conclude") {
+    if (req.method != "POST") {
+      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+    }
+    return PostConclusion(req, counted("admin"));
+  }
+  if (path == "/v1/admin/rules") {
+    if (req.method != "POST") {
+      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+    }
+    return PostRules(req, counted("admin"));
+  }
   if (path == "/v1/messages") {
     if (req.method != "POST")
       return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
@@ -168,13 +182,16 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     return counted("metrics")(std::move(r));
   }
   if (path == "/v1/receipts") return GetReceipts(req, counted("receipts"));
+  if (path == "/v1/rules") return counted("rules")(GetRules(req.caller));
   if (path == "/tlog/checkpoint" || path == "/tlog/key") {
     ApiResponse r;
     r.content_type = "text/plain; charset=utf-8";
-    r.body = path == "/tlog/key" ? node_->ledger().verifier_key() + "\n"
-                                 : node_->ledger().checkpoint().text;
+    r.body =
+        path == "/tlog/key" ? node_->ledger().verifier_keys() : node_->ledger().checkpoint().text;
     return counted("tlog")(std::move(r));
   }
+  if (path.rfind("/tlog/tile/", 0) == 0) return counted("tlog")(Tile(path.substr(6)));
+  if (path == "/v1/proofs/bundle") return counted("proofs")(RecordBundle(query, req.caller));
   if (path == "/v1/proofs/inclusion") return counted("proofs")(InclusionProof(query));
   if (path == "/v1/proofs/consistency") return counted("proofs")(ConsistencyProof(query));
   if (path.rfind("/v1/quota/", 0) == 0) {
@@ -221,25 +238,17 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
 node::Counter& Api::RequestCounter(const std::string& route, int status) {
   // Every request counts once: find its counter without the registry's mutex
   // for the routes and statuses the API uses; anything else takes the slow path.
-  static constexpr const char* kRoutes[] = {"messages",
-                                            "receipts",
-                                            "orders",
-                                            "payments",
-                                            "waybills",
-                                            "waybill-statuses",
-                                            "inventory-lists",
-                                            "cancellations",
-                                            "returns",
-                                            "warehouse-entries",
-                                            "healthz",
-                                            "readyz",
-                                            "metrics",
-                                            "index",
-                                            "unknown",
-                                            "other",
-                                            "receipts-stream",
-                                            "quota",
-                                            "admin"};
+  static constexpr const char* kRoutes[] = {"messages",        "receipts",
+                                            "orders",          "payments",
+                                            "waybills",        "waybill-statuses",
+                                            "inventory-lists", "cancellations",
+                                            "returns",         "warehouse-entries",
+                                            "healthz",         "readyz",
+                                            "metrics",         "index",
+                                            "unknown",         "other",
+                                            "receipts-stream", "quota",
+                                            "admin",           "tlog",
+                                            "proofs",          "rules"};
   static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
   int r = -1, c = -1;
   for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
@@ -315,6 +324,16 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     if (res.logged) {
       r.headers.emplace_back("X-Ftz-Message-Seq", std::to_string(res.message_seq));
       r.headers.emplace_back("X-Ftz-Receipt-Seq", std::to_string(res.receipt_seq));
+      // A record's leaf index in the ledger is its log sequence number; these
+      // headers say so explicitly (the CEB XML itself has no place for it).
+      r.headers.emplace_back("Ftz-Leaf-Index", std::to_string(res.receipt_seq));
+      r.headers.emplace_back("Ftz-Message-Leaf-Index", std::to_string(res.message_seq));
+      if (json && !r.body.empty() && r.body.back() == '}') {
+        // A member beside the CEB root: {"CEB312Message":{...},"ledger":{...}}.
+        r.body.pop_back();
+        r.body += ",\"ledger\":{\"leafIndex\":" + std::to_string(res.receipt_seq) +
+                  ",\"messageLeafIndex\":" + std::to_string(res.message_seq) + "}}";
+      }
     }
     reply(std::move(r));
   });
@@ -390,7 +409,7 @@ Result<std::string> Api::ReceiptsJson(const std::string& cop, int64_t after, int
       return Status::Corruption("log record " + std::to_string(row.seq) + " is not a receipt");
     }
     if (i) out += ",";
-    out += "{\"cursor\":" + std::to_string(row.seq) +
+    out += "{\"cursor\":" + std::to_string(row.seq) + ",\"leafIndex\":" + std::to_string(row.seq) +
            ",\"answers\":" + std::to_string(row.answers) + ",\"messageType\":";
     AppendJsonString(&out, RootElementName(receipt.type));
     out += ",\"receipt\":" + ceb::EncodeReceiptJson(receipt) + ",\"xml\":";
@@ -518,8 +537,13 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
   }
   node::Submission s;
   s.caller = req.caller.enterprise;
-  s.admin =
-      engine::AdminRecord{engine::AdminRecord::kGoodsIn, req.caller.enterprise, ems, item, *qty};
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kGoodsIn;
+  a.operator_id = req.caller.enterprise;
+  a.ems_no = ems;
+  a.item_record_no = item;
+  a.qty = *qty;
+  s.admin = std::move(a);
   node_->Submit(std::move(s), [reply](node::SubmitResult res) {
     if (res.status.code() == StatusCode::kUnavailable) {
       return reply(JsonError(503, "intake_stopped", res.status.message()));
@@ -529,6 +553,119 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
     r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + "}";
     reply(std::move(r));
   });
+}
+
+namespace {
+
+// Admin submissions answer with the record's place in the log, or why not.
+std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiResponse)> reply,
+                                                    std::string extra_json = "") {
+  return [reply = std::move(reply), extra_json](node::SubmitResult res) {
+    switch (res.status.code()) {
+      case StatusCode::kOk:
+        break;
+      case StatusCode::kUnavailable:
+        return reply(JsonError(503, "intake_stopped", res.status.message()));
+      case StatusCode::kNotFound:
+        return reply(JsonError(404, "not_found", res.status.message()));
+      case StatusCode::kFailedPrecondition:
+      case StatusCode::kAlreadyExists:
+        return reply(JsonError(409, "conflict", res.status.message()));
+      default:
+        return reply(JsonError(400, "bad_request", res.status.message()));
+    }
+    ApiResponse r;
+    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
+    reply(std::move(r));
+  };
+}
+
+std::string DateOf(UnixMillis t) {
+  const std::string d = FormatDateTime14(t);
+  return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+}
+
+}  // namespace
+
+void Api::PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // {"invtNo": "...", "release": true|false, "note": "..."} — a customs
+  // officer's outcome for a list under manual review (300) or inspection
+  // (500). Logged like any input, so replay reaches the same decision. The
+  // officer's authorization will be checked here (req.caller).
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string ps(req.body);
+  simdjson::ondemand::document doc;
+  std::string_view invt, note;
+  bool release = false;
+  const bool parsed = !parser.iterate(ps).get(doc) && !doc["invtNo"].get_string().get(invt) &&
+                      !doc["release"].get_bool().get(release);
+  if (parsed) {
+    auto n = doc["note"];
+    if (n.error() == simdjson::NO_SUCH_FIELD) {
+      note = {};
+    } else if (n.get_string().get(note)) {
+      note = "\x01";  // not a string: refused below
+    }
+  }
+  if (!parsed || invt.empty() || invt.size() > 18 || note == "\x01" || ceb::Utf8Length(note) < 0 ||
+      ceb::Utf8Length(note) > 500) {
+    return reply(JsonError(400, "bad_request",
+                           "expected {\"invtNo\":\"<18 characters>\",\"release\":true|false,"
+                           "\"note\":\"<up to 500 characters, the reason of a refusal>\"}"));
+  }
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kConclude;
+  a.operator_id = req.caller.enterprise;
+  a.invt_no = std::string(invt);
+  a.release = release;
+  a.note = std::string(note);
+  s.admin = std::move(a);
+  node_->Submit(std::move(s), AdminAnswer(std::move(reply)));
+}
+
+void Api::PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // A new version of the clearance rules (the TOML of docs/clearance.md),
+  // logged like any input: replay and every later decision see the same
+  // versions. The operator's authorization will be checked here (req.caller).
+  auto parsed = clearance::ParseRules(req.body, "rules");
+  if (!parsed.ok()) return reply(JsonError(400, "bad_rules", parsed.status().message()));
+  std::string extra = ",\"version\":";
+  AppendJsonString(&extra, parsed->version);
+  extra += ",\"effectiveFrom\":";
+  AppendJsonString(&extra, DateOf(parsed->effective_from));
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kRules;
+  a.operator_id = req.caller.enterprise;
+  a.rules_toml = req.body;
+  s.admin = std::move(a);
+  node_->Submit(std::move(s), AdminAnswer(std::move(reply), extra));
+}
+
+ApiResponse Api::GetRules(const Caller& caller) {
+  (void)caller;  // public: the rules in force are published
+  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
+  if (!book) return JsonError(404, "not_found", "clearance is off on this node");
+  const clearance::Rules* now = book->InForceAt(WallNow());
+  ApiResponse r;
+  r.body = "{\"inForce\":";
+  AppendJsonString(&r.body, now ? now->version : "");
+  r.body += ",\"versions\":[";
+  for (size_t i = 0; i < book->size(); ++i) {
+    const clearance::Rules& v = book->At(i);
+    r.body += i ? ",{\"version\":" : "{\"version\":";
+    AppendJsonString(&r.body, v.version);
+    r.body += ",\"title\":";
+    AppendJsonString(&r.body, v.title);
+    r.body += ",\"effectiveFrom\":";
+    AppendJsonString(&r.body, v.effective_from <= 0 ? "" : DateOf(v.effective_from));
+    r.body += "}";
+  }
+  r.body += "]}";
+  return r;
 }
 
 ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,
@@ -544,7 +681,7 @@ ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_
   }
   auto row = node_->read_model().FindQuota(store::BuyerKey(id_number), static_cast<int32_t>(year));
   if (!row.ok()) return JsonError(500, "read_model", row.status().message());
-  const clearance::RuleBook* book = node_->rules();
+  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
   const clearance::Rules* rules = book ? book->InForceAt(now) : nullptr;
   const Decimal used = Decimal::FromUnits(row->used_units);
   ApiResponse r;
@@ -637,6 +774,101 @@ ApiResponse Api::ConsistencyProof(const std::string& query) {
            ",\"proof\":" + HashesJson(*proof) + ",\"checkpoint\":";
   AppendJsonString(&r.body, cp.text);
   r.body += "}";
+  return r;
+}
+
+ApiResponse Api::Tile(const std::string& rel) {
+  // Only what the latest signed checkpoint covers is served: a client can
+  // check every tile against a root it has a signature for, and tiles the
+  // writer flushed ahead of the next checkpoint stay private until then.
+  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
+  constexpr std::string_view kEntries = "tile/entries/";
+  const bool entries = rel.compare(0, kEntries.size(), kEntries) == 0;
+  // Entry bundles share the level-0 path encoding.
+  Result<ledger::TileId> id =
+      ledger::ParseTilePath(entries ? "tile/0/" + rel.substr(kEntries.size()) : rel);
+  if (!id.ok()) {
+    return JsonError(400, "bad_tile_path",
+                     "/tlog/" + rel + ": " + id.status().message() +
+                         " (expected /tlog/tile/<L>/<N>[.p/<W>] or "
+                         "/tlog/tile/entries/<N>[.p/<W>], N in 3-digit groups like x001/234)");
+  }
+  // Complete nodes at the tile's level in the checkpointed tree.
+  const uint64_t count = id->level >= 8 ? 0 : cp.size >> (ledger::kTileHeight * id->level);
+  if (id->index > count / ledger::kTileWidth ||
+      id->index * ledger::kTileWidth + id->width > count) {
+    return JsonError(404, "beyond_checkpoint",
+                     "/tlog/" + rel + " is beyond the latest checkpoint (tree size " +
+                         std::to_string(cp.size) + ")");
+  }
+  ApiResponse r;
+  r.content_type = "application/octet-stream";
+  // A full tile never changes; a partial one (p/W) never changes either but may
+  // be deleted once its full tile exists, so clients should not keep it long.
+  r.headers.emplace_back("Cache-Control",
+                         id->full() ? "public, max-age=31536000, immutable" : "public, max-age=60");
+  if (entries) {
+    // The entries are the records' 32-byte commitments (docs/ledger-format.md
+    // §4.6), computed from the log on request: the records themselves are not
+    // public, and nothing but the log is stored.
+    const uint64_t first = id->index * ledger::kTileWidth;
+    r.body.reserve(size_t{id->width} * (2 + ledger::kHashSize));
+    for (uint64_t seq = first; seq < first + id->width; ++seq) {
+      stream::RecordType type;
+      UnixMillis time;
+      std::string payload;
+      Status st = node_->log().Read(seq, &type, &time, &payload);
+      if (!st.ok()) return JsonError(500, "log", st.message());
+      const ledger::Hash c = node::RecordCommitment(type, seq, time, payload);
+      r.body.push_back(0);  // big-endian uint16 length: 32
+      r.body.push_back(static_cast<char>(ledger::kHashSize));
+      r.body.append(reinterpret_cast<const char*>(c.data()), c.size());
+    }
+    return r;
+  }
+  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 4);
+  Result<std::string> data = reader.ReadTile(*id);
+  if (!data.ok() && data.status().code() == StatusCode::kNotFound) {
+    // A partial width no flush wrote (tiles are written per flush, not per
+    // checkpointed width): the same hashes, from the tiles that exist.
+    data = ledger::BuildTile(*id, reader);
+  }
+  if (!data.ok()) return JsonError(500, "ledger", data.status().message());
+  r.body = std::move(*data);
+  return r;
+}
+
+ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
+  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
+  int64_t index = -1;
+  if (!ParseInt(QueryParam(query, "index"), &index) || index < 0) {
+    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
+  }
+  if (static_cast<uint64_t>(index) >= cp.size) {
+    return JsonError(404, "not_yet_checkpointed",
+                     "record " + std::to_string(index) + " is not in the latest checkpoint (size " +
+                         std::to_string(cp.size) + "); try again in a second");
+  }
+  node::OwnedRecord rec;
+  rec.seq = static_cast<uint64_t>(index);
+  Status st = node_->log().Read(rec.seq, &rec.type, &rec.time, &rec.payload);
+  if (!st.ok()) return JsonError(500, "log", st.message());
+  // Authorization (a later issue) goes here: the bundle carries the record
+  // itself, so only a party entitled to it may fetch it -- for a receipt only
+  // its addressee (caller.enterprise == the receipt record's copCode), for a
+  // message only its sender (the record's caller), ticks to anyone, operator
+  // commands to operators.
+  (void)caller;
+  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  auto proof = ledger::InclusionProof(rec.seq, cp.size, reader);
+  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  auto bundle = node::MakeRecordBundle(rec, *proof, cp.text);
+  if (!bundle.ok()) return JsonError(500, "ledger", bundle.status().message());
+  ApiResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ftzport-" +
+                                                    std::to_string(index) + ".tlog-proof\"");
+  r.body = std::move(*bundle);
   return r;
 }
 

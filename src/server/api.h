@@ -81,9 +81,16 @@ class Api {
                                    size_t* count);
   node::Counter& RequestCounter(const std::string& route, int status);
   void PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply);
+  void PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)> reply);
+  void PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply);
+  ApiResponse GetRules(const Caller& caller);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);
   ApiResponse InclusionProof(const std::string& query);
   ApiResponse ConsistencyProof(const std::string& query);
+  // GET /tlog/tile/...: `rel` is "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]".
+  ApiResponse Tile(const std::string& rel);
+  // GET /v1/proofs/bundle?index=N: a c2sp.org/tlog-proof@v1 bundle carrying the record.
+  ApiResponse RecordBundle(const std::string& query, const Caller& caller);
   ApiResponse Health() const;
   ApiResponse Ready() const;
 
@@ -92,7 +99,7 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
-  static constexpr int kRequestRoutes = 21, kRequestCodes = 9;
+  static constexpr int kRequestRoutes = 22, kRequestCodes = 9;
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 

@@ -131,7 +131,67 @@ Result<std::vector<std::pair<uint64_t, std::string>>> Segments(Env* env, const s
   return out;  // names sort by first sequence number (fixed width)
 }
 
+constexpr char kIndexMagic[8] = {'F', 'T', 'Z', 'I', 'D', 'X', '0', '1'};
+constexpr size_t kIndexHeaderSize = 8 + 8 + 8 + 8;
+
+// The offsets of a sealed segment from its index file, if the index is whole
+// and still describes the segment: same first record, same record count as
+// the next segment's name implies, and the segment's last record ends exactly
+// at the file's end with the expected sequence number.
+bool LoadIndex(Env* env, const std::string& index_path, const std::string& segment_path,
+               uint64_t first, uint64_t end, std::vector<uint32_t>* offsets) {
+  auto data = env->ReadFile(index_path);
+  if (!data.ok()) return false;
+  const std::string& d = *data;
+  const uint64_t count = end - first;
+  if (d.size() != kIndexHeaderSize + 4 * count + 4 || std::memcmp(d.data(), kIndexMagic, 8) != 0 ||
+      GetU64(d.data() + 8) != first || GetU64(d.data() + 16) != count || count == 0 ||
+      Crc(d.data(), d.size() - 4) != GetU32(d.data() + d.size() - 4)) {
+    return false;
+  }
+  const uint64_t bytes = GetU64(d.data() + 24);
+  const uint32_t last = GetU32(d.data() + kIndexHeaderSize + 4 * (count - 1));
+  auto head = env->ReadFileRange(segment_path, last, kRecordHeaderSize);
+  if (!head.ok() || head->size() != kRecordHeaderSize || GetU64(head->data() + 8) != end - 1 ||
+      last + kRecordHeaderSize + GetU32(head->data() + 4) != bytes) {
+    return false;
+  }
+  auto tail = env->ReadFileRange(segment_path, bytes - 1, 2);
+  if (!tail.ok() || tail->size() != 1) return false;
+  for (uint64_t i = 0; i < count; ++i) {
+    offsets->push_back(GetU32(d.data() + kIndexHeaderSize + 4 * i));
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string IndexName(uint64_t first_seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu.idx", static_cast<unsigned long long>(first_seq));
+  return buf;
+}
+
+void Log::WriteIndex(uint64_t first_seq, uint64_t end_seq, uint64_t bytes) {
+  std::string out(kIndexMagic, 8);
+  PutU64(&out, first_seq);
+  PutU64(&out, end_seq - first_seq);
+  PutU64(&out, bytes);
+  {
+    std::shared_lock lock(index_mu_);
+    for (uint64_t s = first_seq; s < end_seq; ++s) PutU32(&out, offsets_[s]);
+  }
+  PutU32(&out, Crc(out.data(), out.size()));
+  const std::string path = dir_ + "/" + IndexName(first_seq);
+  const std::string tmp = path + ".tmp";
+  if (env_->FileExists(tmp)) (void)env_->RemoveFile(tmp);
+  auto f = env_->NewAppendableFile(tmp);
+  if (!f.ok()) return;
+  // Best effort by design: the index only saves reading the segment.
+  if ((*f)->Append(out).ok() && (*f)->Close().ok()) {
+    (void)env_->RenameFile(tmp, path);
+  }
+}
 
 std::string SegmentName(uint64_t first_seq) {
   char buf[32];
@@ -147,7 +207,8 @@ Log::~Log() {
 }
 
 Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const LogOptions& options,
-                                       const Visitor& replay, RecoveryInfo* info) {
+                                       const Visitor& replay, RecoveryInfo* info,
+                                       uint64_t replay_from) {
   FTZ_RETURN_IF_ERROR(env->CreateDirs(dir));
   auto segs = Segments(env, dir);
   if (!segs.ok()) return segs.status();
@@ -162,11 +223,28 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       return Status::Corruption("segment " + path + " starts at " + std::to_string(first) +
                                 " but " + std::to_string(expected) + " was expected");
     }
+    if (!last) {
+      const uint64_t end = (*segs)[i + 1].first;
+      if (end <= replay_from &&
+          LoadIndex(env, dir + "/" + IndexName(first), path, first, end, &log->offsets_)) {
+        log->segment_firsts_.push_back(first);
+        info->records += end - first;
+        ++info->segments;
+        ++info->segments_from_index;
+        expected = end;
+        continue;
+      }
+    }
     auto data = env->ReadFile(path);
     if (!data.ok()) return data.status();
     SegmentScan scan;
-    FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, 0, replay, &scan, &log->offsets_));
+    FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, replay_from, replay, &scan, &log->offsets_));
     log->segment_firsts_.push_back(first);
+    if (!last && scan.bad.empty() && scan.next_seq > first) {
+      // A sealed segment without a usable index (older data, a crash before
+      // it was written): index it now for the next start.
+      log->WriteIndex(first, scan.next_seq, scan.good_bytes);
+    }
     if (!scan.bad.empty()) {
       if (!last) return Status::Corruption(path + ": " + scan.bad);
       // The header is written and synced with the segment's first batch, so a
@@ -248,6 +326,7 @@ Status Log::Sync() {
   if (segment_size_ > kSegmentHeaderSize &&
       segment_size_ + buffer_.size() > options_.segment_bytes) {
     FTZ_RETURN_IF_ERROR(segment_->Sync());
+    WriteIndex(segment_firsts_.back(), buffer_first_seq_, segment_size_);
     FTZ_RETURN_IF_ERROR(OpenSegment(buffer_first_seq_));
   }
   FTZ_RETURN_IF_ERROR(segment_->Append(buffer_));

@@ -55,8 +55,9 @@ struct LogOptions {
 struct RecoveryInfo {
   uint64_t records = 0;
   uint64_t segments = 0;
-  uint64_t torn_bytes = 0;  // bytes cut from the tail of the last segment
-  std::string torn_reason;  // why the tail was judged torn
+  uint64_t segments_from_index = 0;  // sealed segments indexed without reading them
+  uint64_t torn_bytes = 0;           // bytes cut from the tail of the last segment
+  std::string torn_reason;           // why the tail was judged torn
 };
 
 inline constexpr size_t kRecordHeaderSize = 28;
@@ -67,10 +68,15 @@ class Log {
   using Visitor = std::function<Status(const Record&)>;
 
   // Opens or creates the log in `dir`, calls `replay` (may be null) for every
-  // durable record in order, then positions for appending.
+  // durable record with seq >= `replay_from` in order, then positions for
+  // appending. A sealed segment wholly before `replay_from` whose index file
+  // (docs/log-format.md §4) is intact is not read at all: a start from an
+  // engine snapshot costs the log's tail, not its length. Its records are
+  // still checked against their CRC whenever they are read (Read, Scan,
+  // `ftzport audit`).
   static Result<std::unique_ptr<Log>> Open(Env* env, const std::string& dir,
                                            const LogOptions& options, const Visitor& replay,
-                                           RecoveryInfo* info);
+                                           RecoveryInfo* info, uint64_t replay_from = 0);
 
   // Reads records with seq >= from_seq from a log directory, in order, without
   // repairing anything (a torn tail simply ends the scan).
@@ -97,6 +103,10 @@ class Log {
  private:
   Log(Env* env, std::string dir, LogOptions options);
   Status OpenSegment(uint64_t first_seq);
+  // Writes the index file of the sealed segment starting at `first_seq`
+  // (records [first_seq, end_seq), `bytes` long). Not synced: a lost or torn
+  // index only means that segment is scanned at the next start.
+  void WriteIndex(uint64_t first_seq, uint64_t end_seq, uint64_t bytes);
 
   Env* env_;
   std::string dir_;
@@ -121,5 +131,7 @@ class Log {
 
 // "00000000000000000042.log" for a segment whose first record is seq 42.
 std::string SegmentName(uint64_t first_seq);
+// "00000000000000000042.idx": the record offsets of that segment once sealed.
+std::string IndexName(uint64_t first_seq);
 
 }  // namespace ftz::stream

@@ -1,0 +1,99 @@
+// ftz-engine-bench: the engine alone, records already decoded — how many
+// inventory lists it decides per second on one core with N buyers in state
+// (docs/performance.md; the target: 500,000 lists/s with 1,000,000
+// buyers).
+//
+//   ftz-engine-bench [--buyers 1000000] [--lists 200000]
+//
+// 1. Warm-up (untimed): one parcel per buyer — order, payment, waybill and
+//    list applied through Engine::Apply — so every buyer has quota state
+//    and a decided list.
+// 2. Timed: `--lists` new parcels of the same buyers. Their orders, payments
+//    and waybills are applied first (untimed); then the lists, each the
+//    document that completes its parcel, are applied and timed: each is a
+//    full decision (match, limits and annual quota, positive list, tax,
+//    lane) with its receipts built (CEB622 120 + 800/300/500, CEB816).
+// The same, with the pure rule core alone (clearance::Decide on the same
+// inputs), is src/clearance/clearance_bench.cc.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "engine/default_rules.h"
+#include "engine/engine.h"
+#include "workload/workload.h"
+
+namespace {
+
+size_t ResidentBytes() {
+  std::ifstream in("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * 4096;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ftz;
+  CLI::App app{"The clearance engine alone: lists decided per second"};
+  size_t buyers = 1'000'000, lists = 200'000;
+  app.add_option("--buyers", buyers, "Buyers in state before timing")->capture_default_str();
+  app.add_option("--lists", lists, "Lists decided while timed")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto rules = clearance::ParseRules(engine::DefaultRulesToml(), "rules");
+  if (!rules.ok()) return std::fprintf(stderr, "%s\n", rules.status().ToString().c_str()), 1;
+  clearance::RuleBook book;
+  (void)book.Add(std::move(*rules));
+  engine::Engine e(&book);
+  workload::Options wo;
+  wo.buyers = buyers;
+  wo.seconds_between_parcels = 0;
+  workload::Workload w(wo);
+  uint64_t seq = 0;
+  UnixMillis time = wo.start;
+  auto apply_all = [&](const std::vector<workload::Parcel>& ps, MessageType t) {
+    for (const Message& m : workload::Workload::Messages(t, ps, 1, seq)) {
+      (void)e.Apply(seq++, time, m);
+    }
+  };
+  const auto rss0 = ResidentBytes();
+  size_t released = 0, decided = 0;
+  for (size_t done = 0; done < buyers;) {
+    std::vector<workload::Parcel> chunk;
+    for (size_t i = 0; i < 50'000 && done < buyers; ++i, ++done) chunk.push_back(w.Next());
+    for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                          MessageType::kInventoryList}) {
+      apply_all(chunk, t);
+    }
+  }
+  const size_t rss_warm = ResidentBytes();
+  std::fprintf(stderr, "warm: %zu buyers in the quota book, %.0f MB resident\n", e.quota().buyers(),
+               (rss_warm - rss0) / 1e6);
+
+  std::vector<workload::Parcel> timed;
+  for (size_t i = 0; i < lists; ++i) timed.push_back(w.Next());
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
+    apply_all(timed, t);
+  }
+  const std::vector<Message> msgs =
+      workload::Workload::Messages(MessageType::kInventoryList, timed, 1, seq);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const Message& m : msgs) {
+    engine::Outcome o = e.Apply(seq++, time, m);
+    decided += o.emitted.empty() ? 0 : 1;
+    for (const engine::Emitted& x : o.emitted) released += x.receipt.type == MessageType::kTaxBill;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf(
+      "buyers in state %zu, lists %zu (%zu decided, %zu released with a tax bill): %.0f lists/s "
+      "(%.2f us each); state %.0f MB resident after warm-up\n",
+      e.quota().buyers(), msgs.size(), decided, released, msgs.size() / s, s * 1e6 / msgs.size(),
+      (rss_warm - rss0) / 1e6);
+  std::printf("RESULT {\"buyers\":%zu,\"lists\":%zu,\"decided\":%zu,\"lists_per_s\":%.0f}\n",
+              e.quota().buyers(), msgs.size(), decided, msgs.size() / s);
+  return decided == msgs.size() ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+// The primitives of the engine's snapshot body (docs/snapshot-format.md):
+// little-endian fixed-width integers and length-prefixed strings. Reader
+// never reads past its input: a short or damaged body makes ok() false and
+// every later read return zero values.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace ftz::engine::internal {
+
+class SnapshotWriter {
+ public:
+  explicit SnapshotWriter(std::string* out) : out_(out) {}
+  void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
+  void U32(uint32_t v) { Fixed(v, 4); }
+  void U64(uint64_t v) { Fixed(v, 8); }
+  void I64(int64_t v) { Fixed(static_cast<uint64_t>(v), 8); }
+  void Bool(bool v) { U8(v ? 1 : 0); }
+  void Str(std::string_view s) {
+    U32(static_cast<uint32_t>(s.size()));
+    out_->append(s);
+  }
+
+ private:
+  void Fixed(uint64_t v, int n) {
+    char b[8];
+    for (int i = 0; i < n; ++i) b[i] = static_cast<char>(v >> (8 * i));
+    out_->append(b, static_cast<size_t>(n));
+  }
+  std::string* out_;
+};
+
+class SnapshotReader {
+ public:
+  explicit SnapshotReader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+  uint8_t U8() { return static_cast<uint8_t>(Fixed(1)); }
+  uint32_t U32() { return static_cast<uint32_t>(Fixed(4)); }
+  uint64_t U64() { return Fixed(8); }
+  int64_t I64() { return static_cast<int64_t>(Fixed(8)); }
+  bool Bool() { return U8() != 0; }
+  std::string Str() {
+    const uint32_t n = U32();
+    if (!ok_ || in_.size() - pos_ < n) return Fail(), std::string();
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  // A count of items each at least `min_bytes` long: refused if the rest of
+  // the input cannot hold them, so a damaged count cannot make us reserve
+  // gigabytes.
+  uint64_t Count(size_t min_bytes) {
+    const uint64_t n = U64();
+    if (ok_ && min_bytes > 0 && n > (in_.size() - pos_) / min_bytes) Fail();
+    return ok_ ? n : 0;
+  }
+  void Fail() { ok_ = false; }
+
+ private:
+  uint64_t Fixed(int n) {
+    if (!ok_ || in_.size() - pos_ < static_cast<size_t>(n)) return Fail(), 0;
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += static_cast<size_t>(n);
+    return v;
+  }
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace ftz::engine::internal

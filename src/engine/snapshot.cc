@@ -1,0 +1,359 @@
+// The engine's snapshot body (docs/snapshot-format.md §2): every map of the
+// engine's state, written field by field. Documents are written through the
+// specification's field tables (ceb/field_tables.h), so a field added to the
+// schema is carried without touching this file, and SnapshotSchema() changes
+// with it: an older snapshot is then refused and the log replayed instead.
+#include <algorithm>
+
+#include "ceb/field_tables.h"
+#include "engine/engine.h"
+#include "engine/internal/snapshot_codec.h"
+
+namespace ftz::engine {
+namespace {
+
+using internal::SnapshotReader;
+using internal::SnapshotWriter;
+
+// Bumped whenever the body's layout below changes.
+constexpr uint32_t kBodyVersion = 3;
+
+// The engine's own records: a new member must be written below (and the
+// version bumped) before these sizes are updated.
+static_assert(sizeof(clearance::RecordLine) == 136, "RecordLine changed: update snapshot.cc");
+static_assert(sizeof(clearance::ListRecord) == 1008, "ListRecord changed: update snapshot.cc");
+
+template <class T>
+void PutPart(SnapshotWriter& w, const T& obj) {
+  for (const auto& f : ceb::FieldsOf<T>()) {
+    if (f.text) {
+      w.Str(obj.*f.text);
+    } else if (f.decimal) {
+      w.I64((obj.*f.decimal).units());
+    } else {
+      w.I64(obj.*f.integer);
+    }
+  }
+}
+
+template <class T>
+void GetPart(SnapshotReader& r, T* obj) {
+  for (const auto& f : ceb::FieldsOf<T>()) {
+    if (f.text) {
+      obj->*f.text = r.Str();
+    } else if (f.decimal) {
+      obj->*f.decimal = Decimal::FromUnits(r.I64());
+    } else {
+      obj->*f.integer = r.I64();
+    }
+  }
+}
+
+template <class T>
+uint32_t SchemaOf(uint32_t h) {
+  // FNV-1a over the part's element and field names and kinds.
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+  };
+  mix(ceb::ElementOf<T>());
+  for (const auto& f : ceb::FieldsOf<T>()) {
+    mix(f.name);
+    h = (h ^ static_cast<uint8_t>(f.kind)) * 16777619u;
+  }
+  return h;
+}
+
+// A document: its head, then its lines if it has any.
+template <class D>
+void PutDoc(SnapshotWriter& w, const D& d) {
+  PutPart(w, d.head);
+  if constexpr (requires { d.items; }) {
+    w.U64(d.items.size());
+    for (const auto& item : d.items) PutPart(w, item);
+  }
+}
+
+template <class D>
+void GetDoc(SnapshotReader& r, D* d) {
+  GetPart(r, &d->head);
+  if constexpr (requires { d->items; }) {
+    const uint64_t n = r.Count(1);
+    d->items.resize(n);
+    for (auto& item : d->items) GetPart(r, &item);
+  }
+}
+
+void PutRecord(SnapshotWriter& w, const clearance::ListRecord& x) {
+  w.U8(static_cast<uint8_t>(x.phase));
+  for (const std::string* s :
+       {&x.invt_no, &x.cop_no, &x.pre_no, &x.order_no, &x.ebp_code, &x.ebc_code, &x.agent_code,
+        &x.customs_code, &x.trade_mode, &x.ems_no, &x.logistics_no, &x.buyer_id_number,
+        &x.buyer_name, &x.rules_version, &x.lane_reason}) {
+    w.Str(*s);
+  }
+  w.I64(x.received_at);
+  w.I64(x.decided_at);
+  w.I64(x.released_at);
+  w.U8(static_cast<uint8_t>(x.lane));
+  w.U8(static_cast<uint8_t>(x.regime));
+  w.U32(static_cast<uint32_t>(x.quota_year));
+  w.Bool(x.quota_counted);
+  w.I64(x.value.units());
+  w.U64(x.lines.size());
+  for (const clearance::RecordLine& l : x.lines) {
+    w.I64(l.gnum);
+    w.Str(l.gcode);
+    w.Str(l.item_record_no);
+    w.I64(l.qty.units());
+    w.I64(l.returned_qty.units());
+    w.I64(l.value.units());
+    w.I64(l.customs_tax_fen);
+    w.I64(l.consumption_tax_fen);
+    w.I64(l.vat_fen);
+    w.U32(l.qty_kind);
+    w.I64(l.qty_counted.units());
+  }
+  w.Bool(x.tax_bill.has_value());
+  if (x.tax_bill) PutDoc(w, *x.tax_bill);
+}
+
+void GetRecord(SnapshotReader& r, clearance::ListRecord* x) {
+  const uint8_t phase = r.U8();
+  if (phase > static_cast<uint8_t>(clearance::ListPhase::kReturned)) r.Fail();
+  x->phase = static_cast<clearance::ListPhase>(phase);
+  for (std::string* s :
+       {&x->invt_no, &x->cop_no, &x->pre_no, &x->order_no, &x->ebp_code, &x->ebc_code,
+        &x->agent_code, &x->customs_code, &x->trade_mode, &x->ems_no, &x->logistics_no,
+        &x->buyer_id_number, &x->buyer_name, &x->rules_version, &x->lane_reason}) {
+    *s = r.Str();
+  }
+  x->received_at = r.I64();
+  x->decided_at = r.I64();
+  x->released_at = r.I64();
+  const uint8_t lane = r.U8(), regime = r.U8();
+  if (lane > static_cast<uint8_t>(clearance::Lane::kRed) ||
+      regime > static_cast<uint8_t>(clearance::TaxRegime::kFullGoodsRate)) {
+    r.Fail();
+  }
+  x->lane = static_cast<clearance::Lane>(lane);
+  x->regime = static_cast<clearance::TaxRegime>(regime);
+  x->quota_year = static_cast<int32_t>(r.U32());
+  x->quota_counted = r.Bool();
+  x->value = Decimal::FromUnits(r.I64());
+  x->lines.resize(r.Count(8));
+  for (clearance::RecordLine& l : x->lines) {
+    l.gnum = r.I64();
+    l.gcode = r.Str();
+    l.item_record_no = r.Str();
+    l.qty = Decimal::FromUnits(r.I64());
+    l.returned_qty = Decimal::FromUnits(r.I64());
+    l.value = Decimal::FromUnits(r.I64());
+    l.customs_tax_fen = r.I64();
+    l.consumption_tax_fen = r.I64();
+    l.vat_fen = r.I64();
+    l.qty_kind = r.U32();
+    l.qty_counted = Decimal::FromUnits(r.I64());
+  }
+  if (r.Bool()) {
+    x->tax_bill.emplace();
+    GetDoc(r, &*x->tax_bill);
+  }
+}
+
+template <class Map, class PutValue>
+void PutMap(SnapshotWriter& w, const Map& m, PutValue put) {
+  w.U64(m.size());
+  for (const auto& [k, v] : m) {
+    w.Str(k);
+    put(v);
+  }
+}
+
+template <class Map, class GetValue>
+void GetMap(SnapshotReader& r, Map* m, GetValue get) {
+  const uint64_t n = r.Count(4);
+  m->reserve(n);
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string k = r.Str();
+    get(&(*m)[std::move(k)]);
+  }
+}
+
+}  // namespace
+
+uint32_t Engine::SnapshotSchema() {
+  uint32_t h = 2166136261u ^ kBodyVersion;
+  h = SchemaOf<OrderHead>(h);
+  h = SchemaOf<OrderItem>(h);
+  h = SchemaOf<PaymentHead>(h);
+  h = SchemaOf<WaybillHead>(h);
+  h = SchemaOf<InventoryHead>(h);
+  h = SchemaOf<InventoryItem>(h);
+  h = SchemaOf<TaxHead>(h);
+  h = SchemaOf<TaxItem>(h);
+  return h;
+}
+
+std::string Engine::EncodeSnapshot() const {
+  std::string out;
+  SnapshotWriter w(&out);
+  w.U8(rules_ != nullptr);
+  // Rules versions added at run time, each as its TOML (parsed again on restore).
+  w.U64(added_rules_.size());
+  for (const std::string& t : added_rules_) w.Str(t);
+  for (const auto& space : docs_) {
+    PutMap(w, space, [&](const DocState& d) {
+      w.U64(d.seq);
+      w.Str(d.pre_no);
+    });
+  }
+  w.Str(pre_no_day_);
+  w.U64(pre_no_serial_);
+  w.U64(invt_serial_);
+  w.U64(emitted_serial_);
+  w.U64(held_serial_);
+  PutMap(w, orders_, [&](const Order& o) { PutDoc(w, o); });
+  PutMap(w, payments_, [&](const Payment& p) { PutDoc(w, p); });
+  PutMap(w, payment_link_, [&](const std::string& v) { w.Str(v); });
+  PutMap(w, waybills_, [&](const Waybill& b) { PutDoc(w, b); });
+  PutMap(w, lists_, [&](const ListState& s) {
+    PutDoc(w, s.list);
+    w.Str(s.agent_cop);
+    w.Str(s.assure_code);
+    w.I64(s.received_at);
+    w.Str(s.invt_no);
+    w.Bool(s.waiting);
+    PutRecord(w, s.record);
+  });
+  PutMap(w, list_by_waybill_, [&](const std::string& v) { w.Str(v); });
+  PutMap(w, list_by_invt_, [&](const std::string& v) { w.Str(v); });
+  w.U64(held_.size());
+  for (const auto& [serial, key] : held_) {
+    w.U64(serial);
+    w.Str(key);
+  }
+  w.U64(deadlines_.size());
+  for (const auto& [at, key] : deadlines_) {
+    w.I64(at);
+    w.Str(key);
+  }
+  const std::vector<clearance::QuotaEntry> quota = quota_.Entries();
+  w.U64(quota.size());
+  for (const clearance::QuotaEntry& q : quota) {
+    w.Str(q.buyer_id);
+    w.U32(static_cast<uint32_t>(q.year));
+    w.U32(q.kind);
+    w.I64(q.amount.units());
+    w.U32(q.lists);
+  }
+  const std::vector<bonded::StockLine> stock = stock_.Report();
+  w.U64(stock.size());
+  for (const bonded::StockLine& s : stock) {
+    w.Str(s.ems_no);
+    w.Str(s.item_record_no);
+    w.I64(s.qty.units());
+  }
+  return out;
+}
+
+Status Engine::RestoreSnapshot(std::string_view body) {
+  Engine e(rules_ ? &base_book_ : nullptr);
+  SnapshotReader r(body);
+  const bool clearance_on = r.Bool();
+  if (!r.ok()) return Status::Corruption("engine snapshot: empty body");
+  if (clearance_on != (rules_ != nullptr)) {
+    return Status::FailedPrecondition("the snapshot was taken with clearance " +
+                                      std::string(rules_ ? "off" : "on") + ", this engine has it " +
+                                      (rules_ ? "on" : "off"));
+  }
+  for (uint64_t i = 0, n = r.Count(4); i < n && r.ok(); ++i) {
+    std::string toml = r.Str();
+    auto parsed = clearance::ParseRules(toml, "rules");
+    if (!parsed.ok() || !e.book_.Add(std::move(*parsed)).ok()) {
+      return Status::Corruption("engine snapshot: rules added at run time no longer load");
+    }
+    e.added_rules_.push_back(std::move(toml));
+  }
+  for (auto& space : e.docs_) {
+    GetMap(r, &space, [&](DocState* d) {
+      d->seq = r.U64();
+      d->pre_no = r.Str();
+    });
+  }
+  e.pre_no_day_ = r.Str();
+  e.pre_no_serial_ = r.U64();
+  e.invt_serial_ = r.U64();
+  e.emitted_serial_ = r.U64();
+  e.held_serial_ = r.U64();
+  GetMap(r, &e.orders_, [&](Order* o) { GetDoc(r, o); });
+  GetMap(r, &e.payments_, [&](Payment* p) { GetDoc(r, p); });
+  GetMap(r, &e.payment_link_, [&](std::string* v) { *v = r.Str(); });
+  GetMap(r, &e.waybills_, [&](Waybill* b) { GetDoc(r, b); });
+  GetMap(r, &e.lists_, [&](ListState* s) {
+    GetDoc(r, &s->list);
+    s->agent_cop = r.Str();
+    s->assure_code = r.Str();
+    s->received_at = r.I64();
+    s->invt_no = r.Str();
+    s->waiting = r.Bool();
+    GetRecord(r, &s->record);
+  });
+  GetMap(r, &e.list_by_waybill_, [&](std::string* v) { *v = r.Str(); });
+  GetMap(r, &e.list_by_invt_, [&](std::string* v) { *v = r.Str(); });
+  for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
+    const uint64_t serial = r.U64();
+    e.held_.emplace(serial, r.Str());
+  }
+  for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
+    const UnixMillis at = r.I64();
+    std::string key = r.Str();
+    if (e.deadline_of_.count(key)) r.Fail();
+    auto it = e.deadlines_.emplace(at, key);
+    e.deadline_of_.emplace(std::move(key), it);
+  }
+  std::vector<clearance::QuotaEntry> quota(r.Count(24));
+  for (clearance::QuotaEntry& q : quota) {
+    q.buyer_id = r.Str();
+    q.year = static_cast<int32_t>(r.U32());
+    q.kind = r.U32();
+    q.amount = Decimal::FromUnits(r.I64());
+    q.lists = r.U32();
+  }
+  std::vector<bonded::StockLine> stock(r.Count(16));
+  for (bonded::StockLine& s : stock) {
+    s.ems_no = r.Str();
+    s.item_record_no = r.Str();
+    s.qty = Decimal::FromUnits(r.I64());
+  }
+  if (!r.ok() || !r.done())
+    return Status::Corruption("engine snapshot: truncated or malformed body");
+  auto book = clearance::QuotaBook::FromEntries(quota);
+  if (!book.ok()) return Status::Corruption("engine snapshot: quota: " + book.status().message());
+  e.quota_ = std::move(*book);
+  auto accounts = bonded::BondedAccounts::FromReport(stock);
+  if (!accounts.ok()) {
+    return Status::Corruption("engine snapshot: bonded stock: " + accounts.status().message());
+  }
+  e.stock_ = std::move(*accounts);
+  // Every list the indexes name must exist, or a later lookup would fail.
+  for (const auto* index : {&e.list_by_waybill_, &e.list_by_invt_}) {
+    for (const auto& [k, list_key] : *index) {
+      if (!e.lists_.count(list_key)) {
+        return Status::Corruption("engine snapshot: index names unknown list " + list_key);
+      }
+    }
+  }
+  for (const auto& [serial, key] : e.held_) {
+    if (!e.lists_.count(key)) return Status::Corruption("engine snapshot: held list unknown");
+  }
+  for (const auto& [key, it] : e.deadline_of_) {
+    if (!e.lists_.count(key)) return Status::Corruption("engine snapshot: deadline list unknown");
+  }
+  // Moving the maps keeps deadline_of_'s iterators valid: node-based
+  // containers move their nodes, not the elements.
+  *this = std::move(e);
+  return Status::Ok();
+}
+
+}  // namespace ftz::engine

@@ -1,0 +1,189 @@
+#include "witness/client.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "witness/server.h"
+#include "witness/test_log.h"
+
+namespace ftz::witness {
+namespace {
+
+using testing_support::TestLog;
+
+class WitnessClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ftz-witness-client-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto w = Witness::Open(nullptr, dir_, TestLog::WitnessSigner(), {log_.known()},
+                           [] { return uint64_t{1'700'000'000}; });
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    witness_ = std::move(*w);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A transport that hands the body to the in-process witness.
+  Transport Direct() {
+    return [this](const std::string& url, const std::string& body) -> Result<HttpReply> {
+      ++requests_;
+      last_url_ = url;
+      WitnessResponse r = witness_->AddCheckpoint(body);
+      return HttpReply{r.status, r.content_type, r.body};
+    };
+  }
+
+  std::unique_ptr<WitnessClient> Client(Transport t) {
+    auto c = WitnessClient::Create(
+        {"http://127.0.0.1:1/w", std::string(TestLog::WitnessSigner().verifier().ToString())},
+        std::move(t));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  ProofSource Proofs() {
+    return [this](uint64_t old_size, uint64_t size) -> Result<std::vector<ledger::Hash>> {
+      proofs_asked_.push_back({old_size, size});
+      return ledger::ConsistencyProof(old_size, size, log_.tree());
+    };
+  }
+
+  std::string dir_;
+  TestLog log_{16};
+  std::unique_ptr<Witness> witness_;
+  int requests_ = 0;
+  std::string last_url_;
+  std::vector<std::pair<uint64_t, uint64_t>> proofs_asked_;
+};
+
+TEST_F(WitnessClientTest, CollectsVerifiedCosignatures) {
+  auto c = Client(Direct());
+  auto lines = c->Cosign(log_.Signed(4), 4, Proofs());
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_EQ(last_url_, "http://127.0.0.1:1/w/add-checkpoint");
+  EXPECT_EQ(c->acknowledged_size(), 4u);
+  EXPECT_TRUE(c->key().VerifyNote(log_.Signed(4) + *lines).ok());
+  lines = c->Cosign(log_.Signed(11), 11, Proofs());
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_EQ(proofs_asked_, (std::vector<std::pair<uint64_t, uint64_t>>{{4, 11}}));
+  EXPECT_EQ(c->acknowledged_size(), 11u);
+  EXPECT_EQ(requests_, 2);
+}
+
+TEST_F(WitnessClientTest, On409ProvesFromTheWitnessSize) {
+  ASSERT_TRUE(Client(Direct())->Cosign(log_.Signed(6), 6, Proofs()).ok());
+  // A new client (e.g. after the log restarted) does not know the size.
+  auto c = Client(Direct());
+  requests_ = 0;
+  auto lines = c->Cosign(log_.Signed(9), 9, Proofs());
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_EQ(requests_, 2);
+  EXPECT_EQ(proofs_asked_, (std::vector<std::pair<uint64_t, uint64_t>>{{6, 9}}));
+  EXPECT_EQ(c->acknowledged_size(), 9u);
+}
+
+TEST_F(WitnessClientTest, AWitnessAheadOfTheLogIsAnError) {
+  ASSERT_TRUE(Client(Direct())->Cosign(log_.Signed(12), 12, Proofs()).ok());
+  auto c = Client(Direct());
+  auto lines = c->Cosign(log_.Signed(5), 5, Proofs());
+  ASSERT_FALSE(lines.ok());
+  EXPECT_EQ(lines.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(lines.status().message().find("holds size 12"), std::string::npos)
+      << lines.status().message();
+}
+
+TEST_F(WitnessClientTest, RefusalsAndBadAnswersAreErrors) {
+  // Transport failure.
+  auto down = Client([](const std::string&, const std::string&) -> Result<HttpReply> {
+    return Status::Unavailable("connect: refused");
+  });
+  EXPECT_EQ(down->Cosign(log_.Signed(3), 3, Proofs()).status().code(), StatusCode::kUnavailable);
+  // A refusal names the status and the witness's reason.
+  TestLog stranger(4);
+  auto c = Client(Direct());
+  auto r = c->Cosign(stranger.Signed(4), 4, Proofs());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("answered 403"), std::string::npos) << r.status().message();
+  EXPECT_EQ(c->acknowledged_size(), 0u);
+  // 200 with something that is not a cosignature by the witness's key.
+  auto liar = Client([](const std::string&, const std::string&) -> Result<HttpReply> {
+    return HttpReply{200, "text/plain", "hello\n"};
+  });
+  EXPECT_EQ(liar->Cosign(log_.Signed(3), 3, Proofs()).status().code(),
+            StatusCode::kFailedPrecondition);
+  const std::string other_line =
+      *CosignatureSigner::Generate("witness.example/w1")
+           ->SignLine(log_.Signed(3).substr(0, log_.Signed(3).find("\n\n") + 1), 1);
+  auto impostor = Client([&](const std::string&, const std::string&) -> Result<HttpReply> {
+    return HttpReply{200, "text/plain", other_line};
+  });
+  auto bad = impostor->Cosign(log_.Signed(3), 3, Proofs());
+  EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition);
+  // A 409 without a usable size is not retried.
+  int calls = 0;
+  auto odd = Client([&](const std::string&, const std::string&) -> Result<HttpReply> {
+    ++calls;
+    return HttpReply{409, "text/plain", "conflict\n"};
+  });
+  EXPECT_FALSE(odd->Cosign(log_.Signed(3), 3, Proofs()).ok());
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(WitnessSpecTest, ParsesUrlAndKey) {
+  const std::string vkey(TestLog::kWitnessVkey);
+  auto s = ParseWitnessSpec("http://127.0.0.1:9000 " + vkey);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->url, "http://127.0.0.1:9000");
+  EXPECT_EQ(s->vkey, vkey);
+  EXPECT_TRUE(ParseWitnessSpec("http://[::1]:9000/prefix/ " + vkey).ok());
+  EXPECT_TRUE(ParseWitnessSpec("http://witness.example " + vkey).ok());
+  for (std::string bad :
+       {std::string("http://127.0.0.1:9000"), "https://w.example " + vkey, "127.0.0.1:9000 " + vkey,
+        "http://127.0.0.1:99999 " + vkey, "http://:9000 " + vkey,
+        std::string("http://127.0.0.1:9000 not-a-key"), std::string("")}) {
+    EXPECT_EQ(ParseWitnessSpec(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+// Over a real socket: the witness's HTTP server and the client's transport.
+TEST_F(WitnessClientTest, OverHttp) {
+  auto server = std::make_unique<WitnessServer>(witness_.get());
+  ASSERT_TRUE(server->Listen("127.0.0.1", 0).ok());
+  std::thread t([&] { server->Run(1, false); });
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+  const std::string vkey(TestLog::kWitnessVkey);
+  auto c = WitnessClient::Create({base, vkey}, HttpTransport(std::chrono::seconds(5)));
+  ASSERT_TRUE(c.ok());
+  auto lines = (*c)->Cosign(log_.Signed(7), 7, Proofs());
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  // The same connection is kept alive for the next request.
+  lines = (*c)->Cosign(log_.Signed(10), 10, Proofs());
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_TRUE((*c)->key().VerifyNote(log_.Signed(10) + *lines).ok());
+  // Wrong path: the server's 404 is reported.
+  auto wrong =
+      WitnessClient::Create({base + "/nope", vkey}, HttpTransport(std::chrono::seconds(5)));
+  ASSERT_TRUE(wrong.ok());
+  auto r = (*wrong)->Cosign(log_.Signed(10), 10, Proofs());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("answered 404"), std::string::npos) << r.status().message();
+  // Raw transport: wrong method is refused, a malformed body is 400.
+  Transport raw = HttpTransport(std::chrono::seconds(5));
+  auto bad = raw(base + "/add-checkpoint", "garbage");
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  EXPECT_EQ(bad->status, 400);
+  server->Stop();
+  t.join();
+  server.reset();  // closes the listening socket and the kept-alive connection
+  // Nobody listening: Unavailable, not a hang or a crash.
+  auto gone = (*c)->Cosign(log_.Signed(12), 12, Proofs());
+  EXPECT_EQ(gone.status().code(), StatusCode::kUnavailable) << gone.status().ToString();
+}
+
+}  // namespace
+}  // namespace ftz::witness
