@@ -4,7 +4,9 @@
 #     JSON decode, engine + receipt, log group commit with fdatasync;
 #  2. the window over HTTP keep-alive with the log on disk and fdatasync on:
 #     single-document and 100-document messages, first as fast as possible
-#     (closed loop), then offered at half that rate (open loop) for latency.
+#     (closed loop), then offered at half that rate (open loop) for latency;
+#  3. the clearance engine alone, and a start from an engine snapshot versus
+#     a full replay of the log.
 # Each HTTP run starts a fresh server on a fresh data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,4 +47,13 @@ for shape in "1 64" "100 8"; do
   echo "== HTTP, $1 document(s) per message, open loop at half that rate ($half documents/s)"
   run_http "$1" "$2" "$half" B
 done
+# The engine alone, and a start from a snapshot (small sizes here; the
+# figures in docs/performance.md use --buyers 1600000 and 10 M records).
+echo "== engine alone (records decoded)"
+"$B/bench/ftz-engine-bench" --buyers "${ENGINE_BUYERS:-200000}" --lists 100000 | tee "$OUT/engine.txt"
+echo "== start from a snapshot versus a full replay"
+rdata=$(mktemp -d /tmp/ftz-restart-bench.XXXXXX)
+"$B/bench/ftz-restart-bench" --data "$rdata/data" --parcels "${RESTART_PARCELS:-100000}" |
+  tee "$OUT/restart.txt"
+rm -rf "$rdata"
 echo "results in $OUT/"

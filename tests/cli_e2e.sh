@@ -75,6 +75,10 @@ set -e
 "$BIN" audit --data "$work/data" --checkpoint "$work/new.checkpoint" --key "$work/log.vkey" |
   tee "$work/audit.txt"
 grep -q "^ok: every record matches" "$work/audit.txt"
+# Without --checkpoint: the one the server saved in DATA/ledger/checkpoint.
+test -s "$work/data/ledger/checkpoint"
+"$BIN" audit --data "$work/data" --key "$work/log.vkey" | tee "$work/audit-default.txt"
+grep -q "^ok: every record matches" "$work/audit-default.txt"
 cp -r "$work/data" "$work/tampered"
 seg=$(ls "$work/tampered/log/"*.log | tail -n 1)
 off=$(($(stat -c %s "$seg") - 1))

@@ -4,6 +4,7 @@
 // schema is carried without touching this file, and SnapshotSchema() changes
 // with it: an older snapshot is then refused and the log replayed instead.
 #include <algorithm>
+#include <thread>
 
 #include "ceb/field_tables.h"
 #include "engine/engine.h"
@@ -16,7 +17,7 @@ using internal::SnapshotReader;
 using internal::SnapshotWriter;
 
 // Bumped whenever the body's layout below changes.
-constexpr uint32_t kBodyVersion = 3;
+constexpr uint32_t kBodyVersion = 4;
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
@@ -202,11 +203,19 @@ std::string Engine::EncodeSnapshot() const {
   // Rules versions added at run time, each as its TOML (parsed again on restore).
   w.U64(added_rules_.size());
   for (const std::string& t : added_rules_) w.Str(t);
-  for (const auto& space : docs_) {
-    PutMap(w, space, [&](const DocState& d) {
-      w.U64(d.seq);
-      w.Str(d.pre_no);
-    });
+  {
+    // The business keys seen, as a section of their own (u64 length first),
+    // so that a restore decodes them on a second thread.
+    std::string keys;
+    SnapshotWriter kw(&keys);
+    for (const auto& space : docs_) {
+      PutMap(kw, space, [&](const DocState& d) {
+        kw.U64(d.seq);
+        kw.Str(d.pre_no);
+      });
+    }
+    w.U64(keys.size());
+    out.append(keys);
   }
   w.Str(pre_no_day_);
   w.U64(pre_no_serial_);
@@ -275,12 +284,27 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     }
     e.added_rules_.push_back(std::move(toml));
   }
-  for (auto& space : e.docs_) {
-    GetMap(r, &space, [&](DocState* d) {
-      d->seq = r.U64();
-      d->pre_no = r.Str();
-    });
-  }
+  // The keys section decodes on a thread of its own while this one goes on
+  // with the rest (a start's time is mostly this decoding).
+  const uint64_t keys_len = r.Count(1);
+  std::string_view keys = r.ok() ? r.Take(keys_len) : std::string_view();
+  bool keys_ok = true;
+  std::thread keys_thread([&e, keys, &keys_ok] {
+    SnapshotReader kr(keys);
+    for (auto& space : e.docs_) {
+      GetMap(kr, &space, [&](DocState* d) {
+        d->seq = kr.U64();
+        d->pre_no = kr.Str();
+      });
+    }
+    keys_ok = kr.ok() && kr.done();
+  });
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{keys_thread};
   e.pre_no_day_ = r.Str();
   e.pre_no_serial_ = r.U64();
   e.invt_serial_ = r.U64();
@@ -326,8 +350,10 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     s.item_record_no = r.Str();
     s.qty = Decimal::FromUnits(r.I64());
   }
-  if (!r.ok() || !r.done())
+  keys_thread.join();
+  if (!r.ok() || !r.done() || !keys_ok) {
     return Status::Corruption("engine snapshot: truncated or malformed body");
+  }
   auto book = clearance::QuotaBook::FromEntries(quota);
   if (!book.ok()) return Status::Corruption("engine snapshot: quota: " + book.status().message());
   e.quota_ = std::move(*book);

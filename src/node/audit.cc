@@ -70,17 +70,6 @@ Result<TileState> ReadTileState(Env* env, const std::string& tiles_dir) {
   return st;
 }
 
-bool SegmentFirstSeq(const std::string& name, uint64_t* first) {
-  if (name.size() != 24 || name.substr(20) != ".log") return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 20; ++i) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  *first = v;
-  return true;
-}
-
 std::string HashHex(const ledger::Hash& h) { return ledger::HashToHex(h); }
 
 }  // namespace
@@ -140,7 +129,7 @@ Result<AuditReport> AuditDataDir(const AuditOptions& options) {
   std::vector<std::pair<uint64_t, std::string>> segs;
   for (const std::string& n : *names) {
     uint64_t first;
-    if (SegmentFirstSeq(n, &first)) segs.emplace_back(first, n);
+    if (stream::ParseSegmentName(n, &first)) segs.emplace_back(first, n);
   }
   std::sort(segs.begin(), segs.end());
   // Everything the window published something about: damage there is tampering.

@@ -18,8 +18,8 @@
 
 namespace ftz::node {
 
-ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
-                        std::string_view payload) {
+ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
+                              std::string_view payload) {
   const ledger::Hash body = ledger::Sha256(payload);
   std::string c;
   c.reserve(1 + 8 + 8 + body.size());
@@ -28,7 +28,12 @@ ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
   for (int i = 0; i < 8; ++i)
     c.push_back(static_cast<char>(static_cast<uint64_t>(time) >> (8 * i)));
   c.append(reinterpret_cast<const char*>(body.data()), body.size());
-  const ledger::Hash commitment = ledger::Sha256(c);
+  return ledger::Sha256(c);
+}
+
+ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
+                        std::string_view payload) {
+  const ledger::Hash commitment = RecordCommitment(type, seq, time, payload);
   return ledger::HashLeaf(
       std::string_view(reinterpret_cast<const char*>(commitment.data()), commitment.size()));
 }
@@ -136,6 +141,20 @@ std::string LedgerWriter::verifier_keys() const {
   return out;
 }
 
+void LedgerWriter::SaveCheckpoint(const std::string& text) {
+  // DATA/ledger/checkpoint: what `ftzport audit` checks the records against.
+  // Written whole (temporary file, fdatasync, rename); a failure only costs
+  // the auditor the newest checkpoint, so it is reported, not fatal.
+  const std::string path = tiles_->dir() + "/../checkpoint";
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fdatasync(fd) == 0;
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) std::fprintf(stderr, "ftzport: ledger: cannot save %s\n", path.c_str());
+}
+
 Status LedgerWriter::MaybeCheckpoint(bool force) {
   return SignCheckpoint(force, /*ask_witnesses=*/false);
 }
@@ -162,6 +181,7 @@ Status LedgerWriter::SignCheckpoint(bool force, bool ask_witnesses) {
     std::lock_guard<std::mutex> lock(mu_);
     latest_ = {log_signed_, cp.size};
   }
+  SaveCheckpoint(log_signed_);
   // Published once more with the cosignatures (a moment later), so that a
   // slow witness delays the cosigned checkpoint, never the signed one.
   if (ask_witnesses) AskWitnesses();

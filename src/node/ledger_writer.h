@@ -46,6 +46,11 @@
 
 namespace ftz::node {
 
+// The 32-byte commitment of a record (the entry of the tlog entry bundles):
+// SHA-256(u8 type || u64 seq LE || i64 time LE || SHA-256(payload)).
+ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
+                              std::string_view payload);
+// Its leaf: HashLeaf(RecordCommitment(...)).
 ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
                         std::string_view payload);
 
@@ -92,6 +97,7 @@ class LedgerWriter {
   const std::string& tiles_dir() const { return tiles_->dir(); }
 
  private:
+  void SaveCheckpoint(const std::string& text);
   struct WitnessLink {
     std::unique_ptr<witness::WitnessClient> client;
     bool cosigned = false;  // its cosignature is on the latest checkpoint

@@ -25,18 +25,6 @@ Status BadExtra(const std::string& why) {
 
 }  // namespace
 
-ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
-                              std::string_view payload) {
-  const ledger::Hash body = ledger::Sha256(payload);
-  std::string c;
-  c.reserve(1 + 8 + 8 + body.size());
-  c.push_back(static_cast<char>(type));
-  PutLe(&c, seq, 8);
-  PutLe(&c, static_cast<uint64_t>(time), 8);
-  c.append(reinterpret_cast<const char*>(body.data()), body.size());
-  return ledger::Sha256(c);
-}
-
 std::string RecordTypeName(stream::RecordType type) {
   switch (type) {
     case stream::RecordType::kMessage:

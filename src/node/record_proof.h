@@ -32,14 +32,12 @@
 #include "ledger/checkpoint.h"
 #include "ledger/hash.h"
 #include "ledger/note.h"
+#include "node/ledger_writer.h"
 #include "stream/log.h"
 
 namespace ftz::node {
 
-// The 32-byte commitment of a record (the entry of the tlog entry bundles).
-// HashLeaf(RecordCommitment(...)) == RecordLeaf(...) (ledger_writer.h).
-ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
-                              std::string_view payload);
+// RecordCommitment and RecordLeaf: ledger_writer.h.
 
 // "message", "receipt", "tick", "admin", or "type N".
 std::string RecordTypeName(stream::RecordType type);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <iterator>
+#include <optional>
 
 #include <simdjson.h>
 #include "ceb/field_tables.h"
@@ -721,18 +722,32 @@ std::string HashesJson(const std::vector<ledger::Hash>& hashes) {
 
 }  // namespace
 
+namespace {
+
+// The ?index= of a record a signed checkpoint covers, or the refusal.
+std::optional<ApiResponse> CheckpointedIndex(const std::string& query, uint64_t size,
+                                             int64_t* index) {
+  if (!ParseInt(QueryParam(query, "index"), index) || *index < 0) {
+    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
+  }
+  if (static_cast<uint64_t>(*index) >= size) {
+    return JsonError(404, "not_yet_checkpointed",
+                     "record " + std::to_string(*index) +
+                         " is not in the latest checkpoint (size " + std::to_string(size) +
+                         "); try again in a second");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ApiResponse Api::InclusionProof(const std::string& query) {
   // Proofs are against the latest signed checkpoint, so a verifier needs
   // nothing else from this server: the checkpoint travels with the proof.
   const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
   int64_t index = -1;
-  if (!ParseInt(QueryParam(query, "index"), &index) || index < 0) {
-    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
-  }
-  if (static_cast<uint64_t>(index) >= cp.size) {
-    return JsonError(404, "not_yet_checkpointed",
-                     "record " + std::to_string(index) + " is not in the latest checkpoint (size " +
-                         std::to_string(cp.size) + "); try again in a second");
+  if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
+    return *refused;
   }
   stream::RecordType type;
   UnixMillis time;
@@ -841,13 +856,8 @@ ApiResponse Api::Tile(const std::string& rel) {
 ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
   const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
   int64_t index = -1;
-  if (!ParseInt(QueryParam(query, "index"), &index) || index < 0) {
-    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
-  }
-  if (static_cast<uint64_t>(index) >= cp.size) {
-    return JsonError(404, "not_yet_checkpointed",
-                     "record " + std::to_string(index) + " is not in the latest checkpoint (size " +
-                         std::to_string(cp.size) + "); try again in a second");
+  if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
+    return *refused;
   }
   node::OwnedRecord rec;
   rec.seq = static_cast<uint64_t>(index);

@@ -39,6 +39,8 @@ uint32_t Crc(const char* p, size_t n) {
   return static_cast<uint32_t>(crc32(c, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
 }
 
+}  // namespace
+
 bool ParseSegmentName(const std::string& name, uint64_t* first_seq) {
   if (name.size() != 24 || name.substr(20) != ".log") return false;
   uint64_t v = 0;
@@ -49,6 +51,8 @@ bool ParseSegmentName(const std::string& name, uint64_t* first_seq) {
   *first_seq = v;
   return true;
 }
+
+namespace {
 
 struct SegmentScan {
   uint64_t good_bytes = 0;  // length of the valid prefix

@@ -131,6 +131,8 @@ class Log {
 
 // "00000000000000000042.log" for a segment whose first record is seq 42.
 std::string SegmentName(uint64_t first_seq);
+// The inverse: false unless `name` is exactly 20 digits and ".log".
+bool ParseSegmentName(const std::string& name, uint64_t* first_seq);
 // "00000000000000000042.idx": the record offsets of that segment once sealed.
 std::string IndexName(uint64_t first_seq);
 

@@ -50,6 +50,13 @@ class SnapshotReader {
     pos_ += n;
     return s;
   }
+  // The next n bytes, unparsed (empty and !ok() if fewer are left).
+  std::string_view Take(uint64_t n) {
+    if (!ok_ || in_.size() - pos_ < n) return Fail(), std::string_view();
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
   // A count of items each at least `min_bytes` long: refused if the rest of
   // the input cannot hold them, so a damaged count cannot make us reserve
   // gigabytes.
