@@ -13,26 +13,17 @@
 #include "ledger/proof.h"
 #include "ledger/tiles.h"
 #include "node/record_proof.h"
+#include "server/internal/api_util.h"
 
 namespace ftz::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using ceb::internal::AppendJsonString;
-
-constexpr const char* kXml = "application/xml; charset=utf-8";
-constexpr const char* kJson = "application/json";
-
-ApiResponse JsonError(int status, std::string_view code, std::string_view message) {
-  ApiResponse r;
-  r.status = status;
-  r.body = "{\"error\":{\"code\":";
-  AppendJsonString(&r.body, code);
-  r.body += ",\"message\":";
-  AppendJsonString(&r.body, message);
-  r.body += "}}";
-  return r;
-}
+using internal::JsonError;
+using internal::kJson;
+using internal::kXml;
+using internal::WallNow;
 
 bool WantsJson(const std::string& accept) { return accept.find("json") != std::string::npos; }
 
@@ -45,12 +36,27 @@ ceb::Syntax SyntaxOf(const ApiRequest& req) {
   return i != std::string_view::npos && b[i] == '{' ? ceb::Syntax::kJson : ceb::Syntax::kXml;
 }
 
+}  // namespace
+
+namespace internal {
+
+ApiResponse JsonError(int status, std::string_view code, std::string_view message) {
+  ApiResponse r;
+  r.status = status;
+  r.body = "{\"error\":{\"code\":";
+  AppendJsonString(&r.body, code);
+  r.body += ",\"message\":";
+  AppendJsonString(&r.body, message);
+  r.body += "}}";
+  return r;
+}
+
 UnixMillis WallNow() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace
+}  // namespace internal
 
 bool ParseInt(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 18) return false;  // no overflow: at most 18 digits
@@ -509,377 +515,6 @@ Result<std::string> Api::SseEvents(const std::string& cop, int64_t* cursor, cons
     *cursor = static_cast<int64_t>(row.seq);
   }
   return out;
-}
-
-void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
-  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120"} — an operator's
-  // administrative goods-in for a bonded account (1210). Authorization of the
-  // operator will be checked here (req.caller) when authentication lands.
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string ps(req.body);
-  simdjson::ondemand::document doc;
-  std::string ems, item, qty_text;
-  std::string_view v;
-  auto field = [&](const char* name, std::string* out) {
-    return !doc[name].get_string().get(v) && (*out = std::string(v), true);
-  };
-  if (parser.iterate(ps).get(doc) || !field("emsNo", &ems) || !field("itemRecordNo", &item) ||
-      !field("qty", &qty_text)) {
-    return reply(JsonError(400, "bad_request",
-                           "expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"} "
-                           "(strings)"));
-  }
-  Result<Decimal> qty = Decimal::Parse(qty_text);
-  if (ems.empty() || ems.size() > 30 || item.empty() || item.size() > 30 || !qty.ok() ||
-      qty->units() <= 0) {
-    return reply(
-        JsonError(400, "bad_request",
-                  "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
-  }
-  node::Submission s;
-  s.caller = req.caller.enterprise;
-  engine::AdminRecord a;
-  a.kind = engine::AdminRecord::kGoodsIn;
-  a.operator_id = req.caller.enterprise;
-  a.ems_no = ems;
-  a.item_record_no = item;
-  a.qty = *qty;
-  s.admin = std::move(a);
-  node_->Submit(std::move(s), [reply](node::SubmitResult res) {
-    if (res.status.code() == StatusCode::kUnavailable) {
-      return reply(JsonError(503, "intake_stopped", res.status.message()));
-    }
-    if (!res.status.ok()) return reply(JsonError(400, "bad_request", res.status.message()));
-    ApiResponse r;
-    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + "}";
-    reply(std::move(r));
-  });
-}
-
-namespace {
-
-// Admin submissions answer with the record's place in the log, or why not.
-std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiResponse)> reply,
-                                                    std::string extra_json = "") {
-  return [reply = std::move(reply), extra_json](node::SubmitResult res) {
-    switch (res.status.code()) {
-      case StatusCode::kOk:
-        break;
-      case StatusCode::kUnavailable:
-        return reply(JsonError(503, "intake_stopped", res.status.message()));
-      case StatusCode::kNotFound:
-        return reply(JsonError(404, "not_found", res.status.message()));
-      case StatusCode::kFailedPrecondition:
-      case StatusCode::kAlreadyExists:
-        return reply(JsonError(409, "conflict", res.status.message()));
-      default:
-        return reply(JsonError(400, "bad_request", res.status.message()));
-    }
-    ApiResponse r;
-    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
-    reply(std::move(r));
-  };
-}
-
-std::string DateOf(UnixMillis t) {
-  const std::string d = FormatDateTime14(t);
-  return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
-}
-
-}  // namespace
-
-void Api::PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
-  // {"invtNo": "...", "release": true|false, "note": "..."} — a customs
-  // officer's outcome for a list under manual review (300) or inspection
-  // (500). Logged like any input, so replay reaches the same decision. The
-  // officer's authorization will be checked here (req.caller).
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string ps(req.body);
-  simdjson::ondemand::document doc;
-  std::string_view invt, note;
-  bool release = false;
-  const bool parsed = !parser.iterate(ps).get(doc) && !doc["invtNo"].get_string().get(invt) &&
-                      !doc["release"].get_bool().get(release);
-  if (parsed) {
-    auto n = doc["note"];
-    if (n.error() == simdjson::NO_SUCH_FIELD) {
-      note = {};
-    } else if (n.get_string().get(note)) {
-      note = "\x01";  // not a string: refused below
-    }
-  }
-  if (!parsed || invt.empty() || invt.size() > 18 || note == "\x01" || ceb::Utf8Length(note) < 0 ||
-      ceb::Utf8Length(note) > 500) {
-    return reply(JsonError(400, "bad_request",
-                           "expected {\"invtNo\":\"<18 characters>\",\"release\":true|false,"
-                           "\"note\":\"<up to 500 characters, the reason of a refusal>\"}"));
-  }
-  node::Submission s;
-  s.caller = req.caller.enterprise;
-  engine::AdminRecord a;
-  a.kind = engine::AdminRecord::kConclude;
-  a.operator_id = req.caller.enterprise;
-  a.invt_no = std::string(invt);
-  a.release = release;
-  a.note = std::string(note);
-  s.admin = std::move(a);
-  node_->Submit(std::move(s), AdminAnswer(std::move(reply)));
-}
-
-void Api::PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
-  // A new version of the clearance rules (the TOML of docs/clearance.md),
-  // logged like any input: replay and every later decision see the same
-  // versions. The operator's authorization will be checked here (req.caller).
-  auto parsed = clearance::ParseRules(req.body, "rules");
-  if (!parsed.ok()) return reply(JsonError(400, "bad_rules", parsed.status().message()));
-  std::string extra = ",\"version\":";
-  AppendJsonString(&extra, parsed->version);
-  extra += ",\"effectiveFrom\":";
-  AppendJsonString(&extra, DateOf(parsed->effective_from));
-  node::Submission s;
-  s.caller = req.caller.enterprise;
-  engine::AdminRecord a;
-  a.kind = engine::AdminRecord::kRules;
-  a.operator_id = req.caller.enterprise;
-  a.rules_toml = req.body;
-  s.admin = std::move(a);
-  node_->Submit(std::move(s), AdminAnswer(std::move(reply), extra));
-}
-
-ApiResponse Api::GetRules(const Caller& caller) {
-  (void)caller;  // public: the rules in force are published
-  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
-  if (!book) return JsonError(404, "not_found", "clearance is off on this node");
-  const clearance::Rules* now = book->InForceAt(WallNow());
-  ApiResponse r;
-  r.body = "{\"inForce\":";
-  AppendJsonString(&r.body, now ? now->version : "");
-  r.body += ",\"versions\":[";
-  for (size_t i = 0; i < book->size(); ++i) {
-    const clearance::Rules& v = book->At(i);
-    r.body += i ? ",{\"version\":" : "{\"version\":";
-    AppendJsonString(&r.body, v.version);
-    r.body += ",\"title\":";
-    AppendJsonString(&r.body, v.title);
-    r.body += ",\"effectiveFrom\":";
-    AppendJsonString(&r.body, v.effective_from <= 0 ? "" : DateOf(v.effective_from));
-    r.body += "}";
-  }
-  r.body += "]}";
-  return r;
-}
-
-ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,
-                          const Caller& caller) {
-  (void)caller;  // the operator's authentication of the buyer will be checked here
-  if (id_number.empty() || id_number.size() > 60 || id_number.find('/') != std::string::npos) {
-    return JsonError(400, "bad_request", "expected /v1/quota/{buyerIdNumber}[?year=YYYY]");
-  }
-  const UnixMillis now = WallNow();
-  int64_t year = CstYear(now);
-  if (!year_text.empty() && (!ParseInt(year_text, &year) || year < 2000 || year > 9999)) {
-    return JsonError(400, "bad_request", "year must be a calendar year such as 2026");
-  }
-  auto row = node_->read_model().FindQuota(store::BuyerKey(id_number), static_cast<int32_t>(year));
-  if (!row.ok()) return JsonError(500, "read_model", row.status().message());
-  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
-  const clearance::Rules* rules = book ? book->InForceAt(now) : nullptr;
-  const Decimal used = Decimal::FromUnits(row->used_units);
-  ApiResponse r;
-  r.body = "{\"buyer\":";
-  AppendJsonString(&r.body, clearance::MaskId(id_number));
-  r.body += ",\"year\":" + std::to_string(year) + ",\"used\":";
-  AppendJsonString(&r.body, used.ToString());
-  r.body += ",\"lists\":" + std::to_string(row->lists);
-  if (rules != nullptr) {
-    Decimal left = rules->annual_limit - used;
-    if (left < Decimal()) left = Decimal();
-    r.body += ",\"annualLimit\":";
-    AppendJsonString(&r.body, rules->annual_limit.ToString());
-    r.body += ",\"remaining\":";
-    AppendJsonString(&r.body, left.ToString());
-    r.body += ",\"rulesVersion\":";
-    AppendJsonString(&r.body, rules->version);
-  }
-  r.body += "}";
-  return r;
-}
-
-namespace {
-
-std::string HashJson(const ledger::Hash& h) {
-  std::string out;
-  AppendJsonString(&out, ceb::internal::Base64Encode(
-                             std::string_view(reinterpret_cast<const char*>(h.data()), h.size())));
-  return out;
-}
-
-std::string HashesJson(const std::vector<ledger::Hash>& hashes) {
-  std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) out += (i ? "," : "") + HashJson(hashes[i]);
-  return out + "]";
-}
-
-}  // namespace
-
-namespace {
-
-// The ?index= of a record a signed checkpoint covers, or the refusal.
-std::optional<ApiResponse> CheckpointedIndex(const std::string& query, uint64_t size,
-                                             int64_t* index) {
-  if (!ParseInt(QueryParam(query, "index"), index) || *index < 0) {
-    return JsonError(400, "bad_request", "index (a log record's sequence number) is required");
-  }
-  if (static_cast<uint64_t>(*index) >= size) {
-    return JsonError(404, "not_yet_checkpointed",
-                     "record " + std::to_string(*index) +
-                         " is not in the latest checkpoint (size " + std::to_string(size) +
-                         "); try again in a second");
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-ApiResponse Api::InclusionProof(const std::string& query) {
-  // Proofs are against the latest signed checkpoint, so a verifier needs
-  // nothing else from this server: the checkpoint travels with the proof.
-  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
-  int64_t index = -1;
-  if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
-    return *refused;
-  }
-  stream::RecordType type;
-  UnixMillis time;
-  std::string payload;
-  Status st = node_->log().Read(static_cast<uint64_t>(index), &type, &time, &payload);
-  if (!st.ok()) return JsonError(500, "log", st.message());
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
-  auto proof = ledger::InclusionProof(static_cast<uint64_t>(index), cp.size, reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
-  const ledger::Hash leaf = node::RecordLeaf(type, static_cast<uint64_t>(index), time, payload);
-  ApiResponse r;
-  r.body = "{\"index\":" + std::to_string(index) + ",\"size\":" + std::to_string(cp.size) +
-           ",\"leafHash\":" + HashJson(leaf) + ",\"proof\":" + HashesJson(*proof) +
-           ",\"checkpoint\":";
-  AppendJsonString(&r.body, cp.text);
-  r.body += "}";
-  return r;
-}
-
-ApiResponse Api::ConsistencyProof(const std::string& query) {
-  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
-  int64_t from = -1, to = static_cast<int64_t>(cp.size);
-  std::string to_text = QueryParam(query, "to");
-  if (!ParseInt(QueryParam(query, "from"), &from) || from < 1 ||
-      (!to_text.empty() && !ParseInt(to_text, &to)) || to < from) {
-    return JsonError(400, "bad_request", "need 1 <= from <= to (tree sizes)");
-  }
-  if (static_cast<uint64_t>(to) > cp.size) {
-    return JsonError(404, "not_yet_checkpointed",
-                     "size " + std::to_string(to) + " is beyond the latest checkpoint (" +
-                         std::to_string(cp.size) + ")");
-  }
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
-  auto proof =
-      ledger::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
-  ApiResponse r;
-  r.body = "{\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
-           ",\"proof\":" + HashesJson(*proof) + ",\"checkpoint\":";
-  AppendJsonString(&r.body, cp.text);
-  r.body += "}";
-  return r;
-}
-
-ApiResponse Api::Tile(const std::string& rel) {
-  // Only what the latest signed checkpoint covers is served: a client can
-  // check every tile against a root it has a signature for, and tiles the
-  // writer flushed ahead of the next checkpoint stay private until then.
-  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
-  constexpr std::string_view kEntries = "tile/entries/";
-  const bool entries = rel.compare(0, kEntries.size(), kEntries) == 0;
-  // Entry bundles share the level-0 path encoding.
-  Result<ledger::TileId> id =
-      ledger::ParseTilePath(entries ? "tile/0/" + rel.substr(kEntries.size()) : rel);
-  if (!id.ok()) {
-    return JsonError(400, "bad_tile_path",
-                     "/tlog/" + rel + ": " + id.status().message() +
-                         " (expected /tlog/tile/<L>/<N>[.p/<W>] or "
-                         "/tlog/tile/entries/<N>[.p/<W>], N in 3-digit groups like x001/234)");
-  }
-  // Complete nodes at the tile's level in the checkpointed tree.
-  const uint64_t count = id->level >= 8 ? 0 : cp.size >> (ledger::kTileHeight * id->level);
-  if (id->index > count / ledger::kTileWidth ||
-      id->index * ledger::kTileWidth + id->width > count) {
-    return JsonError(404, "beyond_checkpoint",
-                     "/tlog/" + rel + " is beyond the latest checkpoint (tree size " +
-                         std::to_string(cp.size) + ")");
-  }
-  ApiResponse r;
-  r.content_type = "application/octet-stream";
-  // A full tile never changes; a partial one (p/W) never changes either but may
-  // be deleted once its full tile exists, so clients should not keep it long.
-  r.headers.emplace_back("Cache-Control",
-                         id->full() ? "public, max-age=31536000, immutable" : "public, max-age=60");
-  if (entries) {
-    // The entries are the records' 32-byte commitments (docs/ledger-format.md
-    // §4.6), computed from the log on request: the records themselves are not
-    // public, and nothing but the log is stored.
-    const uint64_t first = id->index * ledger::kTileWidth;
-    r.body.reserve(size_t{id->width} * (2 + ledger::kHashSize));
-    for (uint64_t seq = first; seq < first + id->width; ++seq) {
-      stream::RecordType type;
-      UnixMillis time;
-      std::string payload;
-      Status st = node_->log().Read(seq, &type, &time, &payload);
-      if (!st.ok()) return JsonError(500, "log", st.message());
-      const ledger::Hash c = node::RecordCommitment(type, seq, time, payload);
-      r.body.push_back(0);  // big-endian uint16 length: 32
-      r.body.push_back(static_cast<char>(ledger::kHashSize));
-      r.body.append(reinterpret_cast<const char*>(c.data()), c.size());
-    }
-    return r;
-  }
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 4);
-  Result<std::string> data = reader.ReadTile(*id);
-  if (!data.ok() && data.status().code() == StatusCode::kNotFound) {
-    // A partial width no flush wrote (tiles are written per flush, not per
-    // checkpointed width): the same hashes, from the tiles that exist.
-    data = ledger::BuildTile(*id, reader);
-  }
-  if (!data.ok()) return JsonError(500, "ledger", data.status().message());
-  r.body = std::move(*data);
-  return r;
-}
-
-ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
-  const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
-  int64_t index = -1;
-  if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
-    return *refused;
-  }
-  node::OwnedRecord rec;
-  rec.seq = static_cast<uint64_t>(index);
-  Status st = node_->log().Read(rec.seq, &rec.type, &rec.time, &rec.payload);
-  if (!st.ok()) return JsonError(500, "log", st.message());
-  // Authorization (a later issue) goes here: the bundle carries the record
-  // itself, so only a party entitled to it may fetch it -- for a receipt only
-  // its addressee (caller.enterprise == the receipt record's copCode), for a
-  // message only its sender (the record's caller), ticks to anyone, operator
-  // commands to operators.
-  (void)caller;
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
-  auto proof = ledger::InclusionProof(rec.seq, cp.size, reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
-  auto bundle = node::MakeRecordBundle(rec, *proof, cp.text);
-  if (!bundle.ok()) return JsonError(500, "ledger", bundle.status().message());
-  ApiResponse r;
-  r.content_type = "text/plain; charset=utf-8";
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ftzport-" +
-                                                    std::to_string(index) + ".tlog-proof\"");
-  r.body = std::move(*bundle);
-  return r;
 }
 
 ApiResponse Api::Health() const {

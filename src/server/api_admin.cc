@@ -1,0 +1,214 @@
+// The operators' routes of Api: bonded goods-in, an officer's conclusion of a
+// list, rules versions, and a buyer's quota. Every command is submitted to
+// the node as a logged admin record (engine/records.h) and answered with its
+// place in the log.
+#include <simdjson.h>
+
+#include "ceb/field_tables.h"
+#include "ceb/internal/util.h"
+#include "clearance/codes.h"
+#include "engine/records.h"
+#include "server/api.h"
+#include "server/internal/api_util.h"
+
+namespace ftz::server {
+
+using ceb::internal::AppendJsonString;
+using internal::JsonError;
+using internal::WallNow;
+
+void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120"} — an operator's
+  // administrative goods-in for a bonded account (1210). Authorization of the
+  // operator will be checked here (req.caller) when authentication lands.
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string ps(req.body);
+  simdjson::ondemand::document doc;
+  std::string ems, item, qty_text;
+  std::string_view v;
+  auto field = [&](const char* name, std::string* out) {
+    return !doc[name].get_string().get(v) && (*out = std::string(v), true);
+  };
+  if (parser.iterate(ps).get(doc) || !field("emsNo", &ems) || !field("itemRecordNo", &item) ||
+      !field("qty", &qty_text)) {
+    return reply(JsonError(400, "bad_request",
+                           "expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"} "
+                           "(strings)"));
+  }
+  Result<Decimal> qty = Decimal::Parse(qty_text);
+  if (ems.empty() || ems.size() > 30 || item.empty() || item.size() > 30 || !qty.ok() ||
+      qty->units() <= 0) {
+    return reply(
+        JsonError(400, "bad_request",
+                  "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
+  }
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kGoodsIn;
+  a.operator_id = req.caller.enterprise;
+  a.ems_no = ems;
+  a.item_record_no = item;
+  a.qty = *qty;
+  s.admin = std::move(a);
+  node_->Submit(std::move(s), [reply](node::SubmitResult res) {
+    if (res.status.code() == StatusCode::kUnavailable) {
+      return reply(JsonError(503, "intake_stopped", res.status.message()));
+    }
+    if (!res.status.ok()) return reply(JsonError(400, "bad_request", res.status.message()));
+    ApiResponse r;
+    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + "}";
+    reply(std::move(r));
+  });
+}
+
+namespace {
+
+// Admin submissions answer with the record's place in the log, or why not.
+std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiResponse)> reply,
+                                                    std::string extra_json = "") {
+  return [reply = std::move(reply), extra_json](node::SubmitResult res) {
+    switch (res.status.code()) {
+      case StatusCode::kOk:
+        break;
+      case StatusCode::kUnavailable:
+        return reply(JsonError(503, "intake_stopped", res.status.message()));
+      case StatusCode::kNotFound:
+        return reply(JsonError(404, "not_found", res.status.message()));
+      case StatusCode::kFailedPrecondition:
+      case StatusCode::kAlreadyExists:
+        return reply(JsonError(409, "conflict", res.status.message()));
+      default:
+        return reply(JsonError(400, "bad_request", res.status.message()));
+    }
+    ApiResponse r;
+    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
+    reply(std::move(r));
+  };
+}
+
+std::string DateOf(UnixMillis t) {
+  const std::string d = FormatDateTime14(t);
+  return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+}
+
+}  // namespace
+
+void Api::PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // {"invtNo": "...", "release": true|false, "note": "..."} — a customs
+  // officer's outcome for a list under manual review (300) or inspection
+  // (500). Logged like any input, so replay reaches the same decision. The
+  // officer's authorization will be checked here (req.caller).
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string ps(req.body);
+  simdjson::ondemand::document doc;
+  std::string_view invt, note;
+  bool release = false;
+  const bool parsed = !parser.iterate(ps).get(doc) && !doc["invtNo"].get_string().get(invt) &&
+                      !doc["release"].get_bool().get(release);
+  if (parsed) {
+    auto n = doc["note"];
+    if (n.error() == simdjson::NO_SUCH_FIELD) {
+      note = {};
+    } else if (n.get_string().get(note)) {
+      note = "\x01";  // not a string: refused below
+    }
+  }
+  if (!parsed || invt.empty() || invt.size() > 18 || note == "\x01" || ceb::Utf8Length(note) < 0 ||
+      ceb::Utf8Length(note) > 500) {
+    return reply(JsonError(400, "bad_request",
+                           "expected {\"invtNo\":\"<18 characters>\",\"release\":true|false,"
+                           "\"note\":\"<up to 500 characters, the reason of a refusal>\"}"));
+  }
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kConclude;
+  a.operator_id = req.caller.enterprise;
+  a.invt_no = std::string(invt);
+  a.release = release;
+  a.note = std::string(note);
+  s.admin = std::move(a);
+  node_->Submit(std::move(s), AdminAnswer(std::move(reply)));
+}
+
+void Api::PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
+  // A new version of the clearance rules (the TOML of docs/clearance.md),
+  // logged like any input: replay and every later decision see the same
+  // versions. The operator's authorization will be checked here (req.caller).
+  auto parsed = clearance::ParseRules(req.body, "rules");
+  if (!parsed.ok()) return reply(JsonError(400, "bad_rules", parsed.status().message()));
+  std::string extra = ",\"version\":";
+  AppendJsonString(&extra, parsed->version);
+  extra += ",\"effectiveFrom\":";
+  AppendJsonString(&extra, DateOf(parsed->effective_from));
+  node::Submission s;
+  s.caller = req.caller.enterprise;
+  engine::AdminRecord a;
+  a.kind = engine::AdminRecord::kRules;
+  a.operator_id = req.caller.enterprise;
+  a.rules_toml = req.body;
+  s.admin = std::move(a);
+  node_->Submit(std::move(s), AdminAnswer(std::move(reply), extra));
+}
+
+ApiResponse Api::GetRules(const Caller& caller) {
+  (void)caller;  // public: the rules in force are published
+  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
+  if (!book) return JsonError(404, "not_found", "clearance is off on this node");
+  const clearance::Rules* now = book->InForceAt(WallNow());
+  ApiResponse r;
+  r.body = "{\"inForce\":";
+  AppendJsonString(&r.body, now ? now->version : "");
+  r.body += ",\"versions\":[";
+  for (size_t i = 0; i < book->size(); ++i) {
+    const clearance::Rules& v = book->At(i);
+    r.body += i ? ",{\"version\":" : "{\"version\":";
+    AppendJsonString(&r.body, v.version);
+    r.body += ",\"title\":";
+    AppendJsonString(&r.body, v.title);
+    r.body += ",\"effectiveFrom\":";
+    AppendJsonString(&r.body, v.effective_from <= 0 ? "" : DateOf(v.effective_from));
+    r.body += "}";
+  }
+  r.body += "]}";
+  return r;
+}
+
+ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,
+                          const Caller& caller) {
+  (void)caller;  // the operator's authentication of the buyer will be checked here
+  if (id_number.empty() || id_number.size() > 60 || id_number.find('/') != std::string::npos) {
+    return JsonError(400, "bad_request", "expected /v1/quota/{buyerIdNumber}[?year=YYYY]");
+  }
+  const UnixMillis now = WallNow();
+  int64_t year = CstYear(now);
+  if (!year_text.empty() && (!ParseInt(year_text, &year) || year < 2000 || year > 9999)) {
+    return JsonError(400, "bad_request", "year must be a calendar year such as 2026");
+  }
+  auto row = node_->read_model().FindQuota(store::BuyerKey(id_number), static_cast<int32_t>(year));
+  if (!row.ok()) return JsonError(500, "read_model", row.status().message());
+  const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
+  const clearance::Rules* rules = book ? book->InForceAt(now) : nullptr;
+  const Decimal used = Decimal::FromUnits(row->used_units);
+  ApiResponse r;
+  r.body = "{\"buyer\":";
+  AppendJsonString(&r.body, clearance::MaskId(id_number));
+  r.body += ",\"year\":" + std::to_string(year) + ",\"used\":";
+  AppendJsonString(&r.body, used.ToString());
+  r.body += ",\"lists\":" + std::to_string(row->lists);
+  if (rules != nullptr) {
+    Decimal left = rules->annual_limit - used;
+    if (left < Decimal()) left = Decimal();
+    r.body += ",\"annualLimit\":";
+    AppendJsonString(&r.body, rules->annual_limit.ToString());
+    r.body += ",\"remaining\":";
+    AppendJsonString(&r.body, left.ToString());
+    r.body += ",\"rulesVersion\":";
+    AppendJsonString(&r.body, rules->version);
+  }
+  r.body += "}";
+  return r;
+}
+
+}  // namespace ftz::server
