@@ -284,6 +284,70 @@ size_t TileReader::KeyHash::operator()(const Key& k) const {
 TileReader::TileReader(std::string dir, uint64_t size, size_t cache_tiles)
     : dir_(std::move(dir)), size_(size), capacity_(cache_tiles) {}
 
+TileReader::~TileReader() {
+  if (node_fd_ >= 0) ::close(node_fd_);
+}
+
+void TileReader::Grow(uint64_t size) {
+  uint64_t now = size_.load(std::memory_order_acquire);
+  while (size > now && !size_.compare_exchange_weak(now, size, std::memory_order_acq_rel)) {
+  }
+  OpenNodeFile();
+  struct stat st;
+  if (node_fd_ >= 0 && ::fstat(node_fd_, &st) == 0) {
+    node_tiles_.store((static_cast<uint64_t>(st.st_size) - kNodeFileHeader) / kNodeBlockBytes,
+                      std::memory_order_release);
+  }
+}
+
+bool TileReader::ReadNodeBlock(uint64_t tile, Hash* block) const {
+  OpenNodeFile();
+  if (node_fd_ < 0 || tile < node_first_tile_ || tile - node_first_tile_ >= node_tiles_.load() ||
+      tile >= size() / kTileWidth) {
+    return false;
+  }
+  // Heights 1..7 only (8 KiB): a proof takes its height-0 sibling with a
+  // 32-byte read, which costs less than copying the 256 leaf hashes.
+  const size_t skip = NodeBlockOffset(1) * kHashSize;
+  const off_t at =
+      static_cast<off_t>(kNodeFileHeader + (tile - node_first_tile_) * kNodeBlockBytes + skip);
+  return ::pread(node_fd_, block + NodeBlockOffset(1), kNodeBlockBytes - skip, at) ==
+         static_cast<ssize_t>(kNodeBlockBytes - skip);
+}
+
+void TileReader::OpenNodeFile() const {
+  std::call_once(node_file_once_, [this] {
+    const std::string path = dir_ + "/" + std::string(kNodeFile);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    uint8_t head[kNodeFileHeader];
+    struct stat st;
+    if (::pread(fd, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head) ||
+        std::memcmp(head, "FTZNODE1", 8) != 0 || ::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return;
+    }
+    node_first_tile_ = GetBigEndian64(head + 8);
+    node_tiles_ = (static_cast<uint64_t>(st.st_size) - kNodeFileHeader) / kNodeBlockBytes;
+    node_fd_ = fd;
+  });
+}
+
+bool TileReader::NodeFromNodeFile(const Location& w, Hash* out) const {
+  if (w.tile.level != 0 || !w.tile.full() || w.sub >= kTileHeight) return false;
+  OpenNodeFile();
+  const uint64_t n = w.tile.index;
+  // Only blocks of tiles full at this view's size: those were written by a
+  // completed flush (a block being written may be torn to a reader).
+  if (node_fd_ < 0 || n < node_first_tile_ || n - node_first_tile_ >= node_tiles_.load() ||
+      n >= size() / kTileWidth) {
+    return false;
+  }
+  const off_t at = static_cast<off_t>(kNodeFileHeader + (n - node_first_tile_) * kNodeBlockBytes +
+                                      (NodeBlockOffset(w.sub) + w.pos) * kHashSize);
+  return ::pread(node_fd_, out->data(), kHashSize, at) == static_cast<ssize_t>(kHashSize);
+}
+
 Result<std::string> TileReader::ReadTile(const TileId& id) const {
   if (id.level > kMaxTileLevel || id.width == 0 || id.width > kTileWidth) {
     return Status::InvalidArgument("invalid tile id");
@@ -331,6 +395,7 @@ Result<Hash> TileReader::NodeInTile(const TileId& id, uint32_t sub, uint64_t pos
                             TilePath(id));
   };
   if (sub > kTileHeight) return missing();
+  if (Hash h; NodeFromNodeFile(Location{id, sub, pos}, &h)) return h;
   {
     // Hit path: copy the hash out under the lock (no reference counting).
     std::lock_guard<std::mutex> lock(mu_);
@@ -353,8 +418,9 @@ Result<Hash> TileReader::NodeInTile(const TileId& id, uint32_t sub, uint64_t pos
 Result<TileReader::Location> TileReader::Locate(uint32_t level, uint64_t index) const {
   Result<NodePlace> p = Place(level, index);
   if (!p.ok()) return p.status();
-  uint64_t count = CountAt(size_, p->tile_level);
-  if (p->end > count) return NotComplete(level, index, size_);
+  const uint64_t size = this->size();
+  uint64_t count = CountAt(size, p->tile_level);
+  if (p->end > count) return NotComplete(level, index, size);
   uint64_t n = p->first / kTileWidth;
   uint32_t width = static_cast<uint32_t>(std::min<uint64_t>(kTileWidth, count - n * kTileWidth));
   return Location{{p->tile_level, n, width}, p->sub, (p->first % kTileWidth) >> p->sub};
@@ -376,6 +442,27 @@ Status TileReader::NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) 
     if (!loc.ok()) return loc.status();
     where.push_back(*loc);
   }
+  // A level-0 tile's nodes come from the node file, no expansion, read
+  // outside the lock: one read of the tile's block when it holds several
+  // (a proof's lowest 8 siblings), else 32 bytes.
+  std::vector<bool> from_node_file(where.size());
+  Hash block[kNodeBlockHashes];  // 16 KiB on the stack, filled by the read
+  uint64_t block_tile = UINT64_MAX;
+  for (size_t i = 0; i < where.size(); ++i) {
+    const Location& w = where[i];
+    if (w.tile.level != 0 || !w.tile.full()) continue;
+    const bool several = (i + 1 < where.size() && where[i + 1].tile == w.tile) ||
+                         (i > 0 && where[i - 1].tile == w.tile);
+    if (several && block_tile != w.tile.index) {
+      block_tile = ReadNodeBlock(w.tile.index, block) ? w.tile.index : UINT64_MAX;
+    }
+    if (several && block_tile == w.tile.index && w.sub >= 1 && w.sub < kTileHeight) {
+      out[i] = block[NodeBlockOffset(w.sub) + w.pos];
+      from_node_file[i] = true;
+    } else {
+      from_node_file[i] = NodeFromNodeFile(w, &out[i]);
+    }
+  }
   std::vector<size_t> missing;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -383,6 +470,7 @@ Status TileReader::NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) 
     const TileId* tile_id = nullptr;
     for (size_t i = 0; i < where.size(); ++i) {
       const Location& w = where[i];
+      if (from_node_file[i]) continue;
       if (tile_id == nullptr || !(*tile_id == w.tile)) {
         tile_id = &w.tile;
         auto it = cache_.find(Key{w.tile.index, w.tile.level, w.tile.width});
@@ -421,6 +509,7 @@ class TileStore::Sink final : public NodeSink {
  public:
   explicit Sink(TileStore* store) : store_(store) {}
   void PutNode(uint32_t level, uint64_t index, const Hash& hash) override {
+    if (level < kTileHeight) store_->KeepLevel0Node(level, index, hash);
     if (level % kTileHeight != 0) return;  // recomputed from the tile below
     uint32_t tile_level = level / kTileHeight;
     std::vector<Hash>& edge = store_->edge_[tile_level];
@@ -444,6 +533,7 @@ TileStore::TileStore(std::string dir, TileStoreOptions options)
 }
 
 TileStore::~TileStore() {
+  if (node_fd_ >= 0) ::close(node_fd_);
   if (state_fd_ >= 0) ::close(state_fd_);
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
@@ -465,6 +555,7 @@ Result<std::unique_ptr<TileStore>> TileStore::Open(const std::string& dir,
   store->state_fd_ = ::open(state_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (store->state_fd_ < 0) return Errno("open", state_path);
   FTZ_RETURN_IF_ERROR(store->Recover());
+  FTZ_RETURN_IF_ERROR(store->OpenNodeFile());
   return store;
 }
 
@@ -530,6 +621,68 @@ Status TileStore::Recover() {
                               Str(size));
   }
   flushed_size_ = size;
+  return Status::Ok();
+}
+
+void TileStore::KeepLevel0Node(uint32_t level, uint64_t index, const Hash& hash) {
+  const uint64_t tile = index >> (kTileHeight - level);
+  if (node_block_.empty() || tile != node_block_tile_) {
+    node_block_tile_ = tile;
+    node_block_.assign(kNodeBlockHashes, Hash{});
+  }
+  const uint64_t pos = index & ((kTileWidth >> level) - 1);
+  node_block_[NodeBlockOffset(level) + pos] = hash;
+  // The second node of height 7 is the tile's last below its root.
+  if (level == kTileHeight - 1 && pos == 1) {
+    pending_blocks_[tile] = std::move(node_block_);
+    node_block_.clear();
+  }
+}
+
+Status TileStore::OpenNodeFile() {
+  const std::string path = dir_ + "/" + std::string(kNodeFile);
+  node_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (node_fd_ < 0) return Errno("open", path);
+  struct stat st;
+  if (::fstat(node_fd_, &st) != 0) return Errno("fstat", path);
+  const uint64_t full_tiles = flushed_size_ / kTileWidth;
+  uint8_t head[kNodeFileHeader];
+  bool usable = static_cast<size_t>(st.st_size) >= kNodeFileHeader &&
+                ::pread(node_fd_, head, sizeof head, 0) == static_cast<ssize_t>(sizeof head) &&
+                std::memcmp(head, "FTZNODE1", 8) == 0;
+  if (usable) {
+    node_first_tile_ = GetBigEndian64(head + 8);
+    const uint64_t want =
+        kNodeFileHeader + (full_tiles - std::min(full_tiles, node_first_tile_)) * kNodeBlockBytes;
+    usable = node_first_tile_ <= full_tiles && static_cast<uint64_t>(st.st_size) >= want;
+    // Blocks past the durable state (a flush cut short) are written again.
+    if (usable && static_cast<uint64_t>(st.st_size) > want &&
+        ::ftruncate(node_fd_, static_cast<off_t>(want)) != 0) {
+      return Errno("ftruncate", path);
+    }
+  }
+  if (!usable) {
+    // New, or behind the tiles (older store, lost writes): start it at the
+    // first tile not yet full; older tiles are expanded from their tile.
+    node_first_tile_ = full_tiles;
+    std::memcpy(head, "FTZNODE1", 8);
+    PutBigEndian64(head + 8, node_first_tile_);
+    if (::ftruncate(node_fd_, 0) != 0 ||
+        ::pwrite(node_fd_, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head)) {
+      return Errno("write", path);
+    }
+  }
+  // The current level-0 tile's nodes appended before this start.
+  const std::vector<Hash>& edge = edge_[0];
+  if (!edge.empty()) {
+    node_block_tile_ = full_tiles;
+    node_block_.assign(kNodeBlockHashes, Hash{});
+    for (uint32_t h = 0; h < kTileHeight; ++h) {
+      for (uint64_t pos = 0; pos < (edge.size() >> h); ++pos) {
+        node_block_[NodeBlockOffset(h) + pos] = SubtreeHash(edge.data() + (pos << h), h);
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -653,6 +806,18 @@ Status TileStore::Flush() {
       FTZ_RETURN_IF_ERROR(
           WriteFile(TilePath({key.first, key.second, kTileWidth}), TileBytes(entries)));
     }
+    for (const auto& [tile, block] : pending_blocks_) {
+      if (tile < node_first_tile_) continue;
+      const off_t at =
+          static_cast<off_t>(kNodeFileHeader + (tile - node_first_tile_) * kNodeBlockBytes);
+      if (::pwrite(node_fd_, block.data(), kNodeBlockBytes, at) !=
+          static_cast<ssize_t>(kNodeBlockBytes)) {
+        return Errno("write", dir_ + "/" + std::string(kNodeFile));
+      }
+    }
+    if (options_.sync == SyncMode::kFsyncEach && ::fdatasync(node_fd_) != 0) {
+      return Errno("fdatasync", dir_ + "/" + std::string(kNodeFile));
+    }
     for (uint32_t level = 0; level < kTileLevels; ++level) {
       uint64_t count = CountAt(size, level);
       if (count == CountAt(flushed_size_, level)) break;  // unchanged here and above
@@ -693,6 +858,7 @@ Status TileStore::Flush() {
       PrunePartials({entry.first.first, entry.first.second, kTileWidth});
   }
   pending_full_.clear();
+  pending_blocks_.clear();
   flushed_size_ = size;
   return Status::Ok();
 }

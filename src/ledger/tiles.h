@@ -36,6 +36,7 @@
 //    does not match the tiles.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -85,13 +86,35 @@ Result<std::string> BuildTile(const TileId& id, const HashReader& reader);
 // Splits tile bytes into hashes; InvalidArgument unless exactly 32 * width bytes.
 Result<std::vector<Hash>> ParseTileData(const TileId& id, std::string_view data);
 
+// Every node of each full level-0 tile (heights 0..7: 256 + 128 + ... + 2 =
+// 510 hashes), kept by the TileStore in DIR/level0.nodes so that a proof for
+// any leaf reads its 8 lowest siblings instead of rehashing the tile's 255
+// interior nodes (docs/ledger-format.md §4.7). Project-private: not a tile,
+// never served. Layout: "FTZNODE1" | u64 BE first tile | blocks of 510
+// hashes, tile N at kNodeFileHeader + (N - first) * kNodeBlockBytes.
+inline constexpr std::string_view kNodeFile = "level0.nodes";
+inline constexpr size_t kNodeFileHeader = 16;
+inline constexpr size_t kNodeBlockHashes = 2 * kTileWidth - 2;
+inline constexpr size_t kNodeBlockBytes = kNodeBlockHashes * kHashSize;
+// Where height h (0..7) starts inside a block, in hashes.
+constexpr size_t NodeBlockOffset(uint32_t h) {
+  size_t off = 0;
+  for (uint32_t k = 0; k < h; ++k) off += kTileWidth >> k;
+  return off;
+}
+
 // Read-only view of the tree of `size` leaves stored under `dir`.
 class TileReader final : public HashReader {
  public:
   // `cache_tiles`: how many expanded tiles (16 KiB each) to keep in memory.
   TileReader(std::string dir, uint64_t size, size_t cache_tiles = 4096);
+  ~TileReader() override;
 
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  // Moves the view to a larger tree (a newer checkpoint's size, whose tiles
+  // are flushed). Complete nodes never change, so the cached full tiles stay
+  // valid and proofs for smaller sizes still come out right. Any thread.
+  void Grow(uint64_t size);
 
   Result<Hash> NodeHash(uint32_t level, uint64_t index) const override;
   // One lock and one cache lookup per distinct tile in the batch.
@@ -129,15 +152,27 @@ class TileReader final : public HashReader {
     uint64_t pos;  // index among the tile's nodes of that height
   };
   Result<Location> Locate(uint32_t level, uint64_t index) const;
+  // A node of a full level-0 tile from the node file; false if the file
+  // does not cover that tile (then the tile is read and expanded).
+  bool NodeFromNodeFile(const Location& w, Hash* out) const;
+  void OpenNodeFile() const;  // once; node_fd_ stays -1 if absent or unusable
+  // The whole block of a full level-0 tile into block[kNodeBlockHashes];
+  // false if the node file does not hold it.
+  bool ReadNodeBlock(uint64_t tile, Hash* block) const;
   Result<std::shared_ptr<const Expanded>> Load(const TileId& id) const;
 
   std::string dir_;
-  uint64_t size_;
+  std::atomic<uint64_t> size_;
   size_t capacity_;
   mutable std::mutex mu_;
   mutable std::list<Key> lru_;  // front = most recent
   mutable std::unordered_map<Key, Entry, KeyHash> cache_;
   mutable CacheStats stats_;
+  // The node file, opened on first use (-1: absent or unusable).
+  mutable std::once_flag node_file_once_;
+  mutable int node_fd_ = -1;
+  mutable uint64_t node_first_tile_ = 0;
+  mutable std::atomic<uint64_t> node_tiles_{0};  // blocks present (Grow re-reads)
 };
 
 enum class SyncMode {
@@ -200,6 +235,15 @@ class TileStore final : public HashReader {
   std::vector<std::vector<Hash>> edge_;
   // Full tiles completed since the last Flush, keyed by (level, index).
   std::map<std::pair<uint32_t, uint64_t>, std::vector<Hash>> pending_full_;
+  // The node file (see kNodeFile): the block being filled for the current
+  // level-0 tile, completed blocks not yet written, and where it starts.
+  Status OpenNodeFile();
+  void KeepLevel0Node(uint32_t level, uint64_t index, const Hash& hash);
+  int node_fd_ = -1;
+  uint64_t node_first_tile_ = 0;
+  uint64_t node_block_tile_ = 0;
+  std::vector<Hash> node_block_;
+  std::map<uint64_t, std::vector<Hash>> pending_blocks_;
   std::unique_ptr<TileReader> disk_;      // full tiles already on disk
   std::vector<std::string> synced_dirs_;  // kFsyncEach: dirs touched this flush
   std::unordered_set<std::string> known_dirs_;

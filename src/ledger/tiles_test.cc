@@ -293,7 +293,9 @@ TEST_F(TileStoreTest, CorruptionIsDetected) {
   bytes[5] ^= 1;
   WriteRaw(edge, bytes);
   ASSERT_TRUE(TileStore::Open(dir.path()).ok());
-  // A truncated full tile is reported by readers.
+  // A truncated full tile is reported by readers (of the tiles alone: the
+  // node file would answer level-0 nodes without reading the tile).
+  fs::remove(dir.path() + "/" + std::string(kNodeFile));
   std::string full = dir.path() + "/" + TilePath({0, 2, 256});
   fs::resize_file(full, 8000);
   TileReader reader(dir.path(), 3000);
@@ -301,6 +303,56 @@ TEST_F(TileStoreTest, CorruptionIsDetected) {
   // A state file with no valid record.
   WriteRaw(dir.path() + "/ftz-tiles.state", std::string(1024, '\0'));
   EXPECT_EQ(TileStore::Open(dir.path()).status().code(), StatusCode::kCorruption);
+}
+
+// The node file answers every node of a full level-0 tile exactly as the
+// tile itself does — across flushes, a reopen in the middle of a tile (the
+// block is rebuilt from the tile's leaves) and a store that had none.
+TEST_F(TileStoreTest, NodeFileAnswersLikeTheTiles) {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
+    Fill(store.get(), 700, {100, 300, 700});
+  }
+  {
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});  // mid-tile 2
+    Fill(store.get(), 1800, {1000, 1800});
+  }
+  {
+    // A store without one starts it at its first tile not yet full.
+    fs::remove(dir.path() + "/" + std::string(kNodeFile));
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
+    Fill(store.get(), 3000, {2500, 3000});
+  }
+  const uint64_t size = 3000;
+  TileReader with(dir.path(), size);
+  std::string node_file = ReadFile(dir.path() + "/" + std::string(kNodeFile));
+  // Tiles 7..10 are in the file (1800 / 256 = 7 was the first not yet full).
+  ASSERT_EQ(node_file.size(), kNodeFileHeader + 4 * kNodeBlockBytes);
+  fs::remove(dir.path() + "/" + std::string(kNodeFile));
+  TileReader without(dir.path(), size);
+  WriteRaw(dir.path() + "/" + std::string(kNodeFile), node_file, std::ios::trunc);
+  for (uint32_t level = 0; level < kTileHeight; ++level) {
+    for (uint64_t i = 0; i < (size / kTileWidth * kTileWidth) >> level; ++i) {
+      auto a = with.NodeHash(level, i), b = without.NodeHash(level, i);
+      ASSERT_TRUE(a.ok() && b.ok()) << level << "/" << i;
+      ASSERT_EQ(*a, *b) << level << "/" << i;
+      ASSERT_EQ(*a, *memory_->NodeHash(level, i)) << level << "/" << i;
+    }
+  }
+  // Tiles 7..10 came from the file: only tiles 0..6 were read and expanded.
+  EXPECT_EQ(with.cache_stats().misses, 7u);
+  ExpectSameProofs(with, size, 200, 9);
+  // A reader of a smaller tree uses no block beyond it; grown to the full
+  // size it serves both sizes right (complete nodes never change).
+  TileReader small(dir.path(), 1900);
+  ExpectSameProofs(small, 1900, 100, 10);
+  small.Grow(size);
+  EXPECT_EQ(small.size(), size);
+  ExpectSameProofs(small, size, 100, 11);
+  ExpectSameProofs(small, 1900, 100, 12);
+  small.Grow(100);  // never shrinks
+  EXPECT_EQ(small.size(), size);
 }
 
 TEST_F(TileStoreTest, WriteFailureStopsTheStore) {

@@ -15,10 +15,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ledger/tiles.h"
 #include "node/node.h"
 #include "server/receipt_feed.h"
 
@@ -86,6 +88,9 @@ class Api {
   ApiResponse GetRules(const Caller& caller);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);
   ApiResponse InclusionProof(const std::string& query);
+  // One reader of the ledger's tiles for every request, grown to each newer
+  // checkpoint, so its cache of upper tiles stays warm across requests.
+  ledger::TileReader& TilesAt(uint64_t checkpoint_size);
   ApiResponse ConsistencyProof(const std::string& query);
   // GET /tlog/tile/...: `rel` is "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]".
   ApiResponse Tile(const std::string& rel);
@@ -99,6 +104,8 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
+  std::once_flag tiles_once_;
+  std::unique_ptr<ledger::TileReader> tiles_;
   static constexpr int kRequestRoutes = 22, kRequestCodes = 9;
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };

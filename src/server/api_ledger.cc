@@ -53,6 +53,17 @@ std::optional<ApiResponse> CheckpointedIndex(const std::string& query, uint64_t 
 
 }  // namespace
 
+ledger::TileReader& Api::TilesAt(uint64_t checkpoint_size) {
+  std::call_once(tiles_once_, [&] {
+    // 16 K expanded tiles (256 MiB at most): every upper tile of a
+    // 100 M-leaf tree and the recently asked level-0 ones.
+    tiles_ =
+        std::make_unique<ledger::TileReader>(node_->ledger().tiles_dir(), checkpoint_size, 16384);
+  });
+  if (checkpoint_size > tiles_->size()) tiles_->Grow(checkpoint_size);
+  return *tiles_;
+}
+
 ApiResponse Api::InclusionProof(const std::string& query) {
   // Proofs are against the latest signed checkpoint, so a verifier needs
   // nothing else from this server: the checkpoint travels with the proof.
@@ -66,7 +77,7 @@ ApiResponse Api::InclusionProof(const std::string& query) {
   std::string payload;
   Status st = node_->log().Read(static_cast<uint64_t>(index), &type, &time, &payload);
   if (!st.ok()) return JsonError(500, "log", st.message());
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  ledger::TileReader& reader = TilesAt(cp.size);
   auto proof = ledger::InclusionProof(static_cast<uint64_t>(index), cp.size, reader);
   if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
   const ledger::Hash leaf = node::RecordLeaf(type, static_cast<uint64_t>(index), time, payload);
@@ -92,7 +103,7 @@ ApiResponse Api::ConsistencyProof(const std::string& query) {
                      "size " + std::to_string(to) + " is beyond the latest checkpoint (" +
                          std::to_string(cp.size) + ")");
   }
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  ledger::TileReader& reader = TilesAt(cp.size);
   auto proof =
       ledger::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), reader);
   if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
@@ -153,7 +164,7 @@ ApiResponse Api::Tile(const std::string& rel) {
     }
     return r;
   }
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 4);
+  ledger::TileReader& reader = TilesAt(cp.size);
   Result<std::string> data = reader.ReadTile(*id);
   if (!data.ok() && data.status().code() == StatusCode::kNotFound) {
     // A partial width no flush wrote (tiles are written per flush, not per
@@ -181,7 +192,7 @@ ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
   // message only its sender (the record's caller), ticks to anyone, operator
   // commands to operators.
   (void)caller;
-  ledger::TileReader reader(node_->ledger().tiles_dir(), cp.size, 64);
+  ledger::TileReader& reader = TilesAt(cp.size);
   auto proof = ledger::InclusionProof(rec.seq, cp.size, reader);
   if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
   auto bundle = node::MakeRecordBundle(rec, *proof, cp.text);
