@@ -19,8 +19,9 @@ uint64_t Get(std::string_view in, size_t at, int n) {
   for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<uint8_t>(in[at + i])) << (8 * i);
   return v;
 }
-uint32_t Crc(std::string_view data) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+// zlib's CRC-32 of `data`, continuing from `crc` (the CRC of what came before).
+uint32_t Crc(std::string_view data, uint32_t seed = 0) {
+  uLong crc = seed;
   // zlib takes uInt lengths: feed large bodies in pieces.
   while (!data.empty()) {
     const size_t n = std::min<size_t>(data.size(), 1u << 30);
@@ -38,16 +39,24 @@ std::string SnapshotPath(const std::string& data_dir, uint64_t seq) {
   return data_dir + "/snapshots/" + name;
 }
 
-std::string EncodeSnapshotFile(const SnapshotHeader& h, std::string_view body) {
+namespace {
+
+std::string EncodeHeader(const SnapshotHeader& h, uint64_t body_size) {
   std::string out;
-  out.reserve(kHeaderSize + body.size() + 4);
   out.append(kMagic);
   Put(&out, h.schema, 4);
   Put(&out, h.clearance ? 1 : 0, 1);
   Put(&out, 0, 3);
   Put(&out, h.seq, 8);
   Put(&out, static_cast<uint64_t>(h.last_time), 8);
-  Put(&out, body.size(), 8);
+  Put(&out, body_size, 8);
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeSnapshotFile(const SnapshotHeader& h, std::string_view body) {
+  std::string out = EncodeHeader(h, body.size());
   out.append(body);
   Put(&out, Crc(out), 4);
   return out;
@@ -98,7 +107,14 @@ Status WriteSnapshot(Env* env, const std::string& data_dir, const SnapshotHeader
   {
     auto f = env->NewAppendableFile(tmp);
     if (!f.ok()) return f.status();
-    FTZ_RETURN_IF_ERROR((*f)->Append(EncodeSnapshotFile(h, body)));
+    // Header, body and CRC in three appends: the body (gigabytes for a large
+    // state) is not copied again.
+    const std::string head = EncodeHeader(h, body.size());
+    std::string tail;
+    Put(&tail, Crc(body, Crc(head)), 4);
+    FTZ_RETURN_IF_ERROR((*f)->Append(head));
+    FTZ_RETURN_IF_ERROR((*f)->Append(body));
+    FTZ_RETURN_IF_ERROR((*f)->Append(tail));
     FTZ_RETURN_IF_ERROR((*f)->Sync());
     FTZ_RETURN_IF_ERROR((*f)->Close());
   }
