@@ -99,6 +99,14 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data
                                                          const LedgerWriterOptions& options) {
   std::unique_ptr<LedgerWriter> w(new LedgerWriter());
   w->origin_ = origin;
+  if (options.metrics) {
+    w->flush_seconds_ = &options.metrics->GetHistogram(
+        "ftz_ledger_flush_seconds", "Time to write and sync the tiles before a checkpoint",
+        {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+    LedgerWriter* self = w.get();
+    options.metrics->AddGauge("ftz_ledger_checkpoint_size", "Tree size of the latest checkpoint",
+                              [self] { return static_cast<double>(self->checkpoint().size); });
+  }
   for (const std::string& spec : options.witnesses) {
     auto parsed = witness::ParseWitnessSpec(spec);
     if (!parsed.ok()) return parsed.status();
@@ -165,7 +173,12 @@ Status LedgerWriter::SignCheckpoint(bool force, bool ask_witnesses) {
   // Nothing new (an empty log is signed once, not every second).
   if (tiles_->size() == published.size && !published.text.empty()) return Status::Ok();
   if (!force && now - last_signed_ms_ < 1000) return Status::Ok();
+  const auto flush_start = std::chrono::steady_clock::now();
   FTZ_RETURN_IF_ERROR(tiles_->Flush());
+  if (flush_seconds_) {
+    flush_seconds_->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - flush_start).count());
+  }
   ledger::Checkpoint cp;
   cp.origin = origin_;
   cp.size = tiles_->size();

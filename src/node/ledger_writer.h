@@ -116,6 +116,7 @@ class LedgerWriter {
   void AskWitnesses();
 
   std::string origin_;
+  Histogram* flush_seconds_ = nullptr;  // tile flush + sync, per checkpoint
   std::unique_ptr<ledger::TileStore> tiles_;
   std::vector<ledger::Signer> signers_;  // Ed25519, SM2
   int64_t last_signed_ms_ = 0;
