@@ -77,37 +77,8 @@ Engine::Engine(const clearance::RuleBook* rules) {
   if (rules != nullptr) {
     base_book_ = *rules;
     book_ = *rules;
-    rules_ = &book_;
+    clearance_ = true;
   }
-}
-
-Engine& Engine::operator=(Engine&& o) noexcept {
-  // Member-wise, except rules_, which must point at this engine's own book.
-  const bool clearance = o.rules_ != nullptr;
-  base_book_ = std::move(o.base_book_);
-  book_ = std::move(o.book_);
-  added_rules_ = std::move(o.added_rules_);
-  rules_ = clearance ? &book_ : nullptr;
-  orders_ = std::move(o.orders_);
-  payments_ = std::move(o.payments_);
-  payment_link_ = std::move(o.payment_link_);
-  waybills_ = std::move(o.waybills_);
-  lists_ = std::move(o.lists_);
-  list_by_waybill_ = std::move(o.list_by_waybill_);
-  list_by_invt_ = std::move(o.list_by_invt_);
-  held_ = std::move(o.held_);
-  held_serial_ = o.held_serial_;
-  // Node-based containers move their nodes: deadline_of_'s iterators stay valid.
-  deadlines_ = std::move(o.deadlines_);
-  deadline_of_ = std::move(o.deadline_of_);
-  quota_ = std::move(o.quota_);
-  stock_ = std::move(o.stock_);
-  invt_serial_ = o.invt_serial_;
-  emitted_serial_ = o.emitted_serial_;
-  docs_ = std::move(o.docs_);
-  pre_no_day_ = std::move(o.pre_no_day_);
-  pre_no_serial_ = o.pre_no_serial_;
-  return *this;
 }
 
 std::string Engine::NextPreNo(UnixMillis time) {
@@ -146,7 +117,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     bool removed = false;
     // A list customs has decided can be neither changed nor deleted (a 623
     // cancellation or a 625 return is the way then): refused, nothing changes.
-    const bool decided_list = rules_ != nullptr && m.type == MessageType::kInventoryList &&
+    const bool decided_list = clearance_ && m.type == MessageType::kInventoryList &&
                               app_type != "1" && lists_.count(key) && !lists_.at(key).waiting;
     if (decided_list) {
       status = -621012;
@@ -237,7 +208,7 @@ std::string WaybillKey(const std::string& code, const std::string& no) { return 
 
 void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
                         UnixMillis time, Outcome* out) {
-  if (rules_ == nullptr) return;
+  if (!clearance_) return;
   switch (m.type) {
     case MessageType::kOrder: {
       if (removed) {
@@ -329,11 +300,11 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   auto it = lists_.find(list_key);
   if (it == lists_.end() || !it->second.waiting) return;
   ListState& st = it->second;
-  const clearance::Rules* rules = rules_->InForceAt(time);
+  const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) {
     // No rules in force yet (a rules file effective from a later date): the
     // list waits, and a tick decides it when the first version takes effect.
-    const UnixMillis from = rules_->NextEffectiveAfter(time);
+    const UnixMillis from = book_.NextEffectiveAfter(time);
     if (from != 0 && !deadline_of_.count(list_key)) {
       deadline_of_[list_key] = deadlines_.emplace(from, list_key);
     }
@@ -465,7 +436,7 @@ void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make,
 
 void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time,
                             Outcome* out) {
-  const clearance::Rules* rules = rules_->InForceAt(time);
+  const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return;
   auto key = list_by_invt_.find(c.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
@@ -523,7 +494,7 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
 
 void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time,
                       Outcome* out) {
-  const clearance::Rules* rules = rules_->InForceAt(time);
+  const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return;
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
@@ -551,11 +522,11 @@ void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis t
 Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a) {
   (void)seq;
   Outcome out;
-  if (rules_ == nullptr) return Status::FailedPrecondition("clearance is off");
+  if (!clearance_) return Status::FailedPrecondition("clearance is off");
   if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
-  const clearance::Rules* rules = rules_->InForceAt(time);
+  const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return out;
   // Lists held for stock of this account, oldest first, until one cannot go.
   for (auto it = held_.begin(); it != held_.end();) {
@@ -582,7 +553,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
 Result<Outcome> Engine::AddRules(UnixMillis time, const AdminRecord& a) {
   auto parsed = clearance::ParseRules(a.rules_toml, "rules");
   if (!parsed.ok()) return parsed.status();
-  const clearance::Rules* now = rules_->InForceAt(time);
+  const clearance::Rules* now = book_.InForceAt(time);
   if (now != nullptr && parsed->effective_from < now->effective_from) {
     // It would never be the version in force: refuse rather than keep a
     // version that silently does nothing.
@@ -611,7 +582,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
                                : std::string(clearance::ListPhaseName(phase))) +
         ": an officer concludes only lists under manual review (300) or inspection (500)");
   }
-  const clearance::Rules* rules = rules_->InForceAt(time);
+  const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return Status::FailedPrecondition("no clearance rules in force");
   clearance::Decision d = clearance::Conclude(st.record, a.release, a.note, stock_, *rules, time);
   if (d.return_status == 0) {

@@ -74,11 +74,9 @@ class Engine {
   // engine keeps its own copy of the book: versions an operator adds at run
   // time (logged kAdmin records, kind 3) join it, and are in its snapshots.
   explicit Engine(const clearance::RuleBook* rules = nullptr);
-  Engine(Engine&& other) noexcept { *this = std::move(other); }
-  Engine& operator=(Engine&& other) noexcept;
 
   // The rules versions in force or scheduled (null without clearance).
-  const clearance::RuleBook* rules() const { return rules_; }
+  const clearance::RuleBook* rules() const { return clearance_ ? &book_ : nullptr; }
 
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
@@ -147,12 +145,12 @@ class Engine {
   std::string NextPreNo(UnixMillis time);
 
   // The versions given at construction, and those plus the ones added at
-  // run time (the TOML of each, in order, for snapshots). rules_ points at
-  // book_, or is null without clearance.
+  // run time (the TOML of each, in order, for snapshots). Without clearance
+  // both are empty.
   clearance::RuleBook base_book_;
   clearance::RuleBook book_;
   std::vector<std::string> added_rules_;
-  const clearance::RuleBook* rules_ = nullptr;
+  bool clearance_ = false;
   Result<Outcome> AddRules(UnixMillis time, const AdminRecord& a);
   // Clearance state, by business key: the documents a list is matched with,
   // the lists, and the deadlines of those still waiting.

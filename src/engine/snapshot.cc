@@ -199,7 +199,7 @@ uint32_t Engine::SnapshotSchema() {
 std::string Engine::EncodeSnapshot() const {
   std::string out;
   SnapshotWriter w(&out);
-  w.U8(rules_ != nullptr);
+  w.U8(clearance_);
   // Rules versions added at run time, each as its TOML (parsed again on restore).
   w.U64(added_rules_.size());
   for (const std::string& t : added_rules_) w.Str(t);
@@ -267,14 +267,14 @@ std::string Engine::EncodeSnapshot() const {
 }
 
 Status Engine::RestoreSnapshot(std::string_view body) {
-  Engine e(rules_ ? &base_book_ : nullptr);
+  Engine e(clearance_ ? &base_book_ : nullptr);
   SnapshotReader r(body);
   const bool clearance_on = r.Bool();
   if (!r.ok()) return Status::Corruption("engine snapshot: empty body");
-  if (clearance_on != (rules_ != nullptr)) {
+  if (clearance_on != clearance_) {
     return Status::FailedPrecondition("the snapshot was taken with clearance " +
-                                      std::string(rules_ ? "off" : "on") + ", this engine has it " +
-                                      (rules_ ? "on" : "off"));
+                                      std::string(clearance_ ? "off" : "on") +
+                                      ", this engine has it " + (clearance_ ? "on" : "off"));
   }
   for (uint64_t i = 0, n = r.Count(4); i < n && r.ok(); ++i) {
     std::string toml = r.Str();

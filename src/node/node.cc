@@ -190,9 +190,8 @@ Status Node::Recover() {
   // Start from the newest snapshot the read model has seen past: the rows of
   // earlier records are then in the read model already.
   {
-    UnixMillis snap_time = 0;
-    const uint64_t snap = LoadSnapshot(rm_from, &snap_time);
-    if (snap > 0) replayer.StartAt(snap, snap_time);
+    const uint64_t snap = LoadSnapshot(rm_from);
+    if (snap > 0) replayer.StartAt(snap, last_time_);
     recovery_.snapshot_seq = snapshot_seq_ = snap;
   }
   auto flush = [&](uint64_t next) -> Status {
@@ -438,7 +437,7 @@ void Node::PublishRules() {
   rules_view_ = std::move(view);
 }
 
-uint64_t Node::LoadSnapshot(uint64_t max_seq, UnixMillis* last_time) {
+uint64_t Node::LoadSnapshot(uint64_t max_seq) {
   Env* env = options_.env;
   for (uint64_t seq : ListSnapshots(env, options_.data_dir)) {
     const std::string path = SnapshotPath(options_.data_dir, seq);
@@ -470,7 +469,6 @@ uint64_t Node::LoadSnapshot(uint64_t max_seq, UnixMillis* last_time) {
       skip(s.ToString());
       continue;
     }
-    *last_time = h.last_time;
     last_time_ = h.last_time;
     return seq;
   }

@@ -132,8 +132,8 @@ class Node {
                      std::set<std::string>* cops);
   void ReadModelLoop();
   // Restores the newest usable snapshot at or before `max_seq` into the
-  // engine; returns its seq (0: none, full replay).
-  uint64_t LoadSnapshot(uint64_t max_seq, UnixMillis* last_time);
+  // engine and last_time_; returns its seq (0: none, full replay).
+  uint64_t LoadSnapshot(uint64_t max_seq);
   // Encodes the engine's state (on the sequencer: the only pause) and writes
   // it on a thread of its own, or here when `wait`. Skipped while the
   // previous one is still being written.
