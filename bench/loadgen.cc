@@ -7,6 +7,9 @@
 //   ftz-loadgen ... --rate 25000        open loop: offered documents/s; latency
 //                                       measured from each request's scheduled
 //                                       start (no coordinated omission)
+//   ftz-loadgen ... --pipeline 16       HTTP/1.1 pipelining: each connection
+//                                       writes 16 requests at once, then reads
+//                                       their 16 answers (closed loop only)
 //
 // Prints one human line and one JSON line ("RESULT {...}") for scripts.
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
@@ -47,6 +50,7 @@ struct Shared {
   std::atomic<size_t> next{0};
   Clock::time_point start, end;
   double interval_ns = 0;  // open loop: time between sends of one connection
+  size_t pipeline = 1;     // requests written together on a connection
   std::atomic<uint64_t> ok_docs{0}, ok_msgs{0}, bad{0};
   std::atomic<bool> stop{false};
 };
@@ -76,6 +80,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
  private:
   void Next() {
     if (s_->stop || Clock::now() >= s_->end) return;
+    if (s_->pipeline > 1) return NextBatch();
     size_t i = s_->next.fetch_add(1);
     if (i >= s_->requests.size()) {
       s_->stop = true;
@@ -107,24 +112,60 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   void OnRead(beast::error_code ec) {
     if (ec) return Fail(ec);
-    auto now = Clock::now();
+    Count();
+    if (s_->interval_ns > 0) {
+      scheduled_ += std::chrono::nanoseconds(static_cast<int64_t>(s_->interval_ns));
+    }
+    Next();
+  }
+
+  // Pipelining: the next `pipeline` requests in one write, then their answers
+  // in order; each request's latency runs from that write to its answer.
+  void NextBatch() {
+    const size_t first = s_->next.fetch_add(s_->pipeline);
+    if (first >= s_->requests.size()) {
+      s_->stop = true;
+      return;
+    }
+    batch_.clear();
+    std::vector<net::const_buffer> buffers;
+    for (size_t i = first; i < std::min(first + s_->pipeline, s_->requests.size()); ++i) {
+      batch_.push_back(i);
+      buffers.push_back(net::buffer(*s_->requests[i].bytes));
+    }
+    scheduled_ = Clock::now();
+    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Fail(ec);
+      self->ReadBatch(0);
+    });
+  }
+
+  void ReadBatch(size_t k) {
+    parser_.emplace();
+    parser_->body_limit(64u << 20);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this(), k](beast::error_code ec, size_t) {
+                       if (ec) return self->Fail(ec);
+                       self->current_ = self->batch_[k];
+                       self->Count();
+                       if (k + 1 < self->batch_.size()) return self->ReadBatch(k + 1);
+                       self->Next();
+                     });
+  }
+
+  // Records the answer in parser_ to request current_.
+  void Count() {
     const auto us = static_cast<uint32_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - scheduled_).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_).count());
     latencies_us.push_back(us);
     if (s_->requests[current_].list) list_latencies_us.push_back(us);
     if (parser_->get().result_int() == 200) {
       s_->ok_docs += s_->requests[current_].documents;
       s_->ok_msgs += 1;
-    } else {
-      if (s_->bad++ < 3) {
-        std::fprintf(stderr, "HTTP %u: %.300s\n", parser_->get().result_int(),
-                     parser_->get().body().c_str());
-      }
+    } else if (s_->bad++ < 3) {
+      std::fprintf(stderr, "HTTP %u: %.300s\n", parser_->get().result_int(),
+                   parser_->get().body().c_str());
     }
-    if (s_->interval_ns > 0) {
-      scheduled_ += std::chrono::nanoseconds(static_cast<int64_t>(s_->interval_ns));
-    }
-    Next();
   }
 
   void Fail(beast::error_code ec) {
@@ -139,6 +180,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   Shared* s_;
   int index_, connections_;
   size_t current_ = 0;
+  std::vector<size_t> batch_;  // pipelining: the requests of the last write
   Clock::time_point scheduled_;
 };
 
@@ -169,6 +211,10 @@ int main(int argc, char** argv) {
   app.add_option("--rate", rate,
                  "Open loop: offered documents per second (0: as fast as possible)");
   app.add_option("--threads", threads, "Client I/O threads")->capture_default_str();
+  size_t pipeline = 1;
+  app.add_option("--pipeline", pipeline,
+                 "HTTP/1.1 pipelining: requests written together per connection (closed loop)")
+      ->capture_default_str();
   app.add_option("--seed", seed, "Workload seed")->capture_default_str();
   app.add_option("--prefix", prefix,
                  "Order-number prefix (use a new one per run on the same data)");
@@ -210,6 +256,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "prepared %zu requests (%zu documents) in %.1f s\n", s.requests.size(),
                total_docs, std::chrono::duration<double>(Clock::now() - t0).count());
 
+  s.pipeline = std::max<size_t>(1, pipeline);
+  if (rate > 0 && s.pipeline > 1) {
+    std::fprintf(stderr, "--pipeline works in closed loop only (without --rate)\n");
+    return 2;
+  }
   if (rate > 0) {
     double msgs_per_s = rate / static_cast<double>(per_message);
     s.interval_ns = 1e9 * connections / msgs_per_s;
@@ -243,19 +294,21 @@ int main(int argc, char** argv) {
   uint32_t max = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
   double docs_per_s = s.ok_docs / elapsed;
   std::printf(
-      "%zu docs/message, %d connections%s: %.0f documents/s (%.0f messages/s) over %.1f s; "
+      "%zu docs/message, %d connections%s%s: %.0f documents/s (%.0f messages/s) over %.1f s; "
       "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %llu errors\n",
       per_message, connections,
+      s.pipeline > 1 ? (", pipeline " + std::to_string(s.pipeline)).c_str() : "",
       rate > 0 ? (", offered " + std::to_string((long)rate) + " docs/s").c_str() : "", docs_per_s,
       s.ok_msgs / elapsed, elapsed, p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0,
       static_cast<unsigned long long>(s.bad.load()));
   std::printf(
-      "RESULT {\"per_message\":%zu,\"connections\":%d,\"offered_docs_per_s\":%.0f,"
+      "RESULT {\"per_message\":%zu,\"connections\":%d,\"pipeline\":%zu,"
+      "\"offered_docs_per_s\":%.0f,"
       "\"docs_per_s\":%.0f,\"msgs_per_s\":%.0f,\"seconds\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
       "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"list_p50_ms\":%.3f,"
       "\"list_p99_ms\":%.3f,\"parcels_per_s\":%.0f,\"errors\":%llu}\n",
-      per_message, connections, rate, docs_per_s, s.ok_msgs / elapsed, elapsed, p50 / 1000,
-      p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0, list_p50 / 1000, list_p99 / 1000,
-      docs_per_s / 4, static_cast<unsigned long long>(s.bad.load()));
+      per_message, connections, s.pipeline, rate, docs_per_s, s.ok_msgs / elapsed, elapsed,
+      p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0, list_p50 / 1000,
+      list_p99 / 1000, docs_per_s / 4, static_cast<unsigned long long>(s.bad.load()));
   return s.bad > 0 ? 1 : 0;
 }

@@ -270,9 +270,11 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
                         MessageType::kInventoryList}) {
     ASSERT_EQ(Send(c, t, p).status, 200);
   }
-  // No stock in the bonded account yet: entered (120) and held.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(ListStatuses(c, p, "120"), (std::vector<std::string>{"2", "120"}));
+  // No stock in the bonded account yet: entered (120), then held (120 again,
+  // naming the stock it waits for).
+  std::string infos;
+  EXPECT_EQ(ListStatuses(c, p, "120", &infos), (std::vector<std::string>{"2", "120", "120"}));
+  EXPECT_NE(infos.find("库存不足"), std::string::npos) << infos;
   // Bad goods-in changes nothing.
   EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in", "{\"emsNo\":\"x\"}").status, 400);
   EXPECT_EQ(
@@ -287,8 +289,9 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   std::vector<std::string> s = ListStatuses(c, p, "800");
-  ASSERT_GE(s.size(), 3u) << ::testing::PrintToString(s);
+  ASSERT_GE(s.size(), 4u) << ::testing::PrintToString(s);
   EXPECT_EQ(s[1], "120");
+  EXPECT_EQ(s[2], "120");
   EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500")
       << ::testing::PrintToString(s);
   // The goods-in is logged like any input: a restart replays it identically.

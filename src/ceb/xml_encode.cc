@@ -2,14 +2,13 @@
 // receipts (what the window answers). Plain string building: receipts are on
 // the hot path and their shape is fixed.
 
-#include <openssl/sha.h>
-
 #include <cstdio>
 
 #include "ceb/ceb.h"
 #include "ceb/field_tables.h"
 #include "ceb/internal/blocks.h"
 #include "ceb/internal/util.h"
+#include "core/sha256.h"
 
 namespace ftz::ceb {
 namespace {
@@ -169,15 +168,6 @@ std::string WrapInDxp(std::string_view ceb_xml, std::string_view copmsgid, std::
   return out;
 }
 
-std::string DeriveGuid(std::string_view seed) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), md);
-  char buf[40];
-  std::snprintf(buf, sizeof buf,
-                "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X", md[0],
-                md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11],
-                md[12], md[13], md[14], md[15]);
-  return buf;
-}
+std::string DeriveGuid(std::string_view seed) { return GuidFromDigest(Sha256(seed)); }
 
 }  // namespace ftz::ceb

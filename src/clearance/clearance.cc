@@ -188,10 +188,14 @@ UnixMillis ListDeadline(UnixMillis received_at, const Rules& rules) {
 }
 
 std::string MakeInvtNo(std::string_view customs_code, int year, uint64_t sequence) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4s%04dI%09llu", std::string(customs_code).c_str(), year,
-                static_cast<unsigned long long>(sequence % 1'000'000'000ull));
-  return buf;
+  std::string out(customs_code.substr(0, 4));
+  out.resize(out.size() + 14, '0');
+  char* p = out.data() + out.size() - 14;
+  for (int i = 3; i >= 0; --i, year /= 10) p[i] = static_cast<char>('0' + year % 10);
+  p[4] = 'I';
+  sequence %= 1'000'000'000ull;
+  for (int i = 13; i >= 5; --i, sequence /= 10) p[i] = static_cast<char>('0' + sequence % 10);
+  return out;
 }
 
 Decision Decide(const ClearanceInput& in, const QuotaBook& quota,

@@ -42,24 +42,7 @@ std::string FormatFen(int64_t fen) {
   return buf;
 }
 
-std::string ReturnTimeText(UnixMillis t) {
-  CivilTime c = FromUnixMillisCst(t);
-  char buf[17];
-  auto put = [&buf](int pos, int width, int value) {
-    for (int i = pos + width - 1; i >= pos; --i) {
-      buf[i] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    }
-  };
-  put(0, 4, c.year);
-  put(4, 2, c.month);
-  put(6, 2, c.day);
-  put(8, 2, c.hour);
-  put(10, 2, c.minute);
-  put(12, 2, c.second);
-  put(14, 3, c.millis);
-  return std::string(buf, sizeof buf);
-}
+std::string ReturnTimeText(UnixMillis t) { return FormatReturnTime(t); }
 
 std::string TruncateUtf8(std::string_view text, size_t max_chars) {
   if (max_chars == 0) return {};

@@ -64,8 +64,7 @@ std::string FormatYuan(Decimal amount);
 // Fen to yuan text: 2821 -> "28.21".
 std::string FormatFen(int64_t fen);
 
-// YYYYMMDDhhmmssSSS in CST — the same text as core's FormatReturnTime,
-// formatted without printf (it is on the path of every decision).
+// YYYYMMDDhhmmssSSS in CST (core's FormatReturnTime).
 std::string ReturnTimeText(UnixMillis t);
 
 // Cuts text to at most `max_chars` Unicode characters (returnInfo is C..1000),

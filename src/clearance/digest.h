@@ -14,9 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/sha256.h"
+
 namespace ftz::clearance {
 
-std::array<uint8_t, 32> Sha256Parts(std::initializer_list<std::string_view> parts);
+using ::ftz::Sha256Parts;  // core/sha256.h
 
 // A uniform draw in [0, 1'000'000) — parts per million — from the first 8
 // bytes of the digest (big-endian) modulo 10^6 (bias below 1e-13).

@@ -29,7 +29,10 @@ Runner AddReplay(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.add_option("--data", o->data, "Data directory of a window (read only)")
       ->capture_default_str();
-  app.add_option("--rules", o->rules, "Rules file the window ran with (default: built-in)");
+  app.add_option("--rules", o->rules,
+                 "Decide the whole log under this rules file instead of the rules the log "
+                 "recorded at each start (a what-if; also for logs from before they were "
+                 "recorded; default: the recorded rules, else the built-in file)");
   return [o]() -> int {
     auto rules = LoadRules(o->rules);
     if (!rules.ok()) {
@@ -43,6 +46,7 @@ Runner AddReplay(CLI::App& app) {
     }
     engine::Engine engine(&book);
     node::Replayer replayer(&engine);
+    if (!o->rules.empty()) replayer.KeepEngineRules();
     uint64_t records = 0;
     Status st =
         stream::Log::Scan(Env::Default(), o->data + "/log", 0, [&](const stream::Record& r) {

@@ -83,15 +83,15 @@ Engine::Engine(const clearance::RuleBook* rules) {
 
 std::string Engine::NextPreNo(UnixMillis time) {
   // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18 characters.
-  std::string day = FormatDateTime14(time).substr(0, 8);
-  if (day != pre_no_day_) {
-    pre_no_day_ = day;
+  std::string out = "B" + FormatReturnTime(time);
+  out.resize(18);
+  if (out.compare(1, 8, pre_no_day_) != 0) {
+    pre_no_day_.assign(out, 1, 8);
     pre_no_serial_ = 0;
   }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "B%s%09llu", day.c_str(),
-                static_cast<unsigned long long>(++pre_no_serial_ % 1'000'000'000ULL));
-  return buf;
+  uint64_t serial = ++pre_no_serial_ % 1'000'000'000ULL;
+  for (size_t i = 18; i-- > 9; serial /= 10) out[i] = static_cast<char>('0' + serial % 10);
+  return out;
 }
 
 size_t Engine::DocumentCount() const {
@@ -154,16 +154,17 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     if (status > 0) OnAccepted(m, i, key, removed, time, &out);
     if (status > 0) {
       ++out.accepted;
+      // The customs list number is assigned on arrival; the agent learns it
+      // here (and needs it for a cancellation or return).
+      const std::string* invt_no = nullptr;
       if (!removed && m.type == MessageType::kInventoryList) {
-        // The customs list number is assigned on arrival; the agent learns it
-        // here (and needs it for a cancellation or return).
         if (auto it = lists_.find(key); it != lists_.end()) {
-          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo =
-              it->second.invt_no;
+          invt_no = &it->second.invt_no;
+          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = *invt_no;
         }
       }
       if (!removed) {
-        const std::string& pre_no = space.at(key).pre_no;
+        const std::string& pre_no = space.find(key)->second.pre_no;
         std::visit(
             [&](auto& blocks) {
               if constexpr (requires { blocks.back().preNo; }) {
@@ -179,10 +180,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       change.status = status;
       change.info = std::move(info);
       change.removed = removed;
-      if (m.type == MessageType::kInventoryList && !removed) {
-        if (auto it = lists_.find(change.key); it != lists_.end())
-          change.invt_no = it->second.invt_no;
-      }
+      if (invt_no != nullptr) change.invt_no = *invt_no;
       out.changes.insert(out.changes.begin() + static_cast<long>(mark), std::move(change));
     } else {
       ++out.refused;
@@ -256,7 +254,7 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
           const ListState& st = it->second;
           list_by_invt_.erase(st.invt_no);
           auto w = list_by_waybill_.find(
-              WaybillKey(st.list.head.logisticsCode, st.list.head.logisticsNo));
+              WaybillKey(st.list->head.logisticsCode, st.list->head.logisticsNo));
           if (w != list_by_waybill_.end() && w->second == key) list_by_waybill_.erase(w);
           if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
             deadlines_.erase(dl->second);
@@ -268,7 +266,6 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
       }
       if (it != lists_.end() && !it->second.waiting) break;  // decided: a change comes too late
       ListState& st = lists_[key];
-      st.list = l;
       st.agent_cop = m.transfer.copCode;
       st.assure_code = l.head.assureCode;
       if (st.received_at == 0) {
@@ -277,7 +274,12 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
       }
       list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
       list_by_invt_[st.invt_no] = key;
-      TryDecide(key, time, out);
+      if (st.list) {
+        *st.list = l;  // a change to a list still waiting
+        TryDecide(key, time, out);
+      } else {
+        TryDecide(key, time, out, &l);
+      }
       break;
     }
     case MessageType::kCancellation:
@@ -296,12 +298,19 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
   }
 }
 
-void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* out) {
+void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* out,
+                       const InventoryList* declared) {
   auto it = lists_.find(list_key);
   if (it == lists_.end() || !it->second.waiting) return;
   ListState& st = it->second;
+  const InventoryList& list = declared != nullptr ? *declared : *st.list;
+  // A list that goes on waiting is kept (copied once, when it first waits).
+  auto keep = [&] {
+    if (!st.list) st.list = std::make_unique<InventoryList>(list);
+  };
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) {
+    keep();
     // No rules in force yet (a rules file effective from a later date): the
     // list waits, and a tick decides it when the first version takes effect.
     const UnixMillis from = book_.NextEffectiveAfter(time);
@@ -310,9 +319,9 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     }
     return;
   }
-  const auto& h = st.list.head;
+  const auto& h = list.head;
   clearance::ClearanceInput in;
-  in.list = &st.list;
+  in.list = &list;
   in.order = Find(orders_, list_key);
   in.payment = Find(payments_, list_key);
   in.waybill = Find(waybills_, WaybillKey(h.logisticsCode, h.logisticsNo));
@@ -320,6 +329,7 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   in.invt_no = st.invt_no;
   clearance::Decision d = clearance::Decide(in, quota_, stock_, *rules, time);
   if (d.outcome == clearance::Outcome::kWaiting) {
+    keep();
     const UnixMillis deadline = clearance::ListDeadline(st.received_at, *rules);
     // A deadline already past would tick forever; Decide refuses such a list.
     if (!deadline_of_.count(list_key) && deadline > time) {
@@ -333,7 +343,6 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     deadline_of_.erase(dl);
   }
   st.waiting = false;
-  st.record = d.record;
   InventoryReturn decided = clearance::MakeInventoryReturn(d);
   if (auto doc = docs_[KeySpace(MessageType::kInventoryList)].find(list_key);
       doc != docs_[KeySpace(MessageType::kInventoryList)].end()) {
@@ -344,18 +353,17 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
     InventoryReturn entered = decided;
     entered.returnStatus = std::to_string(clearance::receipt::kEntered);
     entered.returnInfo = "[Code:2100;Desc:海关入库][" + st.invt_no + "]";
-    Emit622(st, entered, time, out);
+    Emit622(st, std::move(entered), out);
   }
-  if (d.outcome == clearance::Outcome::kHeld) {
-    held_.emplace(++held_serial_, list_key);
-  } else {
-    Emit622(st, decided, time, out);
-  }
+  // A held list's own 120 says what it waits for (the stock short).
+  if (d.outcome == clearance::Outcome::kHeld) held_.emplace(++held_serial_, list_key);
+  Emit622(st, std::move(decided), out);
   EmitTaxBillAndState(st, d, list_key, out);
-  ForgetMatched(list_key, &st);
+  st.record = std::move(d.record);
+  ForgetMatched(list_key, list.head, &st);
 }
 
-void Engine::ForgetMatched(const std::string& list_key, ListState* st) {
+void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st) {
   // Only TryDecide reads the matched documents, and never again for a decided
   // list; without them the state (and each snapshot) keeps a decided list's
   // record alone.
@@ -364,25 +372,29 @@ void Engine::ForgetMatched(const std::string& list_key, ListState* st) {
     payment_link_.erase(p->second.head.payCode + "/" + p->second.head.payTransactionId);
     payments_.erase(p);
   }
-  const std::string waybill = WaybillKey(st->list.head.logisticsCode, st->list.head.logisticsNo);
+  const std::string waybill = WaybillKey(list.logisticsCode, list.logisticsNo);
   if (auto w = list_by_waybill_.find(waybill);
       w != list_by_waybill_.end() && w->second == list_key) {
     list_by_waybill_.erase(w);
     waybills_.erase(waybill);
   }
-  st->list = InventoryList();
+  st->list.reset();  // last: `list` may be this very declaration
+}
+
+void Engine::EmitTaxBill(const ListState& st, const clearance::Decision& d, Outcome* out) {
+  const clearance::TaxBill* bill = d.tax_bill();
+  if (bill == nullptr) return;
+  ReceiptMessage tax;
+  tax.type = MessageType::kTaxBill;
+  tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
+  tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
+  // The tax bill goes to the enterprise that guarantees and withholds the tax.
+  out->emitted.push_back({st.assure_code, std::move(tax)});
 }
 
 void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
                                  const std::string& list_key, Outcome* out) {
-  if (const clearance::TaxBill* bill = d.tax_bill()) {
-    ReceiptMessage tax;
-    tax.type = MessageType::kTaxBill;
-    tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
-    tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
-    // The tax bill goes to the enterprise that guarantees and withholds the tax.
-    out->emitted.push_back({st.assure_code, std::move(tax)});
-  }
+  EmitTaxBill(st, d, out);
   DocumentChange change;
   change.type = MessageType::kInventoryList;
   change.key = list_key;
@@ -411,7 +423,7 @@ void Engine::ApplyEffects(const clearance::Decision& d, const std::string& what,
 // A cancellation (623) or return (625) names its list by invtNo; the answer
 // (624 / 626) goes to the sender, the list's new state to the read model.
 template <class Doc, class MakeReturn>
-void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make,
+void ConcludeOnList(const Doc& doc, const clearance::Decision& d, MakeReturn make,
                     MessageType receipt_type, const std::string& cop, const std::string& list_key,
                     bool known, std::vector<Emitted>* emitted, std::vector<DocumentChange>* changes,
                     uint64_t* serial) {
@@ -434,10 +446,19 @@ void ConcludeOnList(const Doc& doc, clearance::Decision d, MakeReturn make,
   }
 }
 
+const clearance::Rules* Engine::RulesForAnswer(UnixMillis time) const {
+  if (const clearance::Rules* now = book_.InForceAt(time)) return now;
+  // Before the first version takes effect every list waits for it; a
+  // cancellation or return is still answered, under that version (the one
+  // that will decide those lists), never left without a receipt.
+  const UnixMillis first = book_.NextEffectiveAfter(time);
+  return first == 0 ? nullptr : book_.InForceAt(first);
+}
+
 void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time,
                             Outcome* out) {
-  const clearance::Rules* rules = book_.InForceAt(time);
-  if (rules == nullptr) return;
+  const clearance::Rules* rules = RulesForAnswer(time);
+  if (rules == nullptr) return;  // an empty book: clearance has nothing to apply
   auto key = list_by_invt_.find(c.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
@@ -445,7 +466,7 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   const clearance::ListRecord* rec = nullptr;
   if (st != nullptr) {
     if (st->waiting) {
-      const InventoryHead& h = st->list.head;
+      const InventoryHead& h = st->list->head;
       waiting.phase = clearance::ListPhase::kWaiting;
       waiting.invt_no = st->invt_no;
       waiting.received_at = st->received_at;
@@ -487,15 +508,17 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
       }
     }
   }
-  ConcludeOnList(c, std::move(d), clearance::MakeCancellationReturn,
-                 MessageType::kCancellationReceipt, cop, st ? key->second : "", st != nullptr,
-                 &out->emitted, &out->changes, &emitted_serial_);
+  ConcludeOnList(c, d, clearance::MakeCancellationReturn, MessageType::kCancellationReceipt, cop,
+                 st ? key->second : "", st != nullptr, &out->emitted, &out->changes,
+                 &emitted_serial_);
+  // A released list's bill is voided with the cancellation.
+  if (st != nullptr) EmitTaxBill(*st, d, out);
 }
 
 void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time,
                       Outcome* out) {
-  const clearance::Rules* rules = book_.InForceAt(time);
-  if (rules == nullptr) return;
+  const clearance::Rules* rules = RulesForAnswer(time);
+  if (rules == nullptr) return;  // an empty book: clearance has nothing to apply
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
@@ -505,17 +528,19 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
     ApplyEffects(d, "return of " + r.head.invtNo, out);
     if (st != nullptr) st->record = d.record;
   }
-  ConcludeOnList(r, std::move(d), clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
+  ConcludeOnList(r, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
                  st ? key->second : "", rec != nullptr, &out->emitted, &out->changes,
                  &emitted_serial_);
+  // The bill reduced (or voided) by what was returned.
+  if (st != nullptr) EmitTaxBill(*st, d, out);
 }
 
-void Engine::Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out) {
-  (void)time;
+void Engine::Emit622(const ListState& st, InventoryReturn r, Outcome* out) {
   ReceiptMessage m;
   m.type = MessageType::kInventoryListReceipt;
   m.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
-  m.blocks = std::vector<InventoryReturn>{r};
+  m.blocks = std::vector<InventoryReturn>{};
+  std::get<std::vector<InventoryReturn>>(m.blocks).push_back(std::move(r));
   out->emitted.push_back({st.agent_cop, std::move(m)});
 }
 
@@ -525,6 +550,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   if (!clearance_) return Status::FailedPrecondition("clearance is off");
   if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
+  if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return out;
@@ -542,9 +568,9 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
       continue;
     }
     ApplyEffects(d, "held list " + it->second, &out);
-    st.record = d.record;
-    Emit622(st, clearance::MakeInventoryReturn(d), time, &out);
+    Emit622(st, clearance::MakeInventoryReturn(d), &out);
     EmitTaxBillAndState(st, d, it->second, &out);
+    st.record = std::move(d.record);
     it = held_.erase(it);
   }
   return out;
@@ -564,6 +590,23 @@ Result<Outcome> Engine::AddRules(UnixMillis time, const AdminRecord& a) {
   }
   FTZ_RETURN_IF_ERROR(book_.Add(std::move(*parsed)));
   added_rules_.push_back(a.rules_toml);
+  return Outcome();
+}
+
+Result<Outcome> Engine::SetStartRules(const AdminRecord& a) {
+  auto parsed = clearance::ParseRules(a.rules_toml, "rules");
+  if (!parsed.ok()) return parsed.status();
+  clearance::RuleBook base;
+  FTZ_RETURN_IF_ERROR(base.Add(std::move(*parsed)));
+  clearance::RuleBook book = base;
+  for (const std::string& toml : added_rules_) {
+    auto added = clearance::ParseRules(toml, "rules");
+    if (!added.ok()) return added.status();
+    FTZ_RETURN_IF_ERROR(book.Add(std::move(*added)));
+  }
+  base_book_ = std::move(base);
+  book_ = std::move(book);
+  start_rules_toml_ = a.rules_toml;
   return Outcome();
 }
 
@@ -590,9 +633,9 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   }
   Outcome out;
   ApplyEffects(d, "list " + key->second + " concluded by an officer", &out);
-  st.record = d.record;
-  Emit622(st, clearance::MakeInventoryReturn(d), time, &out);
+  Emit622(st, clearance::MakeInventoryReturn(d), &out);
   EmitTaxBillAndState(st, d, key->second, &out);
+  st.record = std::move(d.record);
   return out;
 }
 

@@ -15,9 +15,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 
 #include "bonded/accounts.h"
 #include "clearance/clearance.h"
@@ -26,6 +30,28 @@
 #include "engine/records.h"
 
 namespace ftz::engine {
+
+namespace internal {
+// Business keys hash with std::hash: deterministic across runs (absl's own
+// hash is seeded per process), so the same records give the same iteration
+// order and the same snapshot bytes. Transparent: lookups by string_view
+// build no temporary string.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+};
+struct KeyEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+}  // namespace internal
+
+// State keyed by business key: open addressing (one probe sequence, no node
+// per entry) for small values, node-based for whole documents.
+template <class V>
+using KeyMap = absl::flat_hash_map<std::string, V, internal::KeyHash, internal::KeyEq>;
+template <class V>
+using KeyNodeMap = absl::node_hash_map<std::string, V, internal::KeyHash, internal::KeyEq>;
 
 // A document whose state changed, for the read model and the statistics.
 struct DocumentChange {
@@ -77,12 +103,16 @@ class Engine {
 
   // The rules versions in force or scheduled (null without clearance).
   const clearance::RuleBook* rules() const { return clearance_ ? &book_ : nullptr; }
+  // The rules file (TOML) of the last logged start (kAdmin kind 4), "" when
+  // the log has none yet: the node logs its own file when it differs.
+  const std::string& logged_start_rules() const { return start_rules_toml_; }
 
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
   // Applies an operator's command (a logged kAdmin record). Goods-in adds
   // bonded stock and releases the lists held for it, oldest first.
-  // InvalidArgument (nothing changed) for a bad quantity or key. An
+  // InvalidArgument (nothing changed) for a bad quantity or key. A start's
+  // rules file (kind 4) replaces the versions given at construction. An
   // officer's conclusion releases (800, with its CEB816) or refuses (100,
   // quota given back) a list under review (300) or inspection (500);
   // NotFound for an unknown invtNo, FailedPrecondition for a list in any
@@ -111,9 +141,10 @@ class Engine {
  private:
   // A declared inventory list and where its clearance stands.
   struct ListState {
-    // The declaration while the list waits; emptied once it is decided (what
-    // a cancellation, return or goods-in needs then is in `record`).
-    InventoryList list;
+    // The declaration while the list waits; null once it is decided (what a
+    // cancellation, return or goods-in needs then is in `record`). A list
+    // decided on arrival is never copied here.
+    std::unique_ptr<InventoryList> list;
     std::string agent_cop;    // who declared it (receipts go there)
     std::string assure_code;  // who withholds its tax (the CEB816 goes there)
     UnixMillis received_at = 0;
@@ -123,20 +154,27 @@ class Engine {
   };
   void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed, UnixMillis time,
                   Outcome* out);
-  void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
+  // `declared` is the list as it arrives (not yet kept in the state); null
+  // when the documents of a list already waiting arrive.
+  void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out,
+                 const InventoryList* declared = nullptr);
   // Applies a decision's effects (quota, stock) and reports the quota change.
   void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
+  // The version a cancellation or return is decided under: the one in force,
+  // or before any is, the first to take effect (null only for an empty book).
+  const clearance::Rules* RulesForAnswer(UnixMillis time) const;
   void OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time, Outcome* out);
   void OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time, Outcome* out);
   // The CEB816 of a release (to the withholding enterprise) and the list's
   // new status for the read model.
+  void EmitTaxBill(const ListState& st, const clearance::Decision& d, Outcome* out);
   void EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
                            const std::string& list_key, Outcome* out);
-  void Emit622(const ListState& st, const InventoryReturn& r, UnixMillis time, Outcome* out);
+  void Emit622(const ListState& st, InventoryReturn r, Outcome* out);
   Result<Outcome> ConcludeByOfficer(UnixMillis time, const AdminRecord& a);
   // Drops what a decided list no longer needs: its declaration and the
   // order, payment and waybill it was matched with.
-  void ForgetMatched(const std::string& list_key, ListState* st);
+  void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st);
 
   struct DocState {
     uint64_t seq = 0;    // where it was last declared
@@ -150,28 +188,32 @@ class Engine {
   clearance::RuleBook base_book_;
   clearance::RuleBook book_;
   std::vector<std::string> added_rules_;
+  std::string start_rules_toml_;
   bool clearance_ = false;
   Result<Outcome> AddRules(UnixMillis time, const AdminRecord& a);
+  // A logged start with its rules file: the base versions become that
+  // file's, the run-time versions stay (all or nothing).
+  Result<Outcome> SetStartRules(const AdminRecord& a);
   // Clearance state, by business key: the documents a list is matched with,
   // the lists, and the deadlines of those still waiting.
-  std::unordered_map<std::string, Order> orders_;                 // ebpCode/orderNo
-  std::unordered_map<std::string, Payment> payments_;             // ebpCode/orderNo
-  std::unordered_map<std::string, std::string> payment_link_;     // payment key -> ebpCode/orderNo
-  std::unordered_map<std::string, Waybill> waybills_;             // logisticsCode/logisticsNo
-  std::unordered_map<std::string, ListState> lists_;              // ebpCode/orderNo
-  std::unordered_map<std::string, std::string> list_by_waybill_;  // waybill key -> list key
-  std::unordered_map<std::string, std::string> list_by_invt_;     // invtNo -> list key
+  KeyNodeMap<Order> orders_;              // ebpCode/orderNo
+  KeyNodeMap<Payment> payments_;          // ebpCode/orderNo
+  KeyMap<std::string> payment_link_;      // payment key -> ebpCode/orderNo
+  KeyNodeMap<Waybill> waybills_;          // logisticsCode/logisticsNo
+  KeyNodeMap<ListState> lists_;           // ebpCode/orderNo
+  KeyMap<std::string> list_by_waybill_;   // waybill key -> list key
+  KeyMap<std::string> list_by_invt_;      // invtNo -> list key
   std::map<uint64_t, std::string> held_;  // lists held for bonded stock, by arrival order
   uint64_t held_serial_ = 0;
   std::multimap<UnixMillis, std::string> deadlines_;  // waiting lists
-  std::unordered_map<std::string, std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
+  KeyMap<std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;
   bonded::BondedAccounts stock_;
   uint64_t invt_serial_ = 0;
   uint64_t emitted_serial_ = 0;
 
   // One key space per inbound message type (311, 411, ...).
-  std::array<std::unordered_map<std::string, DocState>, 8> docs_;
+  std::array<KeyMap<DocState>, 8> docs_;
   std::string pre_no_day_;
   uint64_t pre_no_serial_ = 0;
 };

@@ -85,6 +85,74 @@ TEST(EngineTest, ListsGetDailyPreNumbers) {
   EXPECT_EQ(r[1].preNo, "B20201208000000002");
 }
 
+// A rules file may take effect later than the first lists arrive: they wait
+// for it, and a cancellation or return sent meanwhile is still answered.
+TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
+  std::string toml(DefaultRulesToml());
+  const size_t at = toml.find("\neffective_from = ") + 1;
+  toml.replace(at, toml.find('\n', at) - at, "effective_from = 2027-01-01");
+  auto rules = clearance::ParseRules(toml, "rules");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  clearance::RuleBook book;
+  ASSERT_TRUE(book.Add(std::move(*rules)).ok());
+  Engine e(&book);
+  workload::Options wo;
+  wo.buyers = 3;
+  workload::Workload w(wo);
+  std::vector<workload::Parcel> ps = {w.Next()};
+  const UnixMillis t = 1'767'225'600'000;  // 2026-01-01, a year before the rules
+  uint64_t seq = 0;
+  std::string invt_no;
+  for (MessageType type : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
+                           MessageType::kInventoryList}) {
+    for (const Message& m : workload::Workload::Messages(type, ps, 1, 7)) {
+      Outcome o = e.Apply(seq++, t, m);
+      EXPECT_TRUE(o.emitted.empty()) << "nothing is decided before the rules take effect";
+      for (const DocumentChange& c : o.changes) {
+        if (!c.invt_no.empty()) invt_no = c.invt_no;
+      }
+    }
+  }
+  ASSERT_FALSE(invt_no.empty());
+  ASSERT_GT(e.NextDeadline(), t);
+
+  auto cancel = [&](const std::string& no) {
+    const InventoryHead& l = ps[0].list.head;
+    Message m;
+    m.type = MessageType::kCancellation;
+    m.guid = "5CDE1CFD-EDED-46B1-946C-B8022E42FC94";
+    m.version = "1.0";
+    m.transfer.copCode = l.agentCode;
+    Cancellation c;
+    c.head.guid = "C-" + no;
+    c.head.appType = "1";
+    c.head.invtNo = no;
+    c.head.orderNo = l.orderNo;
+    c.head.ebpCode = l.ebpCode;
+    c.head.ebcCode = l.ebcCode;
+    c.head.buyerIdNumber = l.buyerIdNumber;
+    c.head.copNo = l.copNo + no;
+    c.head.reason = "buyer changed their mind";
+    m.blocks = std::vector<Cancellation>{c};
+    return e.Apply(seq++, t + 1000, m);
+  };
+  // An unknown list: refused with the specification's code, not ignored.
+  Outcome unknown = cancel("29002026I999999999");
+  ASSERT_EQ(unknown.emitted.size(), 1u);
+  const auto& refused = std::get<std::vector<InvtCancelReturn>>(unknown.emitted[0].receipt.blocks);
+  EXPECT_EQ(refused.at(0).returnStatus, "100");
+  EXPECT_NE(refused.at(0).returnInfo.find("-623003"), std::string::npos)
+      << refused.at(0).returnInfo;
+  // The waiting list: withdrawn, and the tick at the rules' first day
+  // decides nothing for it.
+  Outcome withdrawn = cancel(invt_no);
+  ASSERT_EQ(withdrawn.emitted.size(), 1u);
+  const auto& ok = std::get<std::vector<InvtCancelReturn>>(withdrawn.emitted[0].receipt.blocks);
+  EXPECT_EQ(ok.at(0).returnStatus, "399") << ok.at(0).returnInfo;
+  EXPECT_EQ(e.NextDeadline(), 0);
+  EXPECT_TRUE(e.Tick(seq++, 1'798'761'600'000).emitted.empty());  // 2027-01-01
+}
+
 // --- snapshots ---------------------------------------------------------
 
 namespace snapshot_test {

@@ -81,7 +81,7 @@ std::string EncodeAdminRecord(const AdminRecord& r) {
   std::string out;
   out.push_back(static_cast<char>(r.kind));
   PutField(&out, r.operator_id);
-  if (r.kind == AdminRecord::kRules) {
+  if (r.kind == AdminRecord::kRules || r.kind == AdminRecord::kStartRules) {
     const uint32_t n = static_cast<uint32_t>(r.rules_toml.size());
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(n >> (8 * i)));
     out.append(r.rules_toml);
@@ -104,8 +104,8 @@ bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
   if (p.empty()) return false;
   const uint8_t kind = static_cast<uint8_t>(p[0]);
   size_t pos = 1;
-  if (kind == AdminRecord::kRules) {
-    out->kind = AdminRecord::kRules;
+  if (kind == AdminRecord::kRules || kind == AdminRecord::kStartRules) {
+    out->kind = static_cast<AdminRecord::Kind>(kind);
     if (!GetField(p, &pos, &out->operator_id) || p.size() < pos + 4) return false;
     uint32_t n = 0;
     for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(p[pos + i]);

@@ -40,10 +40,13 @@ bool DecodeReceiptRecord(std::string_view payload, ReceiptRecord* out);
 //     u8 release (1) or refuse (0) | u16 len | note
 //   kind 3, a new version of the clearance rules: u8 3 | u16 len | operator |
 //     u32 len | the rules file (TOML, docs/clearance.md) as sent
+//   kind 4, the rules file the window was started with, logged when it
+//     differs from the last one logged (so a replay decides every record
+//     under the rules that decided it): the layout of kind 3, with u8 4
 // Every length is checked when encoding: a field over 65535 bytes is a bug
 // of the caller (the API bounds them far below) and aborts.
 struct AdminRecord {
-  enum Kind : uint8_t { kGoodsIn = 1, kConclude = 2, kRules = 3 };
+  enum Kind : uint8_t { kGoodsIn = 1, kConclude = 2, kRules = 3, kStartRules = 4 };
   Kind kind = kGoodsIn;
   std::string operator_id;
   std::string ems_no;
@@ -53,7 +56,7 @@ struct AdminRecord {
   std::string invt_no;
   bool release = false;
   std::string note;
-  // kRules
+  // kRules, kStartRules
   std::string rules_toml;
 };
 std::string EncodeAdminRecord(const AdminRecord& r);

@@ -17,7 +17,7 @@ using internal::SnapshotReader;
 using internal::SnapshotWriter;
 
 // Bumped whenever the body's layout below changes.
-constexpr uint32_t kBodyVersion = 4;
+constexpr uint32_t kBodyVersion = 5;
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
@@ -200,7 +200,9 @@ std::string Engine::EncodeSnapshot() const {
   std::string out;
   SnapshotWriter w(&out);
   w.U8(clearance_);
-  // Rules versions added at run time, each as its TOML (parsed again on restore).
+  // The logged start's rules file ("" if none), then the versions added at
+  // run time, each as its TOML (parsed again on restore).
+  w.Str(start_rules_toml_);
   w.U64(added_rules_.size());
   for (const std::string& t : added_rules_) w.Str(t);
   {
@@ -226,8 +228,9 @@ std::string Engine::EncodeSnapshot() const {
   PutMap(w, payments_, [&](const Payment& p) { PutDoc(w, p); });
   PutMap(w, payment_link_, [&](const std::string& v) { w.Str(v); });
   PutMap(w, waybills_, [&](const Waybill& b) { PutDoc(w, b); });
+  static const InventoryList kDecided;  // a decided list keeps no declaration
   PutMap(w, lists_, [&](const ListState& s) {
-    PutDoc(w, s.list);
+    PutDoc(w, s.list ? *s.list : kDecided);
     w.Str(s.agent_cop);
     w.Str(s.assure_code);
     w.I64(s.received_at);
@@ -276,6 +279,14 @@ Status Engine::RestoreSnapshot(std::string_view body) {
                                       std::string(clearance_ ? "off" : "on") +
                                       ", this engine has it " + (clearance_ ? "on" : "off"));
   }
+  if (std::string start = r.Str(); !start.empty() && r.ok()) {
+    AdminRecord a;
+    a.kind = AdminRecord::kStartRules;
+    a.rules_toml = std::move(start);
+    if (!e.SetStartRules(a).ok()) {
+      return Status::Corruption("engine snapshot: the logged start rules no longer load");
+    }
+  }
   for (uint64_t i = 0, n = r.Count(4); i < n && r.ok(); ++i) {
     std::string toml = r.Str();
     auto parsed = clearance::ParseRules(toml, "rules");
@@ -315,12 +326,14 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   GetMap(r, &e.payment_link_, [&](std::string* v) { *v = r.Str(); });
   GetMap(r, &e.waybills_, [&](Waybill* b) { GetDoc(r, b); });
   GetMap(r, &e.lists_, [&](ListState* s) {
-    GetDoc(r, &s->list);
+    InventoryList declared;
+    GetDoc(r, &declared);
     s->agent_cop = r.Str();
     s->assure_code = r.Str();
     s->received_at = r.I64();
     s->invt_no = r.Str();
     s->waiting = r.Bool();
+    if (s->waiting) s->list = std::make_unique<InventoryList>(std::move(declared));
     GetRecord(r, &s->record);
   });
   GetMap(r, &e.list_by_waybill_, [&](std::string* v) { *v = r.Str(); });

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <set>
 
 #include "engine/default_rules.h"
@@ -93,6 +94,20 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   if (!rm.ok()) return rm.status();
   n->read_model_ = std::move(*rm);
   FTZ_RETURN_IF_ERROR(n->Recover());
+  // The rules file this start runs with goes into the log when it is not the
+  // one the log last recorded (the first start, or a changed file): records
+  // from here on are decided under it, and a replay knows it.
+  std::optional<engine::AdminRecord> start_rules;
+  if (options.clearance) {
+    const std::string_view file =
+        options.rules_toml.empty() ? engine::DefaultRulesToml() : options.rules_toml;
+    if (n->engine_.logged_start_rules() != file) {
+      start_rules.emplace();
+      start_rules->kind = engine::AdminRecord::kStartRules;
+      start_rules->operator_id = "ftzport serve";
+      start_rules->rules_toml = std::string(file);
+    }
+  }
   Node* self = n.get();
   metrics->AddGauge("ftz_log_next_seq", "Next log sequence number (records in the log)",
                     [self] { return static_cast<double>(self->log_->next_seq()); });
@@ -114,6 +129,13 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     pthread_setname_np(pthread_self(), "ftz-readmodel");
     self->ReadModelLoop();
   });
+  if (start_rules) {
+    Submission sub;
+    sub.admin = std::move(start_rules);
+    std::promise<Status> logged;
+    n->Submit(std::move(sub), [&logged](SubmitResult r) { logged.set_value(r.status); });
+    FTZ_RETURN_IF_ERROR(logged.get_future().get());
+  }
   return n;
 }
 
@@ -356,7 +378,8 @@ void Node::SequencerLoop() {
               AppendRecord(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
           AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
           AppendEmitted(*o, r.message_seq, time, &rm, &cops);
-          rules_changed |= s.admin->kind == engine::AdminRecord::kRules;
+          rules_changed |= s.admin->kind == engine::AdminRecord::kRules ||
+                           s.admin->kind == engine::AdminRecord::kStartRules;
         }
         results.push_back(std::move(r));
         continue;

@@ -7,8 +7,11 @@
 #include <future>
 #include <map>
 
+#include "engine/default_rules.h"
+#include "engine/records.h"
 #include "env/fault_injection_env.h"
 #include "node/snapshots.h"
+#include "stream/log.h"
 #include "workload/workload.h"
 
 namespace ftz::node {
@@ -27,9 +30,10 @@ class NodeTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<Node> Open(Env* env = nullptr, uint64_t snapshot_every = 0,
-                             bool snapshot_on_close = false) {
+                             bool snapshot_on_close = false, std::string rules_toml = "") {
     Options o;
     o.data_dir = dir_;
+    o.rules_toml = std::move(rules_toml);
     o.env = env;
     o.snapshot_every = snapshot_every;
     o.snapshot_on_close = snapshot_on_close;
@@ -57,19 +61,20 @@ TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {
   ASSERT_GE(orders.size(), 3u);
   {
     auto n = Open();
+    // Record 0 is the start's rules file (logged by a new log's first start).
     SubmitResult a = SubmitAndWait(n.get(), orders[0]);
     ASSERT_TRUE(a.status.ok());
     EXPECT_TRUE(a.logged);
     EXPECT_EQ(a.accepted, orders[0].BlockCount());
-    EXPECT_EQ(a.message_seq, 0u);
-    EXPECT_EQ(a.receipt_seq, 1u);
+    EXPECT_EQ(a.message_seq, 1u);
+    EXPECT_EQ(a.receipt_seq, 2u);
     // The same message again: every block is a duplicate, nothing is logged.
     SubmitResult dup = SubmitAndWait(n.get(), orders[0]);
     EXPECT_FALSE(dup.logged);
     EXPECT_EQ(dup.refused, orders[0].BlockCount());
     EXPECT_EQ(ceb::ViewReturn(dup.receipt, 0).status, -301010);
     SubmitResult b = SubmitAndWait(n.get(), orders[1]);
-    EXPECT_EQ(b.message_seq, 2u);
+    EXPECT_EQ(b.message_seq, 3u);
   }
   auto n = Open();
   EXPECT_EQ(n->recovery().messages_replayed, 2u);
@@ -79,7 +84,7 @@ TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {
   SubmitResult again = SubmitAndWait(n.get(), orders[1]);
   EXPECT_EQ(again.refused, orders[1].BlockCount());
   SubmitResult c = SubmitAndWait(n.get(), orders[2]);
-  EXPECT_EQ(c.message_seq, 4u);
+  EXPECT_EQ(c.message_seq, 5u);
   // The read model knows every accepted order.
   for (int tries = 0; tries < 200 && n->read_model_lag() > 0; ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -87,14 +92,14 @@ TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {
   const auto& o = std::get<std::vector<Order>>(orders[2].blocks)[3].head;
   auto row = n->read_model().FindDocument(311, o.ebpCode + "/" + o.orderNo);
   ASSERT_TRUE(row.ok()) << row.status().ToString();
-  EXPECT_EQ(row->seq, 4u);
+  EXPECT_EQ(row->seq, 5u);
   EXPECT_EQ(row->block, 3);
   EXPECT_EQ(row->status, 2);
   // Each enterprise is owed exactly the receipts of the messages it sent.
   std::map<std::string, std::vector<uint64_t>> expected;  // copCode -> message seqs
-  expected[orders[0].transfer.copCode].push_back(0);
-  expected[orders[1].transfer.copCode].push_back(2);
-  expected[orders[2].transfer.copCode].push_back(4);
+  expected[orders[0].transfer.copCode].push_back(1);
+  expected[orders[1].transfer.copCode].push_back(3);
+  expected[orders[2].transfer.copCode].push_back(5);
   for (const auto& [cop, seqs] : expected) {
     auto receipts = n->read_model().ReceiptsAfter(cop, -1, 100);
     ASSERT_TRUE(receipts.ok());
@@ -319,6 +324,88 @@ TEST_F(NodeTest, ASnapshotNewerThanTheReadModelIsNotUsed) {
   EXPECT_EQ(n->recovery().snapshots_skipped.size(), 1u);
   EXPECT_EQ(n->recovery().messages_replayed, sent);
   EXPECT_EQ(n->recovery().receipt_mismatches, 0u);
+}
+
+}  // namespace
+}  // namespace ftz::node
+
+namespace ftz::node {
+namespace {
+
+// The start rules records (kAdmin kind 4) in the log, as (seq, TOML).
+std::vector<std::pair<uint64_t, std::string>> LoggedStartRules(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  Status s = stream::Log::Scan(Env::Default(), dir + "/log", 0, [&](const stream::Record& r) {
+    engine::AdminRecord a;
+    if (r.type == stream::RecordType::kAdmin && engine::DecodeAdminRecord(r.payload, &a) &&
+        a.kind == engine::AdminRecord::kStartRules) {
+      out.emplace_back(r.seq, a.rules_toml);
+    }
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST_F(NodeTest, TheRulesFileOfEachStartIsLoggedAndReplayUsesIt) {
+  const std::vector<workload::Parcel> first(parcels_.begin(), parcels_.begin() + 10);
+  const std::vector<workload::Parcel> second(parcels_.begin() + 10, parcels_.begin() + 20);
+  // A second rules file: another version with a single-transaction limit so
+  // low that every list under it is refused.
+  std::string strict(engine::DefaultRulesToml());
+  auto set = [&strict](const std::string& key, const std::string& value) {
+    const size_t at = strict.find("\n" + key + " = ") + 1;
+    strict.replace(at, strict.find('\n', at) - at, key + " = " + value);
+  };
+  set("version", "\"test-strict\"");
+  set("single", "\"1\"");
+  {
+    auto n = Open();
+    // The first record of a new log is the start's rules file.
+    EXPECT_EQ(LoggedStartRules(dir_), (std::vector<std::pair<uint64_t, std::string>>{
+                                          {0, std::string(engine::DefaultRulesToml())}}));
+    size_t sent = 0;
+    ASSERT_EQ(SendParcels(n.get(), first, 1, &sent), sent);
+  }
+  uint64_t changed_at = 0;
+  {
+    auto n = Open();  // the same file: nothing more is logged
+    EXPECT_EQ(LoggedStartRules(dir_).size(), 1u);
+    EXPECT_EQ(n->recovery().receipt_mismatches, 0u);
+  }
+  {
+    auto n = Open(nullptr, 0, false, strict);
+    auto logged = LoggedStartRules(dir_);
+    ASSERT_EQ(logged.size(), 2u);
+    EXPECT_EQ(logged[1].second, strict);
+    changed_at = logged[1].first;
+    // Lists decided before the change were replayed under the rules that
+    // decided them: every regenerated receipt matches the logged one.
+    EXPECT_EQ(n->recovery().receipt_mismatches, 0u);
+    EXPECT_GT(n->recovery().receipts_checked, 10u);
+    ASSERT_NE(n->rules(), nullptr);
+    ASSERT_EQ(n->rules()->size(), 1u);
+    EXPECT_EQ(n->rules()->At(0).version, "test-strict");
+    size_t sent = 0;
+    SendParcels(n.get(), second, 2, &sent);
+    for (int tries = 0; tries < 200 && n->read_model_lag() > 0; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto list = n->read_model().FindDocument(
+        621, second[0].list.head.ebpCode + "/" + second[0].list.head.orderNo);
+    ASSERT_TRUE(list.ok()) << list.status().ToString();
+    EXPECT_EQ(list->status, 100) << "decided under the strict file: " << list->info;
+  }
+  // Back to the default file, replaying everything from the start: each part
+  // of the log is decided under its own start's rules, again with no
+  // mismatch, and the default file is logged once more.
+  auto n = Open();
+  EXPECT_EQ(n->recovery().receipt_mismatches, 0u);
+  auto logged = LoggedStartRules(dir_);
+  ASSERT_EQ(logged.size(), 3u);
+  EXPECT_GT(logged[1].first, 0u);
+  EXPECT_EQ(logged[1].first, changed_at);
+  EXPECT_EQ(logged[2].second, std::string(engine::DefaultRulesToml()));
 }
 
 }  // namespace

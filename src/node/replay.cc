@@ -55,6 +55,7 @@ Status Replayer::Visit(const stream::Record& r, const OnApplied& applied,
       if (!engine::DecodeAdminRecord(r.payload, &a)) {
         return Status::Corruption("record " + std::to_string(r.seq) + ": bad admin record");
       }
+      if (keep_engine_rules_ && a.kind == engine::AdminRecord::kStartRules) return Status::Ok();
       auto o = engine_->ApplyAdmin(r.seq, r.time, a);
       if (!o.ok()) {
         return Status::Corruption("record " + std::to_string(r.seq) +

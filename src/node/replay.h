@@ -40,6 +40,11 @@ class Replayer {
   Status Visit(const stream::Record& r, const OnApplied& applied = {},
                const OnReceipt& receipt = {});
 
+  // A what-if: keep the rules the engine was built with, skipping the start
+  // rules the log recorded (kAdmin kind 4), to see which receipts other
+  // rules would change.
+  void KeepEngineRules() { keep_engine_rules_ = true; }
+
   // The engine was restored from a snapshot of the records before `seq`:
   // Visit skips those (they are in the state already).
   void StartAt(uint64_t seq, UnixMillis last_time) {
@@ -71,6 +76,7 @@ class Replayer {
   std::vector<ReplayMismatch> first_;
   UnixMillis last_time_ = 0;
   uint64_t start_ = 0;
+  bool keep_engine_rules_ = false;
 };
 
 // The CEB message number of a receipt's XML, from its root element (0 if none).

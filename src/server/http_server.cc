@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -32,51 +33,76 @@ struct Gate {
   bool open = true;
 };
 
+// One connection. HTTP/1.1 pipelining: requests are read ahead while earlier
+// ones are being handled (up to kMaxPipelined), and their answers go out in
+// request order, as many as are ready in one write. A client that waits for
+// each answer sees the plain keep-alive exchange; one that pipelines saves a
+// read and a write system call per request on both sides.
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  static constexpr size_t kMaxPipelined = 64;
+
   Session(tcp::socket socket, Api* api, const HttpOptions& opts, std::shared_ptr<Gate> gate)
-      : stream_(std::move(socket)),
+      : socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
         api_(api),
         opts_(opts),
         gate_(std::move(gate)),
-        sse_timer_(stream_.get_executor()) {
+        sse_timer_(socket_.get_executor()) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
   }
 
  private:
+  using SteadyClock = std::chrono::steady_clock;
+
+  // An answer owed, in request order; `bytes` is the whole HTTP response.
+  struct Slot {
+    uint64_t id = 0;
+    bool ready = false;
+    bool close = false;  // the connection ends after this answer
+    std::string bytes;
+  };
+
   void DoRead() {
+    if (closed_ || reading_ || no_more_reads_ || slots_.size() >= kMaxPipelined) return;
+    reading_ = true;
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(api_->limits().max_body);
-    stream_.expires_after(
-        std::chrono::seconds(first_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds));
-    first_ = false;
+    UpdateDeadline();
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream) return Close();
+    reading_ = false;
+    if (closed_) return;
+    if (ec == http::error::end_of_stream) {
+      // The client is done sending; what it is owed still goes out.
+      no_more_reads_ = true;
+      if (slots_.empty() && !writing_) Close();
+      return;
+    }
     if (ec == http::error::body_limit) {
       ApiRequest req;
       req.accept = std::string(parser_->get()[http::field::accept]);
-      return Write(api_->BodyTooLarge(req), false, parser_->get().version());
+      return Push(api_->BodyTooLarge(req), parser_->get().version());
     }
     if (ec == http::error::header_limit) {
       ApiResponse r;
       r.status = 431;
       r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
-      return Write(std::move(r), false, 11);
+      return Push(std::move(r), 11);
     }
-    if (ec) return Close();   // timeout, reset, malformed request line
-    stream_.expires_never();  // the answer may take a while (long-poll)
+    if (ec) return Close();  // reset, malformed request line
+    first_ = false;
     auto& msg = parser_->get();
     ApiRequest req;
     req.method = std::string(msg.method_string());
@@ -88,36 +114,131 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     if (req.method == "GET" && req.target.rfind("/v1/receipts/stream", 0) == 0) {
+      if (!slots_.empty() || writing_) {
+        ApiResponse r;
+        r.status = 400;
+        r.body =
+            R"({"error":{"code":"bad_request","message":"an event stream takes the connection: send it alone, not behind pipelined requests"}})";
+        return Push(std::move(r), version);
+      }
+      no_more_reads_ = true;
+      UpdateDeadline();
       return StartSse(std::move(req));
     }
     req.body = std::move(msg.body());
+    const uint64_t id = next_slot_++;
+    Slot pending;
+    pending.id = id;
+    slots_.push_back(std::move(pending));
+    if (!keep_alive) no_more_reads_ = true;
     api_->Handle(std::move(req),
-                 [self = shared_from_this(), gate = gate_, keep_alive, version](ApiResponse r) {
+                 [self = shared_from_this(), gate = gate_, id, keep_alive, version](ApiResponse r) {
                    std::lock_guard<std::mutex> lock(gate->mu);
                    if (!gate->open) return;
-                   net::post(self->stream_.get_executor(),
-                             [self, r = std::move(r), keep_alive, version]() mutable {
-                               self->Write(std::move(r), keep_alive, version);
+                   net::post(self->socket_.get_executor(),
+                             [self, r = std::move(r), id, keep_alive, version]() mutable {
+                               self->Answer(id, std::move(r), keep_alive, version);
                              });
                  });
+    DoRead();  // the next pipelined request, while this one is handled
+    UpdateDeadline();
   }
 
-  void Write(ApiResponse r, bool keep_alive, unsigned version) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version);
-    res->set(http::field::server, "ftzport");
-    res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(opts_.request_timeout_seconds));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (ec) return self->Close();
-                        if (!keep_alive) return self->Close();
-                        self->DoRead();
-                      });
+  void Answer(uint64_t id, ApiResponse r, bool keep_alive, unsigned version) {
+    if (closed_ || slots_.empty()) return;
+    Slot& slot = slots_[id - slots_.front().id];
+    slot.bytes = Serialize(r, keep_alive, version);
+    slot.close = !keep_alive;
+    slot.ready = true;
+    TryWrite();
+  }
+
+  // An answer decided while reading (a request over a limit): it closes the
+  // connection once the answers owed before it are out.
+  void Push(ApiResponse r, unsigned version) {
+    no_more_reads_ = true;
+    slots_.push_back(Slot{next_slot_++, true, true, Serialize(r, false, version)});
+    TryWrite();
+  }
+
+  static std::string Serialize(const ApiResponse& r, bool keep_alive, unsigned version) {
+    const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    std::string out;
+    out.reserve(128 + r.content_type.size() + r.body.size() + 64 * r.headers.size());
+    out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out += std::to_string(r.status);
+    out += ' ';
+    out.append(reason.data(), reason.size());
+    out += "\r\nServer: ftzport\r\nContent-Type: ";
+    out += r.content_type;
+    out += "\r\n";
+    for (const auto& [k, v] : r.headers) {
+      out += k;
+      out += ": ";
+      out += v;
+      out += "\r\n";
+    }
+    out += "Content-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+    if (!keep_alive && version >= 11) out += "Connection: close\r\n";
+    if (keep_alive && version == 10) out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    out += r.body;
+    return out;
+  }
+
+  void TryWrite() {
+    if (closed_ || writing_) return;
+    out_.clear();
+    close_after_write_ = false;
+    while (!slots_.empty() && slots_.front().ready && !close_after_write_) {
+      out_.push_back(std::move(slots_.front().bytes));
+      close_after_write_ = slots_.front().close;
+      slots_.pop_front();
+    }
+    if (out_.empty()) return UpdateDeadline();
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(out_.size());
+    for (const std::string& b : out_) buffers.push_back(net::buffer(b));
+    writing_ = true;
+    UpdateDeadline();
+    net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec || self->close_after_write_) return self->Close();
+      if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Close();
+      self->TryWrite();
+      self->DoRead();
+      self->UpdateDeadline();
+    });
+  }
+
+  // One deadline for the connection: writing an answer, 30 s; waiting for a
+  // request with none owed, 30 s for the first and 60 s idle after; while
+  // answers are being prepared (a long-poll may take a minute), none. The
+  // timer is lazy: moving the deadline is a store; the timer only re-arms
+  // when it fires, so it can fire late by at most the longest timeout.
+  void UpdateDeadline() {
+    int seconds = 0;
+    if (writing_) {
+      seconds = opts_.request_timeout_seconds;
+    } else if (slots_.empty() && reading_) {
+      seconds = first_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds;
+    }
+    deadline_at_ = seconds == 0 ? SteadyClock::time_point::max()
+                                : SteadyClock::now() + std::chrono::seconds(seconds);
+    if (seconds != 0 && !timer_waiting_) WaitDeadline();
+  }
+
+  void WaitDeadline() {
+    timer_waiting_ = true;
+    deadline_.expires_at(deadline_at_);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->timer_waiting_ = false;
+      if (ec || self->closed_) return;
+      if (SteadyClock::now() >= self->deadline_at_) return self->Close();
+      if (self->deadline_at_ != SteadyClock::time_point::max()) self->WaitDeadline();
+    });
   }
 
   // ---- Server-Sent Events: /v1/receipts/stream?copCode=...&after=... ----
@@ -135,7 +256,9 @@ class Session : public std::enable_shared_from_this<Session> {
       r.status = 400;
       r.body =
           R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
-      return Write(std::move(r), false, 11);
+      no_more_reads_ = true;
+      slots_.push_back(Slot{next_slot_++, true, true, Serialize(r, false, 11)});
+      return TryWrite();
     }
     api_->CountRequest("receipts-stream", 200);
     caller_ = req.caller;
@@ -147,7 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard<std::mutex> lock(gate->mu);
       auto self = weak.lock();
       if (!gate->open || !self) return;
-      net::post(self->stream_.get_executor(), [self] { self->SsePump(); });
+      net::post(self->socket_.get_executor(), [self] { self->SsePump(); });
     });
     SseWrite(head);
     SseHeartbeat();
@@ -155,7 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void SsePump() {
     if (closed_) return;
-    if (writing_) {
+    if (sse_writing_) {
       pump_again_ = true;
       return;
     }
@@ -167,10 +290,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void SseWrite(std::shared_ptr<std::string> data) {
-    writing_ = true;
-    net::async_write(stream_, net::buffer(*data),
+    sse_writing_ = true;
+    net::async_write(socket_, net::buffer(*data),
                      [self = shared_from_this(), data](beast::error_code ec, size_t) {
-                       self->writing_ = false;
+                       self->sse_writing_ = false;
                        if (ec) return self->Close();
                        if (self->pump_again_ || data->rfind("HTTP/1.1", 0) == 0) {
                          self->pump_again_ = false;
@@ -183,7 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
     sse_timer_.expires_after(std::chrono::seconds(opts_.sse_heartbeat_seconds));
     sse_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (!self->writing_) self->SseWrite(std::make_shared<std::string>(": heartbeat\n\n"));
+      if (!self->sse_writing_) self->SseWrite(std::make_shared<std::string>(": heartbeat\n\n"));
       self->SseHeartbeat();
     });
   }
@@ -193,12 +316,16 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     if (sub_id_) api_->feed()->Unsubscribe(sub_id_);
     sse_timer_.cancel();
+    deadline_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  net::steady_timer deadline_;
+  SteadyClock::time_point deadline_at_ = SteadyClock::time_point::max();
+  bool timer_waiting_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Api* api_;
@@ -207,13 +334,21 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool first_ = true;
   bool closed_ = false;
+  // Pipelining
+  std::deque<Slot> slots_;
+  uint64_t next_slot_ = 0;
+  bool reading_ = false;
+  bool no_more_reads_ = false;  // end of stream, Connection: close, or an error answer
+  bool writing_ = false;        // an answer write (not SSE) is in flight
+  bool close_after_write_ = false;
+  std::vector<std::string> out_;  // the answers being written
   // SSE
   net::steady_timer sse_timer_;
   Caller caller_;
   std::string sse_cop_;
   int64_t sse_cursor_ = -1;
   uint64_t sub_id_ = 0;
-  bool writing_ = false;
+  bool sse_writing_ = false;
   bool pump_again_ = false;
 };
 

@@ -1,0 +1,72 @@
+#include "core/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace ftz {
+namespace {
+
+struct CtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MD_CTX* Begin() {
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  if (!ctx || Sha256Md() == nullptr || EVP_DigestInit_ex2(ctx.get(), Sha256Md(), nullptr) != 1) {
+    std::abort();
+  }
+  return ctx.get();
+}
+
+void Update(EVP_MD_CTX* ctx, const void* p, size_t n) {
+  if (EVP_DigestUpdate(ctx, p, n) != 1) std::abort();
+}
+
+Sha256Digest Finish(EVP_MD_CTX* ctx) {
+  Sha256Digest out{};
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1 || n != out.size()) std::abort();
+  return out;
+}
+
+}  // namespace
+
+Sha256Digest Sha256(std::string_view bytes) {
+  EVP_MD_CTX* ctx = Begin();
+  Update(ctx, bytes.data(), bytes.size());
+  return Finish(ctx);
+}
+
+Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
+  EVP_MD_CTX* ctx = Begin();
+  for (std::string_view p : parts) {
+    const auto len = static_cast<uint32_t>(p.size());
+    const unsigned char prefix[4] = {
+        static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
+        static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
+    Update(ctx, prefix, 4);
+    Update(ctx, p.data(), p.size());
+  }
+  return Finish(ctx);
+}
+
+std::string GuidFromDigest(const Sha256Digest& d) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dash already there
+    out[o++] = kHex[d[i] >> 4];
+    out[o++] = kHex[d[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace ftz
