@@ -34,12 +34,14 @@ std::string FormatYuan(Decimal amount) {
 }
 
 std::string FormatFen(int64_t fen) {
-  uint64_t mag = fen < 0 ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s%llu.%02llu", fen < 0 ? "-" : "",
-                static_cast<unsigned long long>(mag / 100),
-                static_cast<unsigned long long>(mag % 100));
-  return buf;
+  // Without snprintf: every tax bill formats a dozen amounts.
+  const uint64_t mag = fen < 0 ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
+  std::string out = fen < 0 ? "-" : "";
+  out += std::to_string(mag / 100);
+  out += '.';
+  out += static_cast<char>('0' + mag % 100 / 10);
+  out += static_cast<char>('0' + mag % 10);
+  return out;
 }
 
 std::string ReturnTimeText(UnixMillis t) { return FormatReturnTime(t); }

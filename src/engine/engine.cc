@@ -111,8 +111,8 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     std::string key = ceb::BlockKey(m, i);
     const std::string& app_type = AppTypeOf(m, i);
     const std::string& guid = GuidOf(m, i);
-    auto it = space.find(key);
     int status = return_status::kDeclaring;
+    DocState* doc = nullptr;  // the key's state once accepted (no map insert follows)
     std::string info;
     bool removed = false;
     // A list customs has decided can be neither changed nor deleted (a 623
@@ -123,24 +123,26 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       status = -621012;
       info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
     } else if (app_type == "1") {
-      if (it != space.end()) {
+      auto [at, inserted] = space.try_emplace(key);
+      if (!inserted) {
         status = ceb::CodesFor(m.type).duplicate;
         info = DuplicateText(m.type, key);
       } else {
-        DocState st{seq, {}};
+        doc = &at->second;
+        doc->seq = seq;
         // The e-port numbers the documents it forwards to customs (preNo).
         if (m.type == MessageType::kInventoryList || m.type == MessageType::kCancellation ||
             m.type == MessageType::kReturn) {
-          st.pre_no = NextPreNo(time);
+          doc->pre_no = NextPreNo(time);
         }
-        space.emplace(key, std::move(st));
         info = "新增申报成功[" + guid + "]";
       }
-    } else if (it == space.end()) {
+    } else if (auto it = space.find(key); it == space.end()) {
       status = ceb::CodesFor(m.type).not_found;
       info = (app_type == "2" ? "变更" : "删除") + std::string("失败：未找到[") + key + "]";
     } else if (app_type == "2") {
-      it->second.seq = seq;
+      doc = &it->second;
+      doc->seq = seq;
       info = "变更申报成功[" + guid + "]";
     } else {
       space.erase(it);
@@ -164,7 +166,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         }
       }
       if (!removed) {
-        const std::string& pre_no = space.find(key)->second.pre_no;
+        const std::string& pre_no = doc->pre_no;
         std::visit(
             [&](auto& blocks) {
               if constexpr (requires { blocks.back().preNo; }) {
@@ -247,8 +249,8 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
     }
     case MessageType::kInventoryList: {
       const InventoryList& l = std::get<std::vector<InventoryList>>(m.blocks)[i];
-      auto it = lists_.find(key);
       if (removed) {
+        auto it = lists_.find(key);
         // Only a list still waiting reaches here (Apply refuses a decided one).
         if (it != lists_.end() && it->second.waiting) {
           const ListState& st = it->second;
@@ -264,8 +266,9 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
         }
         break;
       }
-      if (it != lists_.end() && !it->second.waiting) break;  // decided: a change comes too late
-      ListState& st = lists_[key];
+      auto [it, inserted] = lists_.try_emplace(key);
+      if (!inserted && !it->second.waiting) break;  // decided: a change comes too late
+      ListState& st = it->second;
       st.agent_cop = m.transfer.copCode;
       st.assure_code = l.head.assureCode;
       if (st.received_at == 0) {
