@@ -36,6 +36,8 @@ class Stmt {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
   }
   ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
   sqlite3_stmt* get() { return s_; }
   Stmt& Bind(int i, int64_t v) {
@@ -109,7 +111,30 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
   return m;
 }
 
+struct ReadModel::WriterStatements {
+  explicit WriterStatements(sqlite3* db)
+      : up(db,
+           "INSERT INTO documents(type,key,seq,block,status,info,cop_code,time_ms) "
+           "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(type,key) DO UPDATE SET seq=excluded.seq, "
+           "block=excluded.block, status=excluded.status, info=excluded.info, "
+           "cop_code=excluded.cop_code, time_ms=excluded.time_ms"),
+        del(db, "DELETE FROM documents WHERE type=? AND key=?"),
+        status(db, "UPDATE documents SET status=?, info=?, time_ms=? WHERE type=? AND key=?"),
+        idx(db, "INSERT OR REPLACE INTO list_index(name,value,key) VALUES(?,?,?)"),
+        rec(db,
+            "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)"),
+        meta(db, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)"),
+        quota(db, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)") {}
+  bool ok() const {
+    return up.ok() && del.ok() && status.ok() && idx.ok() && rec.ok() && meta.ok() && quota.ok();
+  }
+  Stmt up, del, status, idx, rec, meta, quota;
+};
+
+ReadModel::ReadModel(std::string path) : path_(std::move(path)) {}
+
 ReadModel::~ReadModel() {
+  stmts_.reset();  // statements before their connection
   for (sqlite3* db : readers_) sqlite3_close(db);
   sqlite3_close(writer_);
 }
@@ -134,23 +159,18 @@ Status ReadModel::Apply(const Batch& b) {
   if (sqlite3_exec(writer_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return SqlError(writer_, "begin");
   }
-  Stmt up(writer_,
-          "INSERT INTO documents(type,key,seq,block,status,info,cop_code,time_ms) "
-          "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(type,key) DO UPDATE SET seq=excluded.seq, "
-          "block=excluded.block, status=excluded.status, info=excluded.info, "
-          "cop_code=excluded.cop_code, time_ms=excluded.time_ms");
-  Stmt del(writer_, "DELETE FROM documents WHERE type=? AND key=?");
-  Stmt status(writer_, "UPDATE documents SET status=?, info=?, time_ms=? WHERE type=? AND key=?");
-  Stmt idx(writer_, "INSERT OR REPLACE INTO list_index(name,value,key) VALUES(?,?,?)");
-  Stmt rec(writer_,
-           "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)");
-  Stmt meta(writer_, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)");
-  Stmt quota(writer_, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)");
-  if (!up.ok() || !del.ok() || !status.ok() || !idx.ok() || !rec.ok() || !meta.ok() ||
-      !quota.ok()) {
-    sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return SqlError(writer_, "prepare");
+  if (!stmts_) {
+    auto prepared = std::make_unique<WriterStatements>(writer_);
+    if (!prepared->ok()) {
+      Status s = SqlError(writer_, "prepare");
+      sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    stmts_ = std::move(prepared);
   }
+  WriterStatements& w = *stmts_;
+  Stmt &up = w.up, &del = w.del, &status = w.status, &idx = w.idx, &rec = w.rec, &meta = w.meta,
+       &quota = w.quota;
   auto done = [&](Stmt& s) {
     int rc = s.Step();
     s.Reset();

@@ -85,10 +85,14 @@ class ReadModel {
   Result<int64_t> CountDocuments(int type);
 
  private:
-  explicit ReadModel(std::string path) : path_(std::move(path)) {}
+  explicit ReadModel(std::string path);
   Result<sqlite3*> AcquireReader();
   void ReleaseReader(sqlite3* db);
 
+  // The writer's statements, prepared once (a batch is often a few dozen
+  // rows; preparing seven statements per batch cost more than the rows).
+  struct WriterStatements;
+  std::unique_ptr<WriterStatements> stmts_;
   std::string path_;
   sqlite3* writer_ = nullptr;
   uint64_t applied_seq_ = 0;
