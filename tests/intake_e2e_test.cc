@@ -314,6 +314,27 @@ TEST_F(IntakeTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(LogSize(), 5u);  // rules, order + receipt, payment + receipt
 }
 
+// A request the server cannot parse behind a pipelined one: the first is
+// still answered (its message is logged, its receipt owed), then a 400, then
+// the connection closes.
+TEST_F(IntakeTest, GarbageBehindAPipelinedRequestStillGetsTheFirstAnswered) {
+  Client c(server_->port());
+  const std::string order = Xml(MessageType::kOrder, 1, 0);
+  const std::string got = c.Raw(
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+      "Content-Length: " +
+          std::to_string(order.size()) + "\r\n\r\n" + order + "GARBAGE\r\n\r\n",
+      "(never sent)", 10000);
+  const size_t first = got.find("HTTP/1.1 200");
+  const size_t second = got.find("HTTP/1.1 400");
+  ASSERT_NE(first, std::string::npos) << got;
+  ASSERT_NE(second, std::string::npos) << got;
+  EXPECT_LT(first, second);
+  EXPECT_NE(got.find("CEB312Message"), std::string::npos);
+  EXPECT_NE(got.find("malformed HTTP request"), std::string::npos) << got;
+  EXPECT_EQ(LogSize(), 3u);  // rules, the order, its receipt
+}
+
 TEST_F(IntakeTest, HealthReadinessAndPrometheusMetrics) {
   Client c(server_->port());
   ASSERT_EQ(Post(c, Xml(MessageType::kOrder, 3)).status, 200);

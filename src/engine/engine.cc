@@ -508,6 +508,8 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
           deadlines_.erase(dl->second);
           deadline_of_.erase(dl);
         }
+        // Decided: like any decided list it keeps only its record.
+        ForgetMatched(key->second, st->list->head, st);
       }
     }
   }
@@ -601,14 +603,25 @@ Result<Outcome> Engine::SetStartRules(const AdminRecord& a) {
   if (!parsed.ok()) return parsed.status();
   clearance::RuleBook base;
   FTZ_RETURN_IF_ERROR(base.Add(std::move(*parsed)));
+  const std::string base_version = base.At(0).version;
   clearance::RuleBook book = base;
+  std::vector<std::string> added_rules;
   for (const std::string& toml : added_rules_) {
     auto added = clearance::ParseRules(toml, "rules");
     if (!added.ok()) return added.status();
+    if (added->version == base_version) {
+      // A version added at run time, made the start file: it is the base now.
+      if (toml == a.rules_toml) continue;
+      return Status::FailedPrecondition("rules version " + base_version +
+                                        " in the start file differs from the version " +
+                                        base_version + " added at run time: give it a new name");
+    }
     FTZ_RETURN_IF_ERROR(book.Add(std::move(*added)));
+    added_rules.push_back(toml);
   }
   base_book_ = std::move(base);
   book_ = std::move(book);
+  added_rules_ = std::move(added_rules);
   start_rules_toml_ = a.rules_toml;
   return Outcome();
 }

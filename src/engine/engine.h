@@ -32,10 +32,11 @@
 namespace ftz::engine {
 
 namespace internal {
-// Business keys hash with std::hash: deterministic across runs (absl's own
-// hash is seeded per process), so the same records give the same iteration
-// order and the same snapshot bytes. Transparent: lookups by string_view
-// build no temporary string.
+// Business keys hash with std::hash, transparent: lookups by string_view
+// build no temporary string. Iteration order is not stable from run to run
+// (absl salts each table), and no decision depends on it; snapshots list the
+// maps in iteration order, so two snapshots of the same state may differ in
+// order while decoding to the same state.
 struct KeyHash {
   using is_transparent = void;
   size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }

@@ -153,6 +153,41 @@ TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
   EXPECT_TRUE(e.Tick(seq++, 1'798'761'600'000).emitted.empty());  // 2027-01-01
 }
 
+// An operator makes a version added at run time the start file: it becomes
+// the base; a start file reusing that name for other rules is refused.
+TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
+  auto base = clearance::ParseRules(DefaultRulesToml(), "rules");
+  ASSERT_TRUE(base.ok());
+  clearance::RuleBook book;
+  ASSERT_TRUE(book.Add(std::move(*base)).ok());
+  auto with = [](std::string toml, const std::string& key, const std::string& value) {
+    const size_t at = toml.find("\n" + key + " = ") + 1;
+    toml.replace(at, toml.find('\n', at) - at, key + " = " + value);
+    return toml;
+  };
+  const std::string x2 = with(with(std::string(DefaultRulesToml()), "version", "\"x2\""),
+                              "effective_from", "2026-01-01");
+  AdminRecord added;
+  added.kind = AdminRecord::kRules;
+  added.rules_toml = x2;
+  AdminRecord start;
+  start.kind = AdminRecord::kStartRules;
+
+  Engine e(&book);
+  ASSERT_TRUE(e.ApplyAdmin(0, 1'767'225'600'000, added).ok());
+  ASSERT_EQ(e.rules()->size(), 2u);
+  start.rules_toml = with(x2, "single", "\"100\"");  // same name, other rules
+  auto refused = e.ApplyAdmin(1, 1'767'225'600'000, start);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status().ToString();
+  EXPECT_EQ(e.rules()->size(), 2u) << "nothing changed";
+  start.rules_toml = x2;
+  ASSERT_TRUE(e.ApplyAdmin(2, 1'767'225'600'000, start).ok());
+  ASSERT_EQ(e.rules()->size(), 1u);
+  EXPECT_EQ(e.rules()->At(0).version, "x2");
+  EXPECT_EQ(e.logged_start_rules(), x2);
+}
+
 // --- snapshots ---------------------------------------------------------
 
 namespace snapshot_test {

@@ -109,16 +109,6 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     }
   }
   Node* self = n.get();
-  metrics->AddGauge("ftz_log_next_seq", "Next log sequence number (records in the log)",
-                    [self] { return static_cast<double>(self->log_->next_seq()); });
-  metrics->AddGauge("ftz_log_bytes_written", "Bytes written to the log by this process",
-                    [self] { return static_cast<double>(self->log_->bytes_written()); });
-  metrics->AddGauge("ftz_read_model_lag_records", "Log records not yet in the read model",
-                    [self] { return static_cast<double>(self->read_model_lag()); });
-  metrics->AddGauge("ftz_intake_stopped", "1 after a failed fdatasync stopped intake",
-                    [self] { return self->stopped_.load() ? 1.0 : 0.0; });
-  metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
-                    [self] { return static_cast<double>(self->engine_documents_.load()); });
   // Named threads, so `top -H` and perf show who does what.
   n->ledger_->Start();
   n->sequencer_ = std::thread([self] {
@@ -136,6 +126,17 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     n->Submit(std::move(sub), [&logged](SubmitResult r) { logged.set_value(r.status); });
     FTZ_RETURN_IF_ERROR(logged.get_future().get());
   }
+  // Registered last: a Node that failed to open must leave no gauge behind.
+  metrics->AddGauge("ftz_log_next_seq", "Next log sequence number (records in the log)",
+                    [self] { return static_cast<double>(self->log_->next_seq()); });
+  metrics->AddGauge("ftz_log_bytes_written", "Bytes written to the log by this process",
+                    [self] { return static_cast<double>(self->log_->bytes_written()); });
+  metrics->AddGauge("ftz_read_model_lag_records", "Log records not yet in the read model",
+                    [self] { return static_cast<double>(self->read_model_lag()); });
+  metrics->AddGauge("ftz_intake_stopped", "1 after a failed fdatasync stopped intake",
+                    [self] { return self->stopped_.load() ? 1.0 : 0.0; });
+  metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
+                    [self] { return static_cast<double>(self->engine_documents_.load()); });
   return n;
 }
 

@@ -84,8 +84,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec) {
     reading_ = false;
     if (closed_) return;
-    if (ec == http::error::end_of_stream) {
-      // The client is done sending; what it is owed still goes out.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
+      // The client is done sending (mid-request, for a partial message); what
+      // it is owed for the requests it completed still goes out.
       no_more_reads_ = true;
       if (slots_.empty() && !writing_) Close();
       return;
@@ -101,7 +102,15 @@ class Session : public std::enable_shared_from_this<Session> {
       r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
       return Push(std::move(r), 11);
     }
-    if (ec) return Close();  // reset, malformed request line
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      // Not HTTP: answered, after the answers owed before it, then closed.
+      ApiResponse r;
+      r.status = 400;
+      r.body = R"({"error":{"code":"bad_request","message":"malformed HTTP request: )" +
+               ec.message() + "\"}}";
+      return Push(std::move(r), 11);
+    }
+    if (ec) return Close();  // reset, aborted: nobody to answer
     first_ = false;
     auto& msg = parser_->get();
     ApiRequest req;
@@ -202,9 +211,10 @@ class Session : public std::enable_shared_from_this<Session> {
     buffers.reserve(out_.size());
     for (const std::string& b : out_) buffers.push_back(net::buffer(b));
     writing_ = true;
-    UpdateDeadline();
+    SetDeadline(opts_.request_timeout_seconds);
     net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->writing_ = false;
+      self->out_.clear();  // the answers are sent: do not hold them while idle
       if (ec || self->close_after_write_) return self->Close();
       if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Close();
       self->TryWrite();
@@ -219,12 +229,16 @@ class Session : public std::enable_shared_from_this<Session> {
   // timer is lazy: moving the deadline is a store; the timer only re-arms
   // when it fires, so it can fire late by at most the longest timeout.
   void UpdateDeadline() {
+    if (writing_) return;  // the write's own deadline, set as it started, stands
     int seconds = 0;
-    if (writing_) {
-      seconds = opts_.request_timeout_seconds;
-    } else if (slots_.empty() && reading_) {
+    if (slots_.empty() && reading_) {
       seconds = first_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds;
     }
+    SetDeadline(seconds);
+  }
+
+  // 0: no deadline.
+  void SetDeadline(int seconds) {
     deadline_at_ = seconds == 0 ? SteadyClock::time_point::max()
                                 : SteadyClock::now() + std::chrono::seconds(seconds);
     if (seconds != 0 && !timer_waiting_) WaitDeadline();
