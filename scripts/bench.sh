@@ -4,7 +4,8 @@
 #     JSON decode, engine + receipt, log group commit with fdatasync;
 #  2. the window over HTTP keep-alive with the log on disk and fdatasync on:
 #     single-document and 100-document messages, first as fast as possible
-#     (closed loop), then offered at half that rate (open loop) for latency;
+#     (closed loop), then offered at half that rate (open loop) for latency,
+#     and single-document messages with HTTP/1.1 pipelining;
 #  3. the clearance engine alone, and a start from an engine snapshot versus
 #     a full replay of the log.
 # Each HTTP run starts a fresh server on a fresh data directory.
@@ -20,7 +21,7 @@ echo "== intake micro-benchmarks"
 "$B/bench/intake_bench" --benchmark_min_time=1 --benchmark_out="$OUT/intake_bench.json" \
   --benchmark_out_format=json | grep -E '^BM_|^Benchmark'
 
-run_http() {  # per_message connections rate prefix
+run_http() {  # per_message connections rate prefix [more ftz-loadgen flags]
   local data port pid
   data=$(mktemp -d /tmp/ftz-bench-XXXXXX)
   port=$((20000 + RANDOM % 20000))
@@ -29,7 +30,7 @@ run_http() {  # per_message connections rate prefix
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   local parcels=$(( $1 == 1 ? 100000 : 200000 ))
   "$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
-    --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" 2>>"$OUT/loadgen.err" |
+    --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" "${@:5}" 2>>"$OUT/loadgen.err" |
     tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //'
   curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ftz_log_batch_messages_(sum|count)|^ftz_log_sync_seconds_(sum|count)' >>"$OUT/loadgen.txt" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -47,6 +48,8 @@ for shape in "1 64" "100 8"; do
   echo "== HTTP, $1 document(s) per message, open loop at half that rate ($half documents/s)"
   run_http "$1" "$2" "$half" B
 done
+echo "== HTTP, 1 document per message, 16 connections each pipelining 16 requests, closed loop"
+run_http 1 16 0 P --pipeline 16
 # The engine alone, and a start from a snapshot (small sizes here; the
 # figures in docs/performance.md use --buyers 1600000 and 10 M records).
 echo "== engine alone (records decoded)"
