@@ -46,10 +46,8 @@ struct Entry {
   int line = 0;          // the case file's command that caused it
   std::string purchase;  // the list it is about ("" if none is known)
   MessageType type = MessageType::kInventoryListReceipt;
-  int status = 0;       // returnStatus (0 for a tax bill)
-  std::string text;     // canonical form: addressee + the receipt as JSON
-  int error_code = 0;   // core: the decision's specification code
-  int intake_code = 0;  // engine: a 623/625 refused at intake, with this status
+  int status = 0;    // returnStatus (0 for a tax bill)
+  std::string text;  // canonical form: addressee + the receipt as JSON
 };
 
 std::string OneLine(std::string s) {
@@ -327,7 +325,6 @@ class EngineRun : public CaseObserver {
       e.purchase = name;
       e.type = r.type;
       e.status = StatusOf(r);
-      e.error_code = d.error_code;
       e.text = Canonical(to, std::move(r));
       want_.push_back(std::move(e));
     };
@@ -543,7 +540,6 @@ class EngineRun : public CaseObserver {
         e.purchase = name;
         e.type = out.receipt.type;
         e.status = own.status;
-        e.intake_code = own.status;
         e.text = "refused at intake: " + std::to_string(own.status) + " " + own.info;
         got_.push_back(std::move(e));
       } else {

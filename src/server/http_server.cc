@@ -270,9 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.status = 400;
       r.body =
           R"({"error":{"code":"bad_request","message":"copCode is required; after (or Last-Event-ID) must be an integer >= -1"}})";
-      no_more_reads_ = true;
-      slots_.push_back(Slot{next_slot_++, true, true, Serialize(r, false, 11)});
-      return TryWrite();
+      return Push(std::move(r), 11);
     }
     api_->CountRequest("receipts-stream", 200);
     caller_ = req.caller;
