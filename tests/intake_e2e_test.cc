@@ -520,3 +520,72 @@ TEST_F(IntakeTest, EveryOfficialInboundSampleIsAcceptedAndStored) {
 
 }  // namespace
 }  // namespace ftz
+
+namespace ftz {
+namespace {
+
+// A client that sends its whole body before reading (as most do) must still
+// read the 413: the server answers, then drains what is still coming instead
+// of closing on unread bytes (which resets the connection and can destroy the
+// answer before the client reads it).
+TEST_F(SmallLimitTest, A413IsReadByAClientStillSendingItsBody) {
+  Client c(server_->port());
+  const std::string body(2 << 20, 'x');  // far over the 4096-byte limit
+  std::string request =
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string answer;
+  ASSERT_NO_THROW(answer = c.Raw(request, "larger than the limit"));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
+  EXPECT_EQ(LogSize(), 1u);  // the start's rules file only
+}
+
+}  // namespace
+}  // namespace ftz
+
+namespace ftz {
+namespace {
+
+// An event stream whose reader stops reading is ended once a write has
+// waited longer than the request timeout, so it cannot hold its connection
+// and subscription for ever.
+TEST_F(IntakeTest, AnEventStreamWhoseReaderStoppedIsClosed) {
+  server_->Stop();
+  server_->http_options.request_timeout_seconds = 1;
+  server_->Start();
+  workload::Workload w({});
+  std::vector<workload::Parcel> parcels;
+  for (int i = 0; i < 4000; ++i) parcels.push_back(w.Next());
+  std::vector<Message> orders = workload::Workload::Messages(MessageType::kOrder, parcels, 100, 1);
+  const std::string cop = orders.front().transfer.copCode;
+
+  // A reader with a small window that never reads.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket reader(ioc);
+  reader.open(boost::asio::ip::tcp::v4());
+  reader.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  reader.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  boost::asio::write(reader, boost::asio::buffer("GET /v1/receipts/stream?copCode=" + cop +
+                                                 " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 500 && server_->feed().subscribers() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->feed().subscribers(), 1u);
+
+  Client c(server_->port());
+  size_t sent = 0;
+  for (const Message& m : orders) {
+    if (m.transfer.copCode != cop) continue;
+    ASSERT_EQ(Post(c, ceb::EncodeMessageXml(m)).status, 200);
+    ++sent;
+  }
+  ASSERT_GE(sent, 5u);
+  for (int i = 0; i < 1000 && server_->feed().subscribers() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->feed().subscribers(), 0u) << sent << " messages of 100 orders sent";
+}
+
+}  // namespace
+}  // namespace ftz

@@ -60,7 +60,7 @@ class TestServer {
     node_->AddReceiptListener(
         [f = feed_.get()](const std::vector<std::string>& c) { f->Notify(c); });
     api_ = std::make_unique<server::Api>(node_.get(), metrics_.get(), feed_.get(), limits_);
-    http_ = std::make_unique<server::HttpServer>(api_.get(), server::HttpOptions{});
+    http_ = std::make_unique<server::HttpServer>(api_.get(), http_options);
     Status s = http_->Listen("127.0.0.1", 0);
     if (!s.ok()) throw std::runtime_error(s.ToString());
     thread_ = std::thread([this] { http_->Run(2, false); });
@@ -68,6 +68,8 @@ class TestServer {
 
   // Clearance rules for the next Start() ("" = the built-in default).
   std::string rules_toml;
+  // Timeouts for the next Start().
+  server::HttpOptions http_options;
 
   void Stop() {
     if (!http_) return;
@@ -86,6 +88,7 @@ class TestServer {
 
   uint16_t port() const { return http_->port(); }
   node::Node& node() { return *node_; }
+  server::ReceiptFeed& feed() { return *feed_; }
   const std::string& dir() const { return dir_; }
 
  private:

@@ -153,17 +153,13 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     // Decisions this block triggers (a list released, a cancellation
     // concluded) are recorded after the block's own row.
     const size_t mark = out.changes.size();
-    if (status > 0) OnAccepted(m, i, key, removed, time, &out);
     if (status > 0) {
       ++out.accepted;
       // The customs list number is assigned on arrival; the agent learns it
       // here (and needs it for a cancellation or return).
-      const std::string* invt_no = nullptr;
-      if (!removed && m.type == MessageType::kInventoryList) {
-        if (auto it = lists_.find(key); it != lists_.end()) {
-          invt_no = &it->second.invt_no;
-          std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = *invt_no;
-        }
+      const std::string* invt_no = OnAccepted(m, i, key, removed, time, &out, doc);
+      if (invt_no != nullptr) {
+        std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = *invt_no;
       }
       if (!removed) {
         const std::string& pre_no = doc->pre_no;
@@ -196,19 +192,14 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
 namespace ftz::engine {
 namespace {
 
-template <class Map>
-const typename Map::mapped_type* Find(const Map& m, const std::string& key) {
-  auto it = m.find(key);
-  return it == m.end() ? nullptr : &it->second;
-}
-
 std::string WaybillKey(const std::string& code, const std::string& no) { return code + "/" + no; }
 
 }  // namespace
 
-void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
-                        UnixMillis time, Outcome* out) {
-  if (!clearance_) return;
+const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::string& key,
+                                      bool removed, UnixMillis time, Outcome* out,
+                                      const DocState* doc) {
+  if (!clearance_) return nullptr;
   switch (m.type) {
     case MessageType::kOrder: {
       if (removed) {
@@ -267,23 +258,24 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
         break;
       }
       auto [it, inserted] = lists_.try_emplace(key);
-      if (!inserted && !it->second.waiting) break;  // decided: a change comes too late
       ListState& st = it->second;
+      if (!inserted && !st.waiting) return &st.invt_no;  // decided: a change comes too late
       st.agent_cop = m.transfer.copCode;
       st.assure_code = l.head.assureCode;
       if (st.received_at == 0) {
         st.received_at = time;
         st.invt_no = clearance::MakeInvtNo(l.head.customsCode, CstYear(time), ++invt_serial_);
+        list_by_invt_.emplace(st.invt_no, key);
       }
-      list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
-      list_by_invt_[st.invt_no] = key;
       if (st.list) {
-        *st.list = l;  // a change to a list still waiting
-        TryDecide(key, time, out);
+        // A change to a list still waiting (its waybill may be another now).
+        *st.list = l;
+        list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
+        TryDecide(key, st, time, out);
       } else {
-        TryDecide(key, time, out, &l);
+        TryDecide(key, st, time, out, {&l, doc != nullptr ? &doc->pre_no : nullptr});
       }
-      break;
+      return &st.invt_no;
     }
     case MessageType::kCancellation:
       if (!removed) {
@@ -299,17 +291,25 @@ void Engine::OnAccepted(const Message& m, size_t i, const std::string& key, bool
     default:
       break;  // 513 and 711 are stored; no clearance rule acts on them yet
   }
+  return nullptr;
 }
 
-void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* out,
-                       const InventoryList* declared) {
-  auto it = lists_.find(list_key);
-  if (it == lists_.end() || !it->second.waiting) return;
-  ListState& st = it->second;
-  const InventoryList& list = declared != nullptr ? *declared : *st.list;
-  // A list that goes on waiting is kept (copied once, when it first waits).
+void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* out) {
+  if (auto it = lists_.find(list_key); it != lists_.end())
+    TryDecide(list_key, it->second, time, out);
+}
+
+void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis time, Outcome* out,
+                       Arrival arrival) {
+  if (!st.waiting) return;
+  const InventoryList& list = arrival.list != nullptr ? *arrival.list : *st.list;
+  // A list that goes on waiting is kept (copied once, when it first waits),
+  // and found again by its waybill when that arrives. One decided on
+  // arrival never needs either.
   auto keep = [&] {
-    if (!st.list) st.list = std::make_unique<InventoryList>(list);
+    if (st.list) return;
+    st.list = std::make_unique<InventoryList>(list);
+    list_by_waybill_[WaybillKey(list.head.logisticsCode, list.head.logisticsNo)] = list_key;
   };
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) {
@@ -325,9 +325,11 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   const auto& h = list.head;
   clearance::ClearanceInput in;
   in.list = &list;
-  in.order = Find(orders_, list_key);
-  in.payment = Find(payments_, list_key);
-  in.waybill = Find(waybills_, WaybillKey(h.logisticsCode, h.logisticsNo));
+  const Matched found{orders_.find(list_key), payments_.find(list_key),
+                      waybills_.find(WaybillKey(h.logisticsCode, h.logisticsNo))};
+  in.order = found.order == orders_.end() ? nullptr : &found.order->second;
+  in.payment = found.payment == payments_.end() ? nullptr : &found.payment->second;
+  in.waybill = found.waybill == waybills_.end() ? nullptr : &found.waybill->second;
   in.received_at = st.received_at;
   in.invt_no = st.invt_no;
   clearance::Decision d = clearance::Decide(in, quota_, stock_, *rules, time);
@@ -347,8 +349,10 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   }
   st.waiting = false;
   InventoryReturn decided = clearance::MakeInventoryReturn(d);
-  if (auto doc = docs_[KeySpace(MessageType::kInventoryList)].find(list_key);
-      doc != docs_[KeySpace(MessageType::kInventoryList)].end()) {
+  if (arrival.pre_no != nullptr) {
+    decided.preNo = *arrival.pre_no;
+  } else if (auto doc = docs_[KeySpace(MessageType::kInventoryList)].find(list_key);
+             doc != docs_[KeySpace(MessageType::kInventoryList)].end()) {
     decided.preNo = doc->second.pre_no;
   }
   if (d.outcome != clearance::Outcome::kRejected) {
@@ -363,24 +367,39 @@ void Engine::TryDecide(const std::string& list_key, UnixMillis time, Outcome* ou
   Emit622(st, std::move(decided), out);
   EmitTaxBillAndState(st, d, list_key, out);
   st.record = std::move(d.record);
-  ForgetMatched(list_key, list.head, &st);
+  ForgetMatched(list_key, list.head, &st, found);
 }
 
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st) {
+  ForgetMatched(list_key, list, st,
+                {orders_.find(list_key), payments_.find(list_key),
+                 waybills_.find(WaybillKey(list.logisticsCode, list.logisticsNo))});
+}
+
+void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
+                           Matched found) {
   // Only TryDecide reads the matched documents, and never again for a decided
   // list; without them the state (and each snapshot) keeps a decided list's
   // record alone.
-  orders_.erase(list_key);
-  if (auto p = payments_.find(list_key); p != payments_.end()) {
-    payment_link_.erase(p->second.head.payCode + "/" + p->second.head.payTransactionId);
-    payments_.erase(p);
+  if (found.order != orders_.end()) orders_.erase(found.order);
+  if (found.payment != payments_.end()) {
+    const PaymentHead& p = found.payment->second.head;
+    payment_link_.erase(p.payCode + "/" + p.payTransactionId);
+    payments_.erase(found.payment);
   }
-  const std::string waybill = WaybillKey(list.logisticsCode, list.logisticsNo);
-  if (auto w = list_by_waybill_.find(waybill);
-      w != list_by_waybill_.end() && w->second == list_key) {
-    list_by_waybill_.erase(w);
-    waybills_.erase(waybill);
+  // The waybill goes with the list unless another list still waiting for
+  // it is registered under it.
+  std::string built;
+  const std::string* waybill_key = &built;
+  if (found.waybill != waybills_.end()) {
+    waybill_key = &found.waybill->first;
+  } else {
+    built = WaybillKey(list.logisticsCode, list.logisticsNo);
   }
+  auto w = list_by_waybill_.find(*waybill_key);
+  const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;
+  if (w != list_by_waybill_.end() && !other_waits) list_by_waybill_.erase(w);
+  if (found.waybill != waybills_.end() && !other_waits) waybills_.erase(found.waybill);
   st->list.reset();  // last: `list` may be this very declaration
 }
 

@@ -129,6 +129,10 @@ class Engine {
   const clearance::QuotaBook& quota() const { return quota_; }
 
  private:
+  struct DocState {
+    uint64_t seq = 0;    // where it was last declared
+    std::string pre_no;  // e-port number assigned to lists (preNo)
+  };
   // A declared inventory list and where its clearance stands.
   struct ListState {
     // The declaration while the list waits; null once it is decided (what a
@@ -142,12 +146,19 @@ class Engine {
     bool waiting = true;
     clearance::ListRecord record;
   };
-  void OnAccepted(const Message& m, size_t i, const std::string& key, bool removed, UnixMillis time,
-                  Outcome* out);
-  // `declared` is the list as it arrives (not yet kept in the state); null
-  // when the documents of a list already waiting arrive.
-  void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out,
-                 const InventoryList* declared = nullptr);
+  // Returns the list's invtNo when block i is an inventory list now in the
+  // state (it points into lists_, whose nodes do not move), else null.
+  const std::string* OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,
+                                UnixMillis time, Outcome* out, const DocState* doc);
+  // A list as it arrives: the declaration (not yet kept in the state) and its
+  // e-port number, so that deciding it needs no second lookup of either.
+  struct Arrival {
+    const InventoryList* list;  // `= {}`: both null
+    const std::string* pre_no;
+  };
+  void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
+  void TryDecide(const std::string& list_key, ListState& st, UnixMillis time, Outcome* out,
+                 Arrival arrival = {});
   // Applies a decision's effects (quota, stock) and reports the quota change.
   void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
   // The version a cancellation or return is decided under: the one in force,
@@ -165,11 +176,14 @@ class Engine {
   // Drops what a decided list no longer needs: its declaration and the
   // order, payment and waybill it was matched with.
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st);
-
-  struct DocState {
-    uint64_t seq = 0;    // where it was last declared
-    std::string pre_no;  // e-port number assigned to lists (preNo)
+  // The same, with the matched documents already found (end() where absent).
+  struct Matched {
+    KeyNodeMap<Order>::iterator order;
+    KeyNodeMap<Payment>::iterator payment;
+    KeyNodeMap<Waybill>::iterator waybill;
   };
+  void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
+                     Matched found);
   std::string NextPreNo(UnixMillis time);
 
   // The versions given at construction, and those plus the ones added at

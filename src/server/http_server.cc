@@ -215,8 +215,9 @@ class Session : public std::enable_shared_from_this<Session> {
     net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->writing_ = false;
       self->out_.clear();  // the answers are sent: do not hold them while idle
-      if (ec || self->close_after_write_) return self->Close();
-      if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Close();
+      if (ec) return self->Close();
+      if (self->close_after_write_) return self->Linger();
+      if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Linger();
       self->TryWrite();
       self->DoRead();
       self->UpdateDeadline();
@@ -274,6 +275,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     api_->CountRequest("receipts-stream", 200);
     caller_ = req.caller;
+    if (opts_.sse_send_buffer_bytes > 0) {
+      beast::error_code ec;  // a refusal leaves the OS's buffer: still correct
+      socket_.set_option(net::socket_base::send_buffer_size(opts_.sse_send_buffer_bytes), ec);
+    }
     auto head = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nServer: ftzport\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n"
@@ -301,12 +306,18 @@ class Session : public std::enable_shared_from_this<Session> {
     SseWrite(std::make_shared<std::string>(std::move(*events)));
   }
 
+  // A stream's reader must keep up: a write that does not finish within the
+  // request timeout (a client that stopped reading) ends the stream, instead
+  // of holding the connection and its subscription for ever. The client
+  // resumes from its last event id.
   void SseWrite(std::shared_ptr<std::string> data) {
     sse_writing_ = true;
+    SetDeadline(opts_.request_timeout_seconds);
     net::async_write(socket_, net::buffer(*data),
                      [self = shared_from_this(), data](beast::error_code ec, size_t) {
                        self->sse_writing_ = false;
                        if (ec) return self->Close();
+                       self->SetDeadline(0);
                        if (self->pump_again_ || data->rfind("HTTP/1.1", 0) == 0) {
                          self->pump_again_ = false;
                          self->SsePump();  // first pump after the header, or a missed wake
@@ -321,6 +332,34 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!self->sse_writing_) self->SseWrite(std::make_shared<std::string>(": heartbeat\n\n"));
       self->SseHeartbeat();
     });
+  }
+
+  // The last answer is out: stop sending, then read and discard what the
+  // client may still be sending (the rest of a body over the limit) until it
+  // closes, for at most kLingerSeconds and kLingerBytes. Closing on unread
+  // bytes would reset the connection, and a reset can destroy the answer in
+  // the client's buffers before it reads it (RFC 9112 §9.6 asks for this).
+  static constexpr int kLingerSeconds = 5;
+  static constexpr size_t kLingerBytes = 16u << 20;
+  void Linger() {
+    if (closed_) return;
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || reading_) return Close();
+    SetDeadline(kLingerSeconds);
+    linger_left_ = kLingerBytes;
+    DrainUntilClosed();
+  }
+  void DrainUntilClosed() {
+    if (linger_buffer_.empty()) linger_buffer_.resize(16 * 1024);
+    socket_.async_read_some(net::buffer(linger_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec || self->closed_ || n >= self->linger_left_) {
+                                return self->Close();
+                              }
+                              self->linger_left_ -= n;
+                              self->DrainUntilClosed();
+                            });
   }
 
   void Close() {
@@ -354,6 +393,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;        // an answer write (not SSE) is in flight
   bool close_after_write_ = false;
   std::vector<std::string> out_;  // the answers being written
+  std::string linger_buffer_;     // discarded bytes after the last answer
+  size_t linger_left_ = 0;
   // SSE
   net::steady_timer sse_timer_;
   Caller caller_;

@@ -23,6 +23,11 @@ struct HttpOptions {
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 60;
   int sse_heartbeat_seconds = 15;
+  // The kernel's send buffer of an event stream (SO_SNDBUF; 0: the OS's,
+  // which autotunes up to 4 MiB). Bounded so that slow subscribers cost little
+  // memory each, and one that stops reading is found (the write stalls and
+  // the request timeout ends the stream) after a little data, not megabytes.
+  int sse_send_buffer_bytes = 256 * 1024;
 };
 
 class HttpServer {

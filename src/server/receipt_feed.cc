@@ -23,6 +23,11 @@ void ReceiptFeed::Wait(const std::string& cop, Clock::time_point deadline,
   waiters_.emplace(cop, Waiter{deadline, std::move(wake)});
 }
 
+size_t ReceiptFeed::subscribers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return subscribers_.size();
+}
+
 uint64_t ReceiptFeed::Subscribe(const std::string& cop, std::function<void()> notify) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t id = next_id_++;

@@ -31,6 +31,8 @@ class ReceiptFeed {
   // Standing subscriber (SSE): `notify()` on every commit for `cop`.
   uint64_t Subscribe(const std::string& cop, std::function<void()> notify);
   void Unsubscribe(uint64_t id);
+  // Standing subscribers now (open event streams).
+  size_t subscribers();
 
   // Called by the node when receipts were committed for these enterprises.
   void Notify(const std::vector<std::string>& cops);
