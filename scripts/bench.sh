@@ -21,17 +21,39 @@ echo "== intake micro-benchmarks"
 "$B/bench/intake_bench" --benchmark_min_time=1 --benchmark_out="$OUT/intake_bench.json" \
   --benchmark_out_format=json | grep -E '^BM_|^Benchmark'
 
+# CPU seconds each thread of process $1 has used so far, summed by thread name.
+thread_cpu() {
+  for t in /proc/"$1"/task/*; do
+    echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done | awk '{cpu[$1] += $2} END {for (k in cpu) print k, cpu[k]}' | sort
+}
+
+# The server's CPU per document, by thread, between two thread_cpu snapshots:
+# steadier than documents/s on a shared machine, and it shows where the time
+# goes (docs/performance.md, "CPU per document").
+cpu_per_document() {  # before after result_json
+  local docs
+  docs=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["docs_per_s"] * d["seconds"])' "$3")
+  join "$1" "$2" | awk -v d="$docs" -v hz="$(getconf CLK_TCK)" '
+    { us = ($3 - $2) / hz * 1e6 / d; total += us; line = line sprintf(" %s %.1f", $1, us) }
+    END { printf "server CPU per document (us):%s; total %.1f\n", line, total }'
+}
+
 run_http() {  # per_message connections rate prefix [more ftz-loadgen flags]
-  local data port pid
+  local data port pid result
   data=$(mktemp -d /tmp/ftz-bench-XXXXXX)
   port=$((20000 + RANDOM % 20000))
   "$B/src/cli/ftzport" serve --data "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   local parcels=$(( $1 == 1 ? 100000 : 200000 ))
-  "$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
+  thread_cpu "$pid" >"$data/cpu.before"  # the load generator's preparation costs the server nothing
+  result=$("$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
     --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" "${@:5}" 2>>"$OUT/loadgen.err" |
-    tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //'
+    tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //')
+  thread_cpu "$pid" >"$data/cpu.after"
+  cpu_per_document "$data/cpu.before" "$data/cpu.after" "$result" | tee -a "$OUT/loadgen.txt" >&2
+  echo "$result"
   curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ftz_log_batch_messages_(sum|count)|^ftz_log_sync_seconds_(sum|count)' >>"$OUT/loadgen.txt" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$data"

@@ -18,24 +18,33 @@
 
 namespace ftz::node {
 
-ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
-                              std::string_view payload) {
-  const ledger::Hash body = ledger::Sha256(payload);
+ledger::Hash RecordCommitmentOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
+                                      const ledger::Hash& payload_digest) {
   std::string c;
-  c.reserve(1 + 8 + 8 + body.size());
+  c.reserve(1 + 8 + 8 + payload_digest.size());
   c.push_back(static_cast<char>(type));
   for (int i = 0; i < 8; ++i) c.push_back(static_cast<char>(seq >> (8 * i)));
   for (int i = 0; i < 8; ++i)
     c.push_back(static_cast<char>(static_cast<uint64_t>(time) >> (8 * i)));
-  c.append(reinterpret_cast<const char*>(body.data()), body.size());
+  c.append(reinterpret_cast<const char*>(payload_digest.data()), payload_digest.size());
   return ledger::Sha256(c);
+}
+
+ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
+                              std::string_view payload) {
+  return RecordCommitmentOfDigest(type, seq, time, ledger::Sha256(payload));
+}
+
+ledger::Hash RecordLeafOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
+                                const ledger::Hash& payload_digest) {
+  const ledger::Hash commitment = RecordCommitmentOfDigest(type, seq, time, payload_digest);
+  return ledger::HashLeaf(
+      std::string_view(reinterpret_cast<const char*>(commitment.data()), commitment.size()));
 }
 
 ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
                         std::string_view payload) {
-  const ledger::Hash commitment = RecordCommitment(type, seq, time, payload);
-  return ledger::HashLeaf(
-      std::string_view(reinterpret_cast<const char*>(commitment.data()), commitment.size()));
+  return RecordLeafOfDigest(type, seq, time, ledger::Sha256(payload));
 }
 
 namespace {

@@ -50,9 +50,15 @@ namespace ftz::node {
 // SHA-256(u8 type || u64 seq LE || i64 time LE || SHA-256(payload)).
 ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
                               std::string_view payload);
+// The same from SHA-256(payload), which needs neither seq nor time: a caller
+// can digest a payload before the record has its place in the log.
+ledger::Hash RecordCommitmentOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
+                                      const ledger::Hash& payload_digest);
 // Its leaf: HashLeaf(RecordCommitment(...)).
 ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
                         std::string_view payload);
+ledger::Hash RecordLeafOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
+                                const ledger::Hash& payload_digest);
 
 struct LedgerWriterOptions {
   // Witnesses asked to cosign every checkpoint, each "URL VKEY" (the

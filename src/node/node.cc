@@ -287,6 +287,11 @@ Status Node::Recover() {
 }
 
 void Node::Submit(Submission s, std::function<void(SubmitResult)> done) {
+  if (!s.admin) {
+    s.record = engine::EncodeMessageRecord({s.syntax, s.caller, s.body});
+    s.record_digest = ledger::Sha256(s.record);
+    s.body = std::string();  // the record holds it now
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopped_ && !shutting_down_) {
@@ -315,6 +320,13 @@ void Node::FailAll(std::deque<std::pair<Submission, std::function<void(SubmitRes
 uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload) {
   const uint64_t seq = log_->Append(type, time, payload);
   pending_leaves_.push_back(RecordLeaf(type, seq, time, payload));
+  return seq;
+}
+
+uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload,
+                            const ledger::Hash& payload_digest) {
+  const uint64_t seq = log_->Append(type, time, payload);
+  pending_leaves_.push_back(RecordLeafOfDigest(type, seq, time, payload_digest));
   return seq;
 }
 
@@ -397,8 +409,7 @@ void Node::SequencerLoop() {
       r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
       if (o.accepted > 0) {
         r.logged = true;
-        r.message_seq = AppendRecord(stream::RecordType::kMessage, time,
-                                     engine::EncodeMessageRecord({s.syntax, s.caller, s.body}));
+        r.message_seq = AppendRecord(stream::RecordType::kMessage, time, s.record, s.record_digest);
         r.receipt_seq = AppendRecord(stream::RecordType::kReceipt, time,
                                      engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
         AddDocumentRows(&s.message, o, r.message_seq, time, &rm);

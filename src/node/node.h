@@ -68,6 +68,12 @@ struct Submission {
   Message message;     // decoded and valid
   // An operator's command instead of a message (body and message unused).
   std::optional<engine::AdminRecord> admin;
+
+  // Filled by Node::Submit on the submitting thread, so that the one
+  // sequencer thread does not spend its time on them: the message's log
+  // record (docs/log-format.md §4.1) and the SHA-256 of it for its ledger leaf.
+  std::string record;
+  ledger::Hash record_digest{};
 };
 
 struct SubmitResult {
@@ -149,6 +155,9 @@ class Node {
   std::vector<ledger::Hash> pending_leaves_;  // leaves of records not yet durable
   // Appends a record to the log and remembers its ledger leaf.
   uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload);
+  // The same, with SHA-256(payload) already known.
+  uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload,
+                        const ledger::Hash& payload_digest);
   clearance::RuleBook rules_;
   engine::Engine engine_;
   RecoveryReport recovery_;
