@@ -10,6 +10,7 @@
 
 #include "ceb/ceb.h"
 #include "cli/commands.h"
+#include "core/http_url.h"
 
 namespace ftz::cli {
 namespace {
@@ -18,24 +19,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-struct Url {
-  std::string host, port, path;
-};
-
-bool ParseUrl(const std::string& url, Url* out) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return false;
-  std::string rest = url.substr(scheme.size());
-  size_t slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
-  out->path = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (out->path == "/") out->path = "/v1/messages";
-  size_t colon = hostport.rfind(':');
-  out->host = hostport.substr(0, colon);
-  out->port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
-  return !out->host.empty();
-}
 
 }  // namespace
 
@@ -52,11 +35,13 @@ Runner AddSubmit(CLI::App& app) {
   app.add_flag("--json", o->json, "Ask for JSON receipts");
   app.add_flag("-q,--quiet", o->quiet, "Print only a summary");
   return [o]() -> int {
-    Url url;
-    if (!ParseUrl(o->url, &url)) {
-      std::fprintf(stderr, "ftzport submit: URL must look like http://HOST:PORT\n");
+    Result<HttpUrl> parsed = ParseHttpUrl(o->url);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ftzport submit: %s\n", parsed.status().message().c_str());
       return 2;
     }
+    HttpUrl url = *parsed;
+    if (url.path == "/") url.path = "/v1/messages";
     net::io_context ioc;
     tcp::resolver resolver(ioc);
     beast::tcp_stream stream(ioc);

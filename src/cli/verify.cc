@@ -24,6 +24,7 @@
 
 #include "ceb/ceb.h"
 #include "cli/commands.h"
+#include "core/http_url.h"
 #include "engine/records.h"
 #include "ledger/checkpoint.h"
 #include "ledger/encoding.h"
@@ -101,16 +102,10 @@ struct HttpAnswer {
 };
 
 Result<HttpAnswer> HttpGet(const std::string& base, const std::string& target) {
-  const std::string scheme = "http://";
-  if (base.rfind(scheme, 0) != 0) {
-    return Status::InvalidArgument("URL must look like http://HOST:PORT, not " + base);
-  }
-  std::string hostport = base.substr(scheme.size());
-  hostport = hostport.substr(0, hostport.find('/'));
-  const size_t colon = hostport.rfind(':');
-  const std::string host = hostport.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
-  if (host.empty()) return Status::InvalidArgument("URL without a host: " + base);
+  Result<HttpUrl> url = ParseHttpUrl(base);
+  if (!url.ok()) return url.status();
+  const std::string& host = url->host;
+  const std::string& port = url->port;
   net::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);

@@ -1,4 +1,5 @@
 #include "witness/client.h"
+#include "core/http_url.h"
 
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
 
@@ -20,43 +21,10 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-struct Url {
-  std::string host, port, target;
-};
-
-// http://HOST[:PORT][/PATH] -> host, port, /PATH.
-Result<Url> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return Status::InvalidArgument("witness URL must start with http:// ('" + std::string(url) +
-                                   "')");
-  }
-  url.remove_prefix(kScheme.size());
-  const size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  std::string path(slash == std::string_view::npos ? "/" : url.substr(slash));
-  Url u;
-  u.port = "80";
-  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::InvalidArgument("witness URL: bad host");
-    u.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty()) {
-      if (authority.front() != ':') return Status::InvalidArgument("witness URL: bad host");
-      u.port = std::string(authority.substr(1));
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    u.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
-  }
-  if (u.host.empty()) return Status::InvalidArgument("witness URL: no host");
-  if (u.port.empty() || u.port.size() > 5 ||
-      u.port.find_first_not_of("0123456789") != std::string::npos || std::stoi(u.port) > 65535) {
-    return Status::InvalidArgument("witness URL: bad port '" + u.port + "'");
-  }
-  u.target = std::move(path);
+// http://HOST[:PORT][/PATH], as core/http_url.h reads it.
+Result<HttpUrl> ParseUrl(std::string_view url) {
+  Result<HttpUrl> u = ParseHttpUrl(url);
+  if (!u.ok()) return Status::InvalidArgument("witness " + u.status().message());
   return u;
 }
 
@@ -68,7 +36,7 @@ class HttpPoster {
   explicit HttpPoster(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 
   Result<HttpReply> Post(const std::string& url, const std::string& body) {
-    Result<Url> u = ParseUrl(url);
+    Result<HttpUrl> u = ParseUrl(url);
     if (!u.ok()) return u.status();
     const bool reused = stream_ && u->host == host_ && u->port == port_;
     if (stream_ && !reused) stream_.reset();
@@ -90,7 +58,7 @@ class HttpPoster {
     return Status::Ok();
   }
 
-  Result<HttpReply> Once(const Url& u, const std::string& body) {
+  Result<HttpReply> Once(const HttpUrl& u, const std::string& body) {
     const std::string where = u.host + ":" + u.port;
     if (!stream_) {
       tcp::resolver resolver(ioc_);
@@ -104,7 +72,7 @@ class HttpPoster {
       host_ = u.host;
       port_ = u.port;
     }
-    http::request<http::string_body> req{http::verb::post, u.target, 11};
+    http::request<http::string_body> req{http::verb::post, u.path, 11};
     req.set(http::field::host, u.host);
     req.set(http::field::user_agent, "ftzport");
     req.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -160,14 +128,14 @@ Result<WitnessSpec> ParseWitnessSpec(std::string_view spec) {
   }
   WitnessSpec w{std::string(spec.substr(0, sp)), std::string(spec.substr(sp + 1))};
   while (!w.vkey.empty() && w.vkey.front() == ' ') w.vkey.erase(0, 1);
-  if (Result<Url> u = ParseUrl(w.url); !u.ok()) return u.status();
+  if (Result<HttpUrl> u = ParseUrl(w.url); !u.ok()) return u.status();
   if (auto k = CosignatureVerifier::Parse(w.vkey); !k.ok()) return k.status();
   return w;
 }
 
 Result<std::unique_ptr<WitnessClient>> WitnessClient::Create(const WitnessSpec& spec,
                                                              Transport transport) {
-  Result<Url> u = ParseUrl(spec.url);
+  Result<HttpUrl> u = ParseUrl(spec.url);
   if (!u.ok()) return u.status();
   auto key = CosignatureVerifier::Parse(spec.vkey);
   if (!key.ok()) return key.status();
