@@ -572,8 +572,9 @@ TEST_F(IntakeTest, AnEventStreamWhoseReaderStoppedIsClosed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(server_->feed().subscribers(), 1u);
-
   Client c(server_->port());
+  EXPECT_NE(c.Request("GET", "/metrics").body.find("\nftz_event_streams 1\n"), std::string::npos);
+
   size_t sent = 0;
   for (const Message& m : orders) {
     if (m.transfer.copCode != cop) continue;

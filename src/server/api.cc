@@ -141,6 +141,10 @@ Api::Api(node::Node* node, node::Registry* metrics, ReceiptFeed* feed, ApiLimits
   accept_seconds_ =
       &metrics->GetHistogram("ftz_accept_seconds", "From a decoded message to its durable receipt",
                              {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  if (feed != nullptr) {
+    metrics->AddGauge("ftz_event_streams", "Open receipt event streams (SSE)",
+                      [feed] { return static_cast<double>(feed->subscribers()); });
+  }
 }
 
 void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
