@@ -6,8 +6,8 @@
 #     single-document and 100-document messages, first as fast as possible
 #     (closed loop), then offered at half that rate (open loop) for latency,
 #     and single-document messages with HTTP/1.1 pipelining;
-#  3. the clearance engine alone, and a start from an engine snapshot versus
-#     a full replay of the log.
+#  3. the read model alone; the clearance engine alone; a start from an
+#     engine snapshot versus a full replay of the log.
 # Each HTTP run starts a fresh server on a fresh data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,6 +72,9 @@ for shape in "1 64" "100 8"; do
 done
 echo "== HTTP, 1 document per message, 16 connections each pipelining 16 requests, closed loop"
 run_http 1 16 0 P --pipeline 16
+echo "== the read model alone (SQLite, one commit per 100 parcels)"
+"$B/src/store/read_model_bench" --benchmark_min_time=2 --benchmark_out="$OUT/read_model_bench.json" \
+  --benchmark_out_format=json | grep -E '^BM_|^Benchmark'
 # The engine alone, and a start from a snapshot (small sizes here; the
 # figures in docs/performance.md use --buyers 1600000 and 10 M records).
 echo "== engine alone (records decoded)"

@@ -36,18 +36,6 @@ void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, U
     r.removed = c.removed;
     r.status_only = c.status_only;
     if (c.status_only) {
-      // A list decided by the very message that declared it (the usual
-      // case): its declaration row, just added, takes the decision, instead
-      // of being written and then updated.
-      if (!b->documents.empty()) {
-        store::DocumentRow& declared = b->documents.back();
-        if (!declared.status_only && !declared.removed && declared.type == r.type &&
-            declared.key == r.key && declared.invt_no == c.invt_no) {
-          declared.status = r.status;
-          declared.info = std::move(r.info);
-          continue;
-        }
-      }
       r.invt_no = c.invt_no;
       b->documents.push_back(std::move(r));
       continue;
