@@ -155,6 +155,54 @@ TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
 
 // An operator makes a version added at run time the start file: it becomes
 // the base; a start file reusing that name for other rules is refused.
+// A list that names another parcel's waybill is refused (the waybill is for
+// another order), and that waybill stays for the list still waiting for it:
+// a wrong list cannot use up a document that is not its own.
+TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
+  auto rules = clearance::ParseRules(DefaultRulesToml(), "rules");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  clearance::RuleBook book;
+  ASSERT_TRUE(book.Add(std::move(*rules)).ok());
+  Engine e(&book);
+  workload::Options wo;
+  wo.buyers = 50;
+  workload::Workload w(wo);
+  std::vector<workload::Parcel> a = {w.Next()}, b = {w.Next()};
+  b[0].list.head.logisticsCode = a[0].waybill.head.logisticsCode;
+  b[0].list.head.logisticsNo = a[0].waybill.head.logisticsNo;
+  const UnixMillis t = wo.start + 60'000;
+  uint64_t seq = 0;
+  auto apply = [&](MessageType type, const std::vector<workload::Parcel>& ps) {
+    Outcome last;
+    for (const Message& m : workload::Workload::Messages(type, ps, 1, 7))
+      last = e.Apply(seq++, t, m);
+    return last;
+  };
+  // The last CEB622 a decision sent, 0 if none.
+  auto decided = [](const Outcome& o) {
+    int status = 0;
+    for (const Emitted& x : o.emitted) {
+      if (x.receipt.type == MessageType::kInventoryListReceipt) {
+        status = ceb::ViewReturn(x.receipt, 0).status;
+      }
+    }
+    return status;
+  };
+  // Parcel A: everything but its order; its list waits.
+  apply(MessageType::kPayment, a);
+  apply(MessageType::kWaybill, a);
+  EXPECT_EQ(decided(apply(MessageType::kInventoryList, a)), 0);
+  // Parcel B's list names A's waybill: decided at once, refused.
+  apply(MessageType::kOrder, b);
+  apply(MessageType::kPayment, b);
+  EXPECT_EQ(decided(apply(MessageType::kInventoryList, b)), clearance::receipt::kRejected);
+  // A's order arrives: A's list finds its waybill still there and is decided.
+  const int a_status = decided(apply(MessageType::kOrder, a));
+  EXPECT_NE(a_status, 0) << "A's list still waits";
+  EXPECT_NE(a_status, clearance::receipt::kRejected);
+  EXPECT_EQ(e.NextDeadline(), 0) << "no list is left waiting";
+}
+
 TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
   auto base = clearance::ParseRules(DefaultRulesToml(), "rules");
   ASSERT_TRUE(base.ok());
