@@ -9,6 +9,24 @@
 namespace ftz::engine {
 namespace {
 
+// A rules file with `key = value` in place of that key's line.
+std::string WithLine(std::string toml, const std::string& key, const std::string& value) {
+  const size_t at = toml.find("\n" + key + " = ") + 1;
+  toml.replace(at, toml.find('\n', at) - at, key + " = " + value);
+  return toml;
+}
+
+// A rule book holding one rules file (one that does not parse fails the test).
+clearance::RuleBook BookOf(const std::string& toml) {
+  clearance::RuleBook book;
+  auto rules = clearance::ParseRules(toml, "rules");
+  EXPECT_TRUE(rules.ok()) << rules.status().ToString();
+  if (rules.ok()) {
+    EXPECT_TRUE(book.Add(std::move(*rules)).ok());
+  }
+  return book;
+}
+
 Message OrderMessage(
     std::vector<std::pair<std::string, std::string>> orders /* orderNo, appType */) {
   Message m;
@@ -88,13 +106,9 @@ TEST(EngineTest, ListsGetDailyPreNumbers) {
 // A rules file may take effect later than the first lists arrive: they wait
 // for it, and a cancellation or return sent meanwhile is still answered.
 TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
-  std::string toml(DefaultRulesToml());
-  const size_t at = toml.find("\neffective_from = ") + 1;
-  toml.replace(at, toml.find('\n', at) - at, "effective_from = 2027-01-01");
-  auto rules = clearance::ParseRules(toml, "rules");
-  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
-  clearance::RuleBook book;
-  ASSERT_TRUE(book.Add(std::move(*rules)).ok());
+  const clearance::RuleBook book =
+      BookOf(WithLine(std::string(DefaultRulesToml()), "effective_from", "2027-01-01"));
+  ASSERT_EQ(book.size(), 1u);
   Engine e(&book);
   workload::Options wo;
   wo.buyers = 3;
@@ -159,10 +173,8 @@ TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
 // another order), and that waybill stays for the list still waiting for it:
 // a wrong list cannot use up a document that is not its own.
 TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
-  auto rules = clearance::ParseRules(DefaultRulesToml(), "rules");
-  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
-  clearance::RuleBook book;
-  ASSERT_TRUE(book.Add(std::move(*rules)).ok());
+  const clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
+  ASSERT_EQ(book.size(), 1u);
   Engine e(&book);
   workload::Options wo;
   wo.buyers = 50;
@@ -204,17 +216,10 @@ TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
 }
 
 TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
-  auto base = clearance::ParseRules(DefaultRulesToml(), "rules");
-  ASSERT_TRUE(base.ok());
-  clearance::RuleBook book;
-  ASSERT_TRUE(book.Add(std::move(*base)).ok());
-  auto with = [](std::string toml, const std::string& key, const std::string& value) {
-    const size_t at = toml.find("\n" + key + " = ") + 1;
-    toml.replace(at, toml.find('\n', at) - at, key + " = " + value);
-    return toml;
-  };
-  const std::string x2 = with(with(std::string(DefaultRulesToml()), "version", "\"x2\""),
-                              "effective_from", "2026-01-01");
+  const clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
+  ASSERT_EQ(book.size(), 1u);
+  const std::string x2 = WithLine(WithLine(std::string(DefaultRulesToml()), "version", "\"x2\""),
+                                  "effective_from", "2026-01-01");
   AdminRecord added;
   added.kind = AdminRecord::kRules;
   added.rules_toml = x2;
@@ -224,7 +229,7 @@ TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
   Engine e(&book);
   ASSERT_TRUE(e.ApplyAdmin(0, 1'767'225'600'000, added).ok());
   ASSERT_EQ(e.rules()->size(), 2u);
-  start.rules_toml = with(x2, "single", "\"100\"");  // same name, other rules
+  start.rules_toml = WithLine(x2, "single", "\"100\"");  // same name, other rules
   auto refused = e.ApplyAdmin(1, 1'767'225'600'000, start);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
       << refused.status().ToString();
@@ -251,9 +256,8 @@ std::string Sent(const Outcome& o) {
 class EngineSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto rules = clearance::ParseRules(DefaultRulesToml(), "rules");
-    ASSERT_TRUE(rules.ok()) << rules.status().ToString();
-    ASSERT_TRUE(book_.Add(std::move(*rules)).ok());
+    book_ = BookOf(std::string(DefaultRulesToml()));
+    ASSERT_EQ(book_.size(), 1u);
     workload::Options wo;
     wo.buyers = 40;
     workload::Workload w(wo);

@@ -19,10 +19,9 @@
 namespace ftz::store {
 namespace {
 
-bool spread_keys = true;
-
-std::string Spread(uint64_t n) {
-  if (!spread_keys) {
+// A serial as a key part: as it is (zero-padded), or made to look random.
+std::string Serial(uint64_t n, bool spread) {
+  if (!spread) {
     std::string s = std::to_string(n);
     return std::string(20 - s.size(), '0') + s;
   }
@@ -33,28 +32,28 @@ std::string Spread(uint64_t n) {
   return std::to_string(z ^ (z >> 31));
 }
 
-Batch Parcels(uint64_t first, size_t n, uint64_t* seq) {
+Batch Parcels(uint64_t first, size_t n, bool spread, uint64_t* seq) {
   Batch b;
   const UnixMillis time = 1'767'225'600'000;
   for (uint64_t p = first; p < first + n; ++p) {
-    const std::string order = "3301960002/O" + Spread(p);
+    const std::string order = "3301960002/O" + Serial(p, spread);
     auto row = [&](int type, std::string key) {
       DocumentRow r;
       r.type = type;
       r.key = std::move(key);
       r.seq = (*seq)++;
       r.status = 2;
-      r.info = "新增申报成功[8D5C2B1A-0E3F-4A6B-9C7D-" + Spread(p).substr(0, 12) + "]";
+      r.info = "新增申报成功[8D5C2B1A-0E3F-4A6B-9C7D-" + Serial(p, spread).substr(0, 12) + "]";
       r.cop_code = "3301960002";
       r.time = time;
       return r;
     };
     b.documents.push_back(row(311, order));
-    b.documents.push_back(row(411, "3301980001/P" + Spread(p)));
-    b.documents.push_back(row(511, "3301970001/W" + Spread(p)));
+    b.documents.push_back(row(411, "3301980001/P" + Serial(p, spread)));
+    b.documents.push_back(row(511, "3301970001/W" + Serial(p, spread)));
     DocumentRow list = row(621, order);
-    list.cop_no = "3301960401/C" + Spread(p);
-    list.invt_no = "29912026I" + Spread(p).substr(0, 9);
+    list.cop_no = "3301960401/C" + Serial(p, spread);
+    list.invt_no = "29912026I" + Serial(p, spread).substr(0, 9);
     DocumentRow decided = list;
     decided.status = 800;
     decided.info = "[Code:2600;Desc:放行]";
@@ -65,14 +64,15 @@ Batch Parcels(uint64_t first, size_t n, uint64_t* seq) {
     for (int r = 0; r < 7; ++r) {
       b.receipts.push_back({(*seq)++, r < 4 ? "3301960002" : "3301960401", 622, *seq - 2, time});
     }
-    b.quota.push_back({BuyerKey("1101011990" + Spread(p).substr(0, 8)), 2026, 1'000'000, 1});
+    b.quota.push_back(
+        {BuyerKey("1101011990" + Serial(p, spread).substr(0, 8)), 2026, 1'000'000, 1});
   }
   b.next_seq = *seq;
   return b;
 }
 
 void BM_ApplyParcels(benchmark::State& state) {
-  spread_keys = state.range(0) != 0;
+  const bool spread = state.range(0) != 0;
   const size_t per_batch = 100;
   char tmpl[] = "/tmp/ftz-rm-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
@@ -84,7 +84,7 @@ void BM_ApplyParcels(benchmark::State& state) {
   uint64_t parcel = 0, seq = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    Batch b = Parcels(parcel, per_batch, &seq);
+    Batch b = Parcels(parcel, per_batch, spread, &seq);
     parcel += per_batch;
     state.ResumeTiming();
     Status s = (*model)->Apply(b);
