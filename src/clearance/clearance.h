@@ -156,12 +156,13 @@ struct Decision {
   std::string ToString() const;
 };
 
-// A list and whatever of its three documents has arrived.
+// A list and whatever of its three documents has arrived (as the engine
+// keeps them: facts.h).
 struct ClearanceInput {
   const InventoryList* list = nullptr;  // required
-  const Order* order = nullptr;         // nullptr while not arrived
-  const Payment* payment = nullptr;
-  const Waybill* waybill = nullptr;
+  const OrderFacts* order = nullptr;    // nullptr while not arrived
+  const PaymentFacts* payment = nullptr;
+  const WaybillFacts* waybill = nullptr;
   UnixMillis received_at = 0;  // when the list was logged: its deadline starts here
   std::string_view invt_no;    // the list number the engine assigned (MakeInvtNo)
 };

@@ -55,13 +55,22 @@ Rules LoadDefaultRules() {
   return std::move(*r);
 }
 
+// The order, payment and waybill as the engine keeps them (facts.h).
 struct DocumentSet {
-  Order order;
-  Payment payment;
-  Waybill waybill;
+  OrderFacts order;
+  PaymentFacts payment;
+  WaybillFacts waybill;
   InventoryList list;
   std::string invt_no;
 };
+
+// Writes a buyer's 10 digits over positions 8..17 of a packed ID number.
+template <class Facts>
+void SetIdDigits(Facts* f, typename Facts::Text field, const char* digits) {
+  std::string bytes = f->text.bytes();
+  bytes.replace(f->fields[field].begin + 8, 10, digits, 10);
+  f->text = PackedText::FromBytes(std::move(bytes));
+}
 
 struct Fixture {
   Rules rules = LoadDefaultRules();
@@ -88,8 +97,9 @@ struct Fixture {
         spec += specs[k % 3];
       }
       if (!testing::ParseLines(spec, &p.lines).ok()) std::abort();
-      DocumentSet s{testing::BuildOrder(p, 0), testing::BuildPayment(p, 0),
-                    testing::BuildWaybill(p, 0), testing::BuildList(p, 0),
+      DocumentSet s{OrderFacts::Of(testing::BuildOrder(p, 0)),
+                    PaymentFacts::Of(testing::BuildPayment(p, 0)),
+                    WaybillFacts::Of(testing::BuildWaybill(p, 0)), testing::BuildList(p, 0),
                     MakeInvtNo("2900", 2026, static_cast<uint64_t>(i))};
       sets.push_back(std::move(s));
     }
@@ -103,10 +113,10 @@ const DocumentSet& Next(Fixture& f, size_t n) {
   char digits[10];
   uint64_t k = (n * 7919) % kBuyers;
   for (int i = 9; i >= 0; --i, k /= 10) digits[i] = static_cast<char>('0' + k % 10);
-  for (std::string* id :
-       {&s.order.head.buyerIdNumber, &s.payment.head.payerIdNumber, &s.list.head.buyerIdNumber}) {
-    id->replace(8, 10, digits, 10);
-  }
+  s.list.head.buyerIdNumber.replace(8, 10, digits, 10);
+  // The packed copies: one string copy each, a little more than the digits.
+  SetIdDigits(&s.order, OrderFacts::kBuyerIdNumber, digits);
+  SetIdDigits(&s.payment, PaymentFacts::kPayerIdNumber, digits);
   return s;
 }
 

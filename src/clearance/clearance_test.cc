@@ -42,9 +42,9 @@ TEST(Clearance, SameInputsSameDecisionByteForByte) {
   bonded::BondedAccounts stock;
   for (int i = 0; i < 40; ++i) {
     Purchase p = Milk("d" + std::to_string(i));
-    Order o = testing::BuildOrder(p, 0);
-    Payment pay = testing::BuildPayment(p, 0);
-    Waybill w = testing::BuildWaybill(p, 0);
+    OrderFacts o = OrderFacts::Of(testing::BuildOrder(p, 0));
+    PaymentFacts pay = PaymentFacts::Of(testing::BuildPayment(p, 0));
+    WaybillFacts w = WaybillFacts::Of(testing::BuildWaybill(p, 0));
     InventoryList l = testing::BuildList(p, 0);
     ClearanceInput in{&l, &o, &pay, &w, 0, "290020260000000001"};
     Decision a = Decide(in, quota, stock, rules, 1'000);
@@ -61,9 +61,9 @@ TEST(Clearance, ReceiptsCarryTheDecision) {
   QuotaBook quota;
   bonded::BondedAccounts stock;
   Purchase p = Milk("r1");
-  Order o = testing::BuildOrder(p, 0);
-  Payment pay = testing::BuildPayment(p, 0);
-  Waybill w = testing::BuildWaybill(p, 0);
+  OrderFacts o = OrderFacts::Of(testing::BuildOrder(p, 0));
+  PaymentFacts pay = PaymentFacts::Of(testing::BuildPayment(p, 0));
+  WaybillFacts w = WaybillFacts::Of(testing::BuildWaybill(p, 0));
   InventoryList l = testing::BuildList(p, 0);
   ClearanceInput in{&l, &o, &pay, &w, 0, "290020260000000007"};
   Decision d = Decide(in, quota, stock, rules, *ParseCstDate("2026-03-01"));
@@ -98,9 +98,9 @@ TEST(Clearance, ReturnInfoStaysWithinOneThousandCharacters) {
   std::string lines;
   for (int i = 0; i < 99; ++i) lines += (i ? "," : "") + std::string("0402100000*1@1");
   ASSERT_TRUE(testing::ParseLines(lines, &p.lines).ok());
-  Order o = testing::BuildOrder(p, 0);
-  Payment pay = testing::BuildPayment(p, 0);
-  Waybill w = testing::BuildWaybill(p, 0);
+  OrderFacts o = OrderFacts::Of(testing::BuildOrder(p, 0));
+  PaymentFacts pay = PaymentFacts::Of(testing::BuildPayment(p, 0));
+  WaybillFacts w = WaybillFacts::Of(testing::BuildWaybill(p, 0));
   InventoryList l = testing::BuildList(p, 0);
   for (InventoryItem& it : l.items) it.gname = "一个与订单不一致的商品名称";
   ClearanceInput in{&l, &o, &pay, &w, 0, "X"};

@@ -95,75 +95,78 @@ std::string MissingDocuments::ChineseNames() const {
   return out;
 }
 
-MissingDocuments FindMissing(const Order* order, const Payment* payment, const Waybill* waybill) {
+MissingDocuments FindMissing(const OrderFacts* order, const PaymentFacts* payment,
+                             const WaybillFacts* waybill) {
   return {order == nullptr, payment == nullptr, waybill == nullptr};
 }
 
-std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& order,
-                                     const Payment& payment, const Waybill& waybill,
+std::vector<Mismatch> MatchDocuments(const InventoryList& list, const OrderFacts& o,
+                                     const PaymentFacts& p, const WaybillFacts& w,
                                      const Rules& rules) {
   std::vector<Mismatch> out;
   Checker c(&out);
-  const OrderHead& o = order.head;
-  const PaymentHead& p = payment.head;
-  const WaybillHead& w = waybill.head;
+  using O = OrderFacts;
+  using P = PaymentFacts;
+  using W = WaybillFacts;
   const InventoryHead& l = list.head;
 
   // Order, by itself. Table 3-3: 实际支付金额 = 商品价格 + 运杂费 + 代扣税款 -
   // 非现金抵扣金额; 商品价格 is the sum of the lines; 总价 = 单价 × 数量.
-  c.Same("order.acturalPaid", o.acturalPaid, "order.goodsValue+freight+taxTotal-discount",
-         o.goodsValue + o.freight + o.taxTotal - o.discount);
+  c.Same("order.acturalPaid", o.actural_paid, "order.goodsValue+freight+taxTotal-discount",
+         o.goods_value + o.freight + o.tax_total - o.discount);
   Decimal order_lines;
-  for (const OrderItem& it : order.items) order_lines += it.totalPrice;
-  c.Same("order.goodsValue", o.goodsValue, "sum(order.items.totalPrice)", order_lines);
-  for (const OrderItem& it : order.items) {
+  for (const O::Line& it : o.lines) order_lines += it.total_price;
+  c.Same("order.goodsValue", o.goods_value, "sum(order.items.totalPrice)", order_lines);
+  for (const O::Line& it : o.lines) {
     Result<Decimal> product = Decimal::MultiplyExact(it.price, it.qty);
-    if (!product.ok() || *product != it.totalPrice) {
-      c.Add(Line("order", it.gnum, "totalPrice"), it.totalPrice.ToString(),
+    if (!product.ok() || *product != it.total_price) {
+      c.Add(Line("order", it.gnum, "totalPrice"), it.total_price.ToString(),
             Line("order", it.gnum, "price*qty"),
             product.ok() ? product->ToString() : "(not exact)");
     }
-    c.LineFixed("order", it.gnum, "currency", it.currency, kCny);
+    c.LineFixed("order", it.gnum, "currency", o[it.currency], kCny);
   }
-  c.Fixed("order.currency", o.currency, kCny);
-  c.Fixed("order.buyerIdType", o.buyerIdType, kIdCard);
+  c.Fixed("order.currency", o[O::kCurrency], kCny);
+  c.Fixed("order.buyerIdType", o[O::kBuyerIdType], kIdCard);
 
   // Payment against order (table 3-10: 支付金额 = the order's 实际支付金额;
   // the payer is the buyer).
-  c.Same("payment.amountPaid", p.amountPaid, "order.acturalPaid", o.acturalPaid);
-  c.Same("payment.orderNo", p.orderNo, "order.orderNo", o.orderNo);
-  c.Same("payment.ebpCode", p.ebpCode, "order.ebpCode", o.ebpCode);
-  c.Same("payment.payerIdNumber", p.payerIdNumber, "order.buyerIdNumber", o.buyerIdNumber);
-  c.Same("payment.payerName", p.payerName, "order.buyerName", o.buyerName);
-  c.Fixed("payment.payerIdType", p.payerIdType, kIdCard);
-  c.Fixed("payment.currency", p.currency, kCny);
-  if (!o.payCode.empty()) c.Same("payment.payCode", p.payCode, "order.payCode", o.payCode);
-  if (!o.payTransactionId.empty()) {
-    c.Same("payment.payTransactionId", p.payTransactionId, "order.payTransactionId",
-           o.payTransactionId);
+  c.Same("payment.amountPaid", p.amount_paid, "order.acturalPaid", o.actural_paid);
+  c.Same("payment.orderNo", p[P::kOrderNo], "order.orderNo", o[O::kOrderNo]);
+  c.Same("payment.ebpCode", p[P::kEbpCode], "order.ebpCode", o[O::kEbpCode]);
+  c.Same("payment.payerIdNumber", p[P::kPayerIdNumber], "order.buyerIdNumber",
+         o[O::kBuyerIdNumber]);
+  c.Same("payment.payerName", p[P::kPayerName], "order.buyerName", o[O::kBuyerName]);
+  c.Fixed("payment.payerIdType", p[P::kPayerIdType], kIdCard);
+  c.Fixed("payment.currency", p[P::kCurrency], kCny);
+  if (!o[O::kPayCode].empty())
+    c.Same("payment.payCode", p[P::kPayCode], "order.payCode", o[O::kPayCode]);
+  if (!o[O::kPayTransactionId].empty()) {
+    c.Same("payment.payTransactionId", p[P::kPayTransactionId], "order.payTransactionId",
+           o[O::kPayTransactionId]);
   }
 
   // Waybill against order (table 3-3: consignee, telephone and address
   // "必须与电子运单的…一致"; table 3-17: packNo "限定为1").
-  c.Same("waybill.orderNo", w.orderNo, "order.orderNo", o.orderNo);
-  c.Same("waybill.consignee", w.consignee, "order.consignee", o.consignee);
-  c.Same("waybill.consigneeTelephone", w.consigneeTelephone, "order.consigneeTelephone",
-         o.consigneeTelephone);
-  c.Same("waybill.consigneeAddress", w.consigneeAddress, "order.consigneeAddress",
-         o.consigneeAddress);
-  c.FixedInt("waybill.packNo", w.packNo, 1);
-  c.Fixed("waybill.currency", w.currency, kCny);
+  c.Same("waybill.orderNo", w[W::kOrderNo], "order.orderNo", o[O::kOrderNo]);
+  c.Same("waybill.consignee", w[W::kConsignee], "order.consignee", o[O::kConsignee]);
+  c.Same("waybill.consigneeTelephone", w[W::kConsigneeTelephone], "order.consigneeTelephone",
+         o[O::kConsigneeTelephone]);
+  c.Same("waybill.consigneeAddress", w[W::kConsigneeAddress], "order.consigneeAddress",
+         o[O::kConsigneeAddress]);
+  c.FixedInt("waybill.packNo", w.pack_no, 1);
+  c.Fixed("waybill.currency", w[W::kCurrency], kCny);
 
   // List head against the three.
-  c.Same("list.orderNo", l.orderNo, "order.orderNo", o.orderNo);
-  c.Same("list.ebpCode", l.ebpCode, "order.ebpCode", o.ebpCode);
-  c.Same("list.ebcCode", l.ebcCode, "order.ebcCode", o.ebcCode);
-  c.Same("list.logisticsCode", l.logisticsCode, "waybill.logisticsCode", w.logisticsCode);
-  c.Same("list.logisticsNo", l.logisticsNo, "waybill.logisticsNo", w.logisticsNo);
-  c.Same("list.buyerIdNumber", l.buyerIdNumber, "order.buyerIdNumber", o.buyerIdNumber);
-  c.Same("list.buyerName", l.buyerName, "order.buyerName", o.buyerName);
+  c.Same("list.orderNo", l.orderNo, "order.orderNo", o[O::kOrderNo]);
+  c.Same("list.ebpCode", l.ebpCode, "order.ebpCode", o[O::kEbpCode]);
+  c.Same("list.ebcCode", l.ebcCode, "order.ebcCode", o[O::kEbcCode]);
+  c.Same("list.logisticsCode", l.logisticsCode, "waybill.logisticsCode", w[W::kLogisticsCode]);
+  c.Same("list.logisticsNo", l.logisticsNo, "waybill.logisticsNo", w[W::kLogisticsNo]);
+  c.Same("list.buyerIdNumber", l.buyerIdNumber, "order.buyerIdNumber", o[O::kBuyerIdNumber]);
+  c.Same("list.buyerName", l.buyerName, "order.buyerName", o[O::kBuyerName]);
   c.Same("list.consigneeAddress", l.consigneeAddress, "waybill.consigneeAddress",
-         w.consigneeAddress);
+         w[W::kConsigneeAddress]);
   c.Fixed("list.buyerIdType", l.buyerIdType, kIdCard);
   c.Fixed("list.currency", l.currency, kCny);
   c.FixedInt("list.packNo", l.packNo, 1);
@@ -173,7 +176,7 @@ std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& ord
     // The list's freight and insurance are "物流企业实际收取的" (table 3-31):
     // the waybill's; the order's 运杂费 is the same charge to the buyer.
     c.Same("list.freight", l.freight, "waybill.freight", w.freight);
-    c.Same("list.insuredFee", l.insuredFee, "waybill.insuredFee", w.insuredFee);
+    c.Same("list.insuredFee", l.insuredFee, "waybill.insuredFee", w.insured_fee);
     c.Same("list.freight", l.freight, "order.freight", o.freight);
   }
   bool bonded = l.tradeMode == "1210";
@@ -185,15 +188,15 @@ std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& ord
   // List lines 1:1 with order lines by gnum (table 3-31: 与关联的电子订单表体
   // 序号一一对应; 商品名称…与电子订单一致).
   if (list.items.empty()) c.Add("list.items.count", "0", ">=", "1");
-  if (list.items.size() != order.items.size()) {
+  if (list.items.size() != o.lines.size()) {
     c.Add("list.items.count", std::to_string(list.items.size()), "order.items.count",
-          std::to_string(order.items.size()));
+          std::to_string(o.lines.size()));
   }
   // Linear scans: at most 99 lines, and the lines are nearly always in the
   // same order on both documents, so the first probe hits.
-  auto find_order_line = [&order](size_t hint, int64_t gnum) -> const OrderItem* {
-    if (hint < order.items.size() && order.items[hint].gnum == gnum) return &order.items[hint];
-    for (const OrderItem& oi : order.items) {
+  auto find_order_line = [&o](size_t hint, int64_t gnum) -> const O::Line* {
+    if (hint < o.lines.size() && o.lines[hint].gnum == gnum) return &o.lines[hint];
+    for (const O::Line& oi : o.lines) {
       if (oi.gnum == gnum) return &oi;
     }
     return nullptr;
@@ -218,17 +221,17 @@ std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& ord
     if (bonded && it.itemRecordNo.empty()) {
       c.Add(Line("list", it.gnum, "itemRecordNo"), "(empty)", "required for", "1210");
     }
-    const OrderItem* found = find_order_line(i, it.gnum);
+    const O::Line* found = find_order_line(i, it.gnum);
     if (!found) {
       c.Add(Line("list", it.gnum, ""), "present", Line("order", it.gnum, ""), "missing");
       continue;
     }
-    const OrderItem& oi = *found;
-    c.LineSame(it.gnum, "gname", it.gname, "itemName", oi.itemName);
+    const O::Line& oi = *found;
+    c.LineSame(it.gnum, "gname", it.gname, "itemName", o[oi.item_name]);
     c.LineSame(it.gnum, "qty", it.qty, oi.qty);
     c.LineSame(it.gnum, "price", it.price, oi.price);
-    c.LineSame(it.gnum, "totalPrice", it.totalPrice, oi.totalPrice);
-    c.LineSame(it.gnum, "country", it.country, "country", oi.country);
+    c.LineSame(it.gnum, "totalPrice", it.totalPrice, oi.total_price);
+    c.LineSame(it.gnum, "country", it.country, "country", o[oi.country]);
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clearance/facts.h"
 #include "clearance/rules.h"
 #include "core/documents.h"
 
@@ -46,15 +47,17 @@ struct MissingDocuments {
   bool operator==(const MissingDocuments&) const = default;
 };
 
-MissingDocuments FindMissing(const Order* order, const Payment* payment, const Waybill* waybill);
+MissingDocuments FindMissing(const OrderFacts* order, const PaymentFacts* payment,
+                             const WaybillFacts* waybill);
 
 // Every rule, in a fixed order; empty when the four documents agree. Also
 // checks the list itself where the specification fixes a value (currency 142,
 // buyerIdType 1, packNo 1, tradeMode 9610/1210, 1210 needs emsNo and
 // itemRecordNo, lines present with unique gnum, totalPrice = price × qty,
 // amounts not negative).
-std::vector<Mismatch> MatchDocuments(const InventoryList& list, const Order& order,
-                                     const Payment& payment, const Waybill& waybill,
+// The three documents come as the engine keeps them (facts.h).
+std::vector<Mismatch> MatchDocuments(const InventoryList& list, const OrderFacts& order,
+                                     const PaymentFacts& payment, const WaybillFacts& waybill,
                                      const Rules& rules);
 
 // "a; b; c" — the returnInfo text of a list of mismatches.

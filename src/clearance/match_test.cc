@@ -32,9 +32,15 @@ Rules MatchRules() {
   return r;
 }
 
+// The match reads the three documents as the engine keeps them.
+std::vector<Mismatch> Match(const Docs& d, const Rules& rules) {
+  return MatchDocuments(d.list, OrderFacts::Of(d.order), PaymentFacts::Of(d.payment),
+                        WaybillFacts::Of(d.waybill), rules);
+}
+
 std::vector<std::string> Texts(const Docs& d) {
   std::vector<std::string> out;
-  for (const Mismatch& m : MatchDocuments(d.list, d.order, d.payment, d.waybill, MatchRules())) {
+  for (const Mismatch& m : Match(d, MatchRules())) {
     out.push_back(m.ToString());
   }
   return out;
@@ -42,8 +48,7 @@ std::vector<std::string> Texts(const Docs& d) {
 
 TEST(Match, AgreeingDocumentsMatch) {
   Docs d = Agreeing();
-  EXPECT_TRUE(Texts(d).empty()) << JoinMismatches(
-      MatchDocuments(d.list, d.order, d.payment, d.waybill, MatchRules()));
+  EXPECT_TRUE(Texts(d).empty()) << JoinMismatches(Match(d, MatchRules()));
 }
 
 TEST(Match, EachFailureNamesDocumentFieldAndBothValues) {
@@ -84,16 +89,59 @@ TEST(Match, FreightComparisonIsARule) {
   EXPECT_EQ(Texts(d).size(), 2u);  // against the waybill and the order
   Rules lax;
   lax.match_freight = false;
-  EXPECT_TRUE(MatchDocuments(d.list, d.order, d.payment, d.waybill, lax).empty());
+  EXPECT_TRUE(Match(d, lax).empty());
 }
 
 TEST(Match, MissingDocumentsAreNamed) {
   Docs d = Agreeing();
-  MissingDocuments m = FindMissing(&d.order, nullptr, nullptr);
+  const OrderFacts o = OrderFacts::Of(d.order);
+  const PaymentFacts p = PaymentFacts::Of(d.payment);
+  const WaybillFacts w = WaybillFacts::Of(d.waybill);
+  MissingDocuments m = FindMissing(&o, nullptr, nullptr);
   EXPECT_TRUE(m.any());
   EXPECT_EQ(m.Names(), "payment,waybill");
   EXPECT_EQ(m.ChineseNames(), "支付单、运单");
-  EXPECT_FALSE(FindMissing(&d.order, &d.payment, &d.waybill).any());
+  EXPECT_FALSE(FindMissing(&o, &p, &w).any());
+}
+
+TEST(Facts, KeepEveryFieldTheRulesReadAndNothingElse) {
+  Docs d = Agreeing();
+  d.order.head.payCode = "4403169D3W";
+  d.order.head.consignee = "收货人不同";
+  const OrderFacts o = OrderFacts::Of(d.order);
+  const OrderHead& h = d.order.head;
+  EXPECT_EQ(o[OrderFacts::kOrderNo], h.orderNo);
+  EXPECT_EQ(o[OrderFacts::kEbpCode], h.ebpCode);
+  EXPECT_EQ(o[OrderFacts::kEbcCode], h.ebcCode);
+  EXPECT_EQ(o[OrderFacts::kBuyerIdNumber], h.buyerIdNumber);
+  EXPECT_EQ(o[OrderFacts::kBuyerName], h.buyerName);
+  EXPECT_EQ(o[OrderFacts::kPayCode], "4403169D3W");
+  EXPECT_EQ(o[OrderFacts::kConsignee], "收货人不同");
+  EXPECT_EQ(o[OrderFacts::kConsigneeAddress], h.consigneeAddress);
+  EXPECT_EQ(o.actural_paid, h.acturalPaid);
+  ASSERT_EQ(o.lines.size(), d.order.items.size());
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    EXPECT_EQ(o.lines[i].gnum, d.order.items[i].gnum);
+    EXPECT_EQ(o[o.lines[i].item_name], d.order.items[i].itemName);
+    EXPECT_EQ(o[o.lines[i].country], d.order.items[i].country);
+    EXPECT_EQ(o.lines[i].total_price, d.order.items[i].totalPrice);
+  }
+  // One string holds every text field: the head's and the lines'.
+  size_t text = 0;
+  for (TextRef r : o.fields) text += r.size;
+  for (const OrderFacts::Line& l : o.lines)
+    text += l.item_name.size + l.currency.size + l.country.size;
+  EXPECT_EQ(o.text.bytes().size(), text);
+
+  const PaymentFacts p = PaymentFacts::Of(d.payment);
+  EXPECT_EQ(p[PaymentFacts::kPayTransactionId], d.payment.head.payTransactionId);
+  EXPECT_EQ(p[PaymentFacts::kPayerName], d.payment.head.payerName);
+  EXPECT_EQ(p.amount_paid, d.payment.head.amountPaid);
+  const WaybillFacts w = WaybillFacts::Of(d.waybill);
+  EXPECT_EQ(w[WaybillFacts::kLogisticsNo], d.waybill.head.logisticsNo);
+  EXPECT_EQ(w[WaybillFacts::kConsigneeTelephone], d.waybill.head.consigneeTelephone);
+  EXPECT_EQ(w.pack_no, d.waybill.head.packNo);
+  EXPECT_EQ(w.insured_fee, d.waybill.head.insuredFee);
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ bool ProfileMatches(const RiskProfile& p, const SelectivityFacts& f) {
   if (p.consignee_differs) {
     // 代购 indicator: the goods go to someone other than the buyer whose
     // quota they use.
-    if (!f.order || f.order->head.consignee == f.order->head.buyerName) return false;
+    if (!f.order || (*f.order)[OrderFacts::kConsignee] == (*f.order)[OrderFacts::kBuyerName]) {
+      return false;
+    }
   }
   return true;
 }

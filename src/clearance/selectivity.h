@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 
+#include "clearance/facts.h"
 #include "clearance/rules.h"
 #include "core/documents.h"
 
@@ -34,7 +35,7 @@ namespace ftz::clearance {
 // What the profiles look at besides the list itself.
 struct SelectivityFacts {
   const InventoryList* list = nullptr;
-  const Order* order = nullptr;  // for consignee_differs; may be null
+  const OrderFacts* order = nullptr;  // for consignee_differs; may be null
   Decimal customs_value;
   Decimal buyer_used;        // buyer's annual amount before this list
   uint32_t buyer_lists = 0;  // buyer's lists counted this year before this one

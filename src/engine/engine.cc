@@ -205,7 +205,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       if (removed) {
         orders_.erase(key);
       } else {
-        orders_[key] = std::get<std::vector<Order>>(m.blocks)[i];
+        orders_[key] = clearance::OrderFacts::Of(std::get<std::vector<Order>>(m.blocks)[i]);
         TryDecide(key, time, out);
       }
       break;
@@ -221,7 +221,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       }
       if (!removed) {
         const std::string k = p.head.ebpCode + "/" + p.head.orderNo;
-        payments_[k] = p;
+        payments_[k] = clearance::PaymentFacts::Of(p);
         payment_link_[key] = k;
         TryDecide(k, time, out);
       }
@@ -231,7 +231,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       if (removed) {
         waybills_.erase(key);
       } else {
-        waybills_[key] = std::get<std::vector<Waybill>>(m.blocks)[i];
+        waybills_[key] = clearance::WaybillFacts::Of(std::get<std::vector<Waybill>>(m.blocks)[i]);
         if (auto it = list_by_waybill_.find(key); it != list_by_waybill_.end()) {
           TryDecide(it->second, time, out);
         }
@@ -383,8 +383,11 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   // record alone.
   if (found.order != orders_.end()) orders_.erase(found.order);
   if (found.payment != payments_.end()) {
-    const PaymentHead& p = found.payment->second.head;
-    payment_link_.erase(p.payCode + "/" + p.payTransactionId);
+    const clearance::PaymentFacts& p = found.payment->second;
+    std::string link(p[clearance::PaymentFacts::kPayCode]);
+    link += '/';
+    link += p[clearance::PaymentFacts::kPayTransactionId];
+    payment_link_.erase(link);
     payments_.erase(found.payment);
   }
   // The waybill goes with the list unless another list still waiting for

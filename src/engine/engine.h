@@ -178,9 +178,9 @@ class Engine {
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st);
   // The same, with the matched documents already found (end() where absent).
   struct Matched {
-    KeyNodeMap<Order>::iterator order;
-    KeyNodeMap<Payment>::iterator payment;
-    KeyNodeMap<Waybill>::iterator waybill;
+    KeyNodeMap<clearance::OrderFacts>::iterator order;
+    KeyNodeMap<clearance::PaymentFacts>::iterator payment;
+    KeyNodeMap<clearance::WaybillFacts>::iterator waybill;
   };
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
                      Matched found);
@@ -200,14 +200,15 @@ class Engine {
   Result<Outcome> SetStartRules(const AdminRecord& a);
   // Clearance state, by business key: the documents a list is matched with,
   // the lists, and the deadlines of those still waiting.
-  KeyNodeMap<Order> orders_;              // ebpCode/orderNo
-  KeyNodeMap<Payment> payments_;          // ebpCode/orderNo
-  KeyMap<std::string> payment_link_;      // payment key -> ebpCode/orderNo
-  KeyNodeMap<Waybill> waybills_;          // logisticsCode/logisticsNo
-  KeyNodeMap<ListState> lists_;           // ebpCode/orderNo
-  KeyMap<std::string> list_by_waybill_;   // waybill key -> list key
-  KeyMap<std::string> list_by_invt_;      // invtNo -> list key
-  std::map<uint64_t, std::string> held_;  // lists held for bonded stock, by arrival order
+  // The three documents are kept as what the rules read of them (facts.h).
+  KeyNodeMap<clearance::OrderFacts> orders_;      // ebpCode/orderNo
+  KeyNodeMap<clearance::PaymentFacts> payments_;  // ebpCode/orderNo
+  KeyMap<std::string> payment_link_;              // payment key -> ebpCode/orderNo
+  KeyNodeMap<clearance::WaybillFacts> waybills_;  // logisticsCode/logisticsNo
+  KeyNodeMap<ListState> lists_;                   // ebpCode/orderNo
+  KeyMap<std::string> list_by_waybill_;           // waybill key -> list key
+  KeyMap<std::string> list_by_invt_;              // invtNo -> list key
+  std::map<uint64_t, std::string> held_;          // lists held for bonded stock, by arrival order
   uint64_t held_serial_ = 0;
   std::multimap<UnixMillis, std::string> deadlines_;  // waiting lists
   KeyMap<std::multimap<UnixMillis, std::string>::iterator> deadline_of_;

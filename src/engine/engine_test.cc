@@ -261,7 +261,7 @@ class EngineSnapshotTest : public ::testing::Test {
     workload::Options wo;
     wo.buyers = 40;
     workload::Workload w(wo);
-    for (int i = 0; i < 80; ++i) parcels_.push_back(w.Next());
+    for (int i = 0; i < 90; ++i) parcels_.push_back(w.Next());
   }
   // Applies one document kind of parcels [from, to) as single-block messages.
   void Feed(Engine* e, std::vector<std::string>* sent, MessageType type, size_t from, size_t to) {
@@ -282,12 +282,15 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
   Engine a(&book_);
   std::vector<std::string> ignored;
   // Parcels 0..49 complete; 50..59 have only a list (waiting, with deadlines);
-  // bonded stock for some item records.
+  // 80..89 have their order, payment and waybill but no list yet.
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
                         MessageType::kInventoryList}) {
     Feed(&a, &ignored, t, 0, 50);
   }
   Feed(&a, &ignored, MessageType::kInventoryList, 50, 60);
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
+    Feed(&a, &ignored, t, 80, 90);
+  }
   ASSERT_TRUE(a.NextDeadline() > 0);
   // A rules version added at run time (a lower single limit, in force from
   // the continuation on): the restored engine must have it too.
@@ -331,6 +334,7 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
                           MessageType::kWaybill}) {
       Feed(e, &sent, t, 60, 80);
     }
+    Feed(e, &sent, MessageType::kInventoryList, 80, 90);  // matched with restored documents
     Feed(e, &sent, MessageType::kOrder, 0, 5);  // duplicates: refused the same way
     for (const auto& p : parcels_) {
       if (p.list.head.emsNo.empty()) continue;
@@ -387,6 +391,23 @@ TEST_F(EngineSnapshotTest, DamagedSnapshotIsRefusedAndChangesNothing) {
   // Clearance on/off must match.
   Engine intake_only;
   EXPECT_EQ(intake_only.RestoreSnapshot(snap).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineSnapshotTest, AFieldPointingOutsideItsDocumentsTextIsRefused) {
+  Engine a(&book_);
+  std::vector<std::string> ignored;
+  Feed(&a, &ignored, MessageType::kOrder, 0, 1);  // waits for its list: kept as facts
+  std::string snap = a.EncodeSnapshot();
+  Engine b(&book_);
+  ASSERT_TRUE(b.RestoreSnapshot(snap).ok());
+  // The order's packed text, then where its first field (orderNo) lies.
+  const std::string text = clearance::OrderFacts::Of(parcels_[0].order).text.bytes();
+  const size_t at = snap.find(text);
+  ASSERT_NE(at, std::string::npos);
+  const size_t size_at = at + text.size() + 4;
+  ASSERT_EQ(static_cast<uint8_t>(snap[size_at]), parcels_[0].order.head.orderNo.size());
+  snap[size_at + 1] = '\x01';  // 256 + the real size: past the text's end
+  EXPECT_EQ(b.RestoreSnapshot(snap).code(), StatusCode::kCorruption);
 }
 
 }  // namespace snapshot_test

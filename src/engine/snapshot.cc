@@ -5,6 +5,7 @@
 // with it: an older snapshot is then refused and the log replayed instead.
 #include <algorithm>
 #include <thread>
+#include <type_traits>
 
 #include "ceb/field_tables.h"
 #include "engine/engine.h"
@@ -17,12 +18,16 @@ using internal::SnapshotReader;
 using internal::SnapshotWriter;
 
 // Bumped whenever the body's layout below changes.
-constexpr uint32_t kBodyVersion = 5;
+constexpr uint32_t kBodyVersion = 6;  // 6: orders, payments, waybills as facts
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
 static_assert(sizeof(clearance::RecordLine) == 136, "RecordLine changed: update snapshot.cc");
 static_assert(sizeof(clearance::ListRecord) == 1008, "ListRecord changed: update snapshot.cc");
+static_assert(sizeof(clearance::OrderFacts) == 192, "OrderFacts changed: update snapshot.cc");
+static_assert(sizeof(clearance::OrderFacts::Line) == 56, "OrderFacts changed: update snapshot.cc");
+static_assert(sizeof(clearance::PaymentFacts) == 104, "PaymentFacts changed: update snapshot.cc");
+static_assert(sizeof(clearance::WaybillFacts) == 112, "WaybillFacts changed: update snapshot.cc");
 
 template <class T>
 void PutPart(SnapshotWriter& w, const T& obj) {
@@ -82,6 +87,71 @@ void GetDoc(SnapshotReader& r, D* d) {
     const uint64_t n = r.Count(1);
     d->items.resize(n);
     for (auto& item : d->items) GetPart(r, &item);
+  }
+}
+
+// An order, payment or waybill as the engine keeps it (clearance/facts.h):
+// its packed text, where each field lies in it, then its amounts.
+void PutRef(SnapshotWriter& w, clearance::TextRef t) {
+  w.U32(t.begin);
+  w.U32(t.size);
+}
+
+clearance::TextRef GetRef(SnapshotReader& r, const clearance::PackedText& text) {
+  clearance::TextRef t;
+  t.begin = r.U32();
+  t.size = r.U32();
+  if (!text.Holds(t)) r.Fail();  // never a view outside the text
+  return t;
+}
+
+template <class F>
+void PutFacts(SnapshotWriter& w, const F& f) {
+  w.Str(f.text.bytes());
+  for (clearance::TextRef t : f.fields) PutRef(w, t);
+  if constexpr (std::is_same_v<F, clearance::OrderFacts>) {
+    for (Decimal d : {f.goods_value, f.freight, f.discount, f.tax_total, f.actural_paid}) {
+      w.I64(d.units());
+    }
+    w.U64(f.lines.size());
+    for (const clearance::OrderFacts::Line& l : f.lines) {
+      w.I64(l.gnum);
+      for (Decimal d : {l.qty, l.price, l.total_price}) w.I64(d.units());
+      for (clearance::TextRef t : {l.item_name, l.currency, l.country}) PutRef(w, t);
+    }
+  } else if constexpr (std::is_same_v<F, clearance::PaymentFacts>) {
+    w.I64(f.amount_paid.units());
+  } else {
+    w.I64(f.pack_no);
+    w.I64(f.freight.units());
+    w.I64(f.insured_fee.units());
+  }
+}
+
+template <class F>
+void GetFacts(SnapshotReader& r, F* f) {
+  f->text = clearance::PackedText::FromBytes(r.Str());
+  for (clearance::TextRef& t : f->fields) t = GetRef(r, f->text);
+  auto dec = [&r] { return Decimal::FromUnits(r.I64()); };
+  if constexpr (std::is_same_v<F, clearance::OrderFacts>) {
+    for (Decimal* d :
+         {&f->goods_value, &f->freight, &f->discount, &f->tax_total, &f->actural_paid}) {
+      *d = dec();
+    }
+    f->lines.resize(r.Count(56));
+    for (clearance::OrderFacts::Line& l : f->lines) {
+      l.gnum = r.I64();
+      for (Decimal* d : {&l.qty, &l.price, &l.total_price}) *d = dec();
+      for (clearance::TextRef* t : {&l.item_name, &l.currency, &l.country}) {
+        *t = GetRef(r, f->text);
+      }
+    }
+  } else if constexpr (std::is_same_v<F, clearance::PaymentFacts>) {
+    f->amount_paid = dec();
+  } else {
+    f->pack_no = r.I64();
+    f->freight = dec();
+    f->insured_fee = dec();
   }
 }
 
@@ -224,10 +294,10 @@ std::string Engine::EncodeSnapshot() const {
   w.U64(invt_serial_);
   w.U64(emitted_serial_);
   w.U64(held_serial_);
-  PutMap(w, orders_, [&](const Order& o) { PutDoc(w, o); });
-  PutMap(w, payments_, [&](const Payment& p) { PutDoc(w, p); });
+  PutMap(w, orders_, [&](const clearance::OrderFacts& o) { PutFacts(w, o); });
+  PutMap(w, payments_, [&](const clearance::PaymentFacts& p) { PutFacts(w, p); });
   PutMap(w, payment_link_, [&](const std::string& v) { w.Str(v); });
-  PutMap(w, waybills_, [&](const Waybill& b) { PutDoc(w, b); });
+  PutMap(w, waybills_, [&](const clearance::WaybillFacts& b) { PutFacts(w, b); });
   static const InventoryList kDecided;  // a decided list keeps no declaration
   PutMap(w, lists_, [&](const ListState& s) {
     PutDoc(w, s.list ? *s.list : kDecided);
@@ -321,10 +391,10 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   e.invt_serial_ = r.U64();
   e.emitted_serial_ = r.U64();
   e.held_serial_ = r.U64();
-  GetMap(r, &e.orders_, [&](Order* o) { GetDoc(r, o); });
-  GetMap(r, &e.payments_, [&](Payment* p) { GetDoc(r, p); });
+  GetMap(r, &e.orders_, [&](clearance::OrderFacts* o) { GetFacts(r, o); });
+  GetMap(r, &e.payments_, [&](clearance::PaymentFacts* p) { GetFacts(r, p); });
   GetMap(r, &e.payment_link_, [&](std::string* v) { *v = r.Str(); });
-  GetMap(r, &e.waybills_, [&](Waybill* b) { GetDoc(r, b); });
+  GetMap(r, &e.waybills_, [&](clearance::WaybillFacts* b) { GetFacts(r, b); });
   GetMap(r, &e.lists_, [&](ListState* s) {
     InventoryList declared;
     GetDoc(r, &declared);

@@ -637,9 +637,13 @@ void CaseRun::TryDecide(PurchaseState& ps, UnixMillis at) {
   if (ps.record && ps.record->phase != ListPhase::kWaiting) return;
   ClearanceInput in;
   in.list = &*ps.list;
-  in.order = ps.order ? &*ps.order : nullptr;
-  in.payment = ps.payment ? &*ps.payment : nullptr;
-  in.waybill = ps.waybill ? &*ps.waybill : nullptr;
+  // The rules read the documents as the engine keeps them.
+  const auto order = ps.order ? std::optional(OrderFacts::Of(*ps.order)) : std::nullopt;
+  const auto payment = ps.payment ? std::optional(PaymentFacts::Of(*ps.payment)) : std::nullopt;
+  const auto waybill = ps.waybill ? std::optional(WaybillFacts::Of(*ps.waybill)) : std::nullopt;
+  in.order = order ? &*order : nullptr;
+  in.payment = payment ? &*payment : nullptr;
+  in.waybill = waybill ? &*waybill : nullptr;
   in.received_at = ps.list_at;
   in.invt_no = ps.invt_no;
   Keep(ps, Decide(in, quota_, stock_, *rules_, at), &ps.list_decision,
