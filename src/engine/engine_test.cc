@@ -335,7 +335,7 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
       Feed(e, &sent, t, 60, 80);
     }
     Feed(e, &sent, MessageType::kInventoryList, 80, 90);  // matched with restored documents
-    Feed(e, &sent, MessageType::kOrder, 0, 5);  // duplicates: refused the same way
+    Feed(e, &sent, MessageType::kOrder, 0, 5);            // duplicates: refused the same way
     for (const auto& p : parcels_) {
       if (p.list.head.emsNo.empty()) continue;
       for (const auto& item : p.list.items) {
