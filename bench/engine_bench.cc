@@ -39,9 +39,9 @@ size_t ResidentBytes() {
 
 // The two timed steps, each a function of its own so that a profiler can
 // count them alone, e.g. instructions per list, which unlike time do not
-// move with the machine's load:
-//   valgrind --tool=callgrind --collect-atstart=no \
-//     --toggle-collect='*KeepWaitingDocuments*' --toggle-collect='*DecideLists*' \
+// move with the machine's load (one command line):
+//   valgrind --tool=callgrind --collect-atstart=no
+//     --toggle-collect='*KeepWaitingDocuments*' --toggle-collect='*DecideLists*'
 //     ftz-engine-bench --buyers 2000 --lists 10000
 // then callgrind_annotate --inclusive=yes on its output.
 [[gnu::noinline]] void KeepWaitingDocuments(ftz::engine::Engine& e,
