@@ -192,7 +192,14 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
 namespace ftz::engine {
 namespace {
 
-std::string WaybillKey(const std::string& code, const std::string& no) { return code + "/" + no; }
+// A two-part business key as ceb::BlockKey spells it: "code/number"
+// (logisticsCode/logisticsNo, ebpCode/orderNo, payCode/payTransactionId).
+std::string KeyOf(std::string_view code, std::string_view no) {
+  std::string key;
+  key.reserve(code.size() + 1 + no.size());
+  key.append(code).append(1, '/').append(no);
+  return key;
+}
 
 }  // namespace
 
@@ -220,7 +227,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
         payment_link_.erase(old);
       }
       if (!removed) {
-        const std::string k = p.head.ebpCode + "/" + p.head.orderNo;
+        const std::string k = KeyOf(p.head.ebpCode, p.head.orderNo);
         payments_[k] = clearance::PaymentFacts::Of(p);
         payment_link_[key] = k;
         TryDecide(k, time, out);
@@ -246,8 +253,8 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
         if (it != lists_.end() && it->second.waiting) {
           const ListState& st = it->second;
           list_by_invt_.erase(st.invt_no);
-          auto w = list_by_waybill_.find(
-              WaybillKey(st.list->head.logisticsCode, st.list->head.logisticsNo));
+          auto w =
+              list_by_waybill_.find(KeyOf(st.list->head.logisticsCode, st.list->head.logisticsNo));
           if (w != list_by_waybill_.end() && w->second == key) list_by_waybill_.erase(w);
           if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
             deadlines_.erase(dl->second);
@@ -270,7 +277,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       if (st.list) {
         // A change to a list still waiting (its waybill may be another now).
         *st.list = l;
-        list_by_waybill_[WaybillKey(l.head.logisticsCode, l.head.logisticsNo)] = key;
+        list_by_waybill_[KeyOf(l.head.logisticsCode, l.head.logisticsNo)] = key;
         TryDecide(key, st, time, out);
       } else {
         TryDecide(key, st, time, out, {&l, doc != nullptr ? &doc->pre_no : nullptr});
@@ -309,7 +316,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   auto keep = [&] {
     if (st.list) return;
     st.list = std::make_unique<InventoryList>(list);
-    list_by_waybill_[WaybillKey(list.head.logisticsCode, list.head.logisticsNo)] = list_key;
+    list_by_waybill_[KeyOf(list.head.logisticsCode, list.head.logisticsNo)] = list_key;
   };
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) {
@@ -326,7 +333,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   clearance::ClearanceInput in;
   in.list = &list;
   const Matched found{orders_.find(list_key), payments_.find(list_key),
-                      waybills_.find(WaybillKey(h.logisticsCode, h.logisticsNo))};
+                      waybills_.find(KeyOf(h.logisticsCode, h.logisticsNo))};
   in.order = found.order == orders_.end() ? nullptr : &found.order->second;
   in.payment = found.payment == payments_.end() ? nullptr : &found.payment->second;
   in.waybill = found.waybill == waybills_.end() ? nullptr : &found.waybill->second;
@@ -373,7 +380,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st) {
   ForgetMatched(list_key, list, st,
                 {orders_.find(list_key), payments_.find(list_key),
-                 waybills_.find(WaybillKey(list.logisticsCode, list.logisticsNo))});
+                 waybills_.find(KeyOf(list.logisticsCode, list.logisticsNo))});
 }
 
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
@@ -384,10 +391,8 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   if (found.order != orders_.end()) orders_.erase(found.order);
   if (found.payment != payments_.end()) {
     const clearance::PaymentFacts& p = found.payment->second;
-    std::string link(p[clearance::PaymentFacts::kPayCode]);
-    link += '/';
-    link += p[clearance::PaymentFacts::kPayTransactionId];
-    payment_link_.erase(link);
+    payment_link_.erase(
+        KeyOf(p[clearance::PaymentFacts::kPayCode], p[clearance::PaymentFacts::kPayTransactionId]));
     payments_.erase(found.payment);
   }
   // The waybill goes with the list unless another list still waiting for
@@ -397,7 +402,7 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   if (found.waybill != waybills_.end()) {
     waybill_key = &found.waybill->first;
   } else {
-    built = WaybillKey(list.logisticsCode, list.logisticsNo);
+    built = KeyOf(list.logisticsCode, list.logisticsNo);
   }
   auto w = list_by_waybill_.find(*waybill_key);
   const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;

@@ -138,7 +138,7 @@ void GetFacts(SnapshotReader& r, F* f) {
          {&f->goods_value, &f->freight, &f->discount, &f->tax_total, &f->actural_paid}) {
       *d = dec();
     }
-    f->lines.resize(r.Count(56));
+    f->lines.resize(r.Count(56));  // a line is 56 bytes: gnum, 3 amounts, 3 refs
     for (clearance::OrderFacts::Line& l : f->lines) {
       l.gnum = r.I64();
       for (Decimal* d : {&l.qty, &l.price, &l.total_price}) *d = dec();
