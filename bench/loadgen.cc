@@ -10,6 +10,9 @@
 //   ftz-loadgen ... --pipeline 16       HTTP/1.1 pipelining: each connection
 //                                       writes 16 requests at once, then reads
 //                                       their 16 answers (closed loop only)
+//   ftz-loadgen ... --latency-csv F     every request as a CSV row (start in µs
+//                                       from the run's start, latency in µs,
+//                                       1 for a list): when the slow ones came
 //
 // Prints one human line and one JSON line ("RESULT {...}") for scripts.
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
@@ -76,6 +79,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   std::vector<uint32_t> latencies_us;
   std::vector<uint32_t> list_latencies_us;  // CEB621 requests only
+  std::vector<uint32_t> starts_us;          // from the run's start, as latencies_us
+  std::vector<bool> is_list;
 
  private:
   void Next() {
@@ -159,6 +164,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_).count());
     latencies_us.push_back(us);
     if (s_->requests[current_].list) list_latencies_us.push_back(us);
+    // A closed loop may send before the nominal start: those count from 0.
+    starts_us.push_back(static_cast<uint32_t>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(scheduled_ - s_->start).count())));
+    is_list.push_back(s_->requests[current_].list);
     if (parser_->get().result_int() == 200) {
       s_->ok_docs += s_->requests[current_].documents;
       s_->ok_msgs += 1;
@@ -216,6 +225,10 @@ int main(int argc, char** argv) {
                  "HTTP/1.1 pipelining: requests written together per connection (closed loop)")
       ->capture_default_str();
   app.add_option("--seed", seed, "Workload seed")->capture_default_str();
+  std::string latency_csv;
+  app.add_option("--latency-csv", latency_csv,
+                 "Write each request's start (µs from the run's start), latency (µs) and "
+                 "whether it was a list, one CSV row per request");
   app.add_option("--prefix", prefix,
                  "Order-number prefix (use a new one per run on the same data)");
   CLI11_PARSE(app, argc, argv);
@@ -281,6 +294,20 @@ int main(int argc, char** argv) {
   if (s.next >= s.requests.size())
     elapsed = std::chrono::duration<double>(Clock::now() - s.start).count();
 
+  if (!latency_csv.empty()) {
+    std::FILE* f = std::fopen(latency_csv.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(latency_csv.c_str());
+      return 2;
+    }
+    std::fprintf(f, "start_us,latency_us,list\n");
+    for (auto& c : conns) {
+      for (size_t i = 0; i < c->latencies_us.size(); ++i) {
+        std::fprintf(f, "%u,%u,%d\n", c->starts_us[i], c->latencies_us[i], c->is_list[i] ? 1 : 0);
+      }
+    }
+    std::fclose(f);
+  }
   std::vector<uint32_t> lat, list_lat;
   for (auto& c : conns) {
     lat.insert(lat.end(), c->latencies_us.begin(), c->latencies_us.end());
