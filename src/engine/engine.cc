@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "ceb/ceb.h"
+#include "engine/internal/list_record.h"
 
 namespace ftz::engine {
 namespace {
@@ -203,6 +204,23 @@ std::string KeyOf(std::string_view code, std::string_view no) {
 
 }  // namespace
 
+clearance::ListRecord Engine::RecordOf(const ListState& st) {
+  clearance::ListRecord r;
+  // The bytes were made by KeepRecord on this state: failing to read them
+  // back is a broken invariant, and no decision could be trusted after it.
+  if (!st.record.empty() && !internal::DecodeListRecord(st.record, &r)) {
+    std::fprintf(stderr, "ftzport: FATAL: list %s: its kept record does not decode\n",
+                 st.invt_no.c_str());
+    std::abort();
+  }
+  return r;
+}
+
+void Engine::KeepRecord(ListState* st, const clearance::ListRecord& record) {
+  st->phase = record.phase;
+  st->record = internal::EncodeListRecord(record);
+}
+
 const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::string& key,
                                       bool removed, UnixMillis time, Outcome* out,
                                       const DocState* doc) {
@@ -373,7 +391,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   if (d.outcome == clearance::Outcome::kHeld) held_.emplace(++held_serial_, list_key);
   Emit622(st, std::move(decided), out);
   EmitTaxBillAndState(st, d, list_key, out);
-  st.record = std::move(d.record);
+  KeepRecord(&st, d.record);
   ForgetMatched(list_key, list.head, &st, found);
 }
 
@@ -492,10 +510,11 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   auto key = list_by_invt_.find(c.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
-  clearance::ListRecord waiting;  // a list still waiting has no decision record yet
+  clearance::ListRecord known;  // a list still waiting has no decision record yet
   const clearance::ListRecord* rec = nullptr;
   if (st != nullptr) {
     if (st->waiting) {
+      clearance::ListRecord& waiting = known;
       const InventoryHead& h = st->list->head;
       waiting.phase = clearance::ListPhase::kWaiting;
       waiting.invt_no = st->invt_no;
@@ -513,14 +532,15 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
       waiting.buyer_name = h.buyerName;
       rec = &waiting;
     } else {
-      rec = &st->record;
+      known = RecordOf(*st);
+      rec = &known;
     }
   }
   clearance::Decision d = clearance::DecideCancellation(c, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "cancellation of " + c.head.invtNo, out);
     if (st != nullptr) {
-      if (st->record.phase == clearance::ListPhase::kHeld) {
+      if (st->phase == clearance::ListPhase::kHeld) {
         for (auto h = held_.begin(); h != held_.end(); ++h) {
           if (h->second == key->second) {
             held_.erase(h);
@@ -528,7 +548,7 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
           }
         }
       }
-      st->record = d.record;
+      KeepRecord(st, d.record);
       if (st->waiting) {
         st->waiting = false;
         if (auto dl = deadline_of_.find(key->second); dl != deadline_of_.end()) {
@@ -554,11 +574,13 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
-  const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &st->record;
+  clearance::ListRecord known;
+  if (st != nullptr && !st->waiting) known = RecordOf(*st);
+  const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &known;
   clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "return of " + r.head.invtNo, out);
-    if (st != nullptr) st->record = d.record;
+    if (st != nullptr) KeepRecord(st, d.record);
   }
   ConcludeOnList(r, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
                  st ? key->second : "", rec != nullptr, &out->emitted, &out->changes,
@@ -589,12 +611,16 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   // Lists held for stock of this account, oldest first, until one cannot go.
   for (auto it = held_.begin(); it != held_.end();) {
     ListState& st = lists_.at(it->second);
-    if (st.record.ems_no != a.ems_no || st.record.phase != clearance::ListPhase::kHeld) {
+    if (st.phase != clearance::ListPhase::kHeld) {
       ++it;
       continue;
     }
-    clearance::Decision d =
-        clearance::Conclude(st.record, /*release=*/true, "", stock_, *rules, time);
+    const clearance::ListRecord held = RecordOf(st);
+    if (held.ems_no != a.ems_no) {
+      ++it;
+      continue;
+    }
+    clearance::Decision d = clearance::Conclude(held, /*release=*/true, "", stock_, *rules, time);
     if (d.outcome == clearance::Outcome::kHeld || d.return_status == 0) {
       ++it;
       continue;
@@ -602,7 +628,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
     ApplyEffects(d, "held list " + it->second, &out);
     Emit622(st, clearance::MakeInventoryReturn(d), &out);
     EmitTaxBillAndState(st, d, it->second, &out);
-    st.record = std::move(d.record);
+    KeepRecord(&st, d.record);
     it = held_.erase(it);
   }
   return out;
@@ -659,7 +685,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
     return Status::NotFound("no inventory list with invtNo " + a.invt_no);
   }
   ListState& st = lists_.at(key->second);
-  const clearance::ListPhase phase = st.record.phase;
+  const clearance::ListPhase phase = st.phase;
   if (st.waiting || (phase != clearance::ListPhase::kManualReview &&
                      phase != clearance::ListPhase::kInspection)) {
     return Status::FailedPrecondition(
@@ -670,7 +696,8 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   }
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) return Status::FailedPrecondition("no clearance rules in force");
-  clearance::Decision d = clearance::Conclude(st.record, a.release, a.note, stock_, *rules, time);
+  clearance::Decision d =
+      clearance::Conclude(RecordOf(st), a.release, a.note, stock_, *rules, time);
   if (d.return_status == 0) {
     return Status::FailedPrecondition("list " + a.invt_no + " cannot be concluded: " + d.detail);
   }
@@ -678,7 +705,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   ApplyEffects(d, "list " + key->second + " concluded by an officer", &out);
   Emit622(st, clearance::MakeInventoryReturn(d), &out);
   EmitTaxBillAndState(st, d, key->second, &out);
-  st.record = std::move(d.record);
+  KeepRecord(&st, d.record);
   return out;
 }
 

@@ -144,8 +144,16 @@ class Engine {
     UnixMillis received_at = 0;
     std::string invt_no;
     bool waiting = true;
-    clearance::ListRecord record;
+    // Where the list stands (the record's phase, read without decoding it).
+    clearance::ListPhase phase = clearance::ListPhase::kWaiting;
+    // A decided list's record, encoded as its snapshot holds it ("" while the
+    // list waits): a cancellation, return, goods-in or officer decodes it
+    // (RecordOf). Kept as bytes because every decided list stays in memory
+    // and most are never read again: a third of the record's struct size.
+    std::string record;
   };
+  static clearance::ListRecord RecordOf(const ListState& st);
+  static void KeepRecord(ListState* st, const clearance::ListRecord& record);
   // Returns the list's invtNo when block i is an inventory list now in the
   // state (it points into lists_, whose nodes do not move), else null.
   const std::string* OnAccepted(const Message& m, size_t i, const std::string& key, bool removed,

@@ -9,6 +9,7 @@
 
 #include "ceb/field_tables.h"
 #include "engine/engine.h"
+#include "engine/internal/list_record.h"
 #include "engine/internal/snapshot_codec.h"
 
 namespace ftz::engine {
@@ -253,6 +254,25 @@ void GetMap(SnapshotReader& r, Map* m, GetValue get) {
 
 }  // namespace
 
+namespace internal {
+
+std::string EncodeListRecord(const clearance::ListRecord& record) {
+  std::string out;
+  out.reserve(1024);  // a released list's record with its tax bill: ~700 bytes
+  SnapshotWriter w(&out);
+  PutRecord(w, record);
+  out.shrink_to_fit();
+  return out;
+}
+
+bool DecodeListRecord(std::string_view bytes, clearance::ListRecord* out) {
+  SnapshotReader r(bytes);
+  GetRecord(r, out);
+  return r.ok() && r.done();
+}
+
+}  // namespace internal
+
 uint32_t Engine::SnapshotSchema() {
   uint32_t h = 2166136261u ^ kBodyVersion;
   h = SchemaOf<OrderHead>(h);
@@ -299,6 +319,7 @@ std::string Engine::EncodeSnapshot() const {
   PutMap(w, payment_link_, [&](const std::string& v) { w.Str(v); });
   PutMap(w, waybills_, [&](const clearance::WaybillFacts& b) { PutFacts(w, b); });
   static const InventoryList kDecided;  // a decided list keeps no declaration
+  static const std::string no_record = internal::EncodeListRecord({});  // a waiting list's
   PutMap(w, lists_, [&](const ListState& s) {
     PutDoc(w, s.list ? *s.list : kDecided);
     w.Str(s.agent_cop);
@@ -306,7 +327,7 @@ std::string Engine::EncodeSnapshot() const {
     w.I64(s.received_at);
     w.Str(s.invt_no);
     w.Bool(s.waiting);
-    PutRecord(w, s.record);
+    w.Raw(s.record.empty() ? no_record : s.record);
   });
   PutMap(w, list_by_waybill_, [&](const std::string& v) { w.Str(v); });
   PutMap(w, list_by_invt_, [&](const std::string& v) { w.Str(v); });
@@ -404,7 +425,12 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     s->invt_no = r.Str();
     s->waiting = r.Bool();
     if (s->waiting) s->list = std::make_unique<InventoryList>(std::move(declared));
-    GetRecord(r, &s->record);
+    // Read to check it, then kept as the bytes it came in (Engine::RecordOf).
+    const size_t at = r.pos();
+    clearance::ListRecord record;
+    GetRecord(r, &record);
+    s->phase = record.phase;
+    if (record.phase != clearance::ListPhase::kWaiting) s->record = std::string(r.Since(at));
   });
   GetMap(r, &e.list_by_waybill_, [&](std::string* v) { *v = r.Str(); });
   GetMap(r, &e.list_by_invt_, [&](std::string* v) { *v = r.Str(); });
