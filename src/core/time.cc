@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 namespace ftz {
 namespace {
@@ -88,6 +89,11 @@ CivilTime FromUnixMillisCst(UnixMillis ms) {
 }
 
 std::string FormatReturnTime(UnixMillis ms) {
+  // The last time formatted on this thread, kept: a batch's records share
+  // one time, and each decision stamps several receipts with it.
+  thread_local UnixMillis last_ms = std::numeric_limits<UnixMillis>::min();
+  thread_local std::string last;
+  if (ms == last_ms) return last;
   // Hand-formatted: receipts carry one each, and snprintf's parsing of the
   // format costs more than the conversion itself.
   const CivilTime t = FromUnixMillisCst(ms);
@@ -102,6 +108,8 @@ std::string FormatReturnTime(UnixMillis ms) {
   put(10, 2, t.minute);
   put(12, 2, t.second);
   put(14, 3, t.millis);
+  last_ms = ms;
+  last = out;
   return out;
 }
 

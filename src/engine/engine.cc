@@ -367,7 +367,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     }
     return;
   }
-  ApplyEffects(d, "list " + list_key, out);
+  ApplyEffects(d, "list", list_key, out);
   if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
     deadlines_.erase(dl->second);
     deadline_of_.erase(dl);
@@ -453,12 +453,14 @@ void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision&
   out->changes.push_back(std::move(change));
 }
 
-void Engine::ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out) {
+void Engine::ApplyEffects(const clearance::Decision& d, std::string_view what, std::string_view key,
+                          Outcome* out) {
   // Decided on this very state, on this thread: applying cannot fail unless
   // an invariant is broken, and then nothing after it could be trusted.
   if (Status s = clearance::ApplyDecision(d, &quota_, &stock_); !s.ok()) {
-    std::fprintf(stderr, "ftzport: FATAL: applying the decision on %s: %s\n", what.c_str(),
-                 s.ToString().c_str());
+    std::fprintf(stderr, "ftzport: FATAL: applying the decision on %.*s %.*s: %s\n",
+                 static_cast<int>(what.size()), what.data(), static_cast<int>(key.size()),
+                 key.data(), s.ToString().c_str());
     std::abort();
   }
   for (const clearance::QuotaDelta& q : d.quota) {
@@ -538,7 +540,7 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   }
   clearance::Decision d = clearance::DecideCancellation(c, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
-    ApplyEffects(d, "cancellation of " + c.head.invtNo, out);
+    ApplyEffects(d, "cancellation of", c.head.invtNo, out);
     if (st != nullptr) {
       if (st->phase == clearance::ListPhase::kHeld) {
         for (auto h = held_.begin(); h != held_.end(); ++h) {
@@ -579,7 +581,7 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
   const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &known;
   clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
-    ApplyEffects(d, "return of " + r.head.invtNo, out);
+    ApplyEffects(d, "return of", r.head.invtNo, out);
     if (st != nullptr) KeepRecord(st, d.record);
   }
   ConcludeOnList(r, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
@@ -625,7 +627,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
       ++it;
       continue;
     }
-    ApplyEffects(d, "held list " + it->second, &out);
+    ApplyEffects(d, "held list", it->second, &out);
     Emit622(st, clearance::MakeInventoryReturn(d), &out);
     EmitTaxBillAndState(st, d, it->second, &out);
     KeepRecord(&st, d.record);
@@ -702,7 +704,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
     return Status::FailedPrecondition("list " + a.invt_no + " cannot be concluded: " + d.detail);
   }
   Outcome out;
-  ApplyEffects(d, "list " + key->second + " concluded by an officer", &out);
+  ApplyEffects(d, "the officer's conclusion of list", key->second, &out);
   Emit622(st, clearance::MakeInventoryReturn(d), &out);
   EmitTaxBillAndState(st, d, key->second, &out);
   KeepRecord(&st, d.record);

@@ -168,7 +168,9 @@ class Engine {
   void TryDecide(const std::string& list_key, ListState& st, UnixMillis time, Outcome* out,
                  Arrival arrival = {});
   // Applies a decision's effects (quota, stock) and reports the quota change.
-  void ApplyEffects(const clearance::Decision& d, const std::string& what, Outcome* out);
+  // `what` and `key` name the decision in the message of a broken invariant.
+  void ApplyEffects(const clearance::Decision& d, std::string_view what, std::string_view key,
+                    Outcome* out);
   // The version a cancellation or return is decided under: the one in force,
   // or before any is, the first to take effect (null only for an empty book).
   const clearance::Rules* RulesForAnswer(UnixMillis time) const;
