@@ -5,7 +5,7 @@ runs of 10 ms windows (by scheduled start) holding one, merged when at most
 20 ms apart. A stall of the server shows as an episode across every
 connection; episodes at a fixed period point at a periodic task.
 
-    bench/latency_episodes.py FILE [--over-ms 8]
+    bench/latency_episodes.py FILE [--over-ms 8] [--max-episodes N]
 """
 import argparse
 import collections
@@ -16,6 +16,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv")
     ap.add_argument("--over-ms", type=float, default=8.0, help="slow means over this (ms)")
+    ap.add_argument("--max-episodes", type=int, default=0, help="list at most N (0: all)")
     args = ap.parse_args()
     windows = collections.defaultdict(list)  # 10 ms window -> latencies (us)
     total = 0
@@ -34,7 +35,7 @@ def main():
             episodes.append([w])
     slow = sum(1 for v in windows.values() for x in v if x > limit)
     print(f"{total} requests, {slow} over {args.over_ms:g} ms, in {len(episodes)} episodes")
-    for e in episodes:
+    for e in episodes[: args.max_episodes or None]:
         lat = [x for w in range(e[0], e[-1] + 1) for x in windows.get(w, [])]
         print(f"  at {e[0] / 100:6.2f} s for {(e[-1] - e[0] + 1) * 10:4d} ms: "
               f"{len(lat)} requests started, max {max(lat) / 1000:.1f} ms")

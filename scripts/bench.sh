@@ -49,10 +49,13 @@ run_http() {  # per_message connections rate prefix [more ftz-loadgen flags]
   local parcels=$(( $1 == 1 ? 100000 : 200000 ))
   thread_cpu "$pid" >"$data/cpu.before"  # the load generator's preparation costs the server nothing
   result=$("$B/bench/ftz-loadgen" --target "127.0.0.1:$port" --per-message "$1" --connections "$2" \
-    --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" "${@:5}" 2>>"$OUT/loadgen.err" |
+    --seconds "$SECONDS_PER_RUN" --parcels "$parcels" --rate "$3" --prefix "$4" \
+    --latency-csv "$OUT/latency-$1x$2-$4.csv" "${@:5}" 2>>"$OUT/loadgen.err" |
     tee -a "$OUT/loadgen.txt" | grep RESULT | sed 's/^RESULT //')
   thread_cpu "$pid" >"$data/cpu.after"
   cpu_per_document "$data/cpu.before" "$data/cpu.after" "$result" | tee -a "$OUT/loadgen.txt" >&2
+  # When the slow answers came (docs/performance.md, session 6).
+  python3 bench/latency_episodes.py --max-episodes 12 "$OUT/latency-$1x$2-$4.csv" | tee -a "$OUT/loadgen.txt" >&2
   echo "$result"
   curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ftz_log_batch_messages_(sum|count)|^ftz_log_sync_seconds_(sum|count)' >>"$OUT/loadgen.txt" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
