@@ -388,7 +388,9 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     Emit622(st, std::move(entered), out);
   }
   // A held list's own 120 says what it waits for (the stock short).
-  if (d.outcome == clearance::Outcome::kHeld) held_.emplace(++held_serial_, list_key);
+  if (d.outcome == clearance::Outcome::kHeld) {
+    held_.emplace(++held_serial_, HeldList{list_key, d.record.ems_no});
+  }
   Emit622(st, std::move(decided), out);
   EmitTaxBillAndState(st, d, list_key, out);
   KeepRecord(&st, d.record);
@@ -512,31 +514,31 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   auto key = list_by_invt_.find(c.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
-  clearance::ListRecord known;  // a list still waiting has no decision record yet
+  // A list still waiting has no decision record yet: one is made of its
+  // declaration; a decided list's kept record is read back.
+  clearance::ListRecord record;
   const clearance::ListRecord* rec = nullptr;
   if (st != nullptr) {
     if (st->waiting) {
-      clearance::ListRecord& waiting = known;
       const InventoryHead& h = st->list->head;
-      waiting.phase = clearance::ListPhase::kWaiting;
-      waiting.invt_no = st->invt_no;
-      waiting.received_at = st->received_at;
-      waiting.cop_no = h.copNo;
-      waiting.order_no = h.orderNo;
-      waiting.ebp_code = h.ebpCode;
-      waiting.ebc_code = h.ebcCode;
-      waiting.agent_code = h.agentCode;
-      waiting.customs_code = h.customsCode;
-      waiting.trade_mode = h.tradeMode;
-      waiting.ems_no = h.emsNo;
-      waiting.logistics_no = h.logisticsNo;
-      waiting.buyer_id_number = h.buyerIdNumber;
-      waiting.buyer_name = h.buyerName;
-      rec = &waiting;
+      record.phase = clearance::ListPhase::kWaiting;
+      record.invt_no = st->invt_no;
+      record.received_at = st->received_at;
+      record.cop_no = h.copNo;
+      record.order_no = h.orderNo;
+      record.ebp_code = h.ebpCode;
+      record.ebc_code = h.ebcCode;
+      record.agent_code = h.agentCode;
+      record.customs_code = h.customsCode;
+      record.trade_mode = h.tradeMode;
+      record.ems_no = h.emsNo;
+      record.logistics_no = h.logisticsNo;
+      record.buyer_id_number = h.buyerIdNumber;
+      record.buyer_name = h.buyerName;
     } else {
-      known = RecordOf(*st);
-      rec = &known;
+      record = RecordOf(*st);
     }
+    rec = &record;
   }
   clearance::Decision d = clearance::DecideCancellation(c, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
@@ -544,7 +546,7 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
     if (st != nullptr) {
       if (st->phase == clearance::ListPhase::kHeld) {
         for (auto h = held_.begin(); h != held_.end(); ++h) {
-          if (h->second == key->second) {
+          if (h->second.key == key->second) {
             held_.erase(h);
             break;
           }
@@ -576,9 +578,12 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
-  clearance::ListRecord known;
-  if (st != nullptr && !st->waiting) known = RecordOf(*st);
-  const clearance::ListRecord* rec = st == nullptr || st->waiting ? nullptr : &known;
+  clearance::ListRecord decided;
+  const clearance::ListRecord* rec = nullptr;
+  if (st != nullptr && !st->waiting) {
+    decided = RecordOf(*st);
+    rec = &decided;
+  }
   clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "return of", r.head.invtNo, out);
@@ -612,24 +617,20 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   if (rules == nullptr) return out;
   // Lists held for stock of this account, oldest first, until one cannot go.
   for (auto it = held_.begin(); it != held_.end();) {
-    ListState& st = lists_.at(it->second);
-    if (st.phase != clearance::ListPhase::kHeld) {
+    ListState& st = lists_.at(it->second.key);
+    if (it->second.ems_no != a.ems_no || st.phase != clearance::ListPhase::kHeld) {
       ++it;
       continue;
     }
-    const clearance::ListRecord held = RecordOf(st);
-    if (held.ems_no != a.ems_no) {
-      ++it;
-      continue;
-    }
-    clearance::Decision d = clearance::Conclude(held, /*release=*/true, "", stock_, *rules, time);
+    clearance::Decision d =
+        clearance::Conclude(RecordOf(st), /*release=*/true, "", stock_, *rules, time);
     if (d.outcome == clearance::Outcome::kHeld || d.return_status == 0) {
       ++it;
       continue;
     }
-    ApplyEffects(d, "held list", it->second, &out);
+    ApplyEffects(d, "held list", it->second.key, &out);
     Emit622(st, clearance::MakeInventoryReturn(d), &out);
-    EmitTaxBillAndState(st, d, it->second, &out);
+    EmitTaxBillAndState(st, d, it->second.key, &out);
     KeepRecord(&st, d.record);
     it = held_.erase(it);
   }

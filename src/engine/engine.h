@@ -218,7 +218,13 @@ class Engine {
   KeyNodeMap<ListState> lists_;                   // ebpCode/orderNo
   KeyMap<std::string> list_by_waybill_;           // waybill key -> list key
   KeyMap<std::string> list_by_invt_;              // invtNo -> list key
-  std::map<uint64_t, std::string> held_;          // lists held for bonded stock, by arrival order
+  // Lists held for bonded stock, by arrival order, with the account they
+  // wait on (so goods-in need not decode every held list's record).
+  struct HeldList {
+    std::string key;
+    std::string ems_no;
+  };
+  std::map<uint64_t, HeldList> held_;
   uint64_t held_serial_ = 0;
   std::multimap<UnixMillis, std::string> deadlines_;  // waiting lists
   KeyMap<std::multimap<UnixMillis, std::string>::iterator> deadline_of_;

@@ -332,9 +332,9 @@ std::string Engine::EncodeSnapshot() const {
   PutMap(w, list_by_waybill_, [&](const std::string& v) { w.Str(v); });
   PutMap(w, list_by_invt_, [&](const std::string& v) { w.Str(v); });
   w.U64(held_.size());
-  for (const auto& [serial, key] : held_) {
+  for (const auto& [serial, held] : held_) {
     w.U64(serial);
-    w.Str(key);
+    w.Str(held.key);
   }
   w.U64(deadlines_.size());
   for (const auto& [at, key] : deadlines_) {
@@ -436,7 +436,7 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   GetMap(r, &e.list_by_invt_, [&](std::string* v) { *v = r.Str(); });
   for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
     const uint64_t serial = r.U64();
-    e.held_.emplace(serial, r.Str());
+    e.held_.emplace(serial, HeldList{r.Str(), ""});  // its account: below, from the record
   }
   for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
     const UnixMillis at = r.I64();
@@ -479,8 +479,10 @@ Status Engine::RestoreSnapshot(std::string_view body) {
       }
     }
   }
-  for (const auto& [serial, key] : e.held_) {
-    if (!e.lists_.count(key)) return Status::Corruption("engine snapshot: held list unknown");
+  for (auto& [serial, held] : e.held_) {
+    auto list = e.lists_.find(held.key);
+    if (list == e.lists_.end()) return Status::Corruption("engine snapshot: held list unknown");
+    held.ems_no = RecordOf(list->second).ems_no;
   }
   for (const auto& [key, it] : e.deadline_of_) {
     if (!e.lists_.count(key)) return Status::Corruption("engine snapshot: deadline list unknown");
