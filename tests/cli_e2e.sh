@@ -61,6 +61,10 @@ release=$(curl -sf "$url/v1/receipts?copCode=$agent&limit=1000" |
   sed -n '1s/^"leafIndex":\([0-9]*\),.*/\1/p')
 [ -n "$release" ]
 "$BIN" verify fetch "$url" --index "$release" -o "$work/release.tlog-proof" --key "$work/log.vkey"
+# The first level-0 tile as the window serves it, to compare with the export.
+cp_size=$(sed -n 2p "$work/new.checkpoint")
+if [ "$cp_size" -ge 256 ]; then tile0=tile/0/000; else tile0="tile/0/000.p/$cp_size"; fi
+curl -sf "$url/tlog/$tile0" >"$work/served.tile"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 "$BIN" verify bundle "$work/release.tlog-proof" --key "$work/log.vkey" | tee "$work/verify.txt"
 grep -q "returnStatus 800" "$work/verify.txt"
@@ -91,6 +95,12 @@ rc=$?
 set -e
 cat "$work/audit2.txt"
 [ "$rc" -eq 1 ] && grep -q "^TAMPERED: record [0-9]* (.*$(basename "$seg"), byte offset" "$work/audit2.txt"
+# A static copy of the tree: the checkpoint and every tile as a plain file.
+"$BIN" export-tiles --data "$work/data" --out "$work/site" | tee "$work/export.txt"
+grep -q "^exported [1-9][0-9]* tiles" "$work/export.txt"
+cmp "$work/site/checkpoint" "$work/data/ledger/checkpoint"
+exported0=$(find "$work/site/tile/0" -type f -path '*/0/000*' | sort | sed -n 1p)
+cmp <(head -c "$(stat -c %s "$work/served.tile")" "$exported0") "$work/served.tile"
 "$BIN" replay --data "$work/data" | tee "$work/replay.txt"
 grep -q " 0 differ" "$work/replay.txt"
 # Rules that differ (a single-transaction limit of 100 yuan) change decisions: replay must say so.

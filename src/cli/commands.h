@@ -23,5 +23,6 @@ Runner AddReplay(CLI::App& app);
 Runner AddWitness(CLI::App& app);
 Runner AddVerify(CLI::App& app);
 Runner AddAudit(CLI::App& app);
+Runner AddExportTiles(CLI::App& app);
 
 }  // namespace ftz::cli

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
       ftz::cli::AddVerify);
   add("audit", "Recompute a stopped data directory's ledger and report the first altered record",
       ftz::cli::AddAudit);
+  add("export-tiles",
+      "Write the ledger's tree at its latest signed checkpoint as static tlog-tiles files",
+      ftz::cli::AddExportTiles);
   add("witness", "Run a transparency-log witness that cosigns consistent checkpoints",
       ftz::cli::AddWitness);
   CLI11_PARSE(app, argc, argv);

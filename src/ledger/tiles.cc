@@ -348,16 +348,45 @@ bool TileReader::NodeFromNodeFile(const Location& w, Hash* out) const {
   return ::pread(node_fd_, out->data(), kHashSize, at) == static_cast<ssize_t>(kHashSize);
 }
 
+bool TileReader::ReadNodeLeaves(uint64_t tile, bool beyond_view, std::string* out) const {
+  OpenNodeFile();
+  if (node_fd_ < 0 || tile < node_first_tile_) return false;
+  if (!beyond_view && tile >= size() / kTileWidth) return false;
+  if (tile - node_first_tile_ >= node_tiles_.load()) {
+    // Only a pruned partial tile asks beyond the view: its full tile was
+    // made durable before the prune, so the file already holds the block.
+    struct stat st;
+    if (!beyond_view || ::fstat(node_fd_, &st) != 0 ||
+        tile - node_first_tile_ >=
+            (static_cast<uint64_t>(st.st_size) - kNodeFileHeader) / kNodeBlockBytes) {
+      return false;
+    }
+  }
+  out->resize(kTileWidth * kHashSize);
+  const off_t at =
+      static_cast<off_t>(kNodeFileHeader + (tile - node_first_tile_) * kNodeBlockBytes);
+  return ::pread(node_fd_, out->data(), out->size(), at) == static_cast<ssize_t>(out->size());
+}
+
 Result<std::string> TileReader::ReadTile(const TileId& id) const {
   if (id.level > kMaxTileLevel || id.width == 0 || id.width > kTileWidth) {
     return Status::InvalidArgument("invalid tile id");
   }
   size_t want = size_t{id.width} * kHashSize;
+  // Full level-0 tiles are the first 256 hashes of their node-file block
+  // (no file per tile: docs/ledger-format.md §4.4.1).
+  if (std::string leaves; id.level == 0 && id.full() && ReadNodeLeaves(id.index, false, &leaves)) {
+    return leaves;
+  }
   Result<std::string> data = ReadWholeFile(dir_ + "/" + TilePath(id), want);
   if (!data.ok() && data.status().code() == StatusCode::kNotFound && !id.full()) {
     // Partial tiles may be pruned once the full tile exists.
-    data = ReadWholeFile(dir_ + "/" + TilePath({id.level, id.index, kTileWidth}),
-                         kTileWidth * kHashSize);
+    if (std::string leaves; id.level == 0 && ReadNodeLeaves(id.index, true, &leaves)) {
+      data = std::move(leaves);
+    } else {
+      data = ReadWholeFile(dir_ + "/" + TilePath({id.level, id.index, kTileWidth}),
+                           kTileWidth * kHashSize);
+    }
     if (data.ok() && data->size() == kTileWidth * kHashSize) data->resize(want);
   }
   if (!data.ok()) return data.status();
@@ -503,6 +532,38 @@ TileReader::CacheStats TileReader::cache_stats() const {
   return stats_;
 }
 
+Result<uint64_t> ExportTiles(const TileReader& reader, const std::string& out_dir) {
+  std::unordered_set<std::string> made;
+  auto make_dirs = [&](const std::string& rel) -> Status {
+    for (size_t i = 0; i <= rel.size(); ++i) {
+      if (i != rel.size() && rel[i] != '/') continue;
+      const std::string part = out_dir + "/" + rel.substr(0, i);
+      if (!made.insert(part).second) continue;
+      if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", part);
+    }
+    return Status::Ok();
+  };
+  if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", out_dir);
+  uint64_t written = 0;
+  for (const TileId& id : TilesForSize(reader.size())) {
+    Result<std::string> data = reader.ReadTile(id);
+    if (!data.ok() && data.status().code() == StatusCode::kNotFound && !id.full()) {
+      data = BuildTile(id, reader);  // a width no flush wrote
+    }
+    if (!data.ok())
+      return Status(data.status().code(), TilePath(id) + ": " + data.status().message());
+    const std::string rel = TilePath(id);
+    FTZ_RETURN_IF_ERROR(make_dirs(rel.substr(0, rel.rfind('/'))));
+    const std::string path = out_dir + "/" + rel;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", path);
+    const bool ok = ::write(fd, data->data(), data->size()) == static_cast<ssize_t>(data->size());
+    if (::close(fd) != 0 || !ok) return Errno("write", path);
+    ++written;
+  }
+  return written;
+}
+
 // ---------------- TileStore ----------------
 
 class TileStore::Sink final : public NodeSink {
@@ -556,6 +617,9 @@ Result<std::unique_ptr<TileStore>> TileStore::Open(const std::string& dir,
   if (store->state_fd_ < 0) return Errno("open", state_path);
   FTZ_RETURN_IF_ERROR(store->Recover());
   FTZ_RETURN_IF_ERROR(store->OpenNodeFile());
+  // Recovery's reader saw the node file before it was checked; this one
+  // reads the full level-0 tiles out of it.
+  store->disk_ = std::make_unique<TileReader>(dir, store->flushed_size_, options.cache_tiles);
   return store;
 }
 
@@ -660,10 +724,33 @@ Status TileStore::OpenNodeFile() {
         ::ftruncate(node_fd_, static_cast<off_t>(want)) != 0) {
       return Errno("ftruncate", path);
     }
+    // The newest block is the one a lost write would damage: its leaves must
+    // hash to the level-1 node the recovered tiles hold for it.
+    if (usable && full_tiles > node_first_tile_) {
+      std::vector<Hash> leaves(kTileWidth);
+      const off_t at = static_cast<off_t>(kNodeFileHeader +
+                                          (full_tiles - 1 - node_first_tile_) * kNodeBlockBytes);
+      Result<Hash> parent = NodeHashAt(kTileHeight, full_tiles - 1, flushed_size_);
+      const size_t half = kTileWidth / 2;
+      usable = ::pread(node_fd_, leaves.data(), kTileWidth * kHashSize, at) ==
+                   static_cast<ssize_t>(kTileWidth * kHashSize) &&
+               parent.ok() &&
+               HashChildren(SubtreeHash(leaves.data(), kTileHeight - 1),
+                            SubtreeHash(leaves.data() + half, kTileHeight - 1)) == *parent;
+    }
   }
   if (!usable) {
-    // New, or behind the tiles (older store, lost writes): start it at the
-    // first tile not yet full; older tiles are expanded from their tile.
+    // The node file is the only copy of the full level-0 tiles it covered.
+    // Starting it afresh is right only for a new store, or one written before
+    // it existed, whose full level-0 tiles are all files (then the last one
+    // is, and tiles are only ever added).
+    if (full_tiles > 0 &&
+        ::access((dir_ + "/" + TilePath({0, full_tiles - 1, kTileWidth})).c_str(), F_OK) != 0) {
+      return Status::Corruption("tile store " + dir_ + ": the level-0 node file " + path +
+                                " is missing, damaged or shorter than the " + Str(full_tiles) +
+                                " full level-0 tiles of the recorded size " + Str(flushed_size_) +
+                                "; the tree must be rebuilt from its leaves");
+    }
     node_first_tile_ = full_tiles;
     std::memcpy(head, "FTZNODE1", 8);
     PutBigEndian64(head + 8, node_first_tile_);
@@ -803,6 +890,7 @@ Status TileStore::Flush() {
   synced_dirs_.clear();
   Status st = [&]() -> Status {
     for (const auto& [key, entries] : pending_full_) {
+      if (key.first == 0 && key.second >= node_first_tile_) continue;  // a node-file block
       FTZ_RETURN_IF_ERROR(
           WriteFile(TilePath({key.first, key.second, kTileWidth}), TileBytes(entries)));
     }
@@ -860,6 +948,7 @@ Status TileStore::Flush() {
   pending_full_.clear();
   pending_blocks_.clear();
   flushed_size_ = size;
+  disk_->Grow(size);
   return Status::Ok();
 }
 

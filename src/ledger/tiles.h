@@ -1,16 +1,19 @@
-// Hash tiles (c2sp.org/tlog-tiles): the Merkle tree stored as files of 256
-// consecutive node hashes, servable as static files, plus a reader that
-// answers NodeHash() from them so proofs work from disk.
+// Hash tiles (c2sp.org/tlog-tiles): the Merkle tree stored as tiles of 256
+// consecutive node hashes, plus a reader that answers NodeHash() and serves
+// tiles from them so proofs work from disk.
 //
 // A tile at level L, index N holds the hashes of tree nodes (8L, 256N + i)
 // for i in [0, W): W = 256 for a full tile (8,192 bytes), 1..255 for a partial
 // tile on the right edge. Paths (relative to the store directory):
-//     tile/<L>/<N>            full tile
+//     tile/<L>/<N>            full tile (level >= 1; full level-0 tiles are
+//                             blocks of the node file, see kNodeFile)
 //     tile/<L>/<N>.p/<W>      partial tile of width W
 //     tile/entries/<N>[.p/<W>] entry bundles (path encoding only, not stored here)
 // with N written in 3-digit groups, all but the last prefixed with "x":
 // 1234067 -> x001/x234/067. Nodes at levels between multiples of 8 are
 // recomputed from the tile below them (at most 255 hashes per tile).
+// ExportTiles writes the whole tree as plain tile files, to be served
+// statically.
 //
 // TileStore additionally keeps a small state file, ftz-tiles.state, naming
 // the tree size and root the tiles were last made durable at (format in
@@ -23,17 +26,22 @@
 //    (its cache has an internal mutex). TileStore is single-writer: Append,
 //    Flush and NodeHash must not run concurrently; open TileReaders on the
 //    same directory for concurrent proof serving (tiles are written with
-//    rename, so readers never see a torn file).
+//    rename, and a reader takes node-file blocks only of tiles full at its
+//    flushed size, so readers never see a torn tile).
 //  * Durability: Append only updates memory. Flush writes every new full and
-//    partial tile, then makes them durable with one syncfs() on the store
-//    directory (SyncMode::kSyncfs, default), then records size and root in the
-//    state file with one fdatasync(). Once Flush returns Ok the tree of
-//    flushed_size() leaves survives a crash. After a failed Flush the store
-//    refuses further work (IOError): reopen it, the durable prefix is intact.
+//    partial tile (full level-0 ones into the node file), makes each durable
+//    (fsync of each tile file and directory it touched and fdatasync of the
+//    node file: SyncMode::kFsyncEach, default), then records size and root
+//    in the state file with one fdatasync(). Once Flush returns Ok the tree
+//    of flushed_size() leaves survives a crash. After a failed Flush the
+//    store refuses further work (IOError): reopen it, the durable prefix is
+//    intact.
 //  * Errors: InvalidArgument for bad paths/ids; NotFound for nodes or tiles
 //    not present at the view's size; IOError from the file system;
-//    Corruption for a tile of the wrong length or a state file whose root
-//    does not match the tiles.
+//    Corruption for a tile of the wrong length, a state file whose root
+//    does not match the tiles, or a node file missing, damaged or shorter
+//    than the state's full level-0 tiles (TileStore::Open: the tree must
+//    then be rebuilt from its leaves, e.g. by the log it commits to).
 #pragma once
 
 #include <atomic>
@@ -87,11 +95,14 @@ Result<std::string> BuildTile(const TileId& id, const HashReader& reader);
 Result<std::vector<Hash>> ParseTileData(const TileId& id, std::string_view data);
 
 // Every node of each full level-0 tile (heights 0..7: 256 + 128 + ... + 2 =
-// 510 hashes), kept by the TileStore in DIR/level0.nodes so that a proof for
-// any leaf reads its 8 lowest siblings instead of rehashing the tile's 255
-// interior nodes (docs/ledger-format.md §4.7). Project-private: not a tile,
-// never served. Layout: "FTZNODE1" | u64 BE first tile | blocks of 510
-// hashes, tile N at kNodeFileHeader + (N - first) * kNodeBlockBytes.
+// 510 hashes), kept by the TileStore in DIR/level0.nodes. It is the only
+// durable copy of the full level-0 tiles from its first tile on (creating a
+// file per 256 leaves stalled the log's fsync), and lets a proof for any leaf
+// read its 8 lowest siblings instead of rehashing the tile's 255 interior
+// nodes (docs/ledger-format.md §4.4.1). Project-private: never served as a
+// file; TileReader::ReadTile serves the tiles out of it. Layout: "FTZNODE1" |
+// u64 BE first tile | blocks of 510 hashes, tile N at kNodeFileHeader + (N -
+// first) * kNodeBlockBytes.
 inline constexpr std::string_view kNodeFile = "level0.nodes";
 inline constexpr size_t kNodeFileHeader = 16;
 inline constexpr size_t kNodeBlockHashes = 2 * kTileWidth - 2;
@@ -120,8 +131,10 @@ class TileReader final : public HashReader {
   // One lock and one cache lookup per distinct tile in the batch.
   Status NodeHashes(std::span<const NodeId> ids, std::span<Hash> out) const override;
 
-  // The raw bytes of a tile file. A pruned partial tile is served from the
-  // full tile that replaced it (its first W hashes are the same).
+  // The raw bytes of a tile (docs/ledger-format.md §4.2): a full level-0
+  // tile from the node file, any other from its file. A pruned partial tile
+  // is served from the full tile that replaced it (its first W hashes are
+  // the same).
   Result<std::string> ReadTile(const TileId& id) const;
 
   // Node (8 * id.level + sub, pos-th node of that height inside tile `id`).
@@ -159,6 +172,10 @@ class TileReader final : public HashReader {
   // The whole block of a full level-0 tile into block[kNodeBlockHashes];
   // false if the node file does not hold it.
   bool ReadNodeBlock(uint64_t tile, Hash* block) const;
+  // The 256 leaf hashes of full level-0 tile `tile` from the node file;
+  // false if it does not hold them for this view (`beyond_view`: also for a
+  // tile full only in a larger tree, once the file holds its whole block).
+  bool ReadNodeLeaves(uint64_t tile, bool beyond_view, std::string* out) const;
   Result<std::shared_ptr<const Expanded>> Load(const TileId& id) const;
 
   std::string dir_;
@@ -175,14 +192,29 @@ class TileReader final : public HashReader {
   mutable std::atomic<uint64_t> node_tiles_{0};  // blocks present (Grow re-reads)
 };
 
+// Writes every tile of the tree of reader.size() leaves (TilesForSize: full
+// level-0 tiles included, partial widths the store never flushed built from
+// the nodes) as plain files under out_dir at their §4.1 paths, replacing
+// any there: a copy of the tree anyone can serve as static files. Returns
+// the number of tiles written. IOError from the file system, Corruption or
+// NotFound from the reader (a store that does not hold its size).
+Result<uint64_t> ExportTiles(const TileReader& reader, const std::string& out_dir);
+
 enum class SyncMode {
-  kNone,       // no syncing (tests, benchmarks of the CPU path)
-  kSyncfs,     // one syncfs() per Flush for all tiles + one fdatasync for the state
-  kFsyncEach,  // fsync every tile file and directory (portable, slower)
+  kNone,  // no syncing (tests, benchmarks of the CPU path)
+  // One syncfs() per Flush for all tiles + one fdatasync for the state. It
+  // writes back everything dirty on the file system (the read model's pages
+  // too), which delays the log's fdatasync on the same disk.
+  kSyncfs,
+  // fsync every tile file and directory written, fdatasync the node file.
+  // Default: with full level-0 tiles in the node file a flush writes a few
+  // files, and this kept p99 at half load lower than syncfs in 12 of 13
+  // alternating pairs (docs/performance.md, session 7).
+  kFsyncEach,
 };
 
 struct TileStoreOptions {
-  SyncMode sync = SyncMode::kSyncfs;
+  SyncMode sync = SyncMode::kFsyncEach;
   size_t cache_tiles = 4096;
   // Delete a tile's partial versions once its full tile is durable (the
   // spec allows it; readers fall back to the full tile).

@@ -216,13 +216,36 @@ TEST_F(TileStoreTest, HundredThousandLeavesProofsFromDiskEqualMemory) {
     EXPECT_EQ((*store)->Root(), memory_->Root());
     ExpectSameProofs(**store, kLeaves, 3000, 1);
   }
-  // Every tile of the final tree is on disk with the right bytes.
+  // Every tile of the final tree is stored with the right bytes: full
+  // level-0 tiles as node-file blocks (no file each), the others as files.
   TileReader reader(dir.path(), kLeaves, 256);
   for (const TileId& id : TilesForSize(kLeaves)) {
-    std::string file = ReadFile(dir.path() + "/" + TilePath(id));
-    ASSERT_EQ(file, *BuildTile(id, *memory_)) << TilePath(id);
+    ASSERT_EQ(*reader.ReadTile(id), *BuildTile(id, *memory_)) << TilePath(id);
+    const bool block = id.level == 0 && id.full();
+    ASSERT_EQ(fs::exists(dir.path() + "/" + TilePath(id)), !block) << TilePath(id);
+    if (!block) {
+      ASSERT_EQ(ReadFile(dir.path() + "/" + TilePath(id)), *reader.ReadTile(id));
+    }
   }
   ExpectSameProofs(reader, kLeaves, 3000, 2);
+  // The export is the whole tree as plain files: a reader of it alone (no
+  // node file, no state) gives the same tiles and proofs.
+  TempDir out;
+  Result<uint64_t> exported = ExportTiles(reader, out.path() + "/site");
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(*exported, TilesForSize(kLeaves).size());
+  EXPECT_FALSE(fs::exists(out.path() + "/site/" + std::string(kNodeFile)));
+  for (const TileId& id : TilesForSize(kLeaves)) {
+    ASSERT_EQ(ReadFile(out.path() + "/site/" + TilePath(id)), *BuildTile(id, *memory_))
+        << TilePath(id);
+  }
+  TileReader from_export(out.path() + "/site", kLeaves, 64);
+  ExpectSameProofs(from_export, kLeaves, 300, 13);
+  // An older size exports its partial tiles too, though no flush wrote them.
+  TileReader older(dir.path(), 12345, 64);
+  ASSERT_TRUE(ExportTiles(older, out.path() + "/older").ok());
+  EXPECT_EQ(ReadFile(out.path() + "/older/" + TilePath({0, 12345 / 256, 12345 % 256})),
+            *BuildTile({0, 12345 / 256, 12345 % 256}, *memory_));
   EXPECT_GT(reader.cache_stats().hits, 0u);
   // Readers at older checkpoint sizes still work, though the partial tiles of
   // those sizes were pruned once their full tiles were written.
@@ -293,21 +316,66 @@ TEST_F(TileStoreTest, CorruptionIsDetected) {
   bytes[5] ^= 1;
   WriteRaw(edge, bytes);
   ASSERT_TRUE(TileStore::Open(dir.path()).ok());
-  // A truncated full tile is reported by readers (of the tiles alone: the
-  // node file would answer level-0 nodes without reading the tile).
-  fs::remove(dir.path() + "/" + std::string(kNodeFile));
+  // A truncated full tile is reported by readers (a store from before the
+  // node file kept level-0 tiles as files; without the node file a reader
+  // takes them from there).
+  fs::rename(dir.path() + "/" + std::string(kNodeFile), dir.path() + "/nodes.keep");
   std::string full = dir.path() + "/" + TilePath({0, 2, 256});
-  fs::resize_file(full, 8000);
+  fs::create_directories(dir.path() + "/tile/0");
+  WriteRaw(full, std::string(8000, 'x'), std::ios::trunc);
   TileReader reader(dir.path(), 3000);
   EXPECT_EQ(reader.NodeHash(0, 2 * 256 + 1).status().code(), StatusCode::kCorruption);
+  fs::remove(full);
+  fs::rename(dir.path() + "/nodes.keep", dir.path() + "/" + std::string(kNodeFile));
   // A state file with no valid record.
   WriteRaw(dir.path() + "/ftz-tiles.state", std::string(1024, '\0'));
   EXPECT_EQ(TileStore::Open(dir.path()).status().code(), StatusCode::kCorruption);
 }
 
+// The full level-0 tiles live only in the node file: losing it, cutting it
+// short or damaging its newest block makes the store refuse to open
+// (Corruption), so its owner rebuilds the tree from the leaves instead of
+// serving a tree with holes.
+TEST_F(TileStoreTest, NodeFileLossOrDamageIsCorruption) {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
+    Fill(store.get(), 1800, {1000, 1800});
+  }
+  const std::string path = dir.path() + "/" + std::string(kNodeFile);
+  const std::string good = ReadFile(path);
+  ASSERT_EQ(good.size(), kNodeFileHeader + 7 * kNodeBlockBytes);
+  auto expect_refused = [&](const std::string& bytes, const char* what) {
+    WriteRaw(path, bytes, std::ios::trunc);
+    Result<std::unique_ptr<TileStore>> store = TileStore::Open(dir.path());
+    EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << what;
+    EXPECT_NE(store.status().message().find("rebuilt from its leaves"), std::string::npos)
+        << store.status().ToString();
+  };
+  expect_refused(good.substr(0, good.size() - kNodeBlockBytes), "short by a block");
+  std::string bad = good;
+  bad[kNodeFileHeader + 6 * kNodeBlockBytes + 100] ^= 1;  // a leaf of the newest block
+  expect_refused(bad, "newest block damaged");
+  expect_refused(std::string("FTZNODE0") + good.substr(8), "bad magic");
+  fs::remove(path);
+  EXPECT_EQ(TileStore::Open(dir.path()).status().code(), StatusCode::kCorruption) << "missing";
+  WriteRaw(path, good, std::ios::trunc);
+  auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
+  EXPECT_EQ(store->Root(), *RootAt(1800, *memory_));
+  // Blocks beyond the durable state (a flush cut short) are cut off and
+  // written again.
+  store.reset();
+  WriteRaw(path, good + std::string(kNodeBlockBytes, 'z'), std::ios::trunc);
+  store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
+  Fill(store.get(), 2100, {2100});
+  TileReader reader(dir.path(), 2100);
+  ExpectSameProofs(reader, 2100, 200, 14);
+}
+
 // The node file answers every node of a full level-0 tile exactly as the
 // tile itself does — across flushes, a reopen in the middle of a tile (the
-// block is rebuilt from the tile's leaves) and a store that had none.
+// block is rebuilt from the tile's leaves) and a store written before the
+// node file existed (every full level-0 tile a file).
 TEST_F(TileStoreTest, NodeFileAnswersLikeTheTiles) {
   TempDir dir;
   {
@@ -319,7 +387,14 @@ TEST_F(TileStoreTest, NodeFileAnswersLikeTheTiles) {
     Fill(store.get(), 1800, {1000, 1800});
   }
   {
-    // A store without one starts it at its first tile not yet full.
+    // The older layout: tiles 0..6 as files, no node file. It is started at
+    // the first tile not yet full.
+    TileReader reader(dir.path(), 1800);
+    for (uint64_t n = 0; n < 1800 / kTileWidth; ++n) {
+      fs::create_directories(dir.path() + "/tile/0");
+      WriteRaw(dir.path() + "/" + TilePath({0, n, kTileWidth}), *reader.ReadTile({0, n, 256}),
+               std::ios::trunc);
+    }
     fs::remove(dir.path() + "/" + std::string(kNodeFile));
     auto store = OpenStore(dir.path(), {SyncMode::kNone, 64, true});
     Fill(store.get(), 3000, {2500, 3000});
@@ -327,16 +402,16 @@ TEST_F(TileStoreTest, NodeFileAnswersLikeTheTiles) {
   const uint64_t size = 3000;
   TileReader with(dir.path(), size);
   std::string node_file = ReadFile(dir.path() + "/" + std::string(kNodeFile));
-  // Tiles 7..10 are in the file (1800 / 256 = 7 was the first not yet full).
+  // Tiles 7..10 are in the file (1800 / 256 = 7 was the first not yet full),
+  // and only there.
   ASSERT_EQ(node_file.size(), kNodeFileHeader + 4 * kNodeBlockBytes);
-  fs::remove(dir.path() + "/" + std::string(kNodeFile));
-  TileReader without(dir.path(), size);
-  WriteRaw(dir.path() + "/" + std::string(kNodeFile), node_file, std::ios::trunc);
+  for (uint64_t n = 0; n < size / kTileWidth; ++n) {
+    EXPECT_EQ(fs::exists(dir.path() + "/" + TilePath({0, n, kTileWidth})), n < 7) << n;
+  }
   for (uint32_t level = 0; level < kTileHeight; ++level) {
     for (uint64_t i = 0; i < (size / kTileWidth * kTileWidth) >> level; ++i) {
-      auto a = with.NodeHash(level, i), b = without.NodeHash(level, i);
-      ASSERT_TRUE(a.ok() && b.ok()) << level << "/" << i;
-      ASSERT_EQ(*a, *b) << level << "/" << i;
+      auto a = with.NodeHash(level, i);
+      ASSERT_TRUE(a.ok()) << level << "/" << i;
       ASSERT_EQ(*a, *memory_->NodeHash(level, i)) << level << "/" << i;
     }
   }

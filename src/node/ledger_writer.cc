@@ -146,10 +146,70 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data
     if (!signer.ok()) return signer.status();
     w->signers_.push_back(std::move(*signer));
   }
-  auto tiles = ledger::TileStore::Open(data_dir + "/ledger/tiles", {});
+  const std::string tiles_dir = data_dir + "/ledger/tiles";
+  auto tiles = ledger::TileStore::Open(tiles_dir, {});
+  if (!tiles.ok() && tiles.status().code() == StatusCode::kCorruption) {
+    // The tree is derived from the log: the damaged store is kept for a look
+    // and an empty one takes its place, which Node::Recover refills by
+    // re-reading the log from record 0. The checkpoint check below proves
+    // the rebuilt tree is the one this window signed.
+    std::string aside;
+    for (int i = 1; aside.empty() || std::filesystem::exists(aside); ++i)
+      aside = tiles_dir + ".damaged-" + std::to_string(i);
+    std::filesystem::rename(tiles_dir, aside, ec);
+    if (ec) return Status::IOError("move " + tiles_dir + " aside: " + ec.message());
+    std::fprintf(stderr,
+                 "ftzport: ledger: WARNING: %s; moved to %s, rebuilding the tree from the log\n",
+                 tiles.status().ToString().c_str(), aside.c_str());
+    std::filesystem::create_directories(tiles_dir, ec);
+    tiles = ledger::TileStore::Open(tiles_dir, {});
+  }
   if (!tiles.ok()) return tiles.status();
   w->tiles_ = std::move(*tiles);
+  FTZ_RETURN_IF_ERROR(w->LoadSavedCheckpoint(data_dir + "/ledger/checkpoint"));
+  FTZ_RETURN_IF_ERROR(w->CheckSavedCheckpoint());
   return w;
+}
+
+Status LedgerWriter::LoadSavedCheckpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Ok();  // a new window, or one that could not save it
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ledger::VerifierSet own;
+  for (const ledger::Signer& s : signers_) FTZ_RETURN_IF_ERROR(own.Add(s.verifier()));
+  auto cp = ledger::OpenCheckpoint(ss.str(), own, origin_);
+  if (!cp.ok()) {
+    // Written whole by SaveCheckpoint, so this is not a torn write: report
+    // it, but the ledger itself is still checked against its state file.
+    std::fprintf(stderr,
+                 "ftzport: ledger: WARNING: %s does not verify with this window's keys (%s)\n",
+                 path.c_str(), cp.status().ToString().c_str());
+    return Status::Ok();
+  }
+  saved_ = cp->checkpoint;
+  saved_path_ = path;
+  saved_pending_ = true;
+  return Status::Ok();
+}
+
+Status LedgerWriter::CheckSavedCheckpoint() {
+  if (!saved_pending_ || tiles_->size() < saved_.size) return Status::Ok();
+  saved_pending_ = false;
+  auto root = ledger::RootAt(saved_.size, *tiles_);
+  if (!root.ok()) return root.status();
+  if (*root == saved_.root) return Status::Ok();
+  return Status::Corruption(
+      "the ledger's tree of " + std::to_string(saved_.size) +
+      " records does not have the root of the checkpoint this window signed at that size (" +
+      saved_path_ +
+      "): the log is not the one that was published; `ftzport audit --data` finds "
+      "the first altered record");
+}
+
+Status LedgerWriter::Append(const ledger::Hash& leaf) {
+  FTZ_RETURN_IF_ERROR(tiles_->Append(leaf));
+  return saved_pending_ && tiles_->size() == saved_.size ? CheckSavedCheckpoint() : Status::Ok();
 }
 
 std::string LedgerWriter::verifier_keys() const {

@@ -72,7 +72,11 @@ class LedgerWriter {
  public:
   // `origin` is the checkpoints' first line (the log's name) and its keys'
   // name. InvalidArgument for a malformed witness; Corruption for a key file
-  // that does not hold a key of the expected type.
+  // that does not hold a key of the expected type, or a tree whose root at
+  // the size of DATA/ledger/checkpoint differs from that checkpoint's. A tile
+  // store that will not open (Corruption: e.g. its level-0 node file is lost)
+  // is moved aside to DATA/ledger/tiles.damaged-N and started empty, so the
+  // caller's recovery rebuilds it from the log (size() is then 0).
   static Result<std::unique_ptr<LedgerWriter>> Open(const std::string& data_dir,
                                                     const std::string& origin,
                                                     const LedgerWriterOptions& options = {});
@@ -85,7 +89,10 @@ class LedgerWriter {
   void Enqueue(std::vector<ledger::Hash> leaves);
 
   uint64_t size() const { return tiles_->size(); }
-  Status Append(const ledger::Hash& leaf) { return tiles_->Append(leaf); }
+  // Appends during recovery. Corruption once the tree reaches the size of
+  // the checkpoint saved in DATA/ledger/checkpoint with another root (the log
+  // is not the one that was published; checked at Open if already there).
+  Status Append(const ledger::Hash& leaf);
   // Flushes the tiles and signs a new checkpoint when the tree grew and
   // `force` or a second has passed since the last one (steady clock).
   Status MaybeCheckpoint(bool force);
@@ -104,6 +111,8 @@ class LedgerWriter {
 
  private:
   void SaveCheckpoint(const std::string& text);
+  Status LoadSavedCheckpoint(const std::string& path);
+  Status CheckSavedCheckpoint();
   struct WitnessLink {
     std::unique_ptr<witness::WitnessClient> client;
     bool cosigned = false;  // its cosignature is on the latest checkpoint
@@ -124,6 +133,11 @@ class LedgerWriter {
   std::string origin_;
   Histogram* flush_seconds_ = nullptr;  // tile flush + sync, per checkpoint
   std::unique_ptr<ledger::TileStore> tiles_;
+  // The last checkpoint saved by an earlier run, until the tree is checked
+  // against it (a tree rebuilt from the log reaches its size during recovery).
+  ledger::Checkpoint saved_;
+  std::string saved_path_;
+  bool saved_pending_ = false;
   std::vector<ledger::Signer> signers_;  // Ed25519, SM2
   int64_t last_signed_ms_ = 0;
   // Witnesses and the latest checkpoint as the log signed it (writer's

@@ -241,6 +241,64 @@ size_t SendParcels(Node* n, const std::vector<workload::Parcel>& parcels, uint64
   return logged;
 }
 
+// The full level-0 tiles live only in the ledger's node file. A window whose
+// node file is lost moves the tile store aside and rebuilds the tree from
+// the log, to the root it signed before; a log that is not the published
+// one (here: another window's, under this window's keys) is refused.
+TEST_F(NodeTest, ALostLedgerIsRebuiltFromTheLogToTheSignedRoot) {
+  workload::Workload w({});
+  std::vector<workload::Parcel> parcels;
+  for (int i = 0; i < 160; ++i) parcels.push_back(w.Next());
+  auto signed_checkpoint = [&](const std::string& dir) {
+    std::ifstream in(dir + "/ledger/checkpoint");
+    std::string origin, size, root;
+    std::getline(in, origin);
+    std::getline(in, size);
+    std::getline(in, root);
+    return size + " " + root;
+  };
+  {
+    auto n = Open(nullptr, 0, /*snapshot_on_close=*/true);
+    SendParcels(n.get(), parcels, 1);
+  }  // closing signs the last checkpoint, of every record
+  const std::string before = signed_checkpoint(dir_);
+  const uint64_t size = std::stoull(before.substr(0, before.find(' ')));
+  ASSERT_GT(size, 2 * ledger::kTileWidth);  // full level-0 tiles exist
+  std::filesystem::remove(dir_ + "/ledger/tiles/" + std::string(ledger::kNodeFile));
+  {
+    auto n = Open(nullptr, 0, /*snapshot_on_close=*/true);
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->ledger().size(), size);
+    EXPECT_EQ(n->ledger().checkpoint().size, size);
+  }
+  EXPECT_EQ(signed_checkpoint(dir_), before);  // the same root at the same size
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/ledger/tiles.damaged-1"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/ledger/tiles/" + std::string(ledger::kNodeFile)));
+
+  // Another window's log under this window's keys and saved checkpoint.
+  const std::string mine = dir_;
+  dir_ += "-other";
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  std::filesystem::copy(mine + "/keys", dir_ + "/keys");
+  for (int i = 0; i < 80; ++i) parcels.push_back(w.Next());
+  {
+    auto n = Open();
+    SendParcels(n.get(), parcels, 2);  // more parcels: a longer, other log
+  }
+  std::filesystem::copy_file(mine + "/ledger/checkpoint", dir_ + "/ledger/checkpoint",
+                             std::filesystem::copy_options::overwrite_existing);
+  Options o;
+  o.data_dir = dir_;
+  auto n = Node::Open(o, &registry_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(n.status().message().find("not the one that was published"), std::string::npos)
+      << n.status().ToString();
+  std::filesystem::remove_all(dir_);
+  dir_ = mine;
+}
+
 TEST_F(NodeTest, RestartsFromTheSnapshotTakenAtShutdown) {
   const std::vector<workload::Parcel> first(parcels_.begin(), parcels_.begin() + 20);
   const std::vector<workload::Parcel> second(parcels_.begin() + 20, parcels_.end());
