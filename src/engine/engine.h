@@ -27,6 +27,7 @@
 #include "clearance/clearance.h"
 #include "core/documents.h"
 #include "core/time.h"
+#include "engine/internal/sharded_map.h"
 #include "engine/records.h"
 
 namespace ftz::engine {
@@ -37,11 +38,13 @@ namespace ftz::engine {
 // than std::hash's (std::_Hash_bytes was 8% of an engine benchmark). Their
 // iteration order changes from run to run (absl seeds its hash); no decision
 // depends on it, and snapshots, which list the maps in that order, decode to
-// the same state whatever the order.
+// the same state whatever the order. Each is split into 256 shards so that
+// growing rehashes 1/256 of it at a time (internal/sharded_map.h: a whole
+// table doubling at once stalled the engine thread).
 template <class V>
-using KeyMap = absl::flat_hash_map<std::string, V>;
+using KeyMap = internal::ShardedMap<absl::flat_hash_map<std::string, V>>;
 template <class V>
-using KeyNodeMap = absl::node_hash_map<std::string, V>;
+using KeyNodeMap = internal::ShardedMap<absl::node_hash_map<std::string, V>>;
 
 // A document whose state changed, for the read model and the statistics.
 struct DocumentChange {
