@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -211,6 +212,35 @@ void BM_QuotaMemory(benchmark::State& state) {
   state.counters["total_MiB"] = total_mib;
 }
 BENCHMARK(BM_QuotaMemory)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// The longest single Add while the book grows to N buyers, not reserved
+// (counter max_add_us): the pause a list waits out when the table it lands
+// in doubles. The book grows table by table (quota.h); one table of all
+// buyers moved every slot at each doubling.
+void BM_QuotaGrowth(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ids.push_back(Id(static_cast<int>(i)));
+  double max_us = 0;
+  for (auto _ : state) {
+    QuotaBook q;
+    for (const std::string& id : ids) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Status st = q.Add({id, 2026, kMoneyCounter, Decimal::FromInt(1), 1});
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      if (!st.ok()) state.SkipWithError("add failed");
+      if (us > max_us) max_us = us;
+    }
+  }
+  state.counters["max_add_us"] = max_us;
+}
+BENCHMARK(BM_QuotaGrowth)
     ->Arg(1'000'000)
     ->Arg(10'000'000)
     ->Iterations(1)

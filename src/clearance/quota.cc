@@ -40,10 +40,10 @@ std::string_view QuotaBook::IdOf(const Slot& s) const {
   return std::string_view(ids_).substr(offset + 1, len);
 }
 
-size_t QuotaBook::Probe(std::string_view id, uint64_t hash) const {
-  size_t mask = slots_.size() - 1;
+size_t QuotaBook::Probe(const Table& t, std::string_view id, uint64_t hash) const {
+  size_t mask = t.slots.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
+    const Slot& s = t.slots[i];
     if (s.id_len == 0) return i;
     if (s.hash == hash && IdOf(s) == id) return i;
   }
@@ -61,28 +61,34 @@ QuotaBook::Counter* QuotaBook::FindChained(const Slot& s, int32_t year, uint32_t
   return const_cast<Counter*>(std::as_const(*this).FindChained(s, year, kind));
 }
 
-void QuotaBook::Grow() {
-  size_t n = slots_.empty() ? 16 : slots_.size() * 2;
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(n, Slot{});
+void QuotaBook::Grow(Table* t) {
+  size_t n = t->slots.empty() ? 16 : t->slots.size() * 2;
+  std::vector<Slot> old = std::move(t->slots);
+  t->slots.assign(n, Slot{});
   size_t mask = n - 1;
   for (const Slot& s : old) {
     if (s.id_len == 0) continue;
     size_t i = s.hash & mask;
-    while (slots_[i].id_len != 0) i = (i + 1) & mask;
-    slots_[i] = s;
+    while (t->slots[i].id_len != 0) i = (i + 1) & mask;
+    t->slots[i] = s;
   }
 }
 
 void QuotaBook::Reserve(size_t buyers) {
+  // Each table's share, with room for the spread of a random split.
+  const size_t share = buyers / kTables + buyers / (kTables * 8) + 1;
   size_t want = 16;
-  while (want * 3 / 4 < buyers) want *= 2;
-  while (slots_.size() < want) Grow();
+  while (want * 3 / 4 < share) want *= 2;
+  for (Table& t : tables_) {
+    while (t.slots.size() < want) Grow(&t);
+  }
 }
 
 QuotaCounter QuotaBook::Get(std::string_view buyer_id, int32_t year, uint32_t kind) const {
-  if (slots_.empty()) return {};
-  const Slot& s = slots_[Probe(buyer_id, hash_(buyer_id))];
+  const uint64_t h = hash_(buyer_id);
+  const Table& t = TableOf(h);
+  if (t.slots.empty()) return {};
+  const Slot& s = t.slots[Probe(t, buyer_id, h)];
   if (s.id_len == 0) return {};
   if (kind == kMoneyCounter && s.year == year) return {Decimal::FromUnits(s.amount), s.lists};
   if (const Counter* c = FindChained(s, year, kind)) {
@@ -95,9 +101,10 @@ Status QuotaBook::Add(const QuotaDelta& d) {
   if (d.buyer_id.empty() || d.buyer_id.size() > 255) {
     return Status::InvalidArgument("quota: buyer ID number must be 1..255 bytes");
   }
-  if ((buyers_ + 1) * 4 > slots_.size() * 3) Grow();
-  uint64_t h = hash_(d.buyer_id);
-  Slot& s = slots_[Probe(d.buyer_id, h)];
+  const uint64_t h = hash_(d.buyer_id);
+  Table& t = TableOf(h);
+  if ((t.buyers + 1) * 4 > t.slots.size() * 3) Grow(&t);
+  Slot& s = t.slots[Probe(t, d.buyer_id, h)];
   bool known = s.id_len != 0;
   bool in_slot = known && d.kind == kMoneyCounter && s.year == d.year;
   Counter* chained = known && !in_slot ? FindChained(s, d.year, d.kind) : nullptr;
@@ -125,6 +132,7 @@ Status QuotaBook::Add(const QuotaDelta& d) {
       std::memcpy(s.id, &offset, sizeof offset);
     }
     s.hash = h;
+    ++t.buyers;
     ++buyers_;
   }
   if (!in_slot && !chained) {
@@ -157,23 +165,26 @@ Status QuotaBook::Add(const QuotaDelta& d) {
 }
 
 size_t QuotaBook::MemoryBytes() const {
-  return slots_.capacity() * sizeof(Slot) + ids_.capacity() +
-         counters_.capacity() * sizeof(Counter);
+  size_t bytes = sizeof(tables_) + ids_.capacity() + counters_.capacity() * sizeof(Counter);
+  for (const Table& t : tables_) bytes += t.slots.capacity() * sizeof(Slot);
+  return bytes;
 }
 
 std::vector<QuotaEntry> QuotaBook::Entries() const {
   std::vector<QuotaEntry> out;
   out.reserve(counters());
-  for (const Slot& s : slots_) {
-    if (s.id_len == 0) continue;
-    std::string_view id = IdOf(s);
-    if (s.year != kNoYear) {
-      out.push_back(
-          {std::string(id), s.year, kMoneyCounter, Decimal::FromUnits(s.amount), s.lists});
-    }
-    for (uint32_t c = s.next; c != 0; c = counters_[c - 1].next) {
-      const Counter& k = counters_[c - 1];
-      out.push_back({std::string(id), k.year, k.kind, Decimal::FromUnits(k.amount), k.lists});
+  for (const Table& t : tables_) {
+    for (const Slot& s : t.slots) {
+      if (s.id_len == 0) continue;
+      std::string_view id = IdOf(s);
+      if (s.year != kNoYear) {
+        out.push_back(
+            {std::string(id), s.year, kMoneyCounter, Decimal::FromUnits(s.amount), s.lists});
+      }
+      for (uint32_t c = s.next; c != 0; c = counters_[c - 1].next) {
+        const Counter& k = counters_[c - 1];
+        out.push_back({std::string(id), k.year, k.kind, Decimal::FromUnits(k.amount), k.lists});
+      }
     }
   }
   std::sort(out.begin(), out.end(), [](const QuotaEntry& a, const QuotaEntry& b) {

@@ -8,14 +8,19 @@
 // kind N > 0 is a quantity of tariff line N (8 digits) for entries of the
 // positive list that carry an annual quantity limit.
 //
-// Layout, for 10 million buyers in well under 3 GiB: an open-addressing table
-// (linear probing, load 3/8..3/4) of 48-byte buyer slots — 64-bit hash, the
+// Layout, for 10 million buyers in well under 3 GiB: 256 open-addressing
+// tables, chosen by the top 8 bits of the buyer's hash (linear probing, load
+// 3/8..3/4), of 48-byte buyer slots — 64-bit hash, the
 // ID number itself (an 18-character ID card number fits; longer ones go to a
 // byte arena) and the money counter of the buyer's latest year — plus 24-byte
 // counters chained per buyer for other years and quantity limits. A typical
 // buyer (one year, money only) costs 48/load bytes: 64-128; the measured
 // figure is in docs/clearance.md. One buyer is one cache-resident slot, so a
-// lookup in a table far larger than the cache costs one memory access. The hash only places a
+// lookup in a table far larger than the cache costs one memory access.
+// Each table doubles on its own when its share of the buyers reaches the
+// load limit, so growing moves 1/256 of the book at a time: one table of
+// 10 M buyers would move ~400 MB in one call, stalling every list behind
+// it (docs/performance.md, session 7). The hash only places a
 // buyer: a lookup always compares the full ID number, so two buyers whose hashes collide still have
 // separate quotas (collision-safe, no probabilistic identity).
 //
@@ -27,6 +32,7 @@
 // locks; const methods may be called concurrently with each other.
 #pragma once
 
+#include <array>
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -90,7 +96,9 @@ class QuotaBook {
   // deciding a batch calls it for the next list while deciding this one, so
   // the one memory access of the next lookup overlaps useful work.
   void Prefetch(std::string_view buyer_id) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash_(buyer_id) & (slots_.size() - 1)]);
+    const uint64_t h = hash_(buyer_id);
+    const std::vector<Slot>& slots = TableOf(h).slots;
+    if (!slots.empty()) __builtin_prefetch(&slots[h & (slots.size() - 1)]);
   }
 
   size_t buyers() const { return buyers_; }
@@ -131,15 +139,26 @@ class QuotaBook {
   static_assert(sizeof(Slot) == 48);
   static_assert(sizeof(Counter) == 24);
 
+  // One of the 256 tables: a power-of-two number of slots (0 until its
+  // first buyer).
+  struct Table {
+    std::vector<Slot> slots;
+    size_t buyers = 0;
+  };
+  static constexpr size_t kTables = 256;
+  static constexpr int kTableShift = 64 - 8;  // the hash's top bits pick the table
+  Table& TableOf(uint64_t hash) { return tables_[hash >> kTableShift]; }
+  const Table& TableOf(uint64_t hash) const { return tables_[hash >> kTableShift]; }
+
   std::string_view IdOf(const Slot& s) const;
-  // Slot index holding this buyer, or the empty slot where it would go.
-  size_t Probe(std::string_view id, uint64_t hash) const;
+  // Slot index in `t` holding this buyer, or the empty slot where it would go.
+  size_t Probe(const Table& t, std::string_view id, uint64_t hash) const;
   Counter* FindChained(const Slot& s, int32_t year, uint32_t kind);
   const Counter* FindChained(const Slot& s, int32_t year, uint32_t kind) const;
-  void Grow();
+  static void Grow(Table* t);
 
   HashFn hash_ = &DefaultHash;
-  std::vector<Slot> slots_;
+  std::array<Table, kTables> tables_;
   std::string ids_;  // arena for ID numbers over 19 bytes: [length byte][bytes]...
   std::vector<Counter> counters_;
   size_t buyers_ = 0;
