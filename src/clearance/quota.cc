@@ -149,9 +149,8 @@ Status QuotaBook::Add(const QuotaDelta& d) {
       s.lists = 0;
       in_slot = true;
     } else {
-      counters_.push_back(Counter{d.year, d.kind, 0, 0, s.next});
+      chained = &counters_.push_back(Counter{d.year, d.kind, 0, 0, s.next});
       s.next = static_cast<uint32_t>(counters_.size());
-      chained = &counters_.back();
     }
   }
   if (in_slot) {
@@ -165,7 +164,7 @@ Status QuotaBook::Add(const QuotaDelta& d) {
 }
 
 size_t QuotaBook::MemoryBytes() const {
-  size_t bytes = sizeof(tables_) + ids_.capacity() + counters_.capacity() * sizeof(Counter);
+  size_t bytes = sizeof(tables_) + ids_.capacity() + counters_.capacity_bytes();
   for (const Table& t : tables_) bytes += t.slots.capacity() * sizeof(Slot);
   return bytes;
 }

@@ -119,6 +119,13 @@ TEST(QuotaBook, GrowsAndSnapshotsByValue) {
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
   EXPECT_EQ(copy->Entries(), entries);
   EXPECT_EQ(copy->Get(Id(49'000), 2025).amount, Y(1));
+  // A copy is a value of its own (the chained counters, >4,096 here, are
+  // stored in chunks): changing it leaves the original as it was.
+  QuotaBook value = q;
+  EXPECT_EQ(value.Entries(), entries);
+  ASSERT_TRUE(value.Add({Id(49'000), 2025, kMoneyCounter, Y(2), 1}).ok());
+  EXPECT_EQ(value.Get(Id(49'000), 2025).amount, Y(3));
+  EXPECT_EQ(q.Get(Id(49'000), 2025).amount, Y(1));
 }
 
 }  // namespace
