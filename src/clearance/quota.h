@@ -32,7 +32,6 @@
 // locks; const methods may be called concurrently with each other.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdint>
@@ -41,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/chunked_vector.h"
 #include "core/decimal.h"
 #include "core/status.h"
 
@@ -162,45 +162,9 @@ class QuotaBook {
   HashFn hash_ = &DefaultHash;
   std::array<Table, kTables> tables_;
   std::string ids_;  // arena for ID numbers over 19 bytes: [length byte][bytes]...
-  // Chained counters in chunks of 4,096 (96 KiB), so that adding one never
-  // copies the others: one vector of millions doubled by copying them all
+  // Chained counters, in chunks so that adding one never copies the others
   // (a buyer's older year moves here at the first purchase of a new year).
-  class CounterStore {
-   public:
-    static constexpr size_t kChunk = 4096;
-    CounterStore() = default;
-    CounterStore(CounterStore&&) = default;
-    CounterStore& operator=(CounterStore&&) = default;
-    // A copy is a deep copy: the book is a plain value.
-    CounterStore(const CounterStore& o) : size_(o.size_) {
-      for (const auto& chunk : o.chunks_) {
-        chunks_.push_back(std::make_unique<Counter[]>(kChunk));
-        std::copy(chunk.get(), chunk.get() + kChunk, chunks_.back().get());
-      }
-    }
-    CounterStore& operator=(const CounterStore& o) {
-      if (this != &o) *this = CounterStore(o);
-      return *this;
-    }
-    Counter& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
-    const Counter& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
-    size_t size() const { return size_; }
-    Counter& push_back(const Counter& c) {
-      if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<Counter[]>(kChunk));
-      Counter& slot = (*this)[size_++];
-      slot = c;
-      return slot;
-    }
-    size_t capacity_bytes() const {
-      return chunks_.size() * kChunk * sizeof(Counter) +
-             chunks_.capacity() * sizeof(std::unique_ptr<Counter[]>);
-    }
-
-   private:
-    std::vector<std::unique_ptr<Counter[]>> chunks_;
-    size_t size_ = 0;
-  };
-  CounterStore counters_;
+  ChunkedVector<Counter> counters_;
   size_t buyers_ = 0;
   size_t inline_counters_ = 0;
 };

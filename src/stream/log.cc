@@ -63,7 +63,7 @@ struct SegmentScan {
 // Walks the records of one segment's bytes, stopping at the first invalid one.
 Status ScanSegment(std::string_view data, uint64_t first_seq, uint64_t from_seq,
                    const Log::Visitor& visit, SegmentScan* out,
-                   std::vector<uint32_t>* offsets = nullptr) {
+                   ChunkedVector<uint32_t, 16384>* offsets = nullptr) {
   out->next_seq = first_seq;
   if (data.size() < kSegmentHeaderSize || std::memcmp(data.data(), kMagic, 8) != 0 ||
       GetU64(data.data() + 8) != first_seq) {
@@ -143,7 +143,7 @@ constexpr size_t kIndexHeaderSize = 8 + 8 + 8 + 8;
 // the next segment's name implies, and the segment's last record ends exactly
 // at the file's end with the expected sequence number.
 bool LoadIndex(Env* env, const std::string& index_path, const std::string& segment_path,
-               uint64_t first, uint64_t end, std::vector<uint32_t>* offsets) {
+               uint64_t first, uint64_t end, ChunkedVector<uint32_t, 16384>* offsets) {
   auto data = env->ReadFile(index_path);
   if (!data.ok()) return false;
   const std::string& d = *data;

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/chunked_vector.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "env/env.h"
@@ -124,7 +125,7 @@ class Log {
   // within its segment (4 bytes a record). Guarded for concurrent readers.
   mutable std::shared_mutex index_mu_;
   std::vector<uint64_t> segment_firsts_;
-  std::vector<uint32_t> offsets_;
+  ChunkedVector<uint32_t, 16384> offsets_;  // appends never copy it (chunked_vector.h)
   std::atomic<uint64_t> durable_for_readers_{0};
   void IndexRecord(uint64_t seq, uint64_t offset);
 };
