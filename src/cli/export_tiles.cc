@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "ledger/checkpoint.h"
+#include "ledger/note.h"
 #include "ledger/proof.h"
 #include "ledger/tiles.h"
 
@@ -40,10 +41,9 @@ Runner AddExportTiles(CLI::App& app) {
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string signed_text = ss.str();
-    // The note's text ends at the blank line before its signatures.
-    const size_t end = signed_text.find("\n\n");
-    if (end == std::string::npos) return fail(cp_path + ": not a signed note");
-    Result<ledger::Checkpoint> cp = ledger::ParseCheckpoint(signed_text.substr(0, end + 1));
+    Result<ledger::Note> note = ledger::ParseNote(signed_text);
+    if (!note.ok()) return fail(cp_path + ": " + note.status().message());
+    Result<ledger::Checkpoint> cp = ledger::ParseCheckpoint(note->text);
     if (!cp.ok()) return fail(cp_path + ": " + cp.status().message());
     ledger::TileReader tiles(o->data + "/ledger/tiles", cp->size, 64);
     // Only a tree that hashes to the signed root is worth publishing.

@@ -73,6 +73,16 @@ Result<uint64_t> ParseIndex(std::string_view* s) {
   }
 }
 
+// mkdir -p.
+Status MakeDirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    const std::string part = path.substr(0, i);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", part);
+  }
+  return Status::Ok();
+}
+
 // Hash of the 2^height consecutive hashes at `entries` (height <= 7).
 Hash SubtreeHash(const Hash* entries, uint32_t height) {
   if (height == 0) return entries[0];
@@ -533,17 +543,8 @@ TileReader::CacheStats TileReader::cache_stats() const {
 }
 
 Result<uint64_t> ExportTiles(const TileReader& reader, const std::string& out_dir) {
-  std::unordered_set<std::string> made;
-  auto make_dirs = [&](const std::string& rel) -> Status {
-    for (size_t i = 0; i <= rel.size(); ++i) {
-      if (i != rel.size() && rel[i] != '/') continue;
-      const std::string part = out_dir + "/" + rel.substr(0, i);
-      if (!made.insert(part).second) continue;
-      if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", part);
-    }
-    return Status::Ok();
-  };
-  if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", out_dir);
+  FTZ_RETURN_IF_ERROR(MakeDirs(out_dir));
+  std::unordered_set<std::string> made;  // tile directories already made
   uint64_t written = 0;
   for (const TileId& id : TilesForSize(reader.size())) {
     Result<std::string> data = reader.ReadTile(id);
@@ -553,7 +554,10 @@ Result<uint64_t> ExportTiles(const TileReader& reader, const std::string& out_di
     if (!data.ok())
       return Status(data.status().code(), TilePath(id) + ": " + data.status().message());
     const std::string rel = TilePath(id);
-    FTZ_RETURN_IF_ERROR(make_dirs(rel.substr(0, rel.rfind('/'))));
+    if (const std::string dir = out_dir + "/" + rel.substr(0, rel.rfind('/'));
+        made.insert(dir).second) {
+      FTZ_RETURN_IF_ERROR(MakeDirs(dir));
+    }
     const std::string path = out_dir + "/" + rel;
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Errno("create", path);
@@ -603,13 +607,7 @@ Result<std::unique_ptr<TileStore>> TileStore::Open(const std::string& dir,
                                                    TileStoreOptions options) {
   if (dir.empty()) return Status::InvalidArgument("tile store: empty directory name");
   std::unique_ptr<TileStore> store(new TileStore(dir, options));
-  // mkdir -p for the store directory itself.
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      std::string part = dir.substr(0, i);
-      if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", part);
-    }
-  }
+  FTZ_RETURN_IF_ERROR(MakeDirs(dir));
   store->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (store->dir_fd_ < 0) return Errno("open", dir);
   std::string state_path = dir + "/" + std::string(kStateFile);
