@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libpugixml-dev libsimdjson-dev libboost-dev libboost-system-dev
-      libssl-dev libsqlite3-dev zlib1g-dev libcli11-dev libspdlog-dev libfmt-dev
+      libssl-dev libsqlite3-dev zlib1g-dev libisal-dev libcli11-dev libspdlog-dev libfmt-dev
       libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev libabsl-dev
       curl python3 sqlite3)
 missing=()

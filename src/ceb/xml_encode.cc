@@ -19,7 +19,16 @@ using internal::BlockTraits;
 template <class T>
 void AppendPart(std::string* out, std::string_view prefix, const T& obj, std::string_view indent) {
   for (const auto& f : FieldsOf<T>()) {
-    std::string v = GetField(f, obj);
+    // Text is appended from the document itself; only numbers are formatted
+    // (receipts are encoded on the sequencer: a copy per field showed there).
+    std::string number;
+    std::string_view v;
+    if (f.kind == FieldKind::kText) {
+      v = obj.*f.text;
+    } else {
+      number = GetField(f, obj);
+      v = number;
+    }
     // Optional text fields that are empty are left out; numbers are always written.
     if (v.empty() && !f.required) continue;
     out->append(indent);
@@ -35,11 +44,10 @@ void AppendPart(std::string* out, std::string_view prefix, const T& obj, std::st
   }
 }
 
+// `indent` is one tab or four spaces deeper for the element's fields.
 template <class T>
 void AppendElement(std::string* out, std::string_view prefix, std::string_view name, const T& obj,
-                   std::string_view indent) {
-  std::string inner(indent);
-  inner += '\t';
+                   std::string_view indent, std::string_view inner) {
   out->append(indent).append("<").append(prefix).append(name).append(">\n");
   AppendPart(out, prefix, obj, inner);
   out->append(indent).append("</").append(prefix).append(name).append(">\n");
@@ -51,14 +59,14 @@ void AppendBlock(std::string* out, const Block& b) {
   using Head = typename Traits::Head;
   constexpr std::string_view p = "ceb:";
   if constexpr (Traits::kWrapper.empty()) {
-    AppendElement(out, p, ElementOf<Head>(), Traits::head(b), "\t");
+    AppendElement(out, p, ElementOf<Head>(), Traits::head(b), "\t", "\t\t");
   } else {
     out->append("\t<ceb:").append(Traits::kWrapper).append(">\n");
-    AppendElement(out, p, ElementOf<Head>(), Traits::head(b), "\t\t");
+    AppendElement(out, p, ElementOf<Head>(), Traits::head(b), "\t\t", "\t\t\t");
     if constexpr (internal::kHasItems<Block>) {
       using Item = typename Traits::Item;
       for (const auto& item : Traits::items(b))
-        AppendElement(out, p, ElementOf<Item>(), item, "\t\t");
+        AppendElement(out, p, ElementOf<Item>(), item, "\t\t", "\t\t\t");
     }
     out->append("\t</ceb:").append(Traits::kWrapper).append(">\n");
   }
@@ -81,8 +89,8 @@ std::string EncodeMessageXml(const Message& m) {
         for (const auto& b : blocks) AppendBlock(&out, b);
       },
       m.blocks);
-  AppendElement(&out, "ceb:", "BaseTransfer", m.transfer, "\t");
-  for (const auto& s : m.subscribe) AppendElement(&out, "ceb:", "BaseSubscribe", s, "\t");
+  AppendElement(&out, "ceb:", "BaseTransfer", m.transfer, "\t", "\t\t");
+  for (const auto& s : m.subscribe) AppendElement(&out, "ceb:", "BaseSubscribe", s, "\t", "\t\t");
   if (!m.extend_message.empty()) {
     out.append("\t<ceb:ExtendMessage>").append(m.extend_message).append("</ceb:ExtendMessage>\n");
   }
@@ -106,12 +114,12 @@ std::string EncodeReceiptXml(const ReceiptMessage& r) {
           using Part = std::decay_t<decltype(b)>;
           if constexpr (std::is_same_v<Part, TaxBillDoc>) {
             out.append("    <Tax>\n");
-            AppendElement(&out, "", ElementOf<TaxHead>(), b.head, "        ");
+            AppendElement(&out, "", ElementOf<TaxHead>(), b.head, "        ", "        \t");
             for (const auto& item : b.items)
-              AppendElement(&out, "", ElementOf<TaxItem>(), item, "        ");
+              AppendElement(&out, "", ElementOf<TaxItem>(), item, "        ", "        \t");
             out.append("    </Tax>\n");
           } else {
-            AppendElement(&out, "", ElementOf<Part>(), b, "    ");
+            AppendElement(&out, "", ElementOf<Part>(), b, "    ", "    \t");
           }
         }
       },

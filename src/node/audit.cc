@@ -1,10 +1,9 @@
 #include "node/audit.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 
+#include "core/crc32.h"
 #include "ledger/checkpoint.h"
 #include "ledger/hash.h"
 #include "ledger/tiles.h"
@@ -26,10 +25,7 @@ uint64_t GetBe64(const char* p) {
   return v;
 }
 
-uint32_t Crc(const char* p, size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  return static_cast<uint32_t>(crc32(c, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
-}
+uint32_t Crc(const char* p, size_t n) { return Crc32(std::string_view(p, n)); }
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();

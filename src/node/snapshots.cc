@@ -1,9 +1,9 @@
 #include "node/snapshots.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
+
+#include "core/crc32.h"
 
 namespace ftz::node {
 namespace {
@@ -18,17 +18,6 @@ uint64_t Get(std::string_view in, size_t at, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<uint8_t>(in[at + i])) << (8 * i);
   return v;
-}
-// zlib's CRC-32 of `data`, continuing from `crc` (the CRC of what came before).
-uint32_t Crc(std::string_view data, uint32_t seed = 0) {
-  uLong crc = seed;
-  // zlib takes uInt lengths: feed large bodies in pieces.
-  while (!data.empty()) {
-    const size_t n = std::min<size_t>(data.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n));
-    data.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 }  // namespace
@@ -58,7 +47,7 @@ std::string EncodeHeader(const SnapshotHeader& h, uint64_t body_size) {
 std::string EncodeSnapshotFile(const SnapshotHeader& h, std::string_view body) {
   std::string out = EncodeHeader(h, body.size());
   out.append(body);
-  Put(&out, Crc(out), 4);
+  Put(&out, Crc32(out), 4);
   return out;
 }
 
@@ -72,7 +61,7 @@ Status DecodeSnapshotFile(std::string_view file, SnapshotHeader* h, std::string_
                               " does not match the file");
   }
   const uint32_t crc = static_cast<uint32_t>(Get(file, file.size() - 4, 4));
-  if (crc != Crc(file.substr(0, file.size() - 4)))
+  if (crc != Crc32(file.substr(0, file.size() - 4)))
     return Status::Corruption("snapshot CRC mismatch");
   h->schema = static_cast<uint32_t>(Get(file, 8, 4));
   h->clearance = file[12] != 0;
@@ -111,7 +100,7 @@ Status WriteSnapshot(Env* env, const std::string& data_dir, const SnapshotHeader
     // state) is not copied again.
     const std::string head = EncodeHeader(h, body.size());
     std::string tail;
-    Put(&tail, Crc(body, Crc(head)), 4);
+    Put(&tail, Crc32(body, Crc32(head)), 4);
     FTZ_RETURN_IF_ERROR((*f)->Append(head));
     FTZ_RETURN_IF_ERROR((*f)->Append(body));
     FTZ_RETURN_IF_ERROR((*f)->Append(tail));

@@ -1,11 +1,11 @@
 #include "stream/log.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+
+#include "core/crc32.h"
 
 namespace ftz::stream {
 namespace {
@@ -33,11 +33,7 @@ uint64_t GetU64(const char* p) {
   return v;
 }
 
-uint32_t Crc(const char* p, size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths; records are far below 4 GiB.
-  return static_cast<uint32_t>(crc32(c, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
-}
+uint32_t Crc(const char* p, size_t n) { return Crc32(std::string_view(p, n)); }
 
 }  // namespace
 
