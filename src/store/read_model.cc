@@ -17,12 +17,29 @@ CREATE TABLE IF NOT EXISTS list_index(
   name TEXT NOT NULL, value TEXT NOT NULL, key TEXT NOT NULL,
   PRIMARY KEY(name, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS receipts(
-  seq INTEGER PRIMARY KEY, cop_code TEXT NOT NULL, type INTEGER NOT NULL,
-  answers INTEGER NOT NULL, time_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS receipts_by_cop ON receipts(cop_code, seq);
+  cop_code TEXT NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL,
+  answers INTEGER NOT NULL, time_ms INTEGER NOT NULL,
+  PRIMARY KEY(cop_code, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quota(
   buyer TEXT NOT NULL, year INTEGER NOT NULL, used_units INTEGER NOT NULL, lists INTEGER NOT NULL,
   PRIMARY KEY(buyer, year)) WITHOUT ROWID;
+)sql";
+
+// Until session 8 the receipts were a rowid table with a second B-tree,
+// receipts_by_cop(cop_code, seq), for the only query made of them. Keyed by
+// (cop_code, seq) without a rowid, each receipt is one B-tree insert instead
+// of two (docs/performance.md, session 8). A database of the older layout is
+// moved over once, rows and all, when it is opened.
+constexpr const char* kMigrateReceipts = R"sql(
+BEGIN;
+CREATE TABLE receipts_v2(
+  cop_code TEXT NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL,
+  answers INTEGER NOT NULL, time_ms INTEGER NOT NULL,
+  PRIMARY KEY(cop_code, seq)) WITHOUT ROWID;
+INSERT INTO receipts_v2 SELECT cop_code, seq, type, answers, time_ms FROM receipts;
+DROP TABLE receipts;
+ALTER TABLE receipts_v2 RENAME TO receipts;
+COMMIT;
 )sql";
 
 Status SqlError(sqlite3* db, const std::string& what) {
@@ -102,6 +119,20 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
     Status s = Status::IOError(std::string("schema: ") + (err ? err : ""));
     sqlite3_free(err);
     return s;
+  }
+  bool old_layout = false;
+  {
+    Stmt q(m->writer_, "SELECT 1 FROM sqlite_master WHERE type='index' AND name='receipts_by_cop'");
+    old_layout = q.ok() && q.Step() == SQLITE_ROW;
+  }
+  if (old_layout) {
+    if (sqlite3_exec(m->writer_, kMigrateReceipts, nullptr, nullptr, &err) != SQLITE_OK) {
+      Status s =
+          Status::IOError(std::string("moving receipts to the keyed layout: ") + (err ? err : ""));
+      sqlite3_free(err);
+      sqlite3_exec(m->writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
   }
   // The log is the source of truth and is fsynced; the read model can be
   // rebuilt from it, so it need not pay for its own fsyncs.
