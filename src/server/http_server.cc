@@ -8,7 +8,6 @@
 
 #include <pthread.h>
 
-#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -408,20 +407,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-// One I/O context per thread, each run by its own thread alone, and each
-// connection on one of them (round robin): a connection's handlers then run
-// on one thread in order without a strand, and the threads share no reactor
-// or queue. (One context run by all threads, with a strand per connection,
-// cost more per request in locks, wake-ups and executor wrapping:
-// docs/performance.md, session 8.)
 struct HttpServer::Impl {
-  Impl(Api* a, HttpOptions o) : api(a), opts(o) {
-    iocs.push_back(std::make_unique<net::io_context>(1));
-    acceptor.emplace(*iocs.front());
-  }
+  Impl(Api* a, HttpOptions o) : api(a), opts(o), acceptor(net::make_strand(ioc)) {}
   void Accept() {
-    net::io_context& next = *iocs[next_ioc++ % iocs.size()];
-    acceptor->async_accept(next, [this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
       } else {
@@ -434,33 +423,20 @@ struct HttpServer::Impl {
   Api* api;
   HttpOptions opts;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
-  // iocs[0] holds the acceptor and the signals. Run adds the others before
-  // the first accept can complete (accepts complete on iocs[0], which Run
-  // starts last); mu guards the vector against a concurrent Stop.
-  std::mutex mu;
-  bool stopped = false;
-  std::vector<std::unique_ptr<net::io_context>> iocs;
-  size_t next_ioc = 0;  // used on iocs[0]'s thread only
-  std::optional<tcp::acceptor> acceptor;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
   std::atomic<uint16_t> port{0};
 };
 
 HttpServer::HttpServer(Api* api, HttpOptions options) : impl_(new Impl(api, options)) {}
-HttpServer::~HttpServer() {
-  Stop();
-  // Connections go with the context they live on, the acceptor before its
-  // own, and that one first: its pending accept holds a socket of the next
-  // context.
-  impl_->acceptor.reset();
-  for (auto& ioc : impl_->iocs) ioc.reset();
-}
+HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Listen(const std::string& host, uint16_t port) {
   beast::error_code ec;
   auto addr = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + host + "': " + ec.message());
   tcp::endpoint ep(addr, port);
-  auto& a = *impl_->acceptor;
+  auto& a = impl_->acceptor;
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
@@ -468,37 +444,26 @@ Status HttpServer::Listen(const std::string& host, uint16_t port) {
   if (ec)
     return Status::IOError("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   impl_->port = a.local_endpoint().port();
+  impl_->Accept();
   return Status::Ok();
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::Run(int threads, bool handle_signals) {
-  using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
-  std::vector<WorkGuard> work;  // a context with no connection yet must not return
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->stopped) return;
-    while (impl_->iocs.size() < static_cast<size_t>(std::max(threads, 1))) {
-      impl_->iocs.push_back(std::make_unique<net::io_context>(1));
-    }
-    for (auto& ioc : impl_->iocs) work.push_back(net::make_work_guard(*ioc));
-  }
-  net::io_context& first = *impl_->iocs.front();
   std::optional<net::signal_set> signals;
   if (handle_signals) {
-    signals.emplace(first, SIGINT, SIGTERM);
+    signals.emplace(impl_->ioc, SIGINT, SIGTERM);
     signals->async_wait([this](beast::error_code, int) { Stop(); });
   }
-  net::post(first, [this] { impl_->Accept(); });
   std::vector<std::thread> pool;
-  for (size_t i = 1; i < impl_->iocs.size(); ++i) {
-    pool.emplace_back([ioc = impl_->iocs[i].get()] {
+  for (int i = 1; i < threads; ++i) {
+    pool.emplace_back([this] {
       pthread_setname_np(pthread_self(), "ftz-http");
-      ioc->run();
+      impl_->ioc.run();
     });
   }
-  first.run();
+  impl_->ioc.run();
   for (auto& t : pool) t.join();
 }
 
@@ -507,13 +472,11 @@ void HttpServer::Stop() {
     std::lock_guard<std::mutex> lock(impl_->gate->mu);
     impl_->gate->open = false;
   }
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->stopped = true;
-  net::post(*impl_->iocs.front(), [this] {
+  net::post(impl_->ioc, [this] {
     beast::error_code ec;
-    impl_->acceptor->close(ec);
+    impl_->acceptor.close(ec);
   });
-  for (auto& ioc : impl_->iocs) ioc->stop();
+  impl_->ioc.stop();
 }
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
