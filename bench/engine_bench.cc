@@ -73,11 +73,20 @@ size_t ResidentBytes() {
 //     --toggle-collect='*KeepWaitingDocuments*' --toggle-collect='*DecideLists*'
 //     ftz-engine-bench --buyers 2000 --lists 10000
 // then callgrind_annotate --inclusive=yes on its output.
+
+// The engine is told of the next message while it applies this one
+// (Engine::Prefetch), as the sequencer does; --compare-prefetch times lists
+// with and without that hint, in alternating chunks of one run.
+bool no_prefetch = false;
+
 [[gnu::noinline]] void KeepWaitingDocuments(ftz::engine::Engine& e,
                                             const std::vector<std::vector<ftz::Message>>& kinds,
                                             uint64_t& seq, ftz::UnixMillis time) {
   for (const auto& docs : kinds) {
-    for (const ftz::Message& m : docs) (void)e.Apply(seq++, time, m);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (i + 1 < docs.size() && !no_prefetch) e.Prefetch(docs[i + 1]);
+      (void)e.Apply(seq++, time, docs[i]);
+    }
   }
 }
 
@@ -85,7 +94,9 @@ size_t ResidentBytes() {
 [[gnu::noinline]] size_t DecideLists(ftz::engine::Engine& e, const std::vector<ftz::Message>& lists,
                                      uint64_t& seq, ftz::UnixMillis time, size_t* released) {
   size_t decided = 0;
-  for (const ftz::Message& m : lists) {
+  for (size_t i = 0; i < lists.size(); ++i) {
+    const ftz::Message& m = lists[i];
+    if (i + 1 < lists.size() && !no_prefetch) e.Prefetch(lists[i + 1]);
     ftz::engine::Outcome o = e.Apply(seq++, time, m);
     decided += o.emitted.empty() ? 0 : 1;
     for (const ftz::engine::Emitted& x : o.emitted) {
@@ -103,6 +114,9 @@ int main(int argc, char** argv) {
   size_t buyers = 1'000'000, lists = 200'000;
   app.add_option("--buyers", buyers, "Buyers in state before timing")->capture_default_str();
   app.add_option("--lists", lists, "Lists decided while timed")->capture_default_str();
+  bool compare_prefetch = false;
+  app.add_flag("--compare-prefetch", compare_prefetch,
+               "Also time lists without Engine::Prefetch, alternating chunks of 2,000");
   CLI11_PARSE(app, argc, argv);
 
   auto rules = clearance::ParseRules(engine::DefaultRulesToml(), "rules");
@@ -196,6 +210,28 @@ int main(int argc, char** argv) {
   const std::vector<Message> msgs =
       workload::Workload::Messages(MessageType::kInventoryList, timed, 1, seq);
   std::fprintf(stderr, "timing %zu lists\n", msgs.size());  // a profiler may attach here
+  if (compare_prefetch) {
+    // Chunks alternate so that both see the same machine and a state of the
+    // same size; each chunk's lists are fresh parcels of the same workload.
+    double with_s = 0, without_s = 0;
+    size_t with_n = 0, without_n = 0;
+    constexpr size_t kChunk = 2000;
+    for (size_t at = 0; at < msgs.size(); at += kChunk) {
+      const std::vector<Message> chunk(msgs.begin() + at,
+                                       msgs.begin() + std::min(msgs.size(), at + kChunk));
+      no_prefetch = (at / kChunk) % 2 == 1;
+      const auto c0 = std::chrono::steady_clock::now();
+      decided += DecideLists(e, chunk, seq, time, &released);
+      const double cs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+      (no_prefetch ? without_s : with_s) += cs;
+      (no_prefetch ? without_n : with_n) += chunk.size();
+    }
+    std::printf("lists/s with Engine::Prefetch %.0f, without %.0f (ratio %.3f)\n", with_n / with_s,
+                without_n / without_s, (with_n / with_s) / (without_n / without_s));
+    std::fflush(stdout);
+    std::_Exit(0);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   decided = DecideLists(e, msgs, seq, time, &released);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "ceb/ceb.h"
 #include "engine/internal/list_record.h"
@@ -109,6 +110,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
   auto& space = docs_[KeySpace(m.type)];
   const size_t n = m.BlockCount();
   for (size_t i = 0; i < n; ++i) {
+    PrefetchBlock(m, i + 1);
     std::string key = ceb::BlockKey(m, i);
     const std::string& app_type = AppTypeOf(m, i);
     const std::string& guid = GuidOf(m, i);
@@ -203,6 +205,68 @@ std::string KeyOf(std::string_view code, std::string_view no) {
 }
 
 }  // namespace
+
+void Engine::PrefetchBlock(const Message& m, size_t i) const {
+  if (i >= m.BlockCount()) return;
+  // "code/number" built on the stack: a hint must not allocate.
+  char buf[192];
+  auto key = [&buf](std::string_view code, std::string_view no) {
+    if (code.size() + 1 + no.size() > sizeof buf) return std::string_view();
+    std::memcpy(buf, code.data(), code.size());
+    buf[code.size()] = '/';
+    std::memcpy(buf + code.size() + 1, no.data(), no.size());
+    return std::string_view(buf, code.size() + 1 + no.size());
+  };
+  const auto& space = docs_[KeySpace(m.type)];
+  switch (m.type) {
+    case MessageType::kOrder: {
+      const auto& h = std::get<std::vector<Order>>(m.blocks)[i].head;
+      const std::string_view k = key(h.ebpCode, h.orderNo);
+      space.Prefetch(k);
+      if (clearance_) {
+        orders_.Prefetch(k);
+        lists_.Prefetch(k);
+      }
+      break;
+    }
+    case MessageType::kPayment: {
+      const auto& h = std::get<std::vector<Payment>>(m.blocks)[i].head;
+      space.Prefetch(key(h.payCode, h.payTransactionId));
+      if (clearance_) {
+        payment_link_.Prefetch(key(h.payCode, h.payTransactionId));
+        const std::string_view k = key(h.ebpCode, h.orderNo);
+        payments_.Prefetch(k);
+        lists_.Prefetch(k);
+      }
+      break;
+    }
+    case MessageType::kWaybill: {
+      const auto& h = std::get<std::vector<Waybill>>(m.blocks)[i].head;
+      const std::string_view k = key(h.logisticsCode, h.logisticsNo);
+      space.Prefetch(k);
+      if (clearance_) {
+        waybills_.Prefetch(k);
+        list_by_waybill_.Prefetch(k);
+      }
+      break;
+    }
+    case MessageType::kInventoryList: {
+      const auto& h = std::get<std::vector<InventoryList>>(m.blocks)[i].head;
+      const std::string_view k = key(h.ebpCode, h.orderNo);
+      space.Prefetch(k);
+      if (clearance_) {
+        lists_.Prefetch(k);
+        orders_.Prefetch(k);
+        payments_.Prefetch(k);
+        waybills_.Prefetch(key(h.logisticsCode, h.logisticsNo));
+        quota_.Prefetch(h.buyerIdNumber);
+      }
+      break;
+    }
+    default:
+      break;  // rarer messages: no hint
+  }
+}
 
 clearance::ListRecord Engine::RecordOf(const ListState& st) {
   clearance::ListRecord r;

@@ -102,6 +102,12 @@ class Engine {
 
   // Applies a decoded, validated message that the log holds at `seq`.
   Outcome Apply(uint64_t seq, UnixMillis time, const Message& m);
+  // Starts loading the state the first block of `m` will read when applied
+  // (its keys' slots in the state maps, a list's buyer in the quota book).
+  // Called one message ahead, the cache misses of a large state overlap with
+  // applying the message before (Apply does the same from block to block).
+  // A hint: it changes no state and no output.
+  void Prefetch(const Message& m) const { PrefetchBlock(m, 0); }
   // Applies an operator's command (a logged kAdmin record). Goods-in adds
   // bonded stock and releases the lists held for it, oldest first.
   // InvalidArgument (nothing changed) for a bad quantity or key. A start's
@@ -155,6 +161,7 @@ class Engine {
     // and most are never read again: a third of the record's struct size.
     std::string record;
   };
+  void PrefetchBlock(const Message& m, size_t i) const;
   static clearance::ListRecord RecordOf(const ListState& st);
   static void KeepRecord(ListState* st, const clearance::ListRecord& record);
   // Returns the list's invtNo when block i is an inventory list now in the

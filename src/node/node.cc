@@ -376,7 +376,11 @@ void Node::SequencerLoop() {
       AddDocumentRows(nullptr, o, seq, time, &rm);
       AppendEmitted(o, seq, time, &rm, &cops);
     }
-    for (auto& [s, done] : work) {
+    for (size_t w = 0; w < work.size(); ++w) {
+      auto& [s, done] = work[w];
+      // The next message's state is fetched while this one is applied.
+      if (w + 1 < work.size() && !work[w + 1].first.admin)
+        engine_.Prefetch(work[w + 1].first.message);
       SubmitResult r;
       const uint64_t seq = log_->next_seq();
       if (s.admin) {

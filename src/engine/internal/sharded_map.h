@@ -130,6 +130,10 @@ class ShardedMap {
     return it == shard.end() ? end() : const_iterator(&shards_, h >> kShardShift, it);
   }
   size_t count(std::string_view key) const { return find(key) == end() ? 0 : 1; }
+  // Starts loading the memory a lookup of `key` first reads (its group of
+  // control bytes and slots), so that the cache miss overlaps other work.
+  // A hint only; absl hashes the key again for it.
+  void Prefetch(std::string_view key) const { shards_[ShardOf(key)].prefetch(Absl(key)); }
   mapped_type& at(std::string_view key) { return shards_[ShardOf(key)].at(Absl(key)); }
   const mapped_type& at(std::string_view key) const { return shards_[ShardOf(key)].at(Absl(key)); }
 
