@@ -22,6 +22,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// A connection's I/O objects name their executor's type (a strand over the
+// one I/O context) instead of the type-erased any_io_executor, whose copies
+// and queries were a few per cent of the HTTP threads' time
+// (docs/performance.md, session 8).
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = tcp::socket::rebind_executor<Strand>::other;
+using Timer = net::steady_timer::rebind_executor<Strand>::other;
 
 // Answers arrive from other threads (the sequencer, the receipt feed). They
 // reach a session only through the gate, and only while the server runs: once
@@ -42,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   static constexpr size_t kMaxPipelined = 64;
 
-  Session(tcp::socket socket, Api* api, const HttpOptions& opts, std::shared_ptr<Gate> gate)
+  Session(Socket socket, Api* api, const HttpOptions& opts, std::shared_ptr<Gate> gate)
       : socket_(std::move(socket)),
         deadline_(socket_.get_executor()),
         api_(api),
@@ -373,8 +380,8 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ec);
   }
 
-  tcp::socket socket_;
-  net::steady_timer deadline_;
+  Socket socket_;
+  Timer deadline_;
   SteadyClock::time_point deadline_at_ = SteadyClock::time_point::max();
   bool timer_waiting_ = false;
   beast::flat_buffer buffer_;
@@ -396,7 +403,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string linger_buffer_;     // discarded bytes after the last answer
   size_t linger_left_ = 0;
   // SSE
-  net::steady_timer sse_timer_;
+  Timer sse_timer_;
   Caller caller_;
   std::string sse_cop_;
   int64_t sse_cursor_ = -1;
@@ -410,7 +417,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
   Impl(Api* a, HttpOptions o) : api(a), opts(o), acceptor(net::make_strand(ioc)) {}
   void Accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket s) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
       } else {
