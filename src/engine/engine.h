@@ -161,6 +161,7 @@ class Engine {
     // and most are never read again: a third of the record's struct size.
     std::string record;
   };
+  // Prefetch for block i of `m` (nothing past its last block).
   void PrefetchBlock(const Message& m, size_t i) const;
   static clearance::ListRecord RecordOf(const ListState& st);
   static void KeepRecord(ListState* st, const clearance::ListRecord& record);
