@@ -11,9 +11,9 @@
 // (no checkpoint yet, tiles that do not hold the checkpoint's tree, I/O).
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "env/env.h"
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
 #include "ledger/proof.h"
@@ -36,11 +36,9 @@ Runner AddExportTiles(CLI::App& app) {
       return 2;
     };
     const std::string cp_path = o->data + "/ledger/checkpoint";
-    std::ifstream in(cp_path, std::ios::binary);
-    if (!in) return fail("no signed checkpoint at " + cp_path + " (has the window run?)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string signed_text = ss.str();
+    Result<std::string> read = Env::Default()->ReadFile(cp_path);
+    if (!read.ok()) return fail("no signed checkpoint at " + cp_path + " (has the window run?)");
+    const std::string signed_text = std::move(*read);
     Result<ledger::Note> note = ledger::ParseNote(signed_text);
     if (!note.ok()) return fail(cp_path + ": " + note.status().message());
     Result<ledger::Checkpoint> cp = ledger::ParseCheckpoint(note->text);

@@ -208,7 +208,8 @@ std::string KeyOf(std::string_view code, std::string_view no) {
 
 void Engine::PrefetchBlock(const Message& m, size_t i) const {
   if (i >= m.BlockCount()) return;
-  // "code/number" built on the stack: a hint must not allocate.
+  // "code/number" built on the stack: a hint must not allocate. Each call of
+  // `key` reuses the buffer, so a key is used before the next is built.
   char buf[192];
   auto key = [&buf](std::string_view code, std::string_view no) {
     if (code.size() + 1 + no.size() > sizeof buf) return std::string_view();
@@ -231,9 +232,10 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
     }
     case MessageType::kPayment: {
       const auto& h = std::get<std::vector<Payment>>(m.blocks)[i].head;
-      space.Prefetch(key(h.payCode, h.payTransactionId));
+      const std::string_view own = key(h.payCode, h.payTransactionId);
+      space.Prefetch(own);
       if (clearance_) {
-        payment_link_.Prefetch(key(h.payCode, h.payTransactionId));
+        payment_link_.Prefetch(own);
         const std::string_view k = key(h.ebpCode, h.orderNo);
         payments_.Prefetch(k);
         lists_.Prefetch(k);
