@@ -28,7 +28,10 @@ std::string HashJson(const ledger::Hash& h) {
 
 std::string HashesJson(const std::vector<ledger::Hash>& hashes) {
   std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) out += (i ? "," : "") + HashJson(hashes[i]);
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    if (i) out += ',';
+    out += HashJson(hashes[i]);
+  }
   return out + "]";
 }
 
