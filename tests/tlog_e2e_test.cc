@@ -22,6 +22,7 @@
 #include "node/audit.h"
 #include "node/ledger_writer.h"
 #include "node/record_proof.h"
+#include "stream/log.h"
 #include "test_server.h"
 #include "workload/workload.h"
 
@@ -486,6 +487,34 @@ TEST_F(AuditTest, AnUntouchedDirectoryAuditsClean) {
   node::AuditReport own = Audit(server_->dir(), /*with_key=*/false);
   EXPECT_TRUE(own.clean());
   EXPECT_FALSE(own.notes.empty());
+}
+
+TEST_F(AuditTest, APreallocatedSegmentsZerosEndItsRecords) {
+  // A segment written over a preallocated file ends in zeros until sealed
+  // (docs/log-format.md §3): its records end where the zeros begin.
+  const std::string dir = Copy("zero-tail");
+  const std::string seg = dir + "/log/" + stream::SegmentName(0);
+  const uint64_t size = fs::file_size(seg);
+  fs::resize_file(seg, size + 100000);
+  auto tail_note = [](const node::AuditReport& r) {
+    for (const std::string& n : r.notes) {
+      if (n.find("unsynced tail") != std::string::npos) return true;
+    }
+    return false;
+  };
+  node::AuditReport r = Audit(dir);
+  EXPECT_TRUE(r.clean()) << r.finding->what;
+  EXPECT_FALSE(tail_note(r));
+  EXPECT_EQ(r.records, Audit(server_->dir()).records);
+  // One byte that is not zero there makes it an unsynced tail (outside the
+  // ledger, the last segment's: a note, not damage).
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size + 5000));
+    f.write("x", 1);
+  }
+  node::AuditReport unsynced = Audit(dir);
+  EXPECT_TRUE(tail_note(unsynced));
 }
 
 TEST_F(AuditTest, AFlippedByteIsReportedWithItsRecordEvenWithTheCrcLeftBroken) {

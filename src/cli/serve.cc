@@ -23,6 +23,7 @@ Runner AddServe(CLI::App& app) {
     int threads = 2;
     size_t max_body_mb = 16;
     uint64_t segment_mb = 64;
+    bool preallocate = true;  // docs/log-format.md §5.1
     uint64_t snapshot_every = 1'000'000;
     std::vector<std::string> witnesses;  // "URL VKEY"
   };
@@ -32,10 +33,11 @@ Runner AddServe(CLI::App& app) {
       app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
   CLI::Option* listen_opt =
       app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
-  app.add_option("--config", o->config,
-                 "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
-                 "max_body_mb; [log] segment_mb, snapshot_every; [codes] dir; [clearance] rules; "
-                 "[ledger] witnesses");
+  app.add_option(
+      "--config", o->config,
+      "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
+      "max_body_mb; [log] segment_mb, preallocate, snapshot_every; [codes] dir; [clearance] rules; "
+      "[ledger] witnesses");
   CLI::Option* witness_opt =
       app.add_option("--witness", o->witnesses,
                      "A witness to cosign each checkpoint: \"URL VKEY\" (e.g. \"http://"
@@ -57,6 +59,7 @@ Runner AddServe(CLI::App& app) {
         if (!threads_opt->count()) o->threads = t["server"]["threads"].value_or(o->threads);
         o->max_body_mb = t["server"]["max_body_mb"].value_or(o->max_body_mb);
         o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
+        o->preallocate = t["log"]["preallocate"].value_or(o->preallocate);
         o->snapshot_every = t["log"]["snapshot_every"].value_or(o->snapshot_every);
         if (!codes_opt->count()) o->codes = t["codes"]["dir"].value_or(o->codes);
         if (!data_opt->count()) o->data = t["data"]["dir"].value_or(o->data);
@@ -105,6 +108,7 @@ Runner AddServe(CLI::App& app) {
       no.rules_toml = ss.str();
     }
     no.log.segment_bytes = o->segment_mb << 20;
+    no.log.preallocate = o->preallocate;
     no.snapshot_every = o->snapshot_every;
     for (const std::string& w : o->witnesses) {
       if (auto spec = witness::ParseWitnessSpec(w); !spec.ok()) {

@@ -35,6 +35,12 @@ class Env {
 
   // Opens `path` for appending, creating it if needed.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Opens the existing file `path` for writing from `offset` on, over the
+  // bytes already there (a preallocated log segment: its blocks are allocated
+  // and written, so a Sync need not update the file's size or extents). The
+  // file keeps its length; Size() is `offset` plus what was appended.
+  virtual Result<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path,
+                                                                   uint64_t offset) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   // Reads `n` bytes at `offset` (fewer only at the end of the file).
   virtual Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t n) = 0;

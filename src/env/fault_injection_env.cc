@@ -33,6 +33,21 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     std::lock_guard<std::mutex> lock(mu_);
     // What was on disk when opened counts as durable.
     if (!synced_.count(path)) synced_[path] = (*f)->Size();
+    in_place_[path] = false;
+  }
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(*f)));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReopenWritableFile(const std::string& path,
+                                                                            uint64_t offset) {
+  auto f = base_->ReopenWritableFile(path, offset);
+  if (!f.ok()) return f.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The bytes before `offset` were durable when reopened; what follows is
+    // written over in place.
+    synced_[path] = offset;
+    in_place_[path] = true;
   }
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(*f)));
 }
@@ -53,7 +68,19 @@ void FaultInjectionEnv::RecordSynced(const std::string& path, uint64_t size) {
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [path, size] : synced_) {
-    if (base_->FileExists(path)) FTZ_RETURN_IF_ERROR(base_->Truncate(path, size));
+    if (!base_->FileExists(path)) continue;
+    auto in_place = in_place_.find(path);
+    if (in_place == in_place_.end() || !in_place->second) {
+      FTZ_RETURN_IF_ERROR(base_->Truncate(path, size));
+      continue;
+    }
+    auto data = base_->ReadFile(path);
+    if (!data.ok()) return data.status();
+    if (data->size() <= size) continue;
+    auto f = base_->ReopenWritableFile(path, size);
+    if (!f.ok()) return f.status();
+    FTZ_RETURN_IF_ERROR((*f)->Append(std::string(data->size() - size, '\0')));
+    FTZ_RETURN_IF_ERROR((*f)->Close());
   }
   return Status::Ok();
 }

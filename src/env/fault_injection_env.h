@@ -19,12 +19,16 @@ class FaultInjectionEnv final : public Env {
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
 
   void FailSyncs(bool fail) { fail_syncs_ = fail; }
-  // Truncates every file written through this Env to its last synced size,
-  // as a power cut would leave it.
+  // Cuts every file written through this Env back to its last synced size,
+  // as a power cut would leave it: an appended file is truncated; a file
+  // written over in place (ReopenWritableFile) keeps its length and gets
+  // zeros, what its preallocated blocks held, from the synced size on.
   Status DropUnsyncedData();
   void SetNow(UnixMillis ms) { now_ = ms; }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path,
+                                                           uint64_t offset) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t n) override {
     return base_->ReadFileRange(path, offset, n);
@@ -55,6 +59,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<UnixMillis> now_{1'700'000'000'000};
   std::mutex mu_;
   std::map<std::string, uint64_t> synced_;  // path -> durable length
+  std::map<std::string, bool> in_place_;    // path -> written over (not appended)
 };
 
 }  // namespace ftz

@@ -76,6 +76,18 @@ class PosixEnv final : public Env {
         new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
   }
 
+  Result<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path,
+                                                           uint64_t offset) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open " + path, errno);
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      int e = errno;
+      ::close(fd);
+      return PosixError("seek " + path, e);
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, offset));
+  }
+
   Result<std::string> ReadFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open " + path, errno);

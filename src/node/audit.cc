@@ -177,6 +177,11 @@ Result<AuditReport> AuditDataDir(const AuditOptions& options) {
                 std::to_string(next) + " was expected";
         }
       }
+      if (!bad.empty() && stream::IsZeroFilled(d.substr(pos))) {
+        // The unwritten rest of a preallocated segment (docs/log-format.md §3):
+        // its records end here.
+        break;
+      }
       if (!bad.empty()) {
         if (last && next >= covered) {
           report.notes.push_back(path + ": " + std::to_string(d.size() - pos) +

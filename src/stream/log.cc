@@ -1,6 +1,9 @@
 #include "stream/log.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -37,6 +40,20 @@ uint32_t Crc(const char* p, size_t n) { return Crc32(std::string_view(p, n)); }
 
 }  // namespace
 
+bool IsZeroFilled(std::string_view bytes) {
+  // Word by word: a preallocated segment's tail is up to its whole size.
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    if (w != 0) return false;
+  }
+  for (; i < bytes.size(); ++i) {
+    if (bytes[i] != 0) return false;
+  }
+  return true;
+}
+
 bool ParseSegmentName(const std::string& name, uint64_t* first_seq) {
   if (name.size() != 24 || name.substr(20) != ".log") return false;
   uint64_t v = 0;
@@ -54,6 +71,12 @@ struct SegmentScan {
   uint64_t good_bytes = 0;  // length of the valid prefix
   uint64_t next_seq = 0;
   std::string bad;  // why scanning stopped early ("" = clean end)
+  // A clean end before the file's end: the rest is zeros (a preallocated
+  // segment not yet sealed), `zero_tail` bytes of them.
+  uint64_t zero_tail = 0;
+  // The whole file is zeros: a preallocated segment whose header was never
+  // written (a crash right after it was started); `bad` says so.
+  bool unstarted = false;
 };
 
 // Walks the records of one segment's bytes, stopping at the first invalid one.
@@ -65,11 +88,22 @@ Status ScanSegment(std::string_view data, uint64_t first_seq, uint64_t from_seq,
       GetU64(data.data() + 8) != first_seq) {
     out->bad = data.size() < kSegmentHeaderSize ? "segment header incomplete"
                                                 : "segment header does not match its name";
+    if (data.size() > 0 && IsZeroFilled(data)) {
+      out->bad = "segment never started (preallocated, all zeros)";
+      out->unstarted = true;
+    }
     return Status::Ok();
   }
   size_t pos = kSegmentHeaderSize;
   out->good_bytes = pos;
   while (pos < data.size()) {
+    // Where a record cannot start, zeros to the end are a preallocated
+    // segment's unwritten rest: the records end here, cleanly.
+    const char* h0 = data.data() + pos;
+    if (h0[0] == 0 && IsZeroFilled(data.substr(pos))) {
+      out->zero_tail = data.size() - pos;
+      break;
+    }
     if (data.size() - pos < kRecordHeaderSize) {
       out->bad = "record header incomplete at byte " + std::to_string(pos);
       break;
@@ -203,6 +237,14 @@ Log::Log(Env* env, std::string dir, LogOptions options)
     : env_(env), dir_(std::move(dir)), options_(options) {}
 
 Log::~Log() {
+  if (preparer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(prep_mu_);
+      prep_stop_ = true;
+    }
+    prep_cv_.notify_all();
+    preparer_.join();
+  }
   if (segment_) (void)segment_->Close();
 }
 
@@ -240,6 +282,11 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     SegmentScan scan;
     FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, replay_from, replay, &scan, &log->offsets_));
     log->segment_firsts_.push_back(first);
+    if (!last && scan.bad.empty() && scan.zero_tail > 0) {
+      // Sealed, but the cut of its preallocated rest did not reach the disk
+      // before a crash: cut it now (zeros only) so that its index holds.
+      (void)env->Truncate(path, scan.good_bytes);
+    }
     if (!last && scan.bad.empty() && scan.next_seq > first) {
       // A sealed segment without a usable index (older data, a crash before
       // it was written): index it now for the next start.
@@ -249,7 +296,8 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       if (!last) return Status::Corruption(path + ": " + scan.bad);
       // The header is written and synced with the segment's first batch, so a
       // bad header on a segment that holds more is damage, not a torn write.
-      if (scan.good_bytes < kSegmentHeaderSize && data->size() > kSegmentHeaderSize) {
+      if (scan.good_bytes < kSegmentHeaderSize && data->size() > kSegmentHeaderSize &&
+          !scan.unstarted) {
         return Status::Corruption(path + ": " + scan.bad);
       }
       if (scan.good_bytes >= kSegmentHeaderSize &&
@@ -272,12 +320,30 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     ++info->segments;
     expected = scan.next_seq;
     if (last) {
-      auto f = env->NewAppendableFile(path);
+      // A preallocated segment goes on being written over its zeros.
+      log->in_place_ = scan.zero_tail > 0;
+      auto f = log->in_place_ ? env->ReopenWritableFile(path, scan.good_bytes)
+                              : env->NewAppendableFile(path);
       if (!f.ok()) return f.status();
       log->segment_ = std::move(*f);
       log->segment_size_ = scan.good_bytes;
       if (!scan.bad.empty()) FTZ_RETURN_IF_ERROR(log->segment_->Sync());
     }
+  }
+  if (options.preallocate) {
+    // A file prepared before a stop is used if whole (it is renamed into
+    // place only once zero-filled and synced); anything else is redone.
+    const std::string prepared = dir + "/" + kPreallocatedName;
+    if (env->FileExists(prepared)) {
+      auto end = env->ReadFileRange(prepared, options.segment_bytes - 1, 2);
+      log->prepared_ = end.ok() && end->size() == 1;
+      if (!log->prepared_) (void)env->RemoveFile(prepared);
+    }
+    Log* self = log.get();
+    log->preparer_ = std::thread([self] {
+      pthread_setname_np(pthread_self(), "ftz-logprep");
+      self->PrepareLoop();
+    });
   }
   log->next_seq_ = expected;
   log->durable_seq_ = log->buffer_first_seq_ = expected;
@@ -287,8 +353,17 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
 }
 
 Status Log::OpenSegment(uint64_t first_seq) {
-  if (segment_) FTZ_RETURN_IF_ERROR(segment_->Close());
-  auto f = env_->NewAppendableFile(dir_ + "/" + SegmentName(first_seq));
+  if (segment_) {
+    FTZ_RETURN_IF_ERROR(segment_->Close());
+    // A sealed segment ends with its last record. Not synced: should the cut
+    // be lost, readers stop at the zeros all the same, and Open cuts again.
+    if (in_place_) {
+      (void)env_->Truncate(dir_ + "/" + SegmentName(segment_firsts_.back()), segment_size_);
+    }
+  }
+  const std::string path = dir_ + "/" + SegmentName(first_seq);
+  in_place_ = TakePrepared(path);
+  auto f = in_place_ ? env_->ReopenWritableFile(path, 0) : env_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
   segment_ = std::move(*f);
   {
@@ -301,6 +376,63 @@ Status Log::OpenSegment(uint64_t first_seq) {
   segment_size_ = header.size();
   need_dir_sync_ = true;  // the new file's name must be durable too
   return Status::Ok();
+}
+
+bool Log::TakePrepared(const std::string& path) {
+  if (!options_.preallocate) return false;
+  std::lock_guard<std::mutex> lock(prep_mu_);
+  if (!prepared_) return false;  // not ready yet: this segment is appended to
+  prepared_ = false;
+  prep_cv_.notify_all();  // prepare the one after
+  return env_->RenameFile(dir_ + "/" + kPreallocatedName, path).ok();
+}
+
+Status Log::ZeroFill(const std::string& path) {
+  if (env_->FileExists(path)) FTZ_RETURN_IF_ERROR(env_->RemoveFile(path));
+  auto f = env_->NewAppendableFile(path);
+  if (!f.ok()) return f.status();
+  // 1 MiB at a time, each synced, with a pause between: a burst of 64 MiB to
+  // the disk would hold up the sequencer's fdatasyncs behind it. (Tried and
+  // dropped: O_DIRECT writes at the idle I/O priority, which left the file
+  // unready when the log rolled: docs/performance.md, session 9.)
+  const std::string zeros(1 << 20, '\0');
+  for (uint64_t done = 0; done < options_.segment_bytes;) {
+    if (prep_stop_) return Status::Unavailable("log closing");
+    const uint64_t n = std::min<uint64_t>(zeros.size(), options_.segment_bytes - done);
+    FTZ_RETURN_IF_ERROR((*f)->Append(std::string_view(zeros.data(), n)));
+    FTZ_RETURN_IF_ERROR((*f)->Sync());
+    done += n;
+    std::unique_lock<std::mutex> lock(prep_mu_);
+    prep_cv_.wait_for(lock, std::chrono::milliseconds(2), [this] { return prep_stop_.load(); });
+  }
+  return (*f)->Close();
+}
+
+void Log::PrepareLoop() {
+  const std::string path = dir_ + "/" + kPreallocatedName;
+  const std::string tmp = path + ".tmp";
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(prep_mu_);
+      prep_cv_.wait(lock, [this] { return prep_stop_ || !prepared_; });
+      if (prep_stop_) return;
+    }
+    Status s = ZeroFill(tmp);
+    if (s.ok()) s = env_->RenameFile(tmp, path);
+    if (!s.ok()) {
+      (void)env_->RemoveFile(tmp);
+      if (prep_stop_) return;
+      // Appending works as before, only each sync costs more: not a reason
+      // to stop intake (a failed sync of the log itself is).
+      std::fprintf(stderr,
+                   "ftzport: warning: log: cannot prepare the next segment (%s); segments are "
+                   "appended to from now on\n",
+                   s.ToString().c_str());
+      return;
+    }
+    std::lock_guard<std::mutex> lock(prep_mu_);
+    prepared_ = true;
+  }
 }
 
 uint64_t Log::Append(RecordType type, UnixMillis time, std::string_view payload) {

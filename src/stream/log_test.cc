@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "env/fault_injection_env.h"
@@ -247,6 +249,171 @@ TEST_F(LogTest, DamagedHeaderOfAFullSegmentIsCorruption) {
 }  // namespace ftz::stream
 
 namespace ftz::stream {
+// ---- Preallocated segments (LogOptions::preallocate) ----
+
+class PreallocatedLogTest : public LogTest {
+ protected:
+  // Records of 28 + 194 bytes: 18 fit a 4096-byte segment after its header.
+  static constexpr uint64_t kRecord = kRecordHeaderSize + 194;
+  static constexpr uint64_t kSealed = kSegmentHeaderSize + 18 * kRecord;
+
+  void SetUp() override {
+    LogTest::SetUp();
+    options_.preallocate = true;
+    options_.segment_bytes = 4096;
+  }
+  // The preparing thread works in the background: wait until the next
+  // segment's file is ready.
+  bool WaitPrepared() {
+    const std::string path = dir_ + "/" + kPreallocatedName;
+    for (int i = 0; i < 500; ++i) {
+      std::error_code ec;
+      if (std::filesystem::file_size(path, ec) == 4096 && !ec) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  std::vector<std::string> Segments() {
+    std::vector<std::string> segs;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+      if (e.path().extension() == ".log") segs.push_back(e.path().string());
+    }
+    std::sort(segs.begin(), segs.end());
+    return segs;
+  }
+  // Appends records `first`.. one Sync each, each once the next segment's
+  // file is ready, so that every segment after the log's first (started
+  // before anything was prepared) is written in place.
+  void AppendRecords(Log* log, int n, int first = 0) {
+    for (int i = first; i < first + n; ++i) {
+      ASSERT_TRUE(WaitPrepared());
+      log->Append(RecordType::kMessage, i, std::string(190, 'x') + std::to_string(1000 + i));
+      ASSERT_TRUE(log->Sync().ok());
+    }
+  }
+};
+
+TEST_F(PreallocatedLogTest, SegmentsAreWrittenInPlaceAndSealedToTheirLastRecord) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 60);  // segments of records 0-17, 18-35, 36-53, 54-59
+    std::vector<std::string> segs = Segments();
+    ASSERT_EQ(segs.size(), 4u);
+    // The open segment keeps its preallocated length; sealed ones end with
+    // their last record.
+    EXPECT_EQ(std::filesystem::file_size(segs.back()), 4096u);
+    for (size_t i = 0; i + 1 < segs.size(); ++i) {
+      EXPECT_EQ(std::filesystem::file_size(segs[i]), kSealed) << segs[i];
+    }
+  }
+  RecoveryInfo info;
+  std::vector<std::string> all = ReadAll(Env::Default(), &info);
+  ASSERT_EQ(all.size(), 60u);
+  EXPECT_EQ(all[59], std::string(190, 'x') + "1059");
+  EXPECT_EQ(info.torn_bytes, 0u) << "zeros after the last record are no torn tail";
+  // A reopened log goes on writing over the zeros of its last segment.
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->next_seq(), 60u);
+    (*log)->Append(RecordType::kMessage, 60, "after reopen");
+    ASSERT_TRUE((*log)->Sync().ok());
+    EXPECT_EQ(std::filesystem::file_size(Segments().back()), 4096u);
+    std::string payload;
+    RecordType t;
+    UnixMillis time;
+    ASSERT_TRUE((*log)->Read(60, &t, &time, &payload).ok());
+    EXPECT_EQ(payload, "after reopen");
+  }
+  EXPECT_EQ(ReadAll(Env::Default()).back(), "after reopen");
+  std::vector<uint64_t> scanned;
+  ASSERT_TRUE(Log::Scan(Env::Default(), dir_, 55, [&](const Record& r) {
+                scanned.push_back(r.seq);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(scanned, (std::vector<uint64_t>{55, 56, 57, 58, 59, 60}));
+}
+
+TEST_F(PreallocatedLogTest, CrashLosesOnlyUnsyncedRecordsAndLeavesZeros) {
+  FaultInjectionEnv env(Env::Default());
+  {
+    auto log = Log::Open(&env, dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 20);  // the second segment, written in place, holds two
+    // Written over the zeros but never made durable: the fdatasync fails.
+    env.FailSyncs(true);
+    (*log)->Append(RecordType::kMessage, 99, "never synced");
+    EXPECT_FALSE((*log)->Sync().ok());
+  }
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  env.FailSyncs(false);
+  const std::string last = Segments().back();
+  EXPECT_EQ(std::filesystem::file_size(last), 4096u) << "a file written in place keeps its length";
+  RecoveryInfo info;
+  std::vector<std::string> all = ReadAll(&env, &info);
+  ASSERT_EQ(all.size(), 20u);
+  EXPECT_EQ(all.back(), std::string(190, 'x') + "1019");
+  EXPECT_EQ(info.torn_bytes, 0u);
+}
+
+TEST_F(PreallocatedLogTest, TornRecordBeforeTheZerosIsCutAndAppendingResumes) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 20);
+  }
+  const std::string last = Segments().back();
+  const uint64_t end = kSegmentHeaderSize + 2 * kRecord;  // records 18 and 19
+  {
+    // Half a record written over the zeros, as a crash mid-write leaves it.
+    std::fstream f(last, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(end));
+    f.write("\x01\x02\x03\x04\x50\x00\x00\x00partial", 15);
+  }
+  RecoveryInfo info;
+  EXPECT_EQ(ReadAll(Env::Default(), &info).size(), 20u);
+  EXPECT_EQ(info.torn_bytes, 4096u - end);
+  EXPECT_EQ(std::filesystem::file_size(last), end);
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_TRUE(log.ok());
+  (*log)->Append(RecordType::kMessage, 20, "appended");
+  ASSERT_TRUE((*log)->Sync().ok());
+  EXPECT_EQ(std::filesystem::file_size(last), end + kRecordHeaderSize + 8);
+}
+
+TEST_F(PreallocatedLogTest, SegmentNeverStartedIsRemovedAndZerosBeforeItAreCut) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 30);  // records 18-29 in the second segment, in place
+  }
+  std::vector<std::string> segs = Segments();
+  ASSERT_EQ(segs.size(), 2u);
+  // A crash after a roll renamed the prepared file into place, before the
+  // new segment's header was written: the segment sealed just before still
+  // has its zeros (its cut was never made durable either).
+  { std::ofstream(dir_ + "/" + SegmentName(30), std::ios::binary) << std::string(4096, '\0'); }
+  RecoveryInfo info;
+  ASSERT_EQ(ReadAll(Env::Default(), &info).size(), 30u);
+  // Removed, and started afresh by the open log (with its header this time).
+  std::string head(8, '\0');
+  std::ifstream(dir_ + "/" + SegmentName(30), std::ios::binary).read(head.data(), 8);
+  EXPECT_EQ(head, "FTZLOG01");
+  EXPECT_NE(info.torn_reason.find("never started"), std::string::npos) << info.torn_reason;
+  EXPECT_EQ(std::filesystem::file_size(segs[1]), kSegmentHeaderSize + 12 * kRecord);
+  // Anything but zeros after a sealed segment's records is still damage.
+  std::filesystem::resize_file(segs[0], 4096);
+  {
+    std::fstream f(segs[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4050);
+    f.write("x", 1);
+  }
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption) << log.status().ToString();
+}
+
 namespace {
 
 class LogIndexTest : public LogTest {
