@@ -515,6 +515,19 @@ TEST_F(AuditTest, APreallocatedSegmentsZerosEndItsRecords) {
   }
   node::AuditReport unsynced = Audit(dir);
   EXPECT_TRUE(tail_note(unsynced));
+  // A last segment all zeros: a roll renamed a prepared file into place and
+  // crashed before its first batch reached the disk. The log removes it at
+  // start; the audit notes it.
+  const std::string copy = Copy("unstarted");
+  const std::string unstarted = copy + "/log/" + stream::SegmentName(r.records);
+  { std::ofstream(unstarted, std::ios::binary) << std::string(100000, '\0'); }
+  node::AuditReport with_unstarted = Audit(copy);
+  EXPECT_TRUE(with_unstarted.clean()) << with_unstarted.finding->what;
+  EXPECT_EQ(with_unstarted.records, r.records);
+  bool noted = false;
+  for (const std::string& n : with_unstarted.notes)
+    noted |= n.find("all zeros") != std::string::npos;
+  EXPECT_TRUE(noted);
 }
 
 TEST_F(AuditTest, AFlippedByteIsReportedWithItsRecordEvenWithTheCrcLeftBroken) {

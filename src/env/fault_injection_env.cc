@@ -52,6 +52,30 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReopenWritableFile(cons
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(*f)));
 }
 
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  FTZ_RETURN_IF_ERROR(base_->RemoveFile(path));
+  std::lock_guard<std::mutex> lock(mu_);
+  synced_.erase(path);
+  in_place_.erase(path);
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  FTZ_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  std::lock_guard<std::mutex> lock(mu_);
+  synced_.erase(to);
+  in_place_.erase(to);
+  if (auto it = synced_.find(from); it != synced_.end()) {
+    synced_[to] = it->second;
+    synced_.erase(it);
+  }
+  if (auto it = in_place_.find(from); it != in_place_.end()) {
+    in_place_[to] = it->second;
+    in_place_.erase(it);
+  }
+  return Status::Ok();
+}
+
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
   FTZ_RETURN_IF_ERROR(base_->Truncate(path, size));
   std::lock_guard<std::mutex> lock(mu_);

@@ -38,10 +38,10 @@ class FaultInjectionEnv final : public Env {
   }
   Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
   Status Truncate(const std::string& path, uint64_t size) override;
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
+  Status RemoveFile(const std::string& path) override;
+  // What is known of `from` (its synced length, how it is written) moves to
+  // `to`. Renames and removals themselves are not undone by a crash here.
+  Status RenameFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override {
     if (fail_syncs_) return Status::IOError("injected fsync failure on " + dir);
     return base_->SyncDir(dir);

@@ -156,6 +156,12 @@ Result<AuditReport> AuditDataDir(const AuditOptions& options) {
         report.notes.push_back(path + ": incomplete segment header (an unsynced new segment)");
         break;
       }
+      if (last && next >= covered && stream::IsZeroFilled(d)) {
+        report.notes.push_back(path +
+                               ": all zeros (a preallocated segment started by a roll whose "
+                               "first batch never reached the disk)");
+        break;
+      }
       find(next, path, 0, "segment header is damaged or does not match the file name");
       break;
     }

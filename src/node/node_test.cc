@@ -178,9 +178,10 @@ TEST_F(NodeTest, PreallocatedSegmentsLoseNothingAcknowledgedInACrash) {
     // the background): every roll then starts a segment in place.
     const std::string prepared = dir_ + "/log/" + stream::kPreallocatedName;
     for (size_t i = 0; i + 1 < messages.size(); ++i) {
-      for (int w = 0; w < 200 && !std::filesystem::exists(prepared); ++w) {
+      for (int w = 0; w < 400 && !std::filesystem::exists(prepared); ++w) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
+      ASSERT_TRUE(std::filesystem::exists(prepared)) << "not prepared in 2 s";
       ASSERT_TRUE(SubmitAndWait(n->get(), messages[i]).status.ok()) << i;
     }
     env.FailSyncs(true);

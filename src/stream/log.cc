@@ -248,6 +248,23 @@ Log::~Log() {
   if (segment_) (void)segment_->Close();
 }
 
+namespace {
+
+// Whether `path` is a whole prepared segment: `bytes` long, all zeros. Read
+// 1 MiB at a time.
+bool IsPrepared(Env* env, const std::string& path, uint64_t bytes) {
+  constexpr uint64_t kChunk = 1 << 20;
+  for (uint64_t at = 0; at < bytes; at += kChunk) {
+    const size_t n = static_cast<size_t>(std::min(kChunk, bytes - at));
+    auto part = env->ReadFileRange(path, at, n);
+    if (!part.ok() || part->size() != n || !IsZeroFilled(*part)) return false;
+  }
+  auto past = env->ReadFileRange(path, bytes, 1);
+  return past.ok() && past->empty();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const LogOptions& options,
                                        const Visitor& replay, RecoveryInfo* info,
                                        uint64_t replay_from) {
@@ -330,15 +347,17 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       if (!scan.bad.empty()) FTZ_RETURN_IF_ERROR(log->segment_->Sync());
     }
   }
+  const std::string prepared = dir + "/" + kPreallocatedName;
+  if (env->FileExists(prepared)) {
+    // A file prepared before a stop is used if whole: exactly the segment
+    // size, and zeros only (were a roll's rename lost in a crash after it
+    // was written to, it would be back under this name with records in it).
+    // Anything else is redone, or removed when preallocation is off.
+    log->prepared_ = options.preallocate && IsPrepared(env, prepared, options.segment_bytes);
+    if (!log->prepared_) (void)env->RemoveFile(prepared);
+  }
+  if (env->FileExists(prepared + ".tmp")) (void)env->RemoveFile(prepared + ".tmp");
   if (options.preallocate) {
-    // A file prepared before a stop is used if whole (it is renamed into
-    // place only once zero-filled and synced); anything else is redone.
-    const std::string prepared = dir + "/" + kPreallocatedName;
-    if (env->FileExists(prepared)) {
-      auto end = env->ReadFileRange(prepared, options.segment_bytes - 1, 2);
-      log->prepared_ = end.ok() && end->size() == 1;
-      if (!log->prepared_) (void)env->RemoveFile(prepared);
-    }
     Log* self = log.get();
     log->preparer_ = std::thread([self] {
       pthread_setname_np(pthread_self(), "ftz-logprep");
@@ -363,6 +382,12 @@ Status Log::OpenSegment(uint64_t first_seq) {
   }
   const std::string path = dir_ + "/" + SegmentName(first_seq);
   in_place_ = TakePrepared(path);
+  if (in_place_) {
+    // The new name must be durable before any record is written under it:
+    // an fdatasync in place commits no metadata, so a crash could otherwise
+    // leave synced records in a file still named next.prealloc.
+    FTZ_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  }
   auto f = in_place_ ? env_->ReopenWritableFile(path, 0) : env_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
   segment_ = std::move(*f);
@@ -418,20 +443,25 @@ void Log::PrepareLoop() {
       if (prep_stop_) return;
     }
     Status s = ZeroFill(tmp);
-    if (s.ok()) s = env_->RenameFile(tmp, path);
-    if (!s.ok()) {
-      (void)env_->RemoveFile(tmp);
-      if (prep_stop_) return;
-      // Appending works as before, only each sync costs more: not a reason
-      // to stop intake (a failed sync of the log itself is).
-      std::fprintf(stderr,
-                   "ftzport: warning: log: cannot prepare the next segment (%s); segments are "
-                   "appended to from now on\n",
-                   s.ToString().c_str());
-      return;
+    if (s.ok()) {
+      // Renamed and marked ready together: a roll sees the file under its
+      // name only when it may take it.
+      std::lock_guard<std::mutex> lock(prep_mu_);
+      s = env_->RenameFile(tmp, path);
+      if (s.ok()) {
+        prepared_ = true;
+        continue;
+      }
     }
-    std::lock_guard<std::mutex> lock(prep_mu_);
-    prepared_ = true;
+    (void)env_->RemoveFile(tmp);
+    if (prep_stop_) return;
+    // Appending works as before, only each sync costs more: not a reason to
+    // stop intake (a failed sync of the log itself is).
+    std::fprintf(stderr,
+                 "ftzport: warning: log: cannot prepare the next segment (%s); segments are "
+                 "appended to from now on\n",
+                 s.ToString().c_str());
+    return;
   }
 }
 
@@ -517,10 +547,20 @@ Status Log::Read(uint64_t seq, RecordType* type, UnixMillis* time, std::string* 
 Status Log::Scan(Env* env, const std::string& dir, uint64_t from_seq, const Visitor& visit) {
   auto segs = Segments(env, dir);
   if (!segs.ok()) return segs.status();
+  uint64_t expected = 0;  // where the next segment must start
   for (size_t i = 0; i < segs->size(); ++i) {
     const auto& [first, path] = (*segs)[i];
     // Skip segments that end before from_seq.
-    if (i + 1 < segs->size() && (*segs)[i + 1].first <= from_seq) continue;
+    if (i + 1 < segs->size() && (*segs)[i + 1].first <= from_seq) {
+      expected = (*segs)[i + 1].first;
+      continue;
+    }
+    // Records missing between two segments (one ended early, even in zeros)
+    // are damage, as Open says.
+    if (first != expected) {
+      return Status::Corruption("segment " + path + " starts at " + std::to_string(first) +
+                                " but " + std::to_string(expected) + " was expected");
+    }
     auto data = env->ReadFile(path);
     if (!data.ok()) return data.status();
     SegmentScan scan;
@@ -529,6 +569,7 @@ Status Log::Scan(Env* env, const std::string& dir, uint64_t from_seq, const Visi
       if (i + 1 < segs->size()) return Status::Corruption(path + ": " + scan.bad);
       break;
     }
+    expected = scan.next_seq;
   }
   return Status::Ok();
 }

@@ -414,6 +414,45 @@ TEST_F(PreallocatedLogTest, SegmentNeverStartedIsRemovedAndZerosBeforeItAreCut) 
   EXPECT_EQ(log.status().code(), StatusCode::kCorruption) << log.status().ToString();
 }
 
+TEST_F(PreallocatedLogTest, APreparedFileWithAnythingButZerosIsNotUsed) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 20);  // records 18 and 19 in the second segment
+  }
+  // The prepared file's name, holding records: what a lost rename of a roll
+  // would leave (the log now makes the rename durable before writing).
+  std::filesystem::rename(dir_ + "/" + SegmentName(18), dir_ + "/" + kPreallocatedName);
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ((*log)->next_seq(), 18u);
+    // The next record rolls to a new segment 18: over a file prepared
+    // afresh, not over the stale records.
+    AppendRecords(log->get(), 1, 18);
+  }
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ((*log)->next_seq(), 19u) << "no stale record came back";
+}
+
+TEST_F(PreallocatedLogTest, ScanReportsRecordsMissingFromTheEndOfASealedSegment) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    AppendRecords(log->get(), 20);
+  }
+  // The last record of the first (sealed) segment zeroed: the segment now
+  // looks as if it ended there, in zeros.
+  const std::string first = dir_ + "/" + SegmentName(0);
+  std::filesystem::resize_file(first, kSealed - kRecord);
+  std::filesystem::resize_file(first, kSealed);
+  Status scan = Log::Scan(Env::Default(), dir_, 0, [](const Record&) { return Status::Ok(); });
+  EXPECT_EQ(scan.code(), StatusCode::kCorruption) << scan.ToString();
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+}
+
 namespace {
 
 class LogIndexTest : public LogTest {
