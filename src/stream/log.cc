@@ -344,6 +344,7 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       if (!f.ok()) return f.status();
       log->segment_ = std::move(*f);
       log->segment_size_ = scan.good_bytes;
+      log->segment_fill_ = scan.good_bytes;
       if (!scan.bad.empty()) FTZ_RETURN_IF_ERROR(log->segment_->Sync());
     }
   }
@@ -399,6 +400,7 @@ Status Log::OpenSegment(uint64_t first_seq) {
   PutU64(&header, first_seq);
   FTZ_RETURN_IF_ERROR(segment_->Append(header));
   segment_size_ = header.size();
+  segment_fill_.store(segment_size_, std::memory_order_relaxed);
   need_dir_sync_ = true;  // the new file's name must be durable too
   return Status::Ok();
 }
@@ -416,19 +418,26 @@ Status Log::ZeroFill(const std::string& path) {
   if (env_->FileExists(path)) FTZ_RETURN_IF_ERROR(env_->RemoveFile(path));
   auto f = env_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
-  // 1 MiB at a time, each synced, with a pause between: a burst of 64 MiB to
-  // the disk would hold up the sequencer's fdatasyncs behind it. (Tried and
+  // 1 MiB at a time, each synced, at the pace the log fills the current
+  // segment, an eighth of a segment ahead of it: the zeros never go to the
+  // disk in a burst that would hold up the sequencer's fdatasyncs, and are
+  // ready when the current segment is seven eighths full. (Tried and
   // dropped: O_DIRECT writes at the idle I/O priority, which left the file
   // unready when the log rolled: docs/performance.md, session 9.)
   const std::string zeros(1 << 20, '\0');
+  const uint64_t lead = options_.segment_bytes / 8;
   for (uint64_t done = 0; done < options_.segment_bytes;) {
+    {
+      std::unique_lock<std::mutex> lock(prep_mu_);
+      while (!prep_stop_ && done > segment_fill_.load(std::memory_order_relaxed) + lead) {
+        prep_cv_.wait_for(lock, std::chrono::milliseconds(5));
+      }
+    }
     if (prep_stop_) return Status::Unavailable("log closing");
     const uint64_t n = std::min<uint64_t>(zeros.size(), options_.segment_bytes - done);
     FTZ_RETURN_IF_ERROR((*f)->Append(std::string_view(zeros.data(), n)));
     FTZ_RETURN_IF_ERROR((*f)->Sync());
     done += n;
-    std::unique_lock<std::mutex> lock(prep_mu_);
-    prep_cv_.wait_for(lock, std::chrono::milliseconds(2), [this] { return prep_stop_.load(); });
   }
   return (*f)->Close();
 }
@@ -507,6 +516,7 @@ Status Log::Sync() {
     need_dir_sync_ = false;
   }
   segment_size_ += buffer_.size();
+  segment_fill_.store(segment_size_, std::memory_order_relaxed);
   bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
   buffer_.clear();
   durable_seq_ = next_seq();

@@ -148,6 +148,8 @@ class Log {
   std::condition_variable prep_cv_;
   bool prepared_ = false;  // log/next.prealloc is whole and synced
   std::atomic<bool> prep_stop_{false};
+  // Bytes in the current segment, for the preparing thread to keep pace.
+  std::atomic<uint64_t> segment_fill_{0};
   std::string buffer_;  // records appended since the last Sync
   uint64_t buffer_first_seq_ = 0;
   std::atomic<uint64_t> next_seq_{0};
