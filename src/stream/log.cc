@@ -401,7 +401,8 @@ Status Log::OpenSegment(uint64_t first_seq) {
   FTZ_RETURN_IF_ERROR(segment_->Append(header));
   segment_size_ = header.size();
   segment_fill_.store(segment_size_, std::memory_order_relaxed);
-  need_dir_sync_ = true;  // the new file's name must be durable too
+  // The new file's name must be durable too (a renamed one's already is).
+  need_dir_sync_ = !in_place_;
   return Status::Ok();
 }
 
