@@ -484,13 +484,14 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   // The waybill goes with the list unless another list still waiting for
   // it is registered under it.
   std::string built;
-  const std::string* waybill_key = &built;
+  std::string_view waybill_key;
   if (found.waybill != waybills_.end()) {
-    waybill_key = &found.waybill->first;
+    waybill_key = found.waybill->first;
   } else {
     built = KeyOf(list.logisticsCode, list.logisticsNo);
+    waybill_key = built;
   }
-  auto w = list_by_waybill_.find(*waybill_key);
+  auto w = list_by_waybill_.find(waybill_key);
   const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;
   if (w != list_by_waybill_.end() && !other_waits) list_by_waybill_.erase(w);
   if (found.waybill != waybills_.end() && !other_waits) waybills_.erase(found.waybill);

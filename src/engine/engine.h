@@ -27,6 +27,7 @@
 #include "clearance/clearance.h"
 #include "core/documents.h"
 #include "core/time.h"
+#include "engine/internal/key.h"
 #include "engine/internal/sharded_map.h"
 #include "engine/records.h"
 
@@ -41,10 +42,15 @@ namespace ftz::engine {
 // the same state whatever the order. Each is split into 256 shards so that
 // growing rehashes 1/256 of it at a time (internal/sharded_map.h: a whole
 // table doubling at once stalled the engine thread).
+// Keys are held in the entries themselves (internal/key.h: a business key
+// is 30–40 bytes, past std::string's 15 inline, and a separate block for it
+// cost a cache miss at every lookup of a large state).
 template <class V>
-using KeyMap = internal::ShardedMap<absl::flat_hash_map<std::string, V>>;
+using KeyMap =
+    internal::ShardedMap<absl::flat_hash_map<internal::Key, V, internal::KeyHash, internal::KeyEq>>;
 template <class V>
-using KeyNodeMap = internal::ShardedMap<absl::node_hash_map<std::string, V>>;
+using KeyNodeMap =
+    internal::ShardedMap<absl::node_hash_map<internal::Key, V, internal::KeyHash, internal::KeyEq>>;
 
 // A document whose state changed, for the read model and the statistics.
 struct DocumentChange {

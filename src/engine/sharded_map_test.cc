@@ -1,5 +1,7 @@
 #include "engine/internal/sharded_map.h"
 
+#include "engine/internal/key.h"
+
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 #include <gtest/gtest.h>
@@ -11,7 +13,8 @@
 namespace ftz::engine::internal {
 namespace {
 
-using Flat = ShardedMap<absl::flat_hash_map<std::string, int>>;
+// As the engine's maps: keys held in the entries (internal/key.h).
+using Flat = ShardedMap<absl::flat_hash_map<Key, int, KeyHash, KeyEq>>;
 using Node = ShardedMap<absl::node_hash_map<std::string, std::string>>;
 
 // Whatever is done to it, the sharded map holds what a std::map given the
@@ -22,7 +25,7 @@ TEST(ShardedMapTest, BehavesAsAMapUnderRandomOperations) {
   std::mt19937_64 rng(7);
   auto check_iteration = [&] {
     std::map<std::string, int> seen;
-    for (const auto& [k, v] : m) ASSERT_TRUE(seen.emplace(k, v).second) << "twice: " << k;
+    for (const auto& [k, v] : m) ASSERT_TRUE(seen.emplace(k, v).second) << "twice: " << k.view();
     ASSERT_EQ(seen, want);
     ASSERT_EQ(m.size(), want.size());
     ASSERT_EQ(m.empty(), want.empty());
@@ -30,7 +33,11 @@ TEST(ShardedMapTest, BehavesAsAMapUnderRandomOperations) {
   check_iteration();
   EXPECT_TRUE(m.begin() == m.end());
   for (int step = 0; step < 40000; ++step) {
-    const std::string key = "3301/ORDER" + std::to_string(rng() % 5000);
+    // Every third key is too long to be held inline.
+    const uint64_t id = rng() % 5000;
+    const std::string key =
+        (id % 3 == 0 ? "3301960001/HZ2026010100000000000000000000000000000000/" : "3301/ORDER") +
+        std::to_string(id);
     switch (rng() % 6) {
       case 0: {
         auto [it, inserted] = m.try_emplace(key, step);
@@ -100,6 +107,37 @@ TEST(ShardedMapTest, KeysSpreadAndNodeEntriesStayPut) {
   size_t n = 0;
   for (auto it = m.begin(); it != m.end(); ++it) ++n;
   EXPECT_EQ(n, m.size());
+}
+
+TEST(KeyTest, HoldsShortKeysInlineAndLongOnesOnTheHeapAlike) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, Key::kInline, Key::kInline + 1,
+                   size_t{255}, size_t{300}}) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s.push_back(static_cast<char>('a' + i % 26));
+    Key k(s);
+    EXPECT_EQ(k.view(), s) << n;
+    EXPECT_EQ(k.size(), n);
+    Key copy = k;
+    EXPECT_EQ(copy.view(), s);
+    EXPECT_NE(copy.view().data(), k.view().data());  // its own bytes
+    Key moved = std::move(copy);
+    EXPECT_EQ(moved.view(), s);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from key is empty
+    Key assigned("x");
+    assigned = k;
+    EXPECT_EQ(assigned.view(), s);
+    assigned = Key(std::string(400, 'z'));
+    EXPECT_EQ(assigned.view(), std::string(400, 'z'));
+    assigned = std::move(moved);
+    EXPECT_EQ(assigned.view(), s);
+    // The map hashes a key as absl hashes its bytes, whichever way it is held,
+    // so a lookup by a view finds it (ShardedMap's prehashed find).
+    EXPECT_EQ(KeyHash{}(k), KeyHash{}(std::string_view(s)));
+    EXPECT_TRUE(KeyEq{}(k, std::string_view(s)));
+    EXPECT_TRUE(KeyEq{}(s, k));
+  }
+  EXPECT_FALSE(KeyEq{}(Key("3301/A"), std::string_view("3301/B")));
+  static_assert(sizeof(Key) == 48);
 }
 
 }  // namespace

@@ -102,12 +102,10 @@ class ShardedMap {
   const_iterator begin() const { return const_iterator(&shards_, 0, shards_[0].begin()); }
   const_iterator end() const { return const_iterator(); }
 
-  size_t size() const {
-    size_t n = 0;
-    for (const Inner& s : shards_) n += s.size();
-    return n;
-  }
-  bool empty() const { return size() == 0; }
+  // Kept as entries come and go (the sequencer reads it after every batch
+  // for a gauge: summing 256 shards there cost more than the gauge is worth).
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   // Entries in shard i < kShards (tests: the keys spread evenly).
   size_t shard_size(size_t i) const { return shards_[i].size(); }
   // Room for n entries in all (keys spread evenly, with a little slack).
@@ -139,18 +137,24 @@ class ShardedMap {
 
   template <class K>
   mapped_type& operator[](K&& key) {
-    return shards_[ShardOf(key)][std::forward<K>(key)];
+    Inner& shard = shards_[ShardOf(key)];
+    const size_t before = shard.size();
+    mapped_type& v = shard[std::forward<K>(key)];
+    size_ += shard.size() - before;
+    return v;
   }
   template <class K, class... Args>
   std::pair<iterator, bool> try_emplace(K&& key, Args&&... args) {
     const size_t s = ShardOf(key);
     auto [it, inserted] = shards_[s].try_emplace(std::forward<K>(key), std::forward<Args>(args)...);
+    size_ += inserted;
     return {iterator(&shards_, s, it), inserted};
   }
   template <class K, class V>
   std::pair<iterator, bool> emplace(K&& key, V&& value) {
     const size_t s = ShardOf(key);
     auto [it, inserted] = shards_[s].emplace(std::forward<K>(key), std::forward<V>(value));
+    size_ += inserted;
     return {iterator(&shards_, s, it), inserted};
   }
 
@@ -160,10 +164,17 @@ class ShardedMap {
     auto it = shard.find(Absl(key), h);
     if (it == shard.end()) return 0;
     shard.erase(it);
+    --size_;
     return 1;
   }
-  void erase(iterator it) { shards_[it.shard_].erase(it.it_); }
-  void erase(const_iterator it) { shards_[it.shard_].erase(it.it_); }
+  void erase(iterator it) {
+    shards_[it.shard_].erase(it.it_);
+    --size_;
+  }
+  void erase(const_iterator it) {
+    shards_[it.shard_].erase(it.it_);
+    --size_;
+  }
 
  private:
   // The wrapped table's own hash of the key (absl's string_view, which is
@@ -177,6 +188,7 @@ class ShardedMap {
   static size_t ShardOf(std::string_view key) { return Hash(key) >> kShardShift; }
 
   std::array<Inner, kShards> shards_;
+  size_t size_ = 0;
 };
 
 }  // namespace ftz::engine::internal
