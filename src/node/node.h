@@ -59,6 +59,13 @@ struct Options {
   // the log after the newest usable snapshot (docs/snapshot-format.md).
   uint64_t snapshot_every = 1'000'000;
   bool snapshot_on_close = true;
+  // The read model commits at most this often: the group commits that come
+  // meanwhile join its next transaction. Each SQLite commit writes every
+  // page it dirtied to the WAL, so at moderate load, where a group commit
+  // holds two or three messages, committing each cost the read model three
+  // times its closed-loop CPU per document (docs/performance.md, session
+  // 10). Queries and the receipt feed see a batch at most this much later.
+  std::chrono::microseconds read_model_commit_interval{2000};
 };
 
 struct Submission {
@@ -191,6 +198,7 @@ class Node {
   Counter* documents_accepted_;
   Counter* documents_refused_;
   Counter* batches_;
+  Counter* read_model_commits_;
   Histogram* batch_size_;
   Histogram* sync_seconds_;
 

@@ -29,9 +29,12 @@ class NodeTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<Node> Open(Env* env = nullptr, uint64_t snapshot_every = 0,
-                             bool snapshot_on_close = false, std::string rules_toml = "") {
+  std::unique_ptr<Node> Open(
+      Env* env = nullptr, uint64_t snapshot_every = 0, bool snapshot_on_close = false,
+      std::string rules_toml = "",
+      std::chrono::microseconds read_model_commit_interval = Options().read_model_commit_interval) {
     Options o;
+    o.read_model_commit_interval = read_model_commit_interval;
     o.data_dir = dir_;
     o.rules_toml = std::move(rules_toml);
     o.env = env;
@@ -109,6 +112,31 @@ TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {
       EXPECT_EQ((*receipts)[i].seq, seqs[i] + 1);
       EXPECT_EQ((*receipts)[i].type, 312);
     }
+  }
+}
+
+TEST_F(NodeTest, ReadModelTakesTheGroupCommitsOfAnIntervalInOneTransaction) {
+  // A long interval, so that the messages below (each its own group commit,
+  // as each waits for its answer) come within the one after the first commit.
+  auto n = Open(nullptr, 0, false, "", std::chrono::seconds(1));
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 1, 1);
+  ASSERT_GE(orders.size(), 6u);
+  const uint64_t batches0 = registry_.GetCounter("ftz_log_batches_total", "").value();
+  const uint64_t commits0 = registry_.GetCounter("ftz_read_model_commits_total", "").value();
+  for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(SubmitAndWait(n.get(), orders[i]).logged);
+  for (int tries = 0; tries < 300 && n->read_model_lag() > 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(n->read_model_lag(), 0u);
+  const uint64_t batches = registry_.GetCounter("ftz_log_batches_total", "").value() - batches0;
+  const uint64_t commits =
+      registry_.GetCounter("ftz_read_model_commits_total", "").value() - commits0;
+  EXPECT_EQ(batches, 6u);
+  EXPECT_LT(commits, batches);
+  // Every order is there, whichever transaction took it.
+  for (size_t i = 0; i < 6; ++i) {
+    const auto& o = std::get<std::vector<Order>>(orders[i].blocks)[0].head;
+    EXPECT_TRUE(n->read_model().FindDocument(311, o.ebpCode + "/" + o.orderNo).ok()) << i;
   }
 }
 
