@@ -358,6 +358,18 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     if (!log->prepared_) (void)env->RemoveFile(prepared);
   }
   if (env->FileExists(prepared + ".tmp")) (void)env->RemoveFile(prepared + ".tmp");
+  if (options.preallocate && !log->segment_ && !log->prepared_) {
+    // A new log's first segment is prepared here, at once (64 MiB: ~60 ms),
+    // so that it too is written over zeros: appended to, each of its group
+    // commits also wrote the inode (size and extents), for the whole first
+    // segment of every new data directory.
+    if (log->ZeroFill(prepared + ".tmp", /*paced=*/false).ok() &&
+        env->RenameFile(prepared + ".tmp", prepared).ok()) {
+      log->prepared_ = true;
+    } else {
+      (void)env->RemoveFile(prepared + ".tmp");  // appended to, as without preallocation
+    }
+  }
   if (options.preallocate) {
     Log* self = log.get();
     log->preparer_ = std::thread([self] {
@@ -415,7 +427,7 @@ bool Log::TakePrepared(const std::string& path) {
   return env_->RenameFile(dir_ + "/" + kPreallocatedName, path).ok();
 }
 
-Status Log::ZeroFill(const std::string& path) {
+Status Log::ZeroFill(const std::string& path, bool paced) {
   if (env_->FileExists(path)) FTZ_RETURN_IF_ERROR(env_->RemoveFile(path));
   auto f = env_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
@@ -428,7 +440,7 @@ Status Log::ZeroFill(const std::string& path) {
   const std::string zeros(1 << 20, '\0');
   const uint64_t lead = options_.segment_bytes / 8;
   for (uint64_t done = 0; done < options_.segment_bytes;) {
-    {
+    if (paced) {
       std::unique_lock<std::mutex> lock(prep_mu_);
       while (!prep_stop_ && done > segment_fill_.load(std::memory_order_relaxed) + lead) {
         // Woken by a roll or the close; else a look every 20 ms (an idle
@@ -455,7 +467,7 @@ void Log::PrepareLoop() {
       prep_cv_.wait(lock, [this] { return prep_stop_ || !prepared_; });
       if (prep_stop_) return;
     }
-    Status s = ZeroFill(tmp);
+    Status s = ZeroFill(tmp, /*paced=*/true);
     if (s.ok()) {
       // Renamed and marked ready together: a roll sees the file under its
       // name only when it may take it.

@@ -129,7 +129,9 @@ class Log {
   // Renames the prepared file to `path` if one is ready.
   bool TakePrepared(const std::string& path);
   void PrepareLoop();
-  Status ZeroFill(const std::string& path);
+  // Writes a segment's worth of zeros to `path`, synced; `paced`: no more
+  // than an eighth of a segment ahead of how full the current one is.
+  Status ZeroFill(const std::string& path, bool paced);
   // Writes the index file of the sealed segment starting at `first_seq`
   // (records [first_seq, end_seq), `bytes` long). Not synced: a lost or torn
   // index only means that segment is scanned at the next start.

@@ -335,12 +335,30 @@ TEST_F(PreallocatedLogTest, SegmentsAreWrittenInPlaceAndSealedToTheirLastRecord)
   EXPECT_EQ(scanned, (std::vector<uint64_t>{55, 56, 57, 58, 59, 60}));
 }
 
+TEST_F(PreallocatedLogTest, ANewLogsFirstSegmentIsWrittenInPlaceToo) {
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    (*log)->Append(RecordType::kMessage, 1, "first");
+    ASSERT_TRUE((*log)->Sync().ok());
+    const std::vector<std::string> segs = Segments();
+    ASSERT_EQ(segs.size(), 1u);
+    // Prepared at Open, not appended to: it has its full length already.
+    EXPECT_EQ(std::filesystem::file_size(segs[0]), 4096u);
+  }
+  RecoveryInfo info;
+  std::vector<std::string> all = ReadAll(Env::Default(), &info);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0], "first");
+  EXPECT_EQ(info.torn_bytes, 0u);
+}
+
 TEST_F(PreallocatedLogTest, CrashLosesOnlyUnsyncedRecordsAndLeavesZeros) {
   FaultInjectionEnv env(Env::Default());
   {
     auto log = Log::Open(&env, dir_, options_, nullptr, nullptr);
     ASSERT_TRUE(log.ok());
-    AppendRecords(log->get(), 20);  // the second segment, written in place, holds two
+    AppendRecords(log->get(), 20);  // the second segment holds two
     // Written over the zeros but never made durable: the fdatasync fails.
     env.FailSyncs(true);
     (*log)->Append(RecordType::kMessage, 99, "never synced");
