@@ -458,8 +458,8 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     held_.emplace(++held_serial_, HeldList{list_key, d.record.ems_no});
   }
   Emit622(st, std::move(decided), out);
-  EmitTaxBillAndState(st, d, list_key, out);
   KeepRecord(&st, d.record);
+  EmitTaxBillAndState(st, d, list_key, out);
   ForgetMatched(list_key, list.head, &st, found);
 }
 
@@ -498,18 +498,24 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   st->list.reset();  // last: `list` may be this very declaration
 }
 
-void Engine::EmitTaxBill(const ListState& st, const clearance::Decision& d, Outcome* out) {
-  const clearance::TaxBill* bill = d.tax_bill();
-  if (bill == nullptr) return;
+void Engine::EmitTaxBill(const ListState& st, clearance::Decision& d, Outcome* out) {
+  if (d.tax_bill() == nullptr) return;
+  // The record was kept (encoded) already: the bill's strings move into the
+  // receipt instead of being copied.
+  clearance::TaxBill& bill = *d.record.tax_bill;
   ReceiptMessage tax;
   tax.type = MessageType::kTaxBill;
   tax.guid = ceb::DeriveGuid("emitted:" + std::to_string(++emitted_serial_));
-  tax.blocks = std::vector<TaxBillDoc>{TaxBillDoc{bill->head, bill->items}};
+  // (Not a braced list: its elements are const, and would be copied again.)
+  std::vector<TaxBillDoc> blocks(1);
+  blocks[0].head = std::move(bill.head);
+  blocks[0].items = std::move(bill.items);
+  tax.blocks = std::move(blocks);
   // The tax bill goes to the enterprise that guarantees and withholds the tax.
   out->emitted.push_back({st.assure_code, std::move(tax)});
 }
 
-void Engine::EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
+void Engine::EmitTaxBillAndState(const ListState& st, clearance::Decision& d,
                                  const std::string& list_key, Outcome* out) {
   EmitTaxBill(st, d, out);
   DocumentChange change;
@@ -552,7 +558,9 @@ void ConcludeOnList(const Doc& doc, const clearance::Decision& d, MakeReturn mak
   auto r = make(d);
   if (r.preNo.empty()) r.preNo = doc.head.preNo;
   using R = decltype(r);
-  m.blocks = std::vector<R>{std::move(r)};
+  std::vector<R> blocks;
+  blocks.push_back(std::move(r));
+  m.blocks = std::move(blocks);
   emitted->push_back({cop, std::move(m)});
   if (known && d.outcome != clearance::Outcome::kRejected) {
     DocumentChange change;
@@ -697,8 +705,8 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
     }
     ApplyEffects(d, "held list", it->second.key, &out);
     Emit622(st, clearance::MakeInventoryReturn(d), &out);
-    EmitTaxBillAndState(st, d, it->second.key, &out);
     KeepRecord(&st, d.record);
+    EmitTaxBillAndState(st, d, it->second.key, &out);
     it = held_.erase(it);
   }
   return out;
@@ -774,8 +782,8 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   Outcome out;
   ApplyEffects(d, "the officer's conclusion of list", key->second, &out);
   Emit622(st, clearance::MakeInventoryReturn(d), &out);
-  EmitTaxBillAndState(st, d, key->second, &out);
   KeepRecord(&st, d.record);
+  EmitTaxBillAndState(st, d, key->second, &out);
   return out;
 }
 

@@ -194,10 +194,11 @@ class Engine {
   void OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time, Outcome* out);
   void OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time, Outcome* out);
   // The CEB816 of a release (to the withholding enterprise) and the list's
-  // new status for the read model.
-  void EmitTaxBill(const ListState& st, const clearance::Decision& d, Outcome* out);
-  void EmitTaxBillAndState(const ListState& st, const clearance::Decision& d,
-                           const std::string& list_key, Outcome* out);
+  // new status for the read model. The bill is moved out of d.record: call
+  // these after KeepRecord.
+  void EmitTaxBill(const ListState& st, clearance::Decision& d, Outcome* out);
+  void EmitTaxBillAndState(const ListState& st, clearance::Decision& d, const std::string& list_key,
+                           Outcome* out);
   void Emit622(const ListState& st, InventoryReturn r, Outcome* out);
   Result<Outcome> ConcludeByOfficer(UnixMillis time, const AdminRecord& a);
   // Drops what a decided list no longer needs: its declaration and the
