@@ -433,6 +433,10 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     }
     return;
   }
+  // Room for what a decision sends (120, the answer, the CEB816) and the
+  // list's new state, so that growing the vectors moves no receipt.
+  out->emitted.reserve(out->emitted.size() + 3);
+  out->changes.reserve(out->changes.size() + 2);
   ApplyEffects(d, "list", list_key, out);
   if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
     deadlines_.erase(dl->second);
