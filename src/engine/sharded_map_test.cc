@@ -109,6 +109,26 @@ TEST(ShardedMapTest, KeysSpreadAndNodeEntriesStayPut) {
   EXPECT_EQ(n, m.size());
 }
 
+TEST(ShardedMapTest, AMovedMapKeepsItsEntriesAndTheMovedFromOneIsEmpty) {
+  Flat a;
+  for (int i = 0; i < 1000; ++i) a.try_emplace("3301/ORDER" + std::to_string(i), i);
+  Flat b = std::move(a);
+  EXPECT_EQ(b.size(), 1000u);
+  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): checked on purpose
+  EXPECT_TRUE(a.begin() == a.end());
+  Flat c;
+  c.try_emplace(std::string("other"), 1);
+  c = std::move(b);
+  EXPECT_EQ(c.size(), 1000u);
+  EXPECT_EQ(c.count("other"), 0u);
+  EXPECT_EQ(b.size(), 0u);  // NOLINT(bugprone-use-after-move)
+  size_t n = 0;
+  for (auto it = b.begin(); it != b.end(); ++it) ++n;
+  EXPECT_EQ(n, 0u);
+  a.try_emplace(std::string("3301/ORDER1"), 7);  // a moved-from map is usable again
+  EXPECT_EQ(a.size(), 1u);
+}
+
 TEST(KeyTest, HoldsShortKeysInlineAndLongOnesOnTheHeapAlike) {
   for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, Key::kInline, Key::kInline + 1,
                    size_t{255}, size_t{300}}) {

@@ -97,6 +97,18 @@ class ShardedMap {
   using iterator = Iter<false>;
   using const_iterator = Iter<true>;
 
+  ShardedMap() = default;
+  ShardedMap(const ShardedMap&) = default;
+  ShardedMap& operator=(const ShardedMap&) = default;
+  // A moved-from map is empty, as absl's are, and says so.
+  ShardedMap(ShardedMap&& o) noexcept
+      : shards_(std::move(o.shards_)), size_(std::exchange(o.size_, 0)) {}
+  ShardedMap& operator=(ShardedMap&& o) noexcept {
+    shards_ = std::move(o.shards_);
+    size_ = std::exchange(o.size_, 0);
+    return *this;
+  }
+
   iterator begin() { return iterator(&shards_, 0, shards_[0].begin()); }
   iterator end() { return iterator(); }
   const_iterator begin() const { return const_iterator(&shards_, 0, shards_[0].begin()); }
