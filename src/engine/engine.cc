@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -434,9 +435,14 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     return;
   }
   // Room for what a decision sends (120, the answer, the CEB816) and the
-  // list's new state, so that growing the vectors moves no receipt.
-  out->emitted.reserve(out->emitted.size() + 3);
-  out->changes.reserve(out->changes.size() + 2);
+  // list's new state, so that growing the vectors moves no receipt. Grown
+  // geometrically: a tick deciding thousands of lists into one Outcome would
+  // otherwise move every receipt already there at each decision.
+  auto room = [](auto& v, size_t n) {
+    if (v.capacity() - v.size() < n) v.reserve(std::max(v.size() + n, 2 * v.capacity()));
+  };
+  room(out->emitted, 3);
+  room(out->changes, 2);
   ApplyEffects(d, "list", list_key, out);
   if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
     deadlines_.erase(dl->second);

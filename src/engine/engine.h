@@ -55,9 +55,9 @@ using KeyNodeMap =
 // A document whose state changed, for the read model and the statistics.
 struct DocumentChange {
   MessageType type;
-  std::string key;  // ceb::BlockKey
-  size_t block;     // index in the message
-  int status;       // returnStatus now in force
+  std::string key;   // ceb::BlockKey
+  size_t block = 0;  // index in the message (0 for a later decision's change)
+  int status;        // returnStatus now in force
   std::string info;
   bool removed = false;  // appType 3 (delete) took it away
   // A later decision on a document declared earlier (a list released when its

@@ -363,11 +363,16 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     // so that it too is written over zeros: appended to, each of its group
     // commits also wrote the inode (size and extents), for the whole first
     // segment of every new data directory.
-    if (log->ZeroFill(prepared + ".tmp", /*paced=*/false).ok() &&
-        env->RenameFile(prepared + ".tmp", prepared).ok()) {
+    Status s = log->ZeroFill(prepared + ".tmp", /*paced=*/false);
+    if (s.ok()) s = env->RenameFile(prepared + ".tmp", prepared);
+    if (s.ok()) {
       log->prepared_ = true;
     } else {
       (void)env->RemoveFile(prepared + ".tmp");  // appended to, as without preallocation
+      std::fprintf(stderr,
+                   "ftzport: warning: log: cannot prepare the first segment (%s); it is "
+                   "appended to\n",
+                   s.ToString().c_str());
     }
   }
   if (options.preallocate) {

@@ -41,7 +41,9 @@ class Key {
   Key(std::string_view s) { Init(s); }                     // NOLINT(google-explicit-constructor)
   Key(const std::string& s) : Key(std::string_view(s)) {}  // NOLINT
   Key(const char* s) : Key(std::string_view(s)) {}         // NOLINT
+#if !ABSL_USES_STD_STRING_VIEW  // else the same constructor as the std::string_view one
   Key(absl::string_view s) : Key(std::string_view(s.data(), s.size())) {}  // NOLINT
+#endif
   Key(const Key& o) { Init(o.view()); }
   Key(Key&& o) noexcept {
     std::memcpy(b_, o.b_, sizeof b_);
@@ -119,7 +121,9 @@ struct KeyHash {
   size_t operator()(std::string_view k) const {
     return absl::Hash<absl::string_view>{}(absl::string_view(k.data(), k.size()));
   }
+#if !ABSL_USES_STD_STRING_VIEW
   size_t operator()(absl::string_view k) const { return absl::Hash<absl::string_view>{}(k); }
+#endif
   size_t operator()(const Key& k) const { return (*this)(k.view()); }
   size_t operator()(const std::string& k) const { return (*this)(std::string_view(k)); }
 };
@@ -127,7 +131,9 @@ struct KeyHash {
 struct KeyEq {
   using is_transparent = void;
   static std::string_view V(std::string_view k) { return k; }
+#if !ABSL_USES_STD_STRING_VIEW
   static std::string_view V(absl::string_view k) { return {k.data(), k.size()}; }
+#endif
   static std::string_view V(const Key& k) { return k.view(); }
   static std::string_view V(const std::string& k) { return k; }
   template <class A, class B>
