@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/pacer.h"
 #include "env/env.h"
 #include "ledger/proof.h"
 
@@ -350,13 +351,12 @@ void LedgerWriter::Loop() {
   auto report = [](const Status& s) {
     if (!s.ok()) std::fprintf(stderr, "ftzport: ledger: %s\n", s.ToString().c_str());
   };
-  // Leaves are taken at most every 2 ms: the group commits queued meanwhile
-  // come in one go. Woken by every group commit, this thread cost the
-  // sequencer a wake-up per batch and itself three times its closed-loop CPU
-  // per document at half load (docs/performance.md, session 10). A leaf is
-  // in a signed checkpoint within a second either way.
-  constexpr auto kInterval = std::chrono::milliseconds(2);
-  auto last_take = std::chrono::steady_clock::time_point();
+  // Leaves are taken at most every 2 ms (core/pacer.h): the group commits
+  // queued meanwhile come in one go. Woken by every group commit, this thread
+  // cost the sequencer a wake-up per batch and itself three times its
+  // closed-loop CPU per document at half load. A leaf is in a signed
+  // checkpoint within a second either way.
+  Pacer pacer(std::chrono::milliseconds(2));
   for (;;) {
     std::vector<ledger::Hash> leaves;
     bool stopping;
@@ -365,14 +365,10 @@ void LedgerWriter::Loop() {
       queue_cv_.wait_for(lock, std::chrono::milliseconds(200),
                          [&] { return stop_ || !queue_.empty(); });
       if (!stop_ && !queue_.empty()) {
-        // Asleep, not waiting on queue_cv_: an Enqueue meanwhile finds no
-        // waiter to wake.
-        const auto due = last_take + kInterval;
         lock.unlock();
-        if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
+        pacer.Wait();
         lock.lock();
       }
-      last_take = std::chrono::steady_clock::now();
       leaves.swap(queue_);
       stopping = stop_;
     }

@@ -7,6 +7,7 @@
 #include <future>
 #include <set>
 
+#include "core/pacer.h"
 #include "engine/default_rules.h"
 #include "engine/records.h"
 #include "node/replay.h"
@@ -550,7 +551,7 @@ void Node::TakeSnapshot(bool wait) {
 }
 
 void Node::ReadModelLoop() {
-  auto last_commit = std::chrono::steady_clock::time_point();
+  Pacer pacer(options_.read_model_commit_interval);
   for (;;) {
     std::deque<store::Batch> q;
     {
@@ -559,11 +560,8 @@ void Node::ReadModelLoop() {
       if (rm_queue_.empty()) return;
     }
     // At most one commit per interval: what the sequencer queues meanwhile
-    // joins this transaction. Asleep, not waiting on rm_cv_, so the
-    // sequencer's notify finds no waiter and costs it no wake-up.
-    const auto due = last_commit + options_.read_model_commit_interval;
-    if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
-    last_commit = std::chrono::steady_clock::now();
+    // joins this transaction (core/pacer.h).
+    pacer.Wait();
     {
       std::lock_guard<std::mutex> lock(rm_mu_);
       q.swap(rm_queue_);
