@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
+
+#include "core/guid.h"
 
 namespace ftz {
 namespace {
@@ -58,15 +61,9 @@ Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
 }
 
 std::string GuidFromDigest(const Sha256Digest& d) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out(36, '-');
-  size_t o = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dash already there
-    out[o++] = kHex[d[i] >> 4];
-    out[o++] = kHex[d[i] & 15];
-  }
-  return out;
+  uint8_t first[16];
+  std::memcpy(first, d.data(), sizeof first);
+  return FormatGuid(first);
 }
 
 }  // namespace ftz

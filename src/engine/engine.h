@@ -62,6 +62,8 @@ struct DocumentChange {
   bool removed = false;  // appType 3 (delete) took it away
   // A later decision on a document declared earlier (a list released when its
   // waybill arrives): only status and info change, not where it was declared.
+  // A list decided as it arrives has one change, not two: its declaration's,
+  // carrying the decision's status and info.
   bool status_only = false;
   std::string invt_no;  // lists: the customs list number, once assigned
 };

@@ -217,6 +217,59 @@ TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
   EXPECT_EQ(e.NextDeadline(), 0) << "no list is left waiting";
 }
 
+// The read model writes a document's row from its change: a list decided as
+// it arrives has one row write (the declaration, with the decision's status),
+// a list decided later a declaration and then a status-only change.
+TEST(EngineTest, AListDecidedOnArrivalHasOneChangeWithTheDecisionsStatus) {
+  const clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
+  Engine e(&book);
+  workload::Options wo;
+  wo.buyers = 50;
+  workload::Workload w(wo);
+  const std::vector<workload::Parcel> last = {w.Next()}, first = {w.Next()};
+  const UnixMillis t = wo.start + 60'000;
+  uint64_t seq = 0;
+  auto apply = [&](MessageType type, const std::vector<workload::Parcel>& ps) {
+    return e.Apply(seq++, t, workload::Workload::Messages(type, ps, 1, 7).at(0));
+  };
+  auto emitted_622 = [](const Outcome& o) {
+    int status = 0;
+    for (const Emitted& x : o.emitted) {
+      if (x.receipt.type == MessageType::kInventoryListReceipt) {
+        status = ceb::ViewReturn(x.receipt, 0).status;
+      }
+    }
+    return status;
+  };
+  // The list comes last: decided as it arrives.
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
+    apply(t, last);
+  }
+  const Outcome on_arrival = apply(MessageType::kInventoryList, last);
+  const int status = emitted_622(on_arrival);
+  ASSERT_NE(status, 0) << "decided";
+  ASSERT_EQ(on_arrival.changes.size(), 1u);
+  const DocumentChange& c = on_arrival.changes[0];
+  EXPECT_EQ(c.type, MessageType::kInventoryList);
+  EXPECT_FALSE(c.status_only);
+  EXPECT_EQ(c.status, status);
+  EXPECT_FALSE(c.invt_no.empty());
+  EXPECT_EQ(on_arrival.receipt.BlockCount(), 1u);
+  EXPECT_EQ(ceb::ViewReturn(on_arrival.receipt, 0).status, return_status::kDeclaring)
+      << "the declaration's own receipt still says it was taken in";
+  // The list comes first: its declaration now, its decision when the waybill
+  // arrives (a status-only change then).
+  for (MessageType t : {MessageType::kOrder, MessageType::kPayment}) apply(t, first);
+  const Outcome waiting = apply(MessageType::kInventoryList, first);
+  ASSERT_EQ(waiting.changes.size(), 1u);
+  EXPECT_EQ(waiting.changes[0].status, return_status::kDeclaring);
+  const Outcome decided = apply(MessageType::kWaybill, first);
+  ASSERT_EQ(decided.changes.size(), 2u);
+  EXPECT_EQ(decided.changes[0].type, MessageType::kWaybill);
+  EXPECT_TRUE(decided.changes[1].status_only);
+  EXPECT_EQ(decided.changes[1].status, emitted_622(decided));
+}
+
 TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
   const clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
   ASSERT_EQ(book.size(), 1u);

@@ -51,16 +51,14 @@ Batch Parcels(uint64_t first, size_t n, bool spread, uint64_t* seq) {
     b.documents.push_back(row(311, order));
     b.documents.push_back(row(411, "3301980001/P" + Serial(p, spread)));
     b.documents.push_back(row(511, "3301970001/W" + Serial(p, spread)));
+    // The list comes last and is decided as it arrives: one row, with the
+    // decision's status (engine::DocumentChange).
     DocumentRow list = row(621, order);
     list.cop_no = "3301960401/C" + Serial(p, spread);
     list.invt_no = "29912026I" + Serial(p, spread).substr(0, 9);
-    DocumentRow decided = list;
-    decided.status = 800;
-    decided.info = "[Code:2600;Desc:放行]";
-    decided.status_only = true;
-    decided.cop_no.clear();
+    list.status = 800;
+    list.info = "[Code:2600;Desc:放行]";
     b.documents.push_back(std::move(list));
-    b.documents.push_back(std::move(decided));
     for (int r = 0; r < 7; ++r) {
       b.receipts.push_back({(*seq)++, r < 4 ? "3301960002" : "3301960401", 622, *seq - 2, time});
     }
