@@ -190,6 +190,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         DocumentChange& decided = out.changes[mark];
         decided.status_only = false;
         decided.block = i;
+        if (invt_no != nullptr) decided.invt_no = *invt_no;
         continue;
       }
       DocumentChange change;
@@ -551,7 +552,8 @@ void Engine::EmitTaxBillAndState(const ListState& st, clearance::Decision& d,
   change.status = d.return_status;
   change.info = d.return_info;
   change.status_only = true;
-  change.invt_no = st.invt_no;
+  // (No invt_no: the list's declaration carried it, and the read model
+  // indexed it then.)
   out->changes.push_back(std::move(change));
 }
 

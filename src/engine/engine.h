@@ -65,7 +65,7 @@ struct DocumentChange {
   // A list decided as it arrives has one change, not two: its declaration's,
   // carrying the decision's status and info.
   bool status_only = false;
-  std::string invt_no;  // lists: the customs list number, once assigned
+  std::string invt_no;  // lists: the customs list number, on the declaration's change
 };
 
 // A further receipt the engine sends because of a record: a list's CEB622
