@@ -46,9 +46,11 @@ TEST_F(ReadModelTest, ReceiptsComeBackByEnterpriseInLogOrder) {
   ASSERT_TRUE(rm.ok()) << rm.status().ToString();
   Batch b;
   b.next_seq = 20;
-  // Two enterprises interleaved, as the log holds them.
+  // Two enterprises interleaved, as the log holds them; 19 receipts go in as
+  // two statements of eight and three of one, every field of each row its own.
   for (uint64_t seq = 1; seq < 20; ++seq) {
-    b.receipts.push_back({seq, seq % 2 ? "3301960002" : "3301968888", 622, seq - 1, 1000});
+    b.receipts.push_back({seq, seq % 2 ? "3301960002" : "3301968888", static_cast<int>(600 + seq),
+                          seq - 1, static_cast<UnixMillis>(1000 + seq)});
   }
   ASSERT_TRUE((*rm)->Apply(b).ok());
   auto all = (*rm)->ReceiptsAfter("3301960002", -1, 100);
@@ -58,6 +60,15 @@ TEST_F(ReadModelTest, ReceiptsComeBackByEnterpriseInLogOrder) {
     EXPECT_EQ((*all)[i].seq, 2 * i + 1);
     EXPECT_EQ((*all)[i].cop_code, "3301960002");
     EXPECT_EQ((*all)[i].answers, 2 * i);
+    EXPECT_EQ((*all)[i].type, static_cast<int>(600 + 2 * i + 1));
+    EXPECT_EQ((*all)[i].time, static_cast<UnixMillis>(1000 + 2 * i + 1));
+  }
+  auto other = (*rm)->ReceiptsAfter("3301968888", -1, 100);
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->size(), 9u);
+  for (size_t i = 0; i < other->size(); ++i) {
+    EXPECT_EQ((*other)[i].seq, 2 * i + 2);
+    EXPECT_EQ((*other)[i].type, static_cast<int>(600 + 2 * i + 2));
   }
   auto page = (*rm)->ReceiptsAfter("3301968888", 6, 2);
   ASSERT_TRUE(page.ok());
