@@ -200,15 +200,19 @@ int main(int argc, char** argv) {
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
     waiting.push_back(workload::Workload::Messages(t, timed, 1, seq));
   }
+  const uint64_t waiting_allocations_before = g_allocations;
   const auto w0 = std::chrono::steady_clock::now();
   KeepWaitingDocuments(e, waiting, seq, time);
   const double waiting_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  const double allocations_per_waiting_document =
+      static_cast<double>(g_allocations - waiting_allocations_before) / (3.0 * lists);
   std::printf(
       "orders, payments, waybills kept to wait for their lists: %.0f documents/s (%.2f us "
-      "each); %.0f heap bytes each (step 0); a decided parcel keeps %.0f heap bytes (step "
-      "0b)\n",
-      3.0 * lists / waiting_s, waiting_s * 1e6 / (3.0 * lists), waiting_bytes, decided_bytes);
+      "each, %.1f heap allocations each); %.0f heap bytes each (step 0); a decided parcel keeps "
+      "%.0f heap bytes (step 0b)\n",
+      3.0 * lists / waiting_s, waiting_s * 1e6 / (3.0 * lists), allocations_per_waiting_document,
+      waiting_bytes, decided_bytes);
   const std::vector<Message> msgs =
       workload::Workload::Messages(MessageType::kInventoryList, timed, 1, seq);
   std::fprintf(stderr, "timing %zu lists\n", msgs.size());  // a profiler may attach here
@@ -251,9 +255,10 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT {\"buyers\":%zu,\"lists\":%zu,\"decided\":%zu,\"lists_per_s\":%.0f,"
       "\"waiting_documents_per_s\":%.0f,\"waiting_document_heap_bytes\":%.0f,"
-      "\"decided_parcel_heap_bytes\":%.0f,\"allocations_per_list\":%.1f}\n",
+      "\"decided_parcel_heap_bytes\":%.0f,\"allocations_per_list\":%.1f,"
+      "\"allocations_per_waiting_document\":%.1f}\n",
       e.quota().buyers(), msgs.size(), decided, msgs.size() / s, 3.0 * lists / waiting_s,
-      waiting_bytes, decided_bytes, allocations_per_list);
+      waiting_bytes, decided_bytes, allocations_per_list, allocations_per_waiting_document);
   // Tearing down millions of map entries takes longer than the timed part;
   // nothing is left to flush but stdout.
   std::fflush(stdout);
