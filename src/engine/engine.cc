@@ -49,6 +49,15 @@ const std::string& AppTypeOf(const Message& m, size_t i) {
       m.blocks);
 }
 
+// "text[value]" in one allocation ("a" + b + "]" makes two: the first
+// result is sized exactly, and the "]" grows it).
+std::string Bracketed(std::string_view text, std::string_view value) {
+  std::string out;
+  out.reserve(text.size() + value.size() + 2);
+  out.append(text).append("[").append(value).append("]");
+  return out;
+}
+
 const std::string& GuidOf(const Message& m, size_t i) {
   return std::visit(
       [i](const auto& blocks) -> const std::string& { return HeadOf(blocks[i]).guid; }, m.blocks);
@@ -113,7 +122,12 @@ size_t Engine::DocumentCount() const {
 Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
   Outcome out;
   out.cop_code = m.transfer.copCode;
-  const std::string return_time = FormatReturnTime(time);
+  // Every message of a group commit has the same time: formatted once.
+  if (time != return_time_of_ || return_time_.empty()) {
+    return_time_ = FormatReturnTime(time);
+    return_time_of_ = time;
+  }
+  const std::string& return_time = return_time_;
   out.receipt = ceb::NewReceiptFor(m, SerialGuid(GuidSequence::kReceipt, seq));
   auto& space = docs_[KeySpace(m.type)];
   const size_t n = m.BlockCount();
@@ -146,7 +160,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
             m.type == MessageType::kReturn) {
           doc->pre_no = NextPreNo(time);
         }
-        info = "新增申报成功[" + guid + "]";
+        info = Bracketed("新增申报成功", guid);
       }
     } else if (auto it = space.find(key); it == space.end()) {
       status = ceb::CodesFor(m.type).not_found;
@@ -154,11 +168,11 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     } else if (app_type == "2") {
       doc = &it->second;
       doc->seq = seq;
-      info = "变更申报成功[" + guid + "]";
+      info = Bracketed("变更申报成功", guid);
     } else {
       space.erase(it);
       removed = true;
-      info = "删除申报成功[" + guid + "]";
+      info = Bracketed("删除申报成功", guid);
     }
     ceb::AddReturn(m, i, status, info, return_time, &out.receipt);
     // Decisions this block triggers (a list released, a cancellation

@@ -256,6 +256,9 @@ class Engine {
   // One key space per inbound message type (311, 411, ...).
   std::array<KeyMap<DocState>, 8> docs_;
   std::string pre_no_day_;
+  // The returnTime text of the last time applied (a cache: no state).
+  std::string return_time_;
+  UnixMillis return_time_of_ = 0;
   uint64_t pre_no_serial_ = 0;
 };
 
