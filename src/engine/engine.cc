@@ -237,25 +237,43 @@ std::string KeyOf(std::string_view code, std::string_view no) {
   return key;
 }
 
+// The same key for a lookup, built on the stack: the maps find by
+// string_view, and a temporary string was an allocation per lookup. (CEB
+// codes are at most 18 characters and numbers 60, so a key fits; a longer
+// one goes to the heap.) Holds its text, so it is neither copied nor moved.
+class KeyText {
+ public:
+  KeyText(std::string_view code, std::string_view no) {
+    const size_t n = code.size() + 1 + no.size();
+    char* p = buf_;
+    if (n > sizeof buf_) {
+      heap_.resize(n);
+      p = heap_.data();
+    }
+    std::memcpy(p, code.data(), code.size());
+    p[code.size()] = '/';
+    std::memcpy(p + code.size() + 1, no.data(), no.size());
+    view_ = std::string_view(p, n);
+  }
+  KeyText(const KeyText&) = delete;
+  KeyText& operator=(const KeyText&) = delete;
+  operator std::string_view() const { return view_; }
+
+ private:
+  char buf_[96];
+  std::string heap_;
+  std::string_view view_;
+};
+
 }  // namespace
 
 void Engine::PrefetchBlock(const Message& m, size_t i) const {
   if (i >= m.BlockCount()) return;
-  // "code/number" built on the stack: a hint must not allocate. Each call of
-  // `key` reuses the buffer, so a key is used before the next is built.
-  char buf[192];
-  auto key = [&buf](std::string_view code, std::string_view no) {
-    if (code.size() + 1 + no.size() > sizeof buf) return std::string_view();
-    std::memcpy(buf, code.data(), code.size());
-    buf[code.size()] = '/';
-    std::memcpy(buf + code.size() + 1, no.data(), no.size());
-    return std::string_view(buf, code.size() + 1 + no.size());
-  };
   const auto& space = docs_[KeySpace(m.type)];
   switch (m.type) {
     case MessageType::kOrder: {
       const auto& h = std::get<std::vector<Order>>(m.blocks)[i].head;
-      const std::string_view k = key(h.ebpCode, h.orderNo);
+      const KeyText k(h.ebpCode, h.orderNo);
       space.Prefetch(k);
       if (clearance_) {
         orders_.Prefetch(k);
@@ -265,11 +283,11 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
     }
     case MessageType::kPayment: {
       const auto& h = std::get<std::vector<Payment>>(m.blocks)[i].head;
-      const std::string_view own = key(h.payCode, h.payTransactionId);
+      const KeyText own(h.payCode, h.payTransactionId);
       space.Prefetch(own);
       if (clearance_) {
         payment_link_.Prefetch(own);
-        const std::string_view k = key(h.ebpCode, h.orderNo);
+        const KeyText k(h.ebpCode, h.orderNo);
         payments_.Prefetch(k);
         lists_.Prefetch(k);
       }
@@ -277,7 +295,7 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
     }
     case MessageType::kWaybill: {
       const auto& h = std::get<std::vector<Waybill>>(m.blocks)[i].head;
-      const std::string_view k = key(h.logisticsCode, h.logisticsNo);
+      const KeyText k(h.logisticsCode, h.logisticsNo);
       space.Prefetch(k);
       if (clearance_) {
         waybills_.Prefetch(k);
@@ -287,13 +305,13 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
     }
     case MessageType::kInventoryList: {
       const auto& h = std::get<std::vector<InventoryList>>(m.blocks)[i].head;
-      const std::string_view k = key(h.ebpCode, h.orderNo);
+      const KeyText k(h.ebpCode, h.orderNo);
       space.Prefetch(k);
       if (clearance_) {
         lists_.Prefetch(k);
         orders_.Prefetch(k);
         payments_.Prefetch(k);
-        waybills_.Prefetch(key(h.logisticsCode, h.logisticsNo));
+        waybills_.Prefetch(KeyText(h.logisticsCode, h.logisticsNo));
         quota_.Prefetch(h.buyerIdNumber);
       }
       break;
@@ -370,8 +388,8 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
         if (it != lists_.end() && it->second.waiting) {
           const ListState& st = it->second;
           list_by_invt_.erase(st.invt_no);
-          auto w =
-              list_by_waybill_.find(KeyOf(st.list->head.logisticsCode, st.list->head.logisticsNo));
+          auto w = list_by_waybill_.find(
+              KeyText(st.list->head.logisticsCode, st.list->head.logisticsNo));
           if (w != list_by_waybill_.end() && w->second == key) list_by_waybill_.erase(w);
           if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
             deadlines_.erase(dl->second);
@@ -450,7 +468,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   clearance::ClearanceInput in;
   in.list = &list;
   const Matched found{orders_.find(list_key), payments_.find(list_key),
-                      waybills_.find(KeyOf(h.logisticsCode, h.logisticsNo))};
+                      waybills_.find(KeyText(h.logisticsCode, h.logisticsNo))};
   in.order = found.order == orders_.end() ? nullptr : &found.order->second;
   in.payment = found.payment == payments_.end() ? nullptr : &found.payment->second;
   in.waybill = found.waybill == waybills_.end() ? nullptr : &found.waybill->second;
@@ -492,7 +510,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     // 120 入库 first: customs has taken the list in; the lane's answer follows.
     InventoryReturn entered = decided;
     entered.returnStatus = std::to_string(clearance::receipt::kEntered);
-    entered.returnInfo = "[Code:2100;Desc:海关入库][" + st.invt_no + "]";
+    entered.returnInfo = Bracketed("[Code:2100;Desc:海关入库]", st.invt_no);
     Emit622(st, std::move(entered), out);
   }
   // A held list's own 120 says what it waits for (the stock short).
@@ -508,7 +526,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st) {
   ForgetMatched(list_key, list, st,
                 {orders_.find(list_key), payments_.find(list_key),
-                 waybills_.find(KeyOf(list.logisticsCode, list.logisticsNo))});
+                 waybills_.find(KeyText(list.logisticsCode, list.logisticsNo))});
 }
 
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
@@ -519,20 +537,13 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   if (found.order != orders_.end()) orders_.erase(found.order);
   if (found.payment != payments_.end()) {
     const clearance::PaymentFacts& p = found.payment->second;
-    payment_link_.erase(
-        KeyOf(p[clearance::PaymentFacts::kPayCode], p[clearance::PaymentFacts::kPayTransactionId]));
+    payment_link_.erase(KeyText(p[clearance::PaymentFacts::kPayCode],
+                                p[clearance::PaymentFacts::kPayTransactionId]));
     payments_.erase(found.payment);
   }
   // The waybill goes with the list unless another list still waiting for
   // it is registered under it.
-  std::string built;
-  std::string_view waybill_key;
-  if (found.waybill != waybills_.end()) {
-    waybill_key = found.waybill->first;
-  } else {
-    built = KeyOf(list.logisticsCode, list.logisticsNo);
-    waybill_key = built;
-  }
+  const KeyText waybill_key(list.logisticsCode, list.logisticsNo);
   auto w = list_by_waybill_.find(waybill_key);
   const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;
   if (w != list_by_waybill_.end() && !other_waits) list_by_waybill_.erase(w);
