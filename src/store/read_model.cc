@@ -257,6 +257,8 @@ Status ReadModel::Apply(const Batch& b) {
     if (!d.invt_no.empty())
       ok &= done(idx.Bind(1, std::string_view("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
   }
+  // Binds one row's text in place: only rows of `b`, which outlive the step
+  // (several rows are bound before rec_many is stepped).
   auto bind_receipt = [](Stmt& s, int first, const ReceiptRow& r) -> Stmt& {
     return s.Bind(first, static_cast<int64_t>(r.seq))
         .Bind(first + 1, r.cop_code)
