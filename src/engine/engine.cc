@@ -94,16 +94,12 @@ Engine::Engine(const clearance::RuleBook* rules) {
   }
 }
 
-std::string Engine::NextPreNo(UnixMillis time) {
-  // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18 characters.
-  // Written in place: one allocation, not three (FormatReturnTime, "B" + it).
-  const CivilTime t = FromUnixMillisCst(time);
+std::string Engine::NextPreNo(std::string_view return_time) {
+  // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18
+  // characters, the date taken from the returnTime text already made.
   std::string out(18, '0');
   out[0] = 'B';
-  for (auto [at, v, n] :
-       {std::array{1, t.year, 4}, std::array{5, t.month, 2}, std::array{7, t.day, 2}}) {
-    for (int i = at + n; i-- > at; v /= 10) out[i] = static_cast<char>('0' + v % 10);
-  }
+  out.replace(1, 8, return_time.substr(0, 8));
   if (out.compare(1, 8, pre_no_day_) != 0) {
     pre_no_day_.assign(out, 1, 8);
     pre_no_serial_ = 0;
@@ -158,7 +154,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         // The e-port numbers the documents it forwards to customs (preNo).
         if (m.type == MessageType::kInventoryList || m.type == MessageType::kCancellation ||
             m.type == MessageType::kReturn) {
-          doc->pre_no = NextPreNo(time);
+          doc->pre_no = NextPreNo(return_time);
         }
         info = Bracketed("新增申报成功", guid);
       }

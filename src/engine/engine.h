@@ -214,7 +214,8 @@ class Engine {
   };
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
                      Matched found);
-  std::string NextPreNo(UnixMillis time);
+  // The next e-port number, dated by the record's returnTime text.
+  std::string NextPreNo(std::string_view return_time);
 
   // The versions given at construction, and those plus the ones added at
   // run time (the TOML of each, in order, for snapshots). Without clearance

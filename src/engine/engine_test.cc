@@ -29,6 +29,17 @@ clearance::RuleBook BookOf(const std::string& toml) {
   return book;
 }
 
+// The status of the last CEB622 a decision sent, 0 if none.
+int LastListReceiptStatus(const Outcome& o) {
+  int status = 0;
+  for (const Emitted& x : o.emitted) {
+    if (x.receipt.type == MessageType::kInventoryListReceipt) {
+      status = ceb::ViewReturn(x.receipt, 0).status;
+    }
+  }
+  return status;
+}
+
 Message OrderMessage(
     std::vector<std::pair<std::string, std::string>> orders /* orderNo, appType */) {
   Message m;
@@ -192,26 +203,17 @@ TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
       last = e.Apply(seq++, t, m);
     return last;
   };
-  // The last CEB622 a decision sent, 0 if none.
-  auto decided = [](const Outcome& o) {
-    int status = 0;
-    for (const Emitted& x : o.emitted) {
-      if (x.receipt.type == MessageType::kInventoryListReceipt) {
-        status = ceb::ViewReturn(x.receipt, 0).status;
-      }
-    }
-    return status;
-  };
   // Parcel A: everything but its order; its list waits.
   apply(MessageType::kPayment, a);
   apply(MessageType::kWaybill, a);
-  EXPECT_EQ(decided(apply(MessageType::kInventoryList, a)), 0);
+  EXPECT_EQ(LastListReceiptStatus(apply(MessageType::kInventoryList, a)), 0);
   // Parcel B's list names A's waybill: decided at once, refused.
   apply(MessageType::kOrder, b);
   apply(MessageType::kPayment, b);
-  EXPECT_EQ(decided(apply(MessageType::kInventoryList, b)), clearance::receipt::kRejected);
+  EXPECT_EQ(LastListReceiptStatus(apply(MessageType::kInventoryList, b)),
+            clearance::receipt::kRejected);
   // A's order arrives: A's list finds its waybill still there and is decided.
-  const int a_status = decided(apply(MessageType::kOrder, a));
+  const int a_status = LastListReceiptStatus(apply(MessageType::kOrder, a));
   EXPECT_NE(a_status, 0) << "A's list still waits";
   EXPECT_NE(a_status, clearance::receipt::kRejected);
   EXPECT_EQ(e.NextDeadline(), 0) << "no list is left waiting";
@@ -232,21 +234,12 @@ TEST(EngineTest, AListDecidedOnArrivalHasOneChangeWithTheDecisionsStatus) {
   auto apply = [&](MessageType type, const std::vector<workload::Parcel>& ps) {
     return e.Apply(seq++, t, workload::Workload::Messages(type, ps, 1, 7).at(0));
   };
-  auto emitted_622 = [](const Outcome& o) {
-    int status = 0;
-    for (const Emitted& x : o.emitted) {
-      if (x.receipt.type == MessageType::kInventoryListReceipt) {
-        status = ceb::ViewReturn(x.receipt, 0).status;
-      }
-    }
-    return status;
-  };
   // The list comes last: decided as it arrives.
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
     apply(t, last);
   }
   const Outcome on_arrival = apply(MessageType::kInventoryList, last);
-  const int status = emitted_622(on_arrival);
+  const int status = LastListReceiptStatus(on_arrival);
   ASSERT_NE(status, 0) << "decided";
   ASSERT_EQ(on_arrival.changes.size(), 1u);
   const DocumentChange& c = on_arrival.changes[0];
@@ -267,7 +260,7 @@ TEST(EngineTest, AListDecidedOnArrivalHasOneChangeWithTheDecisionsStatus) {
   ASSERT_EQ(decided.changes.size(), 2u);
   EXPECT_EQ(decided.changes[0].type, MessageType::kWaybill);
   EXPECT_TRUE(decided.changes[1].status_only);
-  EXPECT_EQ(decided.changes[1].status, emitted_622(decided));
+  EXPECT_EQ(decided.changes[1].status, LastListReceiptStatus(decided));
 }
 
 TEST(EngineTest, StartRulesMayBeAVersionAddedAtRunTime) {
