@@ -22,6 +22,16 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
+  // Appends `data`, then writes `pad` zero bytes after it that are not part
+  // of the file's contents: Size() grows by data.size() alone, and the next
+  // Append writes over the zeros. For a file written in place over zeros
+  // (ReopenWritableFile): a write that ends on a page boundary spares the
+  // kernel reading the partly written last page from the disk first, when
+  // that page is not in memory. A file opened for appending ignores `pad`.
+  virtual Status AppendPadded(std::string_view data, size_t pad) {
+    (void)pad;
+    return Append(data);
+  }
   // Makes everything appended so far durable (fdatasync). A failure here is
   // not retryable: the caller must stop (docs/errors.md, "fsync").
   virtual Status Sync() = 0;
@@ -35,6 +45,14 @@ class Env {
 
   // Opens `path` for appending, creating it if needed.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // As NewAppendableFile, for bytes this process will not read back soon (a
+  // log segment's zeros, written ahead): where the file system allows it,
+  // appends whose address and length are multiples of 4096 bypass the page
+  // cache (O_DIRECT), which spares copying them into memory, and the memory.
+  // Other appends, and file systems without O_DIRECT, go through the cache.
+  virtual Result<std::unique_ptr<WritableFile>> NewUncachedFile(const std::string& path) {
+    return NewAppendableFile(path);
+  }
   // Opens the existing file `path` for writing from `offset` on, over the
   // bytes already there (a preallocated log segment: its blocks are allocated
   // and written, so a Sync need not update the file's size or extents). The

@@ -8,6 +8,9 @@ class FaultFile final : public WritableFile {
   FaultFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
   Status Append(std::string_view data) override { return base_->Append(data); }
+  Status AppendPadded(std::string_view data, size_t pad) override {
+    return base_->AppendPadded(data, pad);
+  }
   Status Sync() override {
     if (env_->sync_should_fail()) return Status::IOError("injected fdatasync failure on " + path_);
     FTZ_RETURN_IF_ERROR(base_->Sync());
@@ -27,7 +30,15 @@ class FaultFile final : public WritableFile {
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     const std::string& path) {
-  auto f = base_->NewAppendableFile(path);
+  return TrackAppended(path, base_->NewAppendableFile(path));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewUncachedFile(const std::string& path) {
+  return TrackAppended(path, base_->NewUncachedFile(path));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::TrackAppended(
+    const std::string& path, Result<std::unique_ptr<WritableFile>> f) {
   if (!f.ok()) return f.status();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -27,6 +27,7 @@ class FaultInjectionEnv final : public Env {
   void SetNow(UnixMillis ms) { now_ = ms; }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewUncachedFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path,
                                                            uint64_t offset) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
@@ -54,6 +55,10 @@ class FaultInjectionEnv final : public Env {
   void RecordSynced(const std::string& path, uint64_t size);
 
  private:
+  // Wraps a file opened for appending, what was on disk counted as durable.
+  Result<std::unique_ptr<WritableFile>> TrackAppended(const std::string& path,
+                                                      Result<std::unique_ptr<WritableFile>> f);
+
   Env* base_;
   std::atomic<bool> fail_syncs_{false};
   std::atomic<UnixMillis> now_{1'700'000'000'000};

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,26 +18,27 @@ Status PosixError(const std::string& what, int err) {
   return Status::IOError(what + ": " + std::strerror(err));
 }
 
+// How a file is written: appended to (at its end), written over in place
+// from a position (pwrite, padding allowed), or appended to past the page
+// cache where alignment and the file system allow (O_DIRECT).
+enum class WriteMode { kAppend, kInPlace, kUncached };
+
+constexpr size_t kPage = 4096;
+
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixWritableFile(std::string path, int fd, uint64_t size, WriteMode mode)
+      : path_(std::move(path)), fd_(fd), size_(size), mode_(mode) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  Status Append(std::string_view data) override {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return PosixError("write " + path_, errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
+  Status Append(std::string_view data) override { return AppendPadded(data, 0); }
+
+  Status AppendPadded(std::string_view data, size_t pad) override {
+    if (mode_ == WriteMode::kInPlace) return WriteInPlace(data, pad);
+    if (mode_ == WriteMode::kUncached) return AppendUncached(data);
+    FTZ_RETURN_IF_ERROR(WriteAll(data.data(), data.size()));
     size_ += data.size();
     return Status::Ok();
   }
@@ -56,9 +58,90 @@ class PosixWritableFile final : public WritableFile {
   uint64_t Size() const override { return size_; }
 
  private:
+  Status WriteAll(const char* p, size_t left) {
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write " + path_, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  // `data` and then `pad` zeros at size_, in one system call where it can.
+  Status WriteInPlace(std::string_view data, size_t pad) {
+    static const char kZeros[kPage] = {};
+    pad = std::min(pad, kPage);
+    iovec iov[2] = {{const_cast<char*>(data.data()), data.size()},
+                    {const_cast<char*>(kZeros), pad}};
+    int first = 0;
+    uint64_t at = size_;
+    while (first < 2) {
+      if (iov[first].iov_len == 0) {
+        ++first;
+        continue;
+      }
+      ssize_t n = ::pwritev(fd_, iov + first, 2 - first, static_cast<off_t>(at));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write " + path_, errno);
+      }
+      at += static_cast<uint64_t>(n);
+      for (auto left = static_cast<size_t>(n); left > 0 && first < 2;) {
+        const size_t take = std::min(left, iov[first].iov_len);
+        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + take;
+        iov[first].iov_len -= take;
+        left -= take;
+        if (iov[first].iov_len == 0) ++first;
+      }
+    }
+    size_ += data.size();
+    return Status::Ok();
+  }
+
+  Status AppendUncached(std::string_view data) {
+    const bool aligned =
+        reinterpret_cast<uintptr_t>(data.data()) % kPage == 0 && data.size() % kPage == 0;
+    if (aligned) {
+      ssize_t n;
+      do {
+        n = ::write(fd_, data.data(), data.size());
+      } while (n < 0 && errno == EINTR);
+      if (n == static_cast<ssize_t>(data.size())) {
+        size_ += data.size();
+        return Status::Ok();
+      }
+      // EINVAL: the file system wants another alignment; or a short write.
+      if (n < 0 && errno != EINVAL) return PosixError("write " + path_, errno);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        size_ += static_cast<uint64_t>(n);
+      }
+    }
+    // The rest, and every write after it, through the page cache: the
+    // file's end may no longer be aligned.
+    FTZ_RETURN_IF_ERROR(StopDirect());
+    FTZ_RETURN_IF_ERROR(WriteAll(data.data(), data.size()));
+    size_ += data.size();
+    return Status::Ok();
+  }
+
+  Status StopDirect() {
+    mode_ = WriteMode::kAppend;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+      return PosixError("fcntl " + path_, errno);
+    }
+    return Status::Ok();
+  }
+
   std::string path_;
   int fd_;
   uint64_t size_;
+  WriteMode mode_;
 };
 
 class PosixEnv final : public Env {
@@ -73,19 +156,39 @@ class PosixEnv final : public Env {
       return PosixError("stat " + path, e);
     }
     return std::unique_ptr<WritableFile>(
-        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size), WriteMode::kAppend));
+  }
+
+  Result<std::unique_ptr<WritableFile>> NewUncachedFile(const std::string& path) override {
+    WriteMode mode = WriteMode::kUncached;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EINVAL) {  // no O_DIRECT here (tmpfs)
+      mode = WriteMode::kAppend;
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    }
+    if (fd < 0) return PosixError("open " + path, errno);
+    const off_t end = ::lseek(fd, 0, SEEK_END);
+    if (end < 0) {
+      int e = errno;
+      ::close(fd);
+      return PosixError("seek " + path, e);
+    }
+    if (end % static_cast<off_t>(kPage) != 0 && mode == WriteMode::kUncached) {
+      // An unaligned end: no direct write could follow it.
+      mode = WriteMode::kAppend;
+      const int flags = ::fcntl(fd, F_GETFL);
+      ::fcntl(fd, F_SETFL, flags & ~O_DIRECT);
+    }
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, fd, static_cast<uint64_t>(end), mode));
   }
 
   Result<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path,
                                                            uint64_t offset) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open " + path, errno);
-    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
-      int e = errno;
-      ::close(fd);
-      return PosixError("seek " + path, e);
-    }
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, offset));
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, fd, offset, WriteMode::kInPlace));
   }
 
   Result<std::string> ReadFile(const std::string& path) override {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -343,6 +344,7 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
                               : env->NewAppendableFile(path);
       if (!f.ok()) return f.status();
       log->segment_ = std::move(*f);
+      log->segment_end_ = data->size();
       log->segment_size_ = scan.good_bytes;
       log->segment_fill_ = scan.good_bytes;
       if (!scan.bad.empty()) FTZ_RETURN_IF_ERROR(log->segment_->Sync());
@@ -415,12 +417,19 @@ Status Log::OpenSegment(uint64_t first_seq) {
   }
   std::string header(kMagic, 8);
   PutU64(&header, first_seq);
-  FTZ_RETURN_IF_ERROR(segment_->Append(header));
+  if (in_place_) segment_end_ = options_.segment_bytes;
+  FTZ_RETURN_IF_ERROR(segment_->AppendPadded(header, PadToPage(header.size())));
   segment_size_ = header.size();
   segment_fill_.store(segment_size_, std::memory_order_relaxed);
   // The new file's name must be durable too (a renamed one's already is).
   need_dir_sync_ = !in_place_;
   return Status::Ok();
+}
+
+size_t Log::PadToPage(uint64_t end) const {
+  constexpr uint64_t kPage = 4096;
+  if (!in_place_ || end >= segment_end_) return 0;
+  return static_cast<size_t>(std::min((kPage - end % kPage) % kPage, segment_end_ - end));
 }
 
 bool Log::TakePrepared(const std::string& path) {
@@ -434,15 +443,22 @@ bool Log::TakePrepared(const std::string& path) {
 
 Status Log::ZeroFill(const std::string& path, bool paced) {
   if (env_->FileExists(path)) FTZ_RETURN_IF_ERROR(env_->RemoveFile(path));
-  auto f = env_->NewAppendableFile(path);
+  // Past the page cache: nothing reads these zeros back (the log writes over
+  // them), and copying 64 MiB of them into memory cost the server ~6 µs of
+  // CPU per document (docs/performance.md, session 12).
+  auto f = env_->NewUncachedFile(path);
   if (!f.ok()) return f.status();
   // 1 MiB at a time, each synced, at the pace the log fills the current
   // segment, an eighth of a segment ahead of it: the zeros never go to the
   // disk in a burst that would hold up the sequencer's fdatasyncs, and are
   // ready when the current segment is seven eighths full. (Tried and
-  // dropped: O_DIRECT writes at the idle I/O priority, which left the file
+  // dropped: writing them at the idle I/O priority, which left the file
   // unready when the log rolled: docs/performance.md, session 9.)
-  const std::string zeros(1 << 20, '\0');
+  constexpr size_t kChunk = 1 << 20;
+  std::unique_ptr<char, decltype(&std::free)> zeros(
+      static_cast<char*>(std::aligned_alloc(4096, kChunk)), &std::free);
+  if (!zeros) return Status::IOError("no memory for a segment's zeros");
+  std::memset(zeros.get(), 0, kChunk);
   const uint64_t lead = options_.segment_bytes / 8;
   for (uint64_t done = 0; done < options_.segment_bytes;) {
     if (paced) {
@@ -455,8 +471,8 @@ Status Log::ZeroFill(const std::string& path, bool paced) {
       }
     }
     if (prep_stop_) return Status::Unavailable("log closing");
-    const uint64_t n = std::min<uint64_t>(zeros.size(), options_.segment_bytes - done);
-    FTZ_RETURN_IF_ERROR((*f)->Append(std::string_view(zeros.data(), n)));
+    const uint64_t n = std::min<uint64_t>(kChunk, options_.segment_bytes - done);
+    FTZ_RETURN_IF_ERROR((*f)->Append(std::string_view(zeros.get(), n)));
     FTZ_RETURN_IF_ERROR((*f)->Sync());
     done += n;
   }
@@ -521,7 +537,7 @@ Status Log::Sync() {
     WriteIndex(segment_firsts_.back(), buffer_first_seq_, segment_size_);
     FTZ_RETURN_IF_ERROR(OpenSegment(buffer_first_seq_));
   }
-  FTZ_RETURN_IF_ERROR(segment_->Append(buffer_));
+  FTZ_RETURN_IF_ERROR(segment_->AppendPadded(buffer_, PadToPage(segment_size_ + buffer_.size())));
   FTZ_RETURN_IF_ERROR(segment_->Sync());
   {
     // Index the batch's records now that their place in the file is final.

@@ -143,6 +143,12 @@ class Log {
   std::unique_ptr<WritableFile> segment_;
   uint64_t segment_size_ = 0;  // bytes in the current segment, buffered included
   bool in_place_ = false;      // the current segment is a preallocated file written over
+  uint64_t segment_end_ = 0;   // that file's length (its zeros end there)
+  // Zeros to write after a batch ending at byte `end` of the segment so that
+  // the write ends on a page boundary (WritableFile::AppendPadded): the
+  // zeros were written past the page cache, and a page written in part
+  // would be read from the disk first.
+  size_t PadToPage(uint64_t end) const;
 
   // The preparing thread (LogOptions::preallocate) and what it has ready.
   std::thread preparer_;
