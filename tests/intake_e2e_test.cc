@@ -314,6 +314,40 @@ TEST_F(IntakeTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(LogSize(), 5u);  // rules, order + receipt, payment + receipt
 }
 
+// Messages larger than the server's read buffer (16 KiB, 64 KiB once a
+// connection has sent a large one), pipelined back to back with small
+// requests: each is read whole, in order, and the connection goes on.
+TEST_F(IntakeTest, LargeMessagesPipelinedWithSmallOnesAreReadWhole) {
+  workload::Workload w({});
+  std::vector<workload::Parcel> many;
+  for (int i = 0; i < 100; ++i) many.push_back(w.Next());
+  auto xml = [&](MessageType t) {
+    return ceb::EncodeMessageXml(workload::Workload::Messages(t, many, 100, 1).at(0));
+  };
+  const std::string orders = xml(MessageType::kOrder), payments = xml(MessageType::kPayment),
+                    waybills = xml(MessageType::kWaybill);
+  ASSERT_GT(orders.size(), 64u * 1024);
+  auto post = [](const std::string& body) {
+    return "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  Client c(server_->port());
+  const std::string got =
+      c.Raw(post(orders) + post(payments) + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
+                post(waybills) + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "(never sent)", 10000);
+  std::vector<std::string> lines;
+  for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
+       at = got.find("HTTP/1.1 ", at + 1)) {
+    lines.push_back(got.substr(at + 9, 3));
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{"200", "200", "200", "200", "200"})) << got;
+  EXPECT_LT(got.find("CEB312Message"), got.find("CEB412Message"));
+  EXPECT_LT(got.find("CEB412Message"), got.find("CEB512Message"));
+  EXPECT_EQ(LogSize(), 7u);  // rules, then three messages and their receipts
+}
+
 // A request the server cannot parse behind a pipelined one: the first is
 // still answered (its message is logged, its receipt owed), then a 400, then
 // the connection closes.
