@@ -591,20 +591,12 @@ Status ApplyDecision(const Decision& decision, QuotaBook* quota, bonded::BondedA
 }
 
 namespace {
-std::string ReceiptGuid(const Decision& d, std::string_view kind) {
-  return DerivedGuid(
-      {kind, d.record.invt_no, std::to_string(d.at), std::to_string(d.return_status)});
-}
-}  // namespace
-
-namespace {
 
 // The three list receipts (622/624/626) share every field they carry.
 template <class R>
-R ListReceipt(const Decision& d, std::string_view kind) {
+R ListReceipt(const Decision& d) {
   const ListRecord& r = d.record;
   R out;
-  out.guid = ReceiptGuid(d, kind);
   out.customsCode = r.customs_code;
   out.ebpCode = r.ebp_code;
   out.ebcCode = r.ebc_code;
@@ -620,17 +612,13 @@ R ListReceipt(const Decision& d, std::string_view kind) {
 
 }  // namespace
 
-InventoryReturn MakeInventoryReturn(const Decision& d) {
-  return ListReceipt<InventoryReturn>(d, "CEB622");
-}
+InventoryReturn MakeInventoryReturn(const Decision& d) { return ListReceipt<InventoryReturn>(d); }
 
 InvtCancelReturn MakeCancellationReturn(const Decision& d) {
-  return ListReceipt<InvtCancelReturn>(d, "CEB624");
+  return ListReceipt<InvtCancelReturn>(d);
 }
 
-InvtRefundReturn MakeReturnReceipt(const Decision& d) {
-  return ListReceipt<InvtRefundReturn>(d, "CEB626");
-}
+InvtRefundReturn MakeReturnReceipt(const Decision& d) { return ListReceipt<InvtRefundReturn>(d); }
 
 std::string Decision::ToString() const {
   std::string s = "outcome=" + std::string(OutcomeName(outcome));

@@ -197,7 +197,10 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
 // decision), then quota.
 Status ApplyDecision(const Decision& decision, QuotaBook* quota, bonded::BondedAccounts* stock);
 
-// Receipts for a decision (guid derived from the decision, see digest.h).
+// Receipts for a decision. The guid is left empty: it is the sender's to
+// number (the engine gives each receipt it sends a serial GUID, core/guid.h;
+// deriving it from the decision made the 120 and the lane's answer to one
+// list share it, and cost a SHA-256 each).
 InventoryReturn MakeInventoryReturn(const Decision& d);      // CEB622
 InvtCancelReturn MakeCancellationReturn(const Decision& d);  // CEB624
 InvtRefundReturn MakeReturnReceipt(const Decision& d);       // CEB626

@@ -152,7 +152,6 @@ TaxBill MakeTaxBill(const TaxComputation& tax, const InventoryList& list, std::s
                     UnixMillis at) {
   TaxBill bill;
   TaxHead& h = bill.head;
-  h.guid = DerivedGuid({"CEB816", invt_no, list.head.ebpCode, list.head.orderNo});
   h.returnTime = ReturnTimeText(at);
   h.invtNo = std::string(invt_no);
   h.taxNo = StrCat({invt_no, "01"});  // one bill per list: the list number + "01"

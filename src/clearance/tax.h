@@ -83,7 +83,9 @@ Status ComputeLineTax(Decimal value, Decimal unit_price, const TaxRate& rate, Ta
 Result<TaxComputation> ComputeTax(const InventoryList& list, const Rules& rules, TaxRegime regime);
 
 // The CEB816 tax bill (电子税单) of a computation: taxPrice and the three taxes
-// per line and their sums in the head, in yuan with two decimals.
+// per line and their sums in the head, in yuan with two decimals. The head's
+// guid is left empty: it is the sender's to number (the engine gives each
+// bill it sends a serial GUID, core/guid.h).
 struct TaxBill {
   TaxHead head;
   std::vector<TaxItem> items;

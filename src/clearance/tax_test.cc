@@ -159,7 +159,7 @@ TEST(Tax, ListTaxSumsRoundedLines) {
   EXPECT_EQ(bill.head.valueAddedTax, Decimal::FromFen(5017));
   EXPECT_EQ(bill.head.consumptionTax, Decimal::FromFen(2545));
   EXPECT_EQ(bill.items[1].taxPrice, D("206"));
-  EXPECT_EQ(bill.head.guid.size(), 36u);
+  EXPECT_TRUE(bill.head.guid.empty()) << "numbered by the sender (the engine)";
   EXPECT_EQ(bill.head.status, "1");
 
   list.items[1].gcode = "3401110000";  // soap: no rate in this table

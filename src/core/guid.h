@@ -16,6 +16,9 @@ std::string FormatGuid(const uint8_t (&bytes)[16]);
 enum class GuidSequence : uint64_t {
   kReceipt = 1,  // a logged message's own receipt, numbered by its log position
   kEmitted = 2,  // a further receipt the engine sends (CEB622, CEB624, CEB816)
+  // The block inside such a receipt (its InventoryReturn, its tax bill's
+  // head), numbered as its message: each receipt's block has a GUID of its own.
+  kEmittedBlock = 3,
 };
 
 // The GUID of the n-th identifier of a sequence. Distinct (sequence, n) give

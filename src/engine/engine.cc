@@ -558,6 +558,7 @@ void Engine::EmitTaxBill(const ListState& st, clearance::Decision& d, Outcome* o
   // (Not a braced list: its elements are const, and would be copied again.)
   std::vector<TaxBillDoc> blocks(1);
   blocks[0].head = std::move(bill.head);
+  blocks[0].head.guid = SerialGuid(GuidSequence::kEmittedBlock, emitted_serial_);
   blocks[0].items = std::move(bill.items);
   tax.blocks = std::move(blocks);
   // The tax bill goes to the enterprise that guarantees and withholds the tax.
@@ -606,6 +607,7 @@ void ConcludeOnList(const Doc& doc, const clearance::Decision& d, MakeReturn mak
   m.type = receipt_type;
   m.guid = SerialGuid(GuidSequence::kEmitted, ++*serial);
   auto r = make(d);
+  r.guid = SerialGuid(GuidSequence::kEmittedBlock, *serial);
   if (r.preNo.empty()) r.preNo = doc.head.preNo;
   using R = decltype(r);
   std::vector<R> blocks;
@@ -725,6 +727,7 @@ void Engine::Emit622(const ListState& st, InventoryReturn r, Outcome* out) {
   ReceiptMessage m;
   m.type = MessageType::kInventoryListReceipt;
   m.guid = SerialGuid(GuidSequence::kEmitted, ++emitted_serial_);
+  r.guid = SerialGuid(GuidSequence::kEmittedBlock, emitted_serial_);
   m.blocks = std::vector<InventoryReturn>{};
   std::get<std::vector<InventoryReturn>>(m.blocks).push_back(std::move(r));
   out->emitted.push_back({st.agent_cop, std::move(m)});

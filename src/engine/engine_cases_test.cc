@@ -57,16 +57,19 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-// The receipt as compared: the message guid left out (the engine numbers its
-// emitted messages, the core run has none). preNo is left out too and checked
-// apart (see PreNoOf): it is the e-port number the engine assigns on intake,
-// which the rule core never sees.
+// The receipt as compared: the message's and its block's guid left out (the
+// engine numbers what it sends, the core run has none; BlockGuids checks
+// them apart). preNo is left out too and checked apart (see PreNoOf): it is
+// the e-port number the engine assigns on intake, which the rule core never
+// sees.
 std::string Canonical(const std::string& to, ReceiptMessage r) {
   r.guid.clear();
   std::visit(
       [](auto& blocks) {
         for (auto& b : blocks) {
           if constexpr (requires { b.preNo; }) b.preNo.clear();
+          if constexpr (requires { b.guid; }) b.guid.clear();
+          if constexpr (requires { b.head.guid; }) b.head.guid.clear();
         }
       },
       r.blocks);
@@ -584,6 +587,19 @@ class EngineRun : public CaseObserver {
     return text;
   }
 
+  static std::vector<std::string> GuidsOf(const ReceiptMessage& r) {
+    std::vector<std::string> out{r.guid};
+    std::visit(
+        [&](const auto& blocks) {
+          for (const auto& b : blocks) {
+            if constexpr (requires { b.guid; }) out.push_back(b.guid);
+            if constexpr (requires { b.head.guid; }) out.push_back(b.head.guid);
+          }
+        },
+        r.blocks);
+    return out;
+  }
+
   void Collect(int line, const std::string& purchase, const Outcome& out) {
     bool touches_excluded = false;
     for (const Emitted& x : out.emitted) {
@@ -599,6 +615,13 @@ class EngineRun : public CaseObserver {
       if (const std::string pre = PreNoOf(x.receipt); !pre.empty() && pre != pre_no_[e.purchase]) {
         Fail(line, "receipt for " + e.purchase + " carries preNo " + pre + ", the list has " +
                        pre_no_[e.purchase]);
+      }
+      // Every receipt the engine sends, and the block inside it, has a GUID
+      // of its own (a 120 and the lane's answer to one list too).
+      for (const std::string& guid : GuidsOf(x.receipt)) {
+        if (guid.size() != 36 || !guids_.insert(guid).second) {
+          Fail(line, "receipt GUID '" + guid + "' is malformed or was given before");
+        }
       }
       e.text = ToCoreNumbers(Canonical(x.cop_code, x.receipt));
       if (!Compared(e)) touches_excluded = true;
@@ -651,6 +674,7 @@ class EngineRun : public CaseObserver {
   std::map<int, std::vector<std::string>> notes_;
   std::map<std::string, Sent> sent_;
   std::map<std::string, std::string> core_invt_, engine_invt_, invt_owner_, pre_no_;
+  std::set<std::string> guids_;  // every GUID the engine has sent, message and block
   std::map<std::string, std::string> renumber_;  // engine invtNo -> core run's, where they differ
   bool list_refused_at_intake_ = false;
 
