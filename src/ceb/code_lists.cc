@@ -1,18 +1,56 @@
 #include "ceb/code_lists.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 namespace ftz::ceb {
 namespace {
 
+// One code list, for lookups without string compares: a code of up to seven
+// bytes (every code in the customs tables: at most four) packed with its
+// length into one integer, searched in a sorted array; a longer one (an
+// operator's table may have them) among sorted strings. Every field of every
+// message is checked against one of these on the intake threads.
+class CodeSet {
+ public:
+  CodeSet(const std::vector<std::string>& codes) {  // NOLINT: converts a table
+    for (const std::string& c : codes) {
+      if (c.size() <= kPacked) {
+        packed_.push_back(Pack(c));
+      } else {
+        long_.push_back(c);
+      }
+    }
+    std::sort(packed_.begin(), packed_.end());
+    std::sort(long_.begin(), long_.end());
+  }
+  bool Contains(std::string_view code) const {
+    if (code.size() <= kPacked)
+      return std::binary_search(packed_.begin(), packed_.end(), Pack(code));
+    return std::binary_search(long_.begin(), long_.end(), code,
+                              [](std::string_view a, std::string_view b) { return a < b; });
+  }
+
+ private:
+  static constexpr size_t kPacked = 7;
+  static uint64_t Pack(std::string_view code) {
+    uint64_t v = 0;
+    std::memcpy(&v, code.data(), code.size());
+    return v | (static_cast<uint64_t>(code.size()) << 56);
+  }
+  std::vector<uint64_t> packed_;
+  std::vector<std::string> long_;
+};
+
 struct Tables {
-  std::vector<std::string> currency = internal::kCurrencyCodes;
-  std::vector<std::string> country = internal::kCountryCodes;
-  std::vector<std::string> unit = internal::kUnitCodes;
-  std::vector<std::string> trade_mode = internal::kTradeModeCodes;
-  std::vector<std::string> transport_mode = internal::kTransportModeCodes;
+  CodeSet currency = internal::kCurrencyCodes;
+  CodeSet country = internal::kCountryCodes;
+  CodeSet unit = internal::kUnitCodes;
+  CodeSet trade_mode = internal::kTradeModeCodes;
+  CodeSet transport_mode = internal::kTransportModeCodes;
 };
 
 Tables& tables() {
@@ -20,14 +58,10 @@ Tables& tables() {
   return t;
 }
 
-bool In(const std::vector<std::string>& sorted, std::string_view code) {
-  return std::binary_search(sorted.begin(), sorted.end(), code,
-                            [](std::string_view a, std::string_view b) { return a < b; });
-}
+bool In(const CodeSet& set, std::string_view code) { return set.Contains(code); }
 
 // Reads one column of a CSV file with a header row (no quoted commas in these tables).
-Status ReadColumn(const std::string& path, const std::string& column,
-                  std::vector<std::string>* out) {
+Status ReadColumn(const std::string& path, const std::string& column, CodeSet* out) {
   std::ifstream in(path);
   if (!in) return Status::Ok();  // keep the default
   std::string line;
@@ -47,8 +81,7 @@ Status ReadColumn(const std::string& path, const std::string& column,
     if (!cell.empty()) codes.push_back(cell);
   }
   if (codes.empty()) return Status::InvalidArgument(path + ": no codes");
-  std::sort(codes.begin(), codes.end());
-  *out = std::move(codes);
+  *out = CodeSet(codes);
   return Status::Ok();
 }
 
