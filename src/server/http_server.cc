@@ -84,18 +84,6 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(16 * 1024);
     parser_->body_limit(api_->limits().max_body);
     UpdateDeadline();
-    if (buffer_.size() > 0) return StartRead();  // a pipelined request is here already
-    // Nothing buffered: wait until the socket is readable, rather than try a
-    // read that finds nothing (Beast reads first; that failed read was one
-    // system call of every request).
-    socket_.async_wait(net::socket_base::wait_read,
-                       [self = shared_from_this()](beast::error_code ec) {
-                         if (ec) return self->OnRead(ec);
-                         self->StartRead();
-                       });
-  }
-
-  void StartRead() {
     http::async_read(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
