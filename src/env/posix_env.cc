@@ -177,7 +177,11 @@ class PosixEnv final : public Env {
       // An unaligned end: no direct write could follow it.
       mode = WriteMode::kAppend;
       const int flags = ::fcntl(fd, F_GETFL);
-      ::fcntl(fd, F_SETFL, flags & ~O_DIRECT);
+      if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0) {
+        int e = errno;
+        ::close(fd);
+        return PosixError("fcntl " + path, e);
+      }
     }
     return std::unique_ptr<WritableFile>(
         new PosixWritableFile(path, fd, static_cast<uint64_t>(end), mode));

@@ -268,6 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // ---- Server-Sent Events: /v1/receipts/stream?copCode=...&after=... ----
 
   void StartSse(ApiRequest req) {
+    ReleaseReadBuffer();  // an event stream reads no more requests
     const size_t q = req.target.find('?');
     const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
     sse_cop_ = QueryParam(query, "copCode");
@@ -355,6 +356,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec || reading_) return Close();
+    ReleaseReadBuffer();
     SetDeadline(kLingerSeconds);
     linger_left_ = kLingerBytes;
     DrainUntilClosed();
@@ -369,6 +371,11 @@ class Session : public std::enable_shared_from_this<Session> {
                               self->linger_left_ -= n;
                               self->DrainUntilClosed();
                             });
+  }
+
+  void ReleaseReadBuffer() {
+    buffer_.clear();
+    buffer_.shrink_to_fit();
   }
 
   void Close() {
@@ -390,7 +397,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // buffer that the parser empties as it goes: left at its first 512 bytes,
   // a single-document message took six reads and a 100-document one four
   // hundred (docs/performance.md, session 12). Room for a single-document
-  // message at once; more once a connection has sent a large one.
+  // message at once; more once a connection has sent a large one. Kept while
+  // the connection reads requests (an idle keep-alive connection holds it,
+  // as the kernel holds its socket buffers); released for an event stream
+  // and for the linger after the last answer, which read no more requests.
   static constexpr size_t kReadRoom = 16 * 1024;
   static constexpr size_t kLargeReadRoom = 64 * 1024;
   size_t read_room_ = kReadRoom;
