@@ -257,12 +257,14 @@ void GetMap(SnapshotReader& r, Map* m, GetValue get) {
 namespace internal {
 
 std::string EncodeListRecord(const clearance::ListRecord& record) {
-  std::string out;
-  out.reserve(1024);  // a released list's record with its tax bill: ~700 bytes
-  SnapshotWriter w(&out);
+  // Encoded into a buffer kept between calls, then copied once at its exact
+  // size (a decided list keeps it): reserving room and shrinking to fit
+  // cost two allocations for every decision.
+  thread_local std::string scratch;
+  scratch.clear();
+  SnapshotWriter w(&scratch);
   PutRecord(w, record);
-  out.shrink_to_fit();
-  return out;
+  return scratch;
 }
 
 bool DecodeListRecord(std::string_view bytes, clearance::ListRecord* out) {
