@@ -25,6 +25,12 @@ enum class WriteMode { kAppend, kInPlace, kUncached };
 
 constexpr size_t kPage = 4096;
 
+// Turns O_DIRECT off on `fd`: what is written next goes through the page cache.
+bool ClearDirect(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, uint64_t size, WriteMode mode)
@@ -131,10 +137,7 @@ class PosixWritableFile final : public WritableFile {
 
   Status StopDirect() {
     mode_ = WriteMode::kAppend;
-    const int flags = ::fcntl(fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
-      return PosixError("fcntl " + path_, errno);
-    }
+    if (!ClearDirect(fd_)) return PosixError("fcntl " + path_, errno);
     return Status::Ok();
   }
 
@@ -176,8 +179,7 @@ class PosixEnv final : public Env {
     if (end % static_cast<off_t>(kPage) != 0 && mode == WriteMode::kUncached) {
       // An unaligned end: no direct write could follow it.
       mode = WriteMode::kAppend;
-      const int flags = ::fcntl(fd, F_GETFL);
-      if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0) {
+      if (!ClearDirect(fd)) {
         int e = errno;
         ::close(fd);
         return PosixError("fcntl " + path, e);

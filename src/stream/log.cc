@@ -444,7 +444,7 @@ bool Log::TakePrepared(const std::string& path) {
 Status Log::ZeroFill(const std::string& path, bool paced) {
   if (env_->FileExists(path)) FTZ_RETURN_IF_ERROR(env_->RemoveFile(path));
   // Past the page cache: nothing reads these zeros back (the log writes over
-  // them), and copying 64 MiB of them into memory cost the server ~6 µs of
+  // them), and copying 64 MiB of them into memory cost the server 4–5 µs of
   // CPU per document (docs/performance.md, session 12).
   auto f = env_->NewUncachedFile(path);
   if (!f.ok()) return f.status();
