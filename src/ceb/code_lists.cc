@@ -58,8 +58,6 @@ Tables& tables() {
   return t;
 }
 
-bool In(const CodeSet& set, std::string_view code) { return set.Contains(code); }
-
 // Reads one column of a CSV file with a header row (no quoted commas in these tables).
 Status ReadColumn(const std::string& path, const std::string& column, CodeSet* out) {
   std::ifstream in(path);
@@ -93,15 +91,15 @@ bool IsValidCode(CodeList list, std::string_view code) {
     case CodeList::kNone:
       return true;
     case CodeList::kCurrency:
-      return In(t.currency, code);
+      return t.currency.Contains(code);
     case CodeList::kCountry:
-      return In(t.country, code);
+      return t.country.Contains(code);
     case CodeList::kUnit:
-      return In(t.unit, code);
+      return t.unit.Contains(code);
     case CodeList::kTradeMode:
-      return In(t.trade_mode, code);
+      return t.trade_mode.Contains(code);
     case CodeList::kTransportMode:
-      return In(t.transport_mode, code);
+      return t.transport_mode.Contains(code);
     case CodeList::kAppType:
       return code == "1" || code == "2" || code == "3";
     case CodeList::kAppStatus:

@@ -24,8 +24,9 @@ using ::ftz::Sha256Parts;  // core/sha256.h
 // bytes of the digest (big-endian) modulo 10^6 (bias below 1e-13).
 uint32_t DrawPpm(std::initializer_list<std::string_view> parts);
 
-// A 36-character upper-case GUID (8-4-4-4-12 hex) from the digest, for the
-// documents this module issues (the tax bill).
+// A 36-character upper-case GUID (8-4-4-4-12 hex) from the digest: a
+// reproducible GUID for a document built from names (test_documents.h). What
+// the engine sends is numbered by the engine instead (core/guid.h).
 std::string DerivedGuid(std::initializer_list<std::string_view> parts);
 
 }  // namespace ftz::clearance
