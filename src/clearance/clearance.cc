@@ -594,25 +594,30 @@ namespace {
 
 // The three list receipts (622/624/626) share every field they carry.
 template <class R>
-R ListReceipt(const Decision& d) {
+void FillListReceipt(const Decision& d, R* out) {
   const ListRecord& r = d.record;
+  out->customsCode = r.customs_code;
+  out->ebpCode = r.ebp_code;
+  out->ebcCode = r.ebc_code;
+  out->agentCode = r.agent_code;
+  out->copNo = r.cop_no;
+  out->preNo = r.pre_no;
+  out->invtNo = r.invt_no;
+  out->returnStatus = std::to_string(d.return_status);
+  out->returnTime = ReturnTimeText(d.at);
+  out->returnInfo = d.return_info;
+}
+template <class R>
+R ListReceipt(const Decision& d) {
   R out;
-  out.customsCode = r.customs_code;
-  out.ebpCode = r.ebp_code;
-  out.ebcCode = r.ebc_code;
-  out.agentCode = r.agent_code;
-  out.copNo = r.cop_no;
-  out.preNo = r.pre_no;
-  out.invtNo = r.invt_no;
-  out.returnStatus = std::to_string(d.return_status);
-  out.returnTime = ReturnTimeText(d.at);
-  out.returnInfo = d.return_info;
+  FillListReceipt(d, &out);
   return out;
 }
 
 }  // namespace
 
 InventoryReturn MakeInventoryReturn(const Decision& d) { return ListReceipt<InventoryReturn>(d); }
+void FillInventoryReturn(const Decision& d, InventoryReturn* out) { FillListReceipt(d, out); }
 
 InvtCancelReturn MakeCancellationReturn(const Decision& d) {
   return ListReceipt<InvtCancelReturn>(d);

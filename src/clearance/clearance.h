@@ -201,7 +201,10 @@ Status ApplyDecision(const Decision& decision, QuotaBook* quota, bonded::BondedA
 // number (the engine gives each receipt it sends a serial GUID, core/guid.h;
 // deriving it from the decision made the 120 and the lane's answer to one
 // list share it, and cost a SHA-256 each).
-InventoryReturn MakeInventoryReturn(const Decision& d);      // CEB622
+InventoryReturn MakeInventoryReturn(const Decision& d);  // CEB622
+// The same CEB622 fields written into a receipt already in place (its guid
+// and any field not set above are left as they are).
+void FillInventoryReturn(const Decision& d, InventoryReturn* out);
 InvtCancelReturn MakeCancellationReturn(const Decision& d);  // CEB624
 InvtRefundReturn MakeReturnReceipt(const Decision& d);       // CEB626
 

@@ -490,30 +490,38 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   room(out->emitted, 3);
   room(out->changes, 2);
   ApplyEffects(d, "list", list_key, out);
-  if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
-    deadlines_.erase(dl->second);
-    deadline_of_.erase(dl);
+  // Only a list kept waiting (st.list set) can have a deadline; one decided
+  // as it arrives never had one, and its lookup was a cache miss per list.
+  if (st.list) {
+    if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
+      deadlines_.erase(dl->second);
+      deadline_of_.erase(dl);
+    }
   }
   st.waiting = false;
-  InventoryReturn decided = clearance::MakeInventoryReturn(d);
-  if (arrival.pre_no != nullptr) {
-    decided.preNo = *arrival.pre_no;
-  } else if (auto doc = docs_[KeySpace(MessageType::kInventoryList)].find(list_key);
-             doc != docs_[KeySpace(MessageType::kInventoryList)].end()) {
-    decided.preNo = doc->second.pre_no;
+  // The e-port number the list was given on arrival.
+  const std::string* pre_no = arrival.pre_no;
+  if (pre_no == nullptr) {
+    const auto& list_docs = docs_[KeySpace(MessageType::kInventoryList)];
+    if (auto doc = list_docs.find(list_key); doc != list_docs.end()) pre_no = &doc->second.pre_no;
   }
+  // Each receipt is built where it stays, at the end of out->emitted.
+  auto fill = [&](InventoryReturn& r) {
+    clearance::FillInventoryReturn(d, &r);
+    if (pre_no != nullptr) r.preNo = *pre_no;
+  };
   if (d.outcome != clearance::Outcome::kRejected) {
     // 120 入库 first: customs has taken the list in; the lane's answer follows.
-    InventoryReturn entered = decided;
+    InventoryReturn& entered = New622(st, out);
+    fill(entered);
     entered.returnStatus = std::to_string(clearance::receipt::kEntered);
     entered.returnInfo = Bracketed("[Code:2100;Desc:海关入库]", st.invt_no);
-    Emit622(st, std::move(entered), out);
   }
+  fill(New622(st, out));
   // A held list's own 120 says what it waits for (the stock short).
   if (d.outcome == clearance::Outcome::kHeld) {
     held_.emplace(++held_serial_, HeldList{list_key, d.record.ems_no});
   }
-  Emit622(st, std::move(decided), out);
   KeepRecord(&st, d.record);
   EmitTaxBillAndState(st, d, list_key, out);
   ForgetMatched(list_key, list.head, &st, found);
@@ -724,13 +732,21 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
 }
 
 void Engine::Emit622(const ListState& st, InventoryReturn r, Outcome* out) {
-  ReceiptMessage m;
-  m.type = MessageType::kInventoryListReceipt;
-  m.guid = SerialGuid(GuidSequence::kEmitted, ++emitted_serial_);
-  r.guid = SerialGuid(GuidSequence::kEmittedBlock, emitted_serial_);
-  m.blocks = std::vector<InventoryReturn>{};
-  std::get<std::vector<InventoryReturn>>(m.blocks).push_back(std::move(r));
-  out->emitted.push_back({st.agent_cop, std::move(m)});
+  std::string guid = std::move(New622(st, out).guid);
+  InventoryReturn& block =
+      std::get<std::vector<InventoryReturn>>(out->emitted.back().receipt.blocks)[0];
+  block = std::move(r);
+  block.guid = std::move(guid);
+}
+
+InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
+  Emitted& e = out->emitted.emplace_back();
+  e.cop_code = st.agent_cop;
+  e.receipt.type = MessageType::kInventoryListReceipt;
+  e.receipt.guid = SerialGuid(GuidSequence::kEmitted, ++emitted_serial_);
+  InventoryReturn& block = e.receipt.blocks.emplace<std::vector<InventoryReturn>>(1)[0];
+  block.guid = SerialGuid(GuidSequence::kEmittedBlock, emitted_serial_);
+  return block;
 }
 
 Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a) {

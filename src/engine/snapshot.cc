@@ -261,10 +261,9 @@ std::string EncodeListRecord(const clearance::ListRecord& record) {
   // size (a decided list keeps it): reserving room and shrinking to fit
   // cost two allocations for every decision.
   thread_local std::string scratch;
-  scratch.clear();
-  SnapshotWriter w(&scratch);
+  SnapshotWriter w(&scratch, 0);
   PutRecord(w, record);
-  return scratch;
+  return std::string(w.written());
 }
 
 bool DecodeListRecord(std::string_view bytes, clearance::ListRecord* out) {
@@ -308,8 +307,9 @@ std::string Engine::EncodeSnapshot() const {
         kw.Str(d.pre_no);
       });
     }
+    kw.Finish();
     w.U64(keys.size());
-    out.append(keys);
+    w.Raw(keys);
   }
   w.Str(pre_no_day_);
   w.U64(pre_no_serial_);
@@ -359,6 +359,7 @@ std::string Engine::EncodeSnapshot() const {
     w.Str(s.item_record_no);
     w.I64(s.qty.units());
   }
+  w.Finish();
   return out;
 }
 

@@ -31,6 +31,14 @@
 
 namespace ftz::engine::internal {
 
+// A key with its hash already computed (ShardedMap hashes a key once to
+// pick its shard, and passes the hash on instead of having the shard's table
+// hash the same bytes again).
+struct HashedKey {
+  std::string_view key;
+  size_t hash;
+};
+
 class Key {
  public:
   // Bytes held inline; the 48th byte is the size (or kOnHeap).
@@ -41,6 +49,7 @@ class Key {
   Key(std::string_view s) { Init(s); }                     // NOLINT(google-explicit-constructor)
   Key(const std::string& s) : Key(std::string_view(s)) {}  // NOLINT
   Key(const char* s) : Key(std::string_view(s)) {}         // NOLINT
+  Key(const HashedKey& k) : Key(k.key) {}                  // NOLINT
 #if !ABSL_USES_STD_STRING_VIEW  // else the same constructor as the std::string_view one
   Key(absl::string_view s) : Key(std::string_view(s.data(), s.size())) {}  // NOLINT
 #endif
@@ -126,6 +135,7 @@ struct KeyHash {
 #endif
   size_t operator()(const Key& k) const { return (*this)(k.view()); }
   size_t operator()(const std::string& k) const { return (*this)(std::string_view(k)); }
+  size_t operator()(const HashedKey& k) const { return k.hash; }
 };
 
 struct KeyEq {
@@ -136,6 +146,7 @@ struct KeyEq {
 #endif
   static std::string_view V(const Key& k) { return k.view(); }
   static std::string_view V(const std::string& k) { return k; }
+  static std::string_view V(const HashedKey& k) { return k.key; }
   template <class A, class B>
   bool operator()(const A& a, const B& b) const {
     return V(a) == V(b);

@@ -30,7 +30,10 @@
 #include <cstddef>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+
+#include "engine/internal/key.h"
 
 namespace ftz::engine::internal {
 
@@ -143,31 +146,35 @@ class ShardedMap {
   // Starts loading the memory a lookup of `key` first reads (its group of
   // control bytes and slots), so that the cache miss overlaps other work.
   // A hint only; absl hashes the key again for it.
-  void Prefetch(std::string_view key) const { shards_[ShardOf(key)].prefetch(Absl(key)); }
+  void Prefetch(std::string_view key) const {
+    const size_t h = Hash(key);
+    shards_[h >> kShardShift].prefetch(Arg(key, h));
+  }
   mapped_type& at(std::string_view key) { return shards_[ShardOf(key)].at(Absl(key)); }
   const mapped_type& at(std::string_view key) const { return shards_[ShardOf(key)].at(Absl(key)); }
 
   template <class K>
   mapped_type& operator[](K&& key) {
-    Inner& shard = shards_[ShardOf(key)];
-    const size_t before = shard.size();
-    mapped_type& v = shard[std::forward<K>(key)];
-    size_ += shard.size() - before;
-    return v;
+    return try_emplace(std::forward<K>(key)).first->second;
   }
   template <class K, class... Args>
   std::pair<iterator, bool> try_emplace(K&& key, Args&&... args) {
-    const size_t s = ShardOf(key);
-    auto [it, inserted] = shards_[s].try_emplace(std::forward<K>(key), std::forward<Args>(args)...);
+    const std::string_view view(key);
+    const size_t h = Hash(view);
+    const size_t s = h >> kShardShift;
+    auto [it, inserted] = [&] {
+      if constexpr (kHashed) {
+        return shards_[s].try_emplace(HashedKey{view, h}, std::forward<Args>(args)...);
+      } else {
+        return shards_[s].try_emplace(std::forward<K>(key), std::forward<Args>(args)...);
+      }
+    }();
     size_ += inserted;
     return {iterator(&shards_, s, it), inserted};
   }
   template <class K, class V>
   std::pair<iterator, bool> emplace(K&& key, V&& value) {
-    const size_t s = ShardOf(key);
-    auto [it, inserted] = shards_[s].emplace(std::forward<K>(key), std::forward<V>(value));
-    size_ += inserted;
-    return {iterator(&shards_, s, it), inserted};
+    return try_emplace(std::forward<K>(key), std::forward<V>(value));
   }
 
   size_t erase(std::string_view key) {
@@ -198,6 +205,16 @@ class ShardedMap {
   static_assert(kShards == size_t{1} << (64 - kShardShift));
   static_assert(sizeof(size_t) == 8);
   static size_t ShardOf(std::string_view key) { return Hash(key) >> kShardShift; }
+  // Tables keyed by Key take the hash along with the key (HashedKey); others
+  // (tests) hash it again.
+  static constexpr bool kHashed = std::is_same_v<typename Inner::hasher, KeyHash>;
+  static auto Arg(std::string_view key, size_t h) {
+    if constexpr (kHashed) {
+      return HashedKey{key, h};
+    } else {
+      return Absl(key);
+    }
+  }
 
   std::array<Inner, kShards> shards_;
   size_t size_ = 0;

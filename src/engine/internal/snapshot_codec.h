@@ -4,6 +4,8 @@
 // every later read return zero values.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -11,30 +13,52 @@
 
 namespace ftz::engine::internal {
 
+// Writes at the end of *out through a pointer, not std::string::append (an
+// out-of-line call per field cost more than the bytes: a decided list's
+// record, encoded at every decision, holds about 90 fields). *out may hold
+// slack past what was written until Finish() trims it: call Finish before
+// reading *out.
 class SnapshotWriter {
  public:
-  explicit SnapshotWriter(std::string* out) : out_(out) {}
-  void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
+  explicit SnapshotWriter(std::string* out) : SnapshotWriter(out, out->size()) {}
+  // Writes over *out from byte `at` on (a scratch buffer reused between
+  // encodings: what lies past written() is slack, left as it is).
+  SnapshotWriter(std::string* out, size_t at) : out_(out), used_(at) {}
+  void U8(uint8_t v) { *Room(1) = static_cast<char>(v); }
   void U32(uint32_t v) { Fixed(v, 4); }
   void U64(uint64_t v) { Fixed(v, 8); }
   void I64(int64_t v) { Fixed(static_cast<uint64_t>(v), 8); }
   void Bool(bool v) { U8(v ? 1 : 0); }
-  // Inlined: a decided list's record is encoded on every decision (~70
-  // strings), and the call cost as much as the copy.
-  [[gnu::always_inline]] void Str(std::string_view s) {
+  void Str(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
-    out_->append(s);
+    Raw(s);
   }
   // Bytes already in this encoding (a part written earlier), as they are.
-  void Raw(std::string_view s) { out_->append(s); }
+  void Raw(std::string_view s) {
+    if (!s.empty()) std::memcpy(Room(s.size()), s.data(), s.size());
+  }
+  // What has been written so far (valid until the next write).
+  std::string_view written() const { return {out_->data(), used_}; }
+  // Cuts *out to what was written.
+  void Finish() { out_->resize(used_); }
 
  private:
-  [[gnu::always_inline]] void Fixed(uint64_t v, int n) {
-    char b[8];
-    for (int i = 0; i < n; ++i) b[i] = static_cast<char>(v >> (8 * i));
-    out_->append(b, static_cast<size_t>(n));
+  void Fixed(uint64_t v, size_t n) {
+    // Little-endian: the host's order is the format's (x86-64, arm64).
+    static_assert(std::endian::native == std::endian::little);
+    std::memcpy(Room(n), &v, n);
+  }
+  char* Room(size_t n) {
+    if (out_->size() - used_ < n) Grow(n);
+    char* p = out_->data() + used_;
+    used_ += n;
+    return p;
+  }
+  [[gnu::noinline]] void Grow(size_t n) {
+    out_->resize(std::max(used_ + n, 2 * out_->size() + 256));
   }
   std::string* out_;
+  size_t used_;
 };
 
 class SnapshotReader {
