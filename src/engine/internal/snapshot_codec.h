@@ -24,17 +24,17 @@ class SnapshotWriter {
   // Writes over *out from byte `at` on (a scratch buffer reused between
   // encodings: what lies past written() is slack, left as it is).
   SnapshotWriter(std::string* out, size_t at) : out_(out), used_(at) {}
-  void U8(uint8_t v) { *Room(1) = static_cast<char>(v); }
-  void U32(uint32_t v) { Fixed(v, 4); }
-  void U64(uint64_t v) { Fixed(v, 8); }
-  void I64(int64_t v) { Fixed(static_cast<uint64_t>(v), 8); }
+  [[gnu::always_inline]] void U8(uint8_t v) { *Room(1) = static_cast<char>(v); }
+  [[gnu::always_inline]] void U32(uint32_t v) { Fixed(v, 4); }
+  [[gnu::always_inline]] void U64(uint64_t v) { Fixed(v, 8); }
+  [[gnu::always_inline]] void I64(int64_t v) { Fixed(static_cast<uint64_t>(v), 8); }
   void Bool(bool v) { U8(v ? 1 : 0); }
-  void Str(std::string_view s) {
+  [[gnu::always_inline]] void Str(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     Raw(s);
   }
   // Bytes already in this encoding (a part written earlier), as they are.
-  void Raw(std::string_view s) {
+  [[gnu::always_inline]] void Raw(std::string_view s) {
     if (!s.empty()) std::memcpy(Room(s.size()), s.data(), s.size());
   }
   // What has been written so far (valid until the next write).
@@ -43,12 +43,12 @@ class SnapshotWriter {
   void Finish() { out_->resize(used_); }
 
  private:
-  void Fixed(uint64_t v, size_t n) {
+  [[gnu::always_inline]] void Fixed(uint64_t v, size_t n) {
     // Little-endian: the host's order is the format's (x86-64, arm64).
     static_assert(std::endian::native == std::endian::little);
     std::memcpy(Room(n), &v, n);
   }
-  char* Room(size_t n) {
+  [[gnu::always_inline]] char* Room(size_t n) {
     if (out_->size() - used_ < n) Grow(n);
     char* p = out_->data() + used_;
     used_ += n;
