@@ -54,8 +54,14 @@ class SnapshotWriter {
     used_ += n;
     return p;
   }
+  // Capacity grows geometrically, but the string's size (which resize
+  // zero-fills) only a piece at a time: a snapshot body of a gigabyte would
+  // otherwise have its whole doubled capacity written, and kept resident.
   [[gnu::noinline]] void Grow(size_t n) {
-    out_->resize(std::max(used_ + n, 2 * out_->size() + 256));
+    constexpr size_t kPiece = 64 << 10;
+    const size_t need = used_ + n;
+    if (need > out_->capacity()) out_->reserve(std::max(need, 2 * out_->capacity()));
+    out_->resize(std::min(out_->capacity(), std::max(need, used_ + kPiece)));
   }
   std::string* out_;
   size_t used_;
