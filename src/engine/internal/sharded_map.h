@@ -145,7 +145,7 @@ class ShardedMap {
   size_t count(std::string_view key) const { return find(key) == end() ? 0 : 1; }
   // Starts loading the memory a lookup of `key` first reads (its group of
   // control bytes and slots), so that the cache miss overlaps other work.
-  // A hint only; absl hashes the key again for it.
+  // A hint only (the key is hashed once, as for find).
   void Prefetch(std::string_view key) const {
     const size_t h = Hash(key);
     shards_[h >> kShardShift].prefetch(Arg(key, h));
@@ -207,7 +207,8 @@ class ShardedMap {
   static size_t ShardOf(std::string_view key) { return Hash(key) >> kShardShift; }
   // Tables keyed by Key take the hash along with the key (HashedKey); others
   // (tests) hash it again.
-  static constexpr bool kHashed = std::is_same_v<typename Inner::hasher, KeyHash>;
+  static constexpr bool kHashed =
+      std::is_same_v<typename Inner::hasher, KeyHash> && std::is_same_v<key_type, Key>;
   static auto Arg(std::string_view key, size_t h) {
     if constexpr (kHashed) {
       return HashedKey{key, h};

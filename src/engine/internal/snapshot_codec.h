@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -23,7 +24,9 @@ class SnapshotWriter {
   explicit SnapshotWriter(std::string* out) : SnapshotWriter(out, out->size()) {}
   // Writes over *out from byte `at` on (a scratch buffer reused between
   // encodings: what lies past written() is slack, left as it is).
-  SnapshotWriter(std::string* out, size_t at) : out_(out), used_(at) {}
+  SnapshotWriter(std::string* out, size_t at) : out_(out), used_(at) {
+    assert(at <= out->size());  // else Room's size - used_ would wrap
+  }
   [[gnu::always_inline]] void U8(uint8_t v) { *Room(1) = static_cast<char>(v); }
   [[gnu::always_inline]] void U32(uint32_t v) { Fixed(v, 4); }
   [[gnu::always_inline]] void U64(uint64_t v) { Fixed(v, 8); }
@@ -33,7 +36,8 @@ class SnapshotWriter {
     U32(static_cast<uint32_t>(s.size()));
     Raw(s);
   }
-  // Bytes already in this encoding (a part written earlier), as they are.
+  // Bytes already in this encoding (a part written earlier), as they are;
+  // never a view into *out (growing it may move its bytes).
   [[gnu::always_inline]] void Raw(std::string_view s) {
     if (!s.empty()) std::memcpy(Room(s.size()), s.data(), s.size());
   }
