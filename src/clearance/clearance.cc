@@ -594,7 +594,7 @@ namespace {
 
 // The three list receipts (622/624/626) share every field they carry.
 template <class R>
-void FillListReceipt(const Decision& d, R* out) {
+void FillListReceipt(const Decision& d, int return_status, std::string return_info, R* out) {
   const ListRecord& r = d.record;
   out->customsCode = r.customs_code;
   out->ebpCode = r.ebp_code;
@@ -603,21 +603,27 @@ void FillListReceipt(const Decision& d, R* out) {
   out->copNo = r.cop_no;
   out->preNo = r.pre_no;
   out->invtNo = r.invt_no;
-  out->returnStatus = std::to_string(d.return_status);
+  out->returnStatus = std::to_string(return_status);
   out->returnTime = ReturnTimeText(d.at);
-  out->returnInfo = d.return_info;
+  out->returnInfo = std::move(return_info);
 }
 template <class R>
 R ListReceipt(const Decision& d) {
   R out;
-  FillListReceipt(d, &out);
+  FillListReceipt(d, d.return_status, d.return_info, &out);
   return out;
 }
 
 }  // namespace
 
 InventoryReturn MakeInventoryReturn(const Decision& d) { return ListReceipt<InventoryReturn>(d); }
-void FillInventoryReturn(const Decision& d, InventoryReturn* out) { FillListReceipt(d, out); }
+void FillInventoryReturn(const Decision& d, InventoryReturn* out) {
+  FillListReceipt(d, d.return_status, d.return_info, out);
+}
+void FillInventoryReturn(const Decision& d, int return_status, std::string return_info,
+                         InventoryReturn* out) {
+  FillListReceipt(d, return_status, std::move(return_info), out);
+}
 
 InvtCancelReturn MakeCancellationReturn(const Decision& d) {
   return ListReceipt<InvtCancelReturn>(d);

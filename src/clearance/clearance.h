@@ -205,6 +205,10 @@ InventoryReturn MakeInventoryReturn(const Decision& d);  // CEB622
 // The same CEB622 fields written into a receipt already in place (its guid
 // and any field not set above are left as they are).
 void FillInventoryReturn(const Decision& d, InventoryReturn* out);
+// The same list, another returnStatus and returnInfo (the 120 that comes
+// before the decision's own receipt).
+void FillInventoryReturn(const Decision& d, int return_status, std::string return_info,
+                         InventoryReturn* out);
 InvtCancelReturn MakeCancellationReturn(const Decision& d);  // CEB624
 InvtRefundReturn MakeReturnReceipt(const Decision& d);       // CEB626
 

@@ -506,18 +506,16 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
     if (auto doc = list_docs.find(list_key); doc != list_docs.end()) pre_no = &doc->second.pre_no;
   }
   // Each receipt is built where it stays, at the end of out->emitted.
-  auto fill = [&](InventoryReturn& r) {
-    clearance::FillInventoryReturn(d, &r);
-    if (pre_no != nullptr) r.preNo = *pre_no;
-  };
   if (d.outcome != clearance::Outcome::kRejected) {
     // 120 入库 first: customs has taken the list in; the lane's answer follows.
     InventoryReturn& entered = New622(st, out);
-    fill(entered);
-    entered.returnStatus = std::to_string(clearance::receipt::kEntered);
-    entered.returnInfo = Bracketed("[Code:2100;Desc:海关入库]", st.invt_no);
+    clearance::FillInventoryReturn(d, clearance::receipt::kEntered,
+                                   Bracketed("[Code:2100;Desc:海关入库]", st.invt_no), &entered);
+    if (pre_no != nullptr) entered.preNo = *pre_no;
   }
-  fill(New622(st, out));
+  InventoryReturn& decided = New622(st, out);
+  clearance::FillInventoryReturn(d, &decided);
+  if (pre_no != nullptr) decided.preNo = *pre_no;
   // A held list's own 120 says what it waits for (the stock short).
   if (d.outcome == clearance::Outcome::kHeld) {
     held_.emplace(++held_serial_, HeldList{list_key, d.record.ems_no});
