@@ -729,14 +729,6 @@ void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis
   if (st != nullptr) EmitTaxBill(*st, d, out);
 }
 
-void Engine::Emit622(const ListState& st, InventoryReturn r, Outcome* out) {
-  std::string guid = std::move(New622(st, out).guid);
-  InventoryReturn& block =
-      std::get<std::vector<InventoryReturn>>(out->emitted.back().receipt.blocks)[0];
-  block = std::move(r);
-  block.guid = std::move(guid);
-}
-
 InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
   Emitted& e = out->emitted.emplace_back();
   e.cop_code = st.agent_cop;
@@ -771,7 +763,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
       continue;
     }
     ApplyEffects(d, "held list", it->second.key, &out);
-    Emit622(st, clearance::MakeInventoryReturn(d), &out);
+    clearance::FillInventoryReturn(d, &New622(st, &out));
     KeepRecord(&st, d.record);
     EmitTaxBillAndState(st, d, it->second.key, &out);
     it = held_.erase(it);
@@ -848,7 +840,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   }
   Outcome out;
   ApplyEffects(d, "the officer's conclusion of list", key->second, &out);
-  Emit622(st, clearance::MakeInventoryReturn(d), &out);
+  clearance::FillInventoryReturn(d, &New622(st, &out));
   KeepRecord(&st, d.record);
   EmitTaxBillAndState(st, d, key->second, &out);
   return out;

@@ -201,7 +201,6 @@ class Engine {
   void EmitTaxBill(const ListState& st, clearance::Decision& d, Outcome* out);
   void EmitTaxBillAndState(const ListState& st, clearance::Decision& d, const std::string& list_key,
                            Outcome* out);
-  void Emit622(const ListState& st, InventoryReturn r, Outcome* out);
   // A new CEB622 to the list's agent, numbered, in place at the end of
   // out->emitted: the caller fills its block (no receipt is moved).
   InventoryReturn& New622(const ListState& st, Outcome* out);
