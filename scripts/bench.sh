@@ -73,6 +73,18 @@ for shape in "1 64" "100 8"; do
   echo "== HTTP, $1 document(s) per message, open loop at half that rate ($half documents/s)"
   run_http "$1" "$2" "$half" B
 done
+# The floor: a responder that answers without doing anything, driven the same
+# way, so the window's figures can be read as a fraction of what the load
+# generator and loopback TCP leave on these two cores (docs/performance.md).
+echo "== HTTP floor: ftz-http-floor (no work), 1 document per message, 64 connections, closed loop"
+fport=$((20000 + RANDOM % 20000))
+"$B/bench/ftz-http-floor" "$fport" &
+fpid=$!
+sleep 0.2
+"$B/bench/ftz-loadgen" --target "127.0.0.1:$fport" --per-message 1 --connections 64 \
+  --seconds "$SECONDS_PER_RUN" --parcels 100000 --rate 0 --prefix F 2>>"$OUT/loadgen.err" |
+  tee -a "$OUT/loadgen.txt" | grep RESULT
+kill "$fpid"; wait "$fpid" 2>/dev/null || true
 echo "== HTTP, 1 document per message, 16 connections each pipelining 16 requests, closed loop"
 run_http 1 16 0 P --pipeline 16
 echo "== the read model alone (SQLite, one commit per 100 parcels)"

@@ -426,7 +426,7 @@ void Node::SequencerLoop() {
         cops.insert(o.cop_code);
         AppendEmitted(o, r.message_seq, time, &rm, &cops);
       }
-      r.receipt = std::move(o.receipt);
+      if (s.want_receipt) r.receipt = std::move(o.receipt);
       results.push_back(std::move(r));
     }
     auto t0 = Clock::now();

@@ -75,6 +75,11 @@ struct Submission {
   Message message;     // decoded and valid
   // An operator's command instead of a message (body and message unused).
   std::optional<engine::AdminRecord> admin;
+  // The caller wants SubmitResult::receipt (to write it as JSON). Otherwise
+  // the receipt's strings stay with the sequencer thread that made them: a
+  // block freed by another thread is dear to reclaim (docs/performance.md,
+  // session 15).
+  bool want_receipt = false;
 
   // Filled by Node::Submit on the submitting thread, so that the one
   // sequencer thread does not spend its time on them: the message's log
@@ -89,7 +94,7 @@ struct SubmitResult {
   uint64_t message_seq = 0;  // the message's log record (leaf index), when logged
   uint64_t receipt_seq = 0;  // the receipt's log record, when logged
   size_t accepted = 0, refused = 0;
-  ReceiptMessage receipt;
+  ReceiptMessage receipt;    // only when Submission::want_receipt
   std::string receipt_xml;  // exactly the bytes logged
 };
 

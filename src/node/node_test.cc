@@ -49,6 +49,7 @@ class NodeTest : public ::testing::Test {
     Submission s;
     s.body = ceb::EncodeMessageXml(m);
     s.message = m;
+    s.want_receipt = true;  // the tests read it as a value
     std::promise<SubmitResult> p;
     n->Submit(std::move(s), [&](SubmitResult r) { p.set_value(std::move(r)); });
     return p.get_future().get();

@@ -323,6 +323,7 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
   s.body = std::move(req.body);
   s.caller = req.caller.enterprise;
   s.message = std::move(d.message);
+  s.want_receipt = json;
   node_->Submit(std::move(s), [this, reply = std::move(reply), json, t0](node::SubmitResult res) {
     if (!res.status.ok()) return reply(JsonError(503, "intake_stopped", res.status.message()));
     accept_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());

@@ -3,6 +3,8 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "store/internal/wal_vfs.h"
+
 namespace ftz::store {
 namespace {
 
@@ -91,7 +93,10 @@ class Stmt {
 Result<sqlite3*> OpenDb(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  // The writer's WAL commits go to the file in one write each
+  // (internal/wal_vfs.h); readers use SQLite's own VFS.
+  const char* vfs = read_only ? nullptr : internal::CoalescingWalVfsName();
+  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
     Status s = SqlError(db, "open " + path);
     sqlite3_close(db);
     return s;

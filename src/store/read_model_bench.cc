@@ -86,7 +86,11 @@ void BM_ApplyParcels(benchmark::State& state) {
     parcel += per_batch;
     state.ResumeTiming();
     Status s = (*model)->Apply(b);
-    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    if (!s.ok()) {
+      // The loop must end here: the next PauseTiming would abort.
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
   }
   state.SetItemsProcessed(static_cast<int64_t>(parcel * 4));  // documents
   state.counters["parcels"] = static_cast<double>(parcel);
