@@ -15,12 +15,13 @@ namespace {
 constexpr char kName[] = "ftz-coalescing-wal";
 // SQLite's unix VFS writes at most 0x1ffff bytes per call (it masks the
 // length: a write of exactly 128 KiB would write nothing), so the gathered
-// bytes go out in pieces of at most 31 pages: a write that would make them
-// more sends what is gathered first.
+// bytes go out in pieces of at most 124 KiB (30 frames of 4 KiB pages): a
+// write that would make them more sends what is gathered first.
 constexpr sqlite3_int64 kMaxWrite = 0x1ffff & ~0xfff;
 constexpr int kFrameHeader = 24;  // WAL frame header (sqlite's wal.c)
 
 std::atomic<uint64_t> g_gathered{0}, g_written{0};
+std::atomic<int64_t> g_pending{0};
 
 sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
@@ -32,10 +33,10 @@ struct WalFile {
   char* buf;
   sqlite3_int64 len, cap;
   sqlite3_int64 at;
-  bool commit_page_next;  // the last write was a commit frame's header
+  bool through;  // since a commit frame's header: writes go straight to the file
 };
 
-constexpr size_t kRealOffset = (sizeof(WalFile) + 15) & ~size_t{15};
+constexpr size_t kRealOffset = (sizeof(WalFile) + 7) & ~size_t{7};
 
 WalFile* W(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
 const sqlite3_io_methods* M(WalFile* w) { return w->real->pMethods; }
@@ -49,12 +50,18 @@ int Flush(WalFile* w) {
   }
   // Kept or not, the bytes are gone from here: SQLite rolls the commit back
   // on an error and writes its frames again.
+  g_pending.fetch_sub(w->len, std::memory_order_relaxed);
   w->len = 0;
   return rc;
 }
 
+int WriteThrough(WalFile* w, const void* p, int n, sqlite3_int64 off) {
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  g_written.fetch_add(1, std::memory_order_relaxed);
+  return M(w)->xWrite(w->real, p, n, off);
+}
+
 int Gather(WalFile* w, const void* p, int n, sqlite3_int64 off) {
-  g_gathered.fetch_add(1, std::memory_order_relaxed);
   if (w->len > 0 && (off != w->at + w->len || w->len + n > kMaxWrite)) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
@@ -63,34 +70,41 @@ int Gather(WalFile* w, const void* p, int n, sqlite3_int64 off) {
     sqlite3_int64 cap = w->cap == 0 ? 64 * 1024 : w->cap;
     while (cap < w->len + n) cap *= 2;
     char* b = static_cast<char*>(sqlite3_realloc64(w->buf, static_cast<sqlite3_uint64>(cap)));
-    if (b == nullptr) {
-      // No memory to gather in: write what is here, then this write itself.
-      if (int rc = Flush(w); rc != SQLITE_OK) return rc;
-      g_written.fetch_add(1, std::memory_order_relaxed);
-      return M(w)->xWrite(w->real, p, n, off);
-    }
+    if (b == nullptr) return WriteThrough(w, p, n, off);  // no memory to gather in
     w->buf = b;
     w->cap = cap;
   }
   std::memcpy(w->buf + w->len, p, static_cast<size_t>(n));
   w->len += n;
+  g_pending.fetch_add(n, std::memory_order_relaxed);
   return SQLITE_OK;
 }
 
+// SQLite publishes a commit in the WAL index right after the last write of
+// its commit frame — the page after the header, or the header itself when it
+// rewrites the checksums of frames it overwrote in place, or padding frames
+// up to a sector boundary (synchronous=FULL on a disk without powersafe
+// overwrite) — and it does not say which write is the last. So the commit
+// frame's header, recognised by the database size it carries (bytes 4..7,
+// zero in every other frame), sends out everything gathered with it, and
+// every write after it goes straight to the file until a frame header without
+// a size begins the next transaction's frames. Nothing of a commit is left
+// here when it is published: two writes per commit instead of two per page.
 int WalWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
   WalFile* w = W(f);
-  if (int rc = Gather(w, p, n, off); rc != SQLITE_OK) return rc;
-  if (w->commit_page_next) {
-    // The commit's last frame is whole: its bytes go out before SQLite
-    // publishes the commit in the WAL index.
-    w->commit_page_next = false;
-    return Flush(w);
-  }
+  g_gathered.fetch_add(1, std::memory_order_relaxed);
   if (n == kFrameHeader) {
     const auto* h = static_cast<const unsigned char*>(p);
-    w->commit_page_next = (h[4] | h[5] | h[6] | h[7]) != 0;  // database size after commit
+    const bool commit = (h[4] | h[5] | h[6] | h[7]) != 0;
+    if (!commit) {
+      w->through = false;
+      return Gather(w, p, n, off);
+    }
+    w->through = true;
+    if (int rc = Gather(w, p, n, off); rc != SQLITE_OK) return rc;
+    return Flush(w);
   }
-  return SQLITE_OK;
+  return w->through ? WriteThrough(w, p, n, off) : Gather(w, p, n, off);
 }
 
 int WalClose(sqlite3_file* f) {
@@ -103,7 +117,8 @@ int WalClose(sqlite3_file* f) {
 }
 
 // Every other method sees the file as the default VFS would: the gathered
-// bytes are written first.
+// bytes are written first. (SQLite reads, truncates and syncs a WAL file; it
+// never locks one or maps it into memory, but flushing first costs nothing.)
 #define FTZ_FLUSH_THEN(call)                           \
   do {                                                 \
     WalFile* w = W(f);                                 \
@@ -134,14 +149,6 @@ int WalSectorSize(sqlite3_file* f) { return M(W(f))->xSectorSize(W(f)->real); }
 int WalDeviceCharacteristics(sqlite3_file* f) {
   return M(W(f))->xDeviceCharacteristics(W(f)->real);
 }
-int WalShmMap(sqlite3_file* f, int pg, int sz, int extend, void volatile** pp) {
-  return M(W(f))->xShmMap(W(f)->real, pg, sz, extend, pp);
-}
-int WalShmLock(sqlite3_file* f, int offset, int n, int flags) {
-  return M(W(f))->xShmLock(W(f)->real, offset, n, flags);
-}
-void WalShmBarrier(sqlite3_file* f) { M(W(f))->xShmBarrier(W(f)->real); }
-int WalShmUnmap(sqlite3_file* f, int del) { return M(W(f))->xShmUnmap(W(f)->real, del); }
 int WalUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
   return M(W(f))->xUnfetch(W(f)->real, off, p);
 }
@@ -160,10 +167,10 @@ const sqlite3_io_methods kWalMethods = {
     WalFileControl,
     WalSectorSize,
     WalDeviceCharacteristics,
-    WalShmMap,
-    WalShmLock,
-    WalShmBarrier,
-    WalShmUnmap,
+    nullptr,  // shared memory belongs to the database file, never to its WAL
+    nullptr,
+    nullptr,
+    nullptr,
     WalFetch,
     WalUnfetch,
 };
@@ -177,7 +184,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* ou
   w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kRealOffset);
   w->buf = nullptr;
   w->len = w->cap = w->at = 0;
-  w->commit_page_next = false;
+  w->through = false;
   const int rc = real->xOpen(real, name, w->real, flags, out_flags);
   // SQLite closes a file whose methods are set even when its open failed.
   if (w->real->pMethods != nullptr) {
@@ -257,7 +264,8 @@ const char* CoalescingWalVfsName() {
 }
 
 WalVfsCounts CoalescingWalVfsCounts() {
-  return {g_gathered.load(std::memory_order_relaxed), g_written.load(std::memory_order_relaxed)};
+  return {g_gathered.load(std::memory_order_relaxed), g_written.load(std::memory_order_relaxed),
+          g_pending.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ftz::store::internal
