@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -22,13 +23,18 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-// A connection's I/O objects name their executor's type (a strand over the
-// one I/O context) instead of the type-erased any_io_executor, whose copies
-// and queries were a few per cent of the HTTP threads' time
-// (docs/performance.md, session 8).
-using Strand = net::strand<net::io_context::executor_type>;
-using Socket = tcp::socket::rebind_executor<Strand>::other;
-using Timer = net::steady_timer::rebind_executor<Strand>::other;
+// Each I/O thread runs an I/O context of its own, and a connection lives on
+// one of them from accept to close: its handlers never run concurrently (no
+// strand needed), and what its requests allocate is freed by the thread that
+// allocated it. (With one context run by every thread, a connection's
+// handlers moved between threads, and freeing a block another thread
+// allocated cost the HTTP threads ~14% of their time: docs/performance.md,
+// session 15.) A connection's I/O objects name their executor's type instead
+// of the type-erased any_io_executor, whose copies and queries were a few per
+// cent of the HTTP threads' time (session 8).
+using Executor = net::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using Timer = net::steady_timer::rebind_executor<Executor>::other;
 
 // Answers arrive from other threads (the sequencer, the receipt feed). They
 // reach a session only through the gate, and only while the server runs: once
@@ -435,9 +441,12 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Api* a, HttpOptions o) : api(a), opts(o), acceptor(net::make_strand(ioc)) {}
+  Impl(Api* a, HttpOptions o) : api(a), opts(o), acceptor(contexts.emplace_back(1)) {}
+  // Runs on context 0's thread (or before Run): the accepted connection goes
+  // to the next context in turn.
   void Accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket s) {
+    net::io_context& next = contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(next.get_executor(), [this](beast::error_code ec, Socket s) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
       } else {
@@ -450,7 +459,13 @@ struct HttpServer::Impl {
   Api* api;
   HttpOptions opts;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
-  net::io_context ioc;
+  // One per I/O thread, made by Run (context 0 at construction: it holds the
+  // acceptor). mu guards their number against a Stop from another thread.
+  std::mutex mu;
+  bool stopped = false;
+  std::deque<net::io_context> contexts;
+  std::vector<net::executor_work_guard<Executor>> busy;  // a context without connections waits
+  size_t next_context = 0;
   tcp::acceptor acceptor;
   std::atomic<uint16_t> port{0};
 };
@@ -478,32 +493,42 @@ Status HttpServer::Listen(const std::string& host, uint16_t port) {
 uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::Run(int threads, bool handle_signals) {
+  Impl& m = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.stopped) return;
+    while (static_cast<int>(m.contexts.size()) < std::max(threads, 1)) m.contexts.emplace_back(1);
+    for (net::io_context& c : m.contexts) m.busy.push_back(net::make_work_guard(c));
+  }
   std::optional<net::signal_set> signals;
   if (handle_signals) {
-    signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+    signals.emplace(m.contexts[0], SIGINT, SIGTERM);
     signals->async_wait([this](beast::error_code, int) { Stop(); });
   }
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) {
-    pool.emplace_back([this] {
+  for (size_t i = 1; i < m.contexts.size(); ++i) {
+    pool.emplace_back([&c = m.contexts[i]] {
       pthread_setname_np(pthread_self(), "ftz-http");
-      impl_->ioc.run();
+      c.run();
     });
   }
-  impl_->ioc.run();
+  m.contexts[0].run();
   for (auto& t : pool) t.join();
 }
 
 void HttpServer::Stop() {
+  Impl& m = *impl_;
   {
-    std::lock_guard<std::mutex> lock(impl_->gate->mu);
-    impl_->gate->open = false;
+    std::lock_guard<std::mutex> lock(m.gate->mu);
+    m.gate->open = false;
   }
-  net::post(impl_->ioc, [this] {
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.stopped = true;
+  net::post(m.contexts[0], [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
-  impl_->ioc.stop();
+  for (net::io_context& c : m.contexts) c.stop();
 }
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
