@@ -159,5 +159,29 @@ TEST(ReceiptTest, ReleaseSampleFields) {
   EXPECT_EQ(v.time, "20201208172711594");
 }
 
+// The five XML special characters in a receipt's text come out escaped, at
+// the start, middle and end of a value and side by side, and come back as
+// they were; text without them is written as it is.
+TEST(ReceiptTest, SpecialCharactersAreEscapedAndComeBack) {
+  ReceiptMessage r;
+  ASSERT_TRUE(
+      DecodeReceiptXml(ReadFile(SamplesDir() + "/real-world/CEB622Message-release-800.xml"), &r)
+          .ok());
+  auto& block = std::get<std::vector<InventoryReturn>>(r.blocks).at(0);
+  block.returnInfo = "<a & b> \"c\" 'd'&&";
+  block.copNo = "&";
+  const std::string xml = EncodeReceiptXml(r);
+  EXPECT_NE(xml.find("<returnInfo>&lt;a &amp; b&gt; &quot;c&quot; &apos;d&apos;&amp;&amp;"
+                     "</returnInfo>\n"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<copNo>&amp;</copNo>\n"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<returnTime>20201208172711594</returnTime>\n"), std::string::npos) << xml;
+  ReceiptMessage back;
+  DecodeResult d = DecodeReceiptXml(xml, &back);
+  ASSERT_TRUE(d.ok()) << d.summary;
+  EXPECT_EQ(back, r);
+}
+
 }  // namespace
 }  // namespace ftz::ceb

@@ -10,6 +10,8 @@ namespace ftz::ceb::internal {
 bool Base64Decode(std::string_view in, std::string* out);
 std::string Base64Encode(std::string_view in);
 
+// Whether `s` holds one of the five XML special characters.
+bool NeedsXmlEscape(std::string_view s);
 // Appends `s` with the five XML special characters escaped.
 void AppendXmlEscaped(std::string* out, std::string_view s);
 // Appends `s` as a JSON string literal (quotes included).
