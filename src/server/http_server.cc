@@ -25,13 +25,16 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 // Each I/O thread runs an I/O context of its own, and a connection lives on
 // one of them from accept to close: its handlers never run concurrently (no
-// strand needed), and what its requests allocate is freed by the thread that
-// allocated it. (With one context run by every thread, a connection's
-// handlers moved between threads, and freeing a block another thread
-// allocated cost the HTTP threads ~14% of their time: docs/performance.md,
-// session 15.) A connection's I/O objects name their executor's type instead
-// of the type-erased any_io_executor, whose copies and queries were a few per
-// cent of the HTTP threads' time (session 8).
+// strand needed), and what its reads and decoding allocate is freed by the
+// thread that allocated it. (With one context run by every thread, a
+// connection's handlers moved between threads, and freeing a block another
+// thread allocated cost the HTTP threads ~14% of their time:
+// docs/performance.md, session 15.) The price: connections are dealt in
+// turn, not by load, so a slow request (a long ledger read, /metrics) delays
+// the other connections of its thread. A connection's I/O objects name
+// their executor's type instead of the type-erased any_io_executor, whose
+// copies and queries were a few per cent of the HTTP threads' time
+// (session 8).
 using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using Timer = net::steady_timer::rebind_executor<Executor>::other;
@@ -463,6 +466,9 @@ struct HttpServer::Impl {
   // acceptor). mu guards their number against a Stop from another thread.
   std::mutex mu;
   bool stopped = false;
+  bool running = false;  // Run runs once: a second caller would run context 0 too
+  // Destroyed front to back (libstdc++), context 0 first: its pending accept
+  // holds a socket of the next context, which must still be there.
   std::deque<net::io_context> contexts;
   std::vector<net::executor_work_guard<Executor>> busy;  // a context without connections waits
   size_t next_context = 0;
@@ -496,7 +502,8 @@ void HttpServer::Run(int threads, bool handle_signals) {
   Impl& m = *impl_;
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    if (m.stopped) return;
+    if (m.stopped || m.running) return;
+    m.running = true;
     while (static_cast<int>(m.contexts.size()) < std::max(threads, 1)) m.contexts.emplace_back(1);
     for (net::io_context& c : m.contexts) m.busy.push_back(net::make_work_guard(c));
   }

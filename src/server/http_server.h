@@ -3,11 +3,14 @@
 // a request, idle keep-alive connections closed after 60 s. SSE for
 // /v1/receipts/stream with a heartbeat every 15 s.
 //
-// Thread safety: Run blocks on `threads` I/O threads; Stop from any thread.
+// Thread safety: Listen, then Run once (it blocks on `threads` I/O threads,
+// each with an I/O context of its own; a later call returns at once); Stop
+// from any thread.
 //
-// Shutdown order: Stop(), then destroy what may still hold pending answers
-// (the Node, the Api and its ReceiptFeed), then the HttpServer: the answers
-// keep their connections, which must go before the I/O context they live on.
+// Shutdown order: Stop(), and once Run has returned, destroy what may still
+// hold pending answers (the Node, the Api and its ReceiptFeed), then the
+// HttpServer: the answers keep their connections, which must go before the
+// I/O contexts they live on.
 #pragma once
 
 #include <cstdint>
