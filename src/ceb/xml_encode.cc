@@ -160,9 +160,7 @@ std::string EncodeFormatReceiptXml(const FormatReceipt& r) {
   AppendXmlEscaped(&out, r.guid);
   out.append("\" version=\"1.0\">\n");
   auto field = [&](std::string_view name, std::string_view v) {
-    out.append("    <").append(name).append(">");
-    AppendXmlEscaped(&out, v);
-    out.append("</").append(name).append(">\n");
+    AppendField(&out, "    ", "", name, v);
   };
   field("guid", r.guid);
   field("returnStatus", r.returnStatus);
