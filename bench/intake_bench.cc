@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "ceb/ceb.h"
+#include "ceb/internal/xml_parse.h"
 #include "core/crc32.h"
 #include "core/time.h"
 #include "engine/engine.h"
@@ -46,7 +47,7 @@ void BM_PugixmlParse(benchmark::State& state) {
     const std::string& b = bodies[i++ % bodies.size()];
     pugi::xml_document doc;
     benchmark::DoNotOptimize(doc.load_buffer(
-        b.data(), b.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8));
+        b.data(), b.size(), ftz::ceb::internal::kXmlParseOptions, pugi::encoding_utf8));
     bytes += b.size();
   }
   state.SetItemsProcessed(state.iterations() * state.range(1));

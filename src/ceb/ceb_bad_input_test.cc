@@ -165,6 +165,54 @@ TEST(BadInputTest, InvalidUtf8AndControlCharacters) {
   EXPECT_EQ(d.errors[0].reason, "not valid UTF-8 text");
 }
 
+// Text where only elements may be, elements where only text may be, and the
+// forms a field's text may take (CDATA, after a comment, escaped): the parse
+// keeps an element's leading text in the element itself (ceb/internal/
+// xml_parse.h), and the decoder must find it there as it found text nodes.
+TEST(BadInputTest, TextAndElementsInTheWrongPlace) {
+  auto decode = [](std::string_view from, std::string_view to) {
+    std::string s = Order();
+    s.replace(s.find(from), from.size(), to);
+    return DecodeXml(s);
+  };
+  auto first_error = [](const DecodeResult& d) {
+    return d.errors.empty() ? std::string("(none)") : d.errors[0].path + ": " + d.errors[0].reason;
+  };
+  struct Case {
+    std::string_view from, to, first_error;
+  };
+  const Case cases[] = {
+      {"<x:OrderHead>\n", "<x:OrderHead>junk", "Order[1]/OrderHead: text outside any field"},
+      {"</x:appType>", "</x:appType>junk", "Order[1]/OrderHead: text outside any field"},
+      {"<x:Order>", "<x:Order>junk", "Order[1]: text outside any element"},
+      {"</x:OrderHead>", "</x:OrderHead>junk", "Order[1]: text outside any element"},
+      {"ceb\">\n", "ceb\">junk", "x:CEB311Message: text outside any element"},
+      {"<x:ebpName>平台", "<x:ebpName>平台<x:b/>",
+       "Order[1]/OrderHead/ebpName: must contain text only"},
+      {"<x:ebpName>平台", "<x:ebpName><x:b/>平台",
+       "Order[1]/OrderHead/ebpName: must contain text only"},
+      {"<x:ebpName>平台", "<x:ebpName>平<![CDATA[台]]>",
+       "Order[1]/OrderHead/ebpName: must contain text only"},
+      {"<x:ebpName>平台", "<x:ebpName><![CDATA[平]]>台",
+       "Order[1]/OrderHead/ebpName: must contain text only"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(first_error(decode(c.from, c.to)), c.first_error) << c.to;
+  for (auto [text, want] :
+       {std::pair<std::string_view, std::string_view>{"<![CDATA[平&台]]>", "平&台"},
+        {"<!--c-->平台", "平台"},
+        {"A&amp;B&#x5E73;", "A&B平"}}) {
+    DecodeResult d =
+        decode("<x:ebcName>电商</x:ebcName>", "<x:ebcName>" + std::string(text) + "</x:ebcName>");
+    ASSERT_TRUE(d.ok()) << text << ": " << d.summary;
+    EXPECT_EQ(std::get<std::vector<ftz::Order>>(d.message.blocks)[0].head.ebcName, want) << text;
+  }
+  // ExtendMessage is kept as written inside it, leading text included.
+  DecodeResult d = decode("<x:BaseTransfer>",
+                          "<x:ExtendMessage>a&lt;b<y>c</y>d</x:ExtendMessage><x:BaseTransfer>");
+  ASSERT_TRUE(d.ok()) << d.summary;
+  EXPECT_EQ(d.message.extend_message, "a&lt;b<y>c</y>d");
+}
+
 TEST(BadInputTest, JsonErrors) {
   EXPECT_EQ(DecodeJson("{").outcome, DecodeResult::Outcome::kUnreadable);
   EXPECT_EQ(DecodeJson("[1,2]").outcome, DecodeResult::Outcome::kUnreadable);
@@ -209,6 +257,17 @@ TEST(Utf8Test, CountsCodePointsAndRefusesBadBytes) {
   EXPECT_EQ(Utf8Length("abcdefgh\xC0\x80"), -1);      // overlong NUL
   EXPECT_EQ(Utf8Length("abcdefgh\xED\xA0\x80"), -1);  // surrogate
   EXPECT_EQ(Utf8Length("tab\tand\nnewline ok"), 18);
+  // Printable ASCII of 8 bytes or more is counted eight at a time, the last
+  // eight read again: lengths off the multiple, and a bad byte in the tail.
+  EXPECT_EQ(Utf8Length("12345678"), 8);
+  EXPECT_EQ(Utf8Length("123456789"), 9);
+  EXPECT_EQ(Utf8Length("20231231235959123"), 17);
+  EXPECT_EQ(Utf8Length("123456789\x01"), -1);
+  EXPECT_EQ(Utf8Length("12345678张"), 9);
+  EXPECT_EQ(Utf8Length("1234567张三"), 9);
+  EXPECT_EQ(Utf8Length("123456789abc\xE5\xBC"), -1);  // a three-byte character cut short
+  EXPECT_EQ(Utf8Length("\xE0\x80\xAF"), -1);          // overlong '/' in three bytes
+  EXPECT_EQ(Utf8Length("\xEF\xBF\xBF"), 1);           // U+FFFF: the last three-byte value
 }
 }  // namespace
 }  // namespace ftz::ceb

@@ -7,25 +7,65 @@
 
 namespace ftz::ceb {
 
+namespace {
+
+// True if the eight bytes at `p` are all printable ASCII (0x20-0x7F).
+bool PrintableAscii8(const unsigned char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  constexpr uint64_t kOnes = ~0ULL / 255, kHigh = kOnes * 0x80;
+  const bool non_ascii = x & kHigh;
+  const bool has_control = ((x - kOnes * 0x20) & ~x & kHigh) != 0;  // some byte < 0x20
+  return !non_ascii && !has_control;
+}
+
+// A field's text into its (usually empty) string: appended, which sizes and
+// copies once, where assign or a moved temporary each did more (callgrind,
+// docs/performance.md, session 16).
+void SetText(std::string* field, std::string_view v) {
+  field->clear();
+  field->append(v);
+}
+
+}  // namespace
+
 int Utf8Length(std::string_view s) {
-  int count = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  // Most CEB fields of eight bytes or more are printable ASCII throughout
+  // (codes, numbers, times, GUIDs): eight bytes at a time, the last eight
+  // read again instead of a byte-by-byte tail.
+  int count = 0;
+  if (s.size() >= 8) {
+    while (end - p >= 8 && PrintableAscii8(p)) p += 8;
+    if (p == end || (end - p < 8 && PrintableAscii8(end - 8))) return static_cast<int>(s.size());
+    count = static_cast<int>(p - reinterpret_cast<const unsigned char*>(s.data()));
+  }
   while (p < end) {
-    // Fast path: eight printable ASCII bytes at a time (most CEB fields).
+    // Fast path: eight printable ASCII bytes at a time.
     if (end - p >= 8) {
-      uint64_t x;
-      std::memcpy(&x, p, 8);
-      constexpr uint64_t kOnes = ~0ULL / 255, kHigh = kOnes * 0x80;
-      const bool non_ascii = x & kHigh;
-      const bool has_control = ((x - kOnes * 0x20) & ~x & kHigh) != 0;  // some byte < 0x20
-      if (!non_ascii && !has_control) {
+      if (PrintableAscii8(p)) {
         p += 8;
         count += 8;
         continue;
       }
     }
     unsigned char c = *p;
+    // Printable ASCII one at a time (short fields, the tails of long ones),
+    // and a whole three-byte sequence (Chinese text) in one step: the same
+    // checks as the general path below, without its table and loop.
+    if (c >= 0x20 && c < 0x80) {
+      ++p;
+      ++count;
+      continue;
+    }
+    if ((c & 0xF0) == 0xE0 && end - p >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+      const uint32_t cp3 = (c & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+      if (cp3 < 0x800 || (cp3 >= 0xD800 && cp3 <= 0xDFFF)) return -1;  // overlong, surrogate
+      p += 3;
+      ++count;
+      continue;
+    }
     int len;
     uint32_t cp;
     if (c < 0x80) {
@@ -105,7 +145,7 @@ std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj, bool le
         return {};
       }
       if (lenient) {
-        obj->*def.text = std::string(v);
+        SetText(&(obj->*def.text), v);
         return {};
       }
       if (len > def.max_len) {
@@ -126,7 +166,7 @@ std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj, bool le
           return "'" + std::string(v) + "' is not a valid " + std::string(CodeListName(def.codes));
         }
       }
-      obj->*def.text = std::string(v);
+      SetText(&(obj->*def.text), v);
       return {};
     }
     case FieldKind::kDecimal: {

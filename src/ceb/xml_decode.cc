@@ -14,6 +14,7 @@
 #include "ceb/field_tables.h"
 #include "ceb/internal/blocks.h"
 #include "ceb/internal/util.h"
+#include "ceb/internal/xml_parse.h"
 
 namespace ftz::ceb {
 namespace {
@@ -24,14 +25,22 @@ using internal::Indexed;
 constexpr std::string_view kDxpNamespace = "http://www.chinaport.gov.cn/dxp";
 
 std::string_view LocalName(const char* qname, std::string_view* prefix) {
-  std::string_view n(qname);
-  size_t colon = n.find(':');
-  if (colon == std::string_view::npos) {
+  // One pass to the colon or the end (not a length, then a search).
+  const size_t colon = std::strcspn(qname, ":");
+  if (qname[colon] == '\0') {
     *prefix = {};
-    return n;
+    return std::string_view(qname, colon);
   }
-  *prefix = n.substr(0, colon);
-  return n.substr(colon + 1);
+  *prefix = std::string_view(qname, colon);
+  return std::string_view(qname + colon + 1);
+}
+
+// True if element `n` holds text of its own (its first content, which
+// kXmlParseOptions keeps in the element instead of a child node).
+bool HasText(pugi::xml_node n) { return *n.value() != '\0'; }
+
+bool SameText(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // The namespace URI bound to `prefix` at element `n` ("" if none).
@@ -70,9 +79,20 @@ class Reader {
 
   // True if `n` is a CEB element; its local name in *local.
   bool IsCeb(pugi::xml_node n, std::string_view* local) {
+    const char* name = n.name();
     std::string_view prefix;
-    *local = LocalName(n.name(), &prefix);
-    if (!n.first_attribute() && !redeclared_) return root_is_ceb_ && prefix == root_prefix_;
+    if (!n.first_attribute() && !redeclared_) {
+      // The usual case: the root's prefix (it has no colon, so the colon
+      // after it is the name's first), checked without searching the name.
+      const size_t k = root_prefix_.size();
+      if (k > 0 && std::strncmp(name, root_prefix_.data(), k) == 0 && name[k] == ':') {
+        *local = std::string_view(name + k + 1);
+        return root_is_ceb_;
+      }
+      *local = LocalName(name, &prefix);
+      return root_is_ceb_ && SameText(prefix, root_prefix_);
+    }
+    *local = LocalName(name, &prefix);
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       if (std::string_view(a.name()).substr(0, 5) == "xmlns") redeclared_ = true;
     }
@@ -87,6 +107,7 @@ class Reader {
     auto fields = FieldsOf<T>();
     uint64_t seen[2] = {0, 0};  // bit per field; no part has more than 128 fields
     int hint = 0;
+    if (HasText(node)) Error(block, path.str(), "text outside any field");
     for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) {
         if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
@@ -111,12 +132,18 @@ class Reader {
         continue;
       }
       seen[i / 64] |= 1ULL << (i % 64);
-      pugi::xml_node inner = c.first_child();
-      if (inner && (inner.type() == pugi::node_element || inner.next_sibling())) {
-        Error(block, path.str() + "/" + std::string(local), "must contain text only");
-        continue;
+      // The field's text is the element's own value (kXmlParseOptions); a
+      // child is there only for CDATA, for text after a comment or an
+      // element, or for an element: one CDATA section alone is text too.
+      const char* text = c.value();
+      if (pugi::xml_node inner = c.first_child()) {
+        if (*text != '\0' || inner.type() == pugi::node_element || inner.next_sibling()) {
+          Error(block, path.str() + "/" + std::string(local), "must contain text only");
+          continue;
+        }
+        text = inner.value();
       }
-      std::string reason = SetField(fields[i], c.child_value(), obj, lenient_);
+      std::string reason = SetField(fields[i], text, obj, lenient_);
       if (!reason.empty()) Error(block, path.str() + "/" + std::string(local), std::move(reason));
     }
     for (size_t i = 0; i < fields.size() && !lenient_; ++i) {
@@ -136,6 +163,7 @@ class Reader {
     } else {
       const internal::LazyPath path{nullptr, Traits::kWrapper, index};
       int heads = 0;
+      if (HasText(node)) Error(index, path.str(), "text outside any element");
       for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) {
           if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
@@ -205,6 +233,7 @@ class Reader {
     const std::string_view block_name =
         Traits::kWrapper.empty() ? ElementOf<Head>() : Traits::kWrapper;
     int transfers = 0, subscribes = 0, extends = 0, signatures = 0;
+    if (HasText(root)) Error(-1, root.name(), "text outside any element");
     for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) {
         if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
@@ -235,6 +264,13 @@ class Reader {
           too_many_ = true;
           continue;
         }
+        if (blocks->empty()) {
+          // Sized once for the blocks that follow (a block is a large value
+          // to move each time the vector would grow).
+          size_t n = 0;
+          for (pugi::xml_node b = c; b && n < Traits::kMaxBlocks; b = b.next_sibling()) ++n;
+          blocks->reserve(n);
+        }
         blocks->emplace_back();
         ReadBlock(c, static_cast<int>(blocks->size()) - 1, &blocks->back());
       } else if (local == "BaseTransfer") {
@@ -260,6 +296,13 @@ class Reader {
           std::string s;
           void write(const void* d, size_t n) override { s.append(static_cast<const char*>(d), n); }
         } sink;
+        if (HasText(c)) {
+          // Leading text is the element's value (kXmlParseOptions): written
+          // by pugixml as the text node it would otherwise have been.
+          pugi::xml_document text;
+          text.append_child(pugi::node_pcdata).set_value(c.value());
+          text.print(sink, "", pugi::format_raw);
+        }
         for (pugi::xml_node e = c.first_child(); e; e = e.next_sibling()) {
           e.print(sink, "", pugi::format_raw);
         }
@@ -298,8 +341,8 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
     Unreadable(r, 1, "empty message body");
     return false;
   }
-  pugi::xml_parse_result pr = doc->load_buffer(
-      body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
+  pugi::xml_parse_result pr =
+      doc->load_buffer(body.data(), body.size(), internal::kXmlParseOptions, pugi::encoding_utf8);
   if (!pr) {
     Unreadable(r, 1,
                std::string("malformed XML at byte ") + std::to_string(pr.offset) + ": " +
