@@ -195,6 +195,13 @@ TEST(BadInputTest, TextAndElementsInTheWrongPlace) {
        "Order[1]/OrderHead/ebpName: must contain text only"},
       {"<x:ebpName>平台", "<x:ebpName><![CDATA[平]]>台",
        "Order[1]/OrderHead/ebpName: must contain text only"},
+      // Character references that pugixml decodes to U+0000, which would end
+      // an element's own text where it begins (a helper's review found it).
+      {"<x:OrderHead>\n", "<x:OrderHead>&#0;junk", "Order[1]/OrderHead: text outside any field"},
+      {"<x:OrderHead>\n", "<x:OrderHead>&#x0000;", "Order[1]/OrderHead: text outside any field"},
+      {"<x:Order>", "<x:Order>&#4294967296;", "Order[1]: text outside any element"},
+      {"<x:ebpName>平台", "<x:ebpName>&#0;<![CDATA[台]]>",
+       "Order[1]/OrderHead/ebpName: must contain text only"},
   };
   for (const Case& c : cases) EXPECT_EQ(first_error(decode(c.from, c.to)), c.first_error) << c.to;
   for (auto [text, want] :

@@ -8,6 +8,7 @@
 
 #include <pugixml.hpp>
 
+#include <cstdint>
 #include <cstring>
 
 #include "ceb/ceb.h"
@@ -40,7 +41,37 @@ std::string_view LocalName(const char* qname, std::string_view* prefix) {
 bool HasText(pugi::xml_node n) { return *n.value() != '\0'; }
 
 bool SameText(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+  // An empty view may hold a null pointer, which memcmp must not be given.
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+// True if `body` has a character reference that pugixml decodes to U+0000
+// (`&#0;`, `&#x0000;`, or a number past 32 bits that wraps to 0): as
+// pugixml reads it, digits into an unsigned 32-bit sum, `x` for hex, up to
+// `;`. Such a NUL would end an element's embedded text where it begins and
+// hide the text (kXmlParseOptions), so those messages are parsed with text
+// in child nodes instead, as before the option (docs/performance.md,
+// session 16; a helper's review found it).
+bool HasNulReference(std::string_view body) {
+  for (size_t at = body.find("&#"); at != std::string_view::npos; at = body.find("&#", at + 2)) {
+    size_t i = at + 2;
+    const bool hex = i < body.size() && body[i] == 'x';
+    if (hex) ++i;
+    uint32_t value = 0;
+    size_t digits = 0;
+    for (; i < body.size(); ++i, ++digits) {
+      const unsigned int c = static_cast<unsigned char>(body[i]);
+      if (c - '0' <= 9) {
+        value = value * (hex ? 16 : 10) + (c - '0');
+      } else if (hex && (c | ' ') - 'a' <= 5) {
+        value = value * 16 + ((c | ' ') - 'a' + 10);
+      } else {
+        break;
+      }
+    }
+    if (digits > 0 && i < body.size() && body[i] == ';' && value == 0) return true;
+  }
+  return false;
 }
 
 // The namespace URI bound to `prefix` at element `n` ("" if none).
@@ -341,8 +372,11 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
     Unreadable(r, 1, "empty message body");
     return false;
   }
+  const unsigned int options = HasNulReference(body)
+                                   ? internal::kXmlParseOptions & ~pugi::parse_embed_pcdata
+                                   : internal::kXmlParseOptions;
   pugi::xml_parse_result pr =
-      doc->load_buffer(body.data(), body.size(), internal::kXmlParseOptions, pugi::encoding_utf8);
+      doc->load_buffer(body.data(), body.size(), options, pugi::encoding_utf8);
   if (!pr) {
     Unreadable(r, 1,
                std::string("malformed XML at byte ") + std::to_string(pr.offset) + ": " +
