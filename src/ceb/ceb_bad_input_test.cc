@@ -195,13 +195,6 @@ TEST(BadInputTest, TextAndElementsInTheWrongPlace) {
        "Order[1]/OrderHead/ebpName: must contain text only"},
       {"<x:ebpName>平台", "<x:ebpName><![CDATA[平]]>台",
        "Order[1]/OrderHead/ebpName: must contain text only"},
-      // Character references that pugixml decodes to U+0000, which would end
-      // an element's own text where it begins (a helper's review found it).
-      {"<x:OrderHead>\n", "<x:OrderHead>&#0;junk", "Order[1]/OrderHead: text outside any field"},
-      {"<x:OrderHead>\n", "<x:OrderHead>&#x0000;", "Order[1]/OrderHead: text outside any field"},
-      {"<x:Order>", "<x:Order>&#4294967296;", "Order[1]: text outside any element"},
-      {"<x:ebpName>平台", "<x:ebpName>&#0;<![CDATA[台]]>",
-       "Order[1]/OrderHead/ebpName: must contain text only"},
   };
   for (const Case& c : cases) EXPECT_EQ(first_error(decode(c.from, c.to)), c.first_error) << c.to;
   for (auto [text, want] :
@@ -213,6 +206,24 @@ TEST(BadInputTest, TextAndElementsInTheWrongPlace) {
     ASSERT_TRUE(d.ok()) << text << ": " << d.summary;
     EXPECT_EQ(std::get<std::vector<ftz::Order>>(d.message.blocks)[0].head.ebcName, want) << text;
   }
+  // A character reference to U+0000 is not XML, and pugixml would give it as
+  // the end of a text: refused wherever it would be decoded (a helper's review
+  // found text before a field and a field's text hidden by one), kept as
+  // written in CDATA.
+  for (auto [from, to] :
+       {std::pair<std::string_view, std::string_view>{"<x:OrderHead>\n", "<x:OrderHead>&#0;junk"},
+        {"<x:OrderHead>\n", "<x:OrderHead>&#x0000;"},
+        {"<x:Order>", "<x:Order>&#4294967296;"},
+        {"<x:ebpName>平台", "<x:ebpName>&#0;<![CDATA[台]]>"},
+        {"<x:ebpName>平台", "<x:ebpName>&#0;平台"},
+        {"version=\"1.0\" xmlns", "version=\"1.&#0;0\" xmlns"}}) {
+    DecodeResult d = decode(from, to);
+    EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable) << to;
+    EXPECT_NE(d.summary.find("U+0000"), std::string::npos) << to << ": " << d.summary;
+  }
+  DecodeResult literal = decode("<x:ebcName>电商", "<x:ebcName><![CDATA[&#0;]]>");
+  ASSERT_TRUE(literal.ok()) << literal.summary;
+  EXPECT_EQ(std::get<std::vector<ftz::Order>>(literal.message.blocks)[0].head.ebcName, "&#0;");
   // ExtendMessage is kept as written inside it, leading text included.
   DecodeResult d = decode("<x:BaseTransfer>",
                           "<x:ExtendMessage>a&lt;b<y>c</y>d</x:ExtendMessage><x:BaseTransfer>");

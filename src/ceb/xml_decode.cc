@@ -45,22 +45,19 @@ bool SameText(std::string_view a, std::string_view b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
-// True if `body` has a character reference that pugixml decodes to U+0000
+// True if `text` has a character reference that pugixml decodes to U+0000
 // (`&#0;`, `&#x0000;`, or a number past 32 bits that wraps to 0): as
-// pugixml reads it, digits into an unsigned 32-bit sum, `x` for hex, up to
-// `;`. Such a NUL would end an element's embedded text where it begins and
-// hide the text (kXmlParseOptions), so those messages are parsed with text
-// in child nodes instead, as before the option (docs/performance.md,
-// session 16; a helper's review found it).
-bool HasNulReference(std::string_view body) {
-  for (size_t at = body.find("&#"); at != std::string_view::npos; at = body.find("&#", at + 2)) {
+// pugixml reads one, digits into an unsigned 32-bit sum, `x` for hex, up to
+// `;`. XML allows no U+0000, and pugixml would give it as a string's end.
+bool HasNulReference(std::string_view text) {
+  for (size_t at = text.find("&#"); at != std::string_view::npos; at = text.find("&#", at + 2)) {
     size_t i = at + 2;
-    const bool hex = i < body.size() && body[i] == 'x';
+    const bool hex = i < text.size() && text[i] == 'x';
     if (hex) ++i;
     uint32_t value = 0;
     size_t digits = 0;
-    for (; i < body.size(); ++i, ++digits) {
-      const unsigned int c = static_cast<unsigned char>(body[i]);
+    for (; i < text.size(); ++i, ++digits) {
+      const unsigned int c = static_cast<unsigned char>(text[i]);
       if (c - '0' <= 9) {
         value = value * (hex ? 16 : 10) + (c - '0');
       } else if (hex && (c | ' ') - 'a' <= 5) {
@@ -69,7 +66,7 @@ bool HasNulReference(std::string_view body) {
         break;
       }
     }
-    if (digits > 0 && i < body.size() && body[i] == ';' && value == 0) return true;
+    if (digits > 0 && i < text.size() && text[i] == ';' && value == 0) return true;
   }
   return false;
 }
@@ -366,17 +363,48 @@ void Unreadable(DecodeResult* r, int code, std::string why) {
   r->errors.push_back({-1, "", std::move(why)});
 }
 
+// Whether a reference to U+0000 stands in text or an attribute value, where
+// it would be decoded, rather than in CDATA or a comment, where it is
+// literal: the body parsed again with references left as written (only for
+// a body where HasNulReference found one). Refused, such a character never
+// reaches the decoder, where it would end a text where it begins: hide text
+// kept in an element (kXmlParseOptions) and empty a field (a helper's
+// review found both, docs/performance.md, session 16).
+bool NulInTextOrAttribute(std::string_view body) {
+  pugi::xml_document raw;
+  if (!raw.load_buffer(body.data(), body.size(),
+                       (pugi::parse_default | pugi::parse_doctype) & ~pugi::parse_escapes,
+                       pugi::encoding_utf8)) {
+    return false;  // malformed: the parse proper says where
+  }
+  struct Finder : pugi::xml_tree_walker {
+    bool found = false;
+    bool for_each(pugi::xml_node& n) override {
+      if (n.type() == pugi::node_pcdata) found = HasNulReference(n.value());
+      for (pugi::xml_attribute a = n.first_attribute(); a && !found; a = a.next_attribute()) {
+        found = HasNulReference(a.value());
+      }
+      return !found;
+    }
+  } finder;
+  raw.traverse(finder);
+  return finder.found;
+}
+
 bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
   if (body.size() >= 3 && std::memcmp(body.data(), "\xEF\xBB\xBF", 3) == 0) body.remove_prefix(3);
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     Unreadable(r, 1, "empty message body");
     return false;
   }
-  const unsigned int options = HasNulReference(body)
-                                   ? internal::kXmlParseOptions & ~pugi::parse_embed_pcdata
-                                   : internal::kXmlParseOptions;
+  if (HasNulReference(body) && NulInTextOrAttribute(body)) {
+    Unreadable(r, 1,
+               "malformed XML: a character reference to U+0000 (such as &#0;), which XML does "
+               "not allow");
+    return false;
+  }
   pugi::xml_parse_result pr =
-      doc->load_buffer(body.data(), body.size(), options, pugi::encoding_utf8);
+      doc->load_buffer(body.data(), body.size(), internal::kXmlParseOptions, pugi::encoding_utf8);
   if (!pr) {
     Unreadable(r, 1,
                std::string("malformed XML at byte ") + std::to_string(pr.offset) + ": " +
