@@ -78,6 +78,15 @@ Node::Node(const Options& options, Registry* metrics)
       {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30});
 }
 
+struct Node::Commit {
+  std::deque<Pending> work;           // the submissions, in order
+  std::vector<SubmitResult> results;  // their answers, one each
+  store::Batch rm;                    // the read model's rows
+  std::vector<ledger::Hash> leaves;   // the ledger's leaves of its records
+  bool rules_changed = false;
+  std::shared_ptr<const clearance::RuleBook> rules;  // to publish, when changed
+};
+
 Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metrics) {
   std::unique_ptr<Node> n(new Node(options, metrics));
   if (options.clearance) {
@@ -119,6 +128,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     pthread_setname_np(pthread_self(), "ftz-sequencer");
     self->SequencerLoop();
   });
+  n->commit_thread_ = std::thread([self] {
+    pthread_setname_np(pthread_self(), "ftz-commit");
+    self->CommitLoop();
+  });
   n->read_model_thread_ = std::thread([self] {
     pthread_setname_np(pthread_self(), "ftz-readmodel");
     self->ReadModelLoop();
@@ -151,7 +164,13 @@ Node::~Node() {
   }
   cv_.notify_all();
   if (sequencer_.joinable()) sequencer_.join();
-  // Every record appended was made durable by the sequencer's last Sync, so
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commit_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (commit_thread_.joinable()) commit_thread_.join();
+  // Every record appended was made durable by the last commit, so
   // the state is exactly the log's: the next start replays nothing. Not after
   // a failed Sync: the engine then holds records the log may not.
   if (log_ && !stopped_ && options_.snapshot_on_close && log_->next_seq() > snapshot_seq_) {
@@ -290,11 +309,14 @@ Status Node::Recover() {
   return Status::Ok();
 }
 
-void Node::Submit(Submission s, std::function<void(SubmitResult)> done) {
-  if (!s.admin) {
-    s.record = engine::EncodeMessageRecord({s.syntax, s.caller, s.body});
-    s.record_digest = ledger::Sha256(s.record);
-    s.body = std::string();  // the record holds it now
+void Node::Submit(Submission submission, std::function<void(SubmitResult)> done) {
+  // Allocated here, on the submitting thread, as everything in it was: it
+  // comes back in SubmitResult::submission to be freed there too.
+  auto s = std::make_unique<Submission>(std::move(submission));
+  if (!s->admin) {
+    s->record = engine::EncodeMessageRecord({s->syntax, s->caller, s->body});
+    s->record_digest = ledger::Sha256(s->record);
+    s->body = std::string();  // the record holds it now
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -311,11 +333,11 @@ void Node::Submit(Submission s, std::function<void(SubmitResult)> done) {
   done(std::move(r));
 }
 
-void Node::FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
-                   const std::string& why) {
+void Node::FailAll(std::deque<Pending>* q, const std::string& why) {
   for (auto& [s, done] : *q) {
     SubmitResult r;
     r.status = Status::Unavailable(why);
+    r.submission = std::move(s);
     done(std::move(r));
   }
   q->clear();
@@ -335,147 +357,227 @@ uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::strin
 }
 
 void Node::AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time,
-                         store::Batch* rm, std::set<std::string>* cops) {
+                         store::Batch* rm) {
   for (const engine::Emitted& e : o.emitted) {
     std::string xml = ceb::EncodeReceiptXml(e.receipt);
     uint64_t seq = AppendRecord(stream::RecordType::kReceipt, time,
                                 engine::EncodeReceiptRecord({answers, e.cop_code, xml}));
     rm->receipts.push_back({seq, e.cop_code, MessageNumber(e.receipt.type), answers, time});
-    cops->insert(e.cop_code);
   }
 }
 
 void Node::SequencerLoop() {
-  std::deque<std::pair<Submission, std::function<void(SubmitResult)>>> work;
-  std::vector<SubmitResult> results;
+  // The batch being applied: it grows while the batch before it is being
+  // made durable, and is written as soon as that one is. So a batch holds
+  // what arrived during one fdatasync, as in a plain group commit, but the
+  // engine's work on it is done by then.
+  std::unique_ptr<Commit> batch;
   for (;;) {
-    bool tick = false;
+    std::deque<Pending> work;
+    bool tick = false, can_write = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // Wake for work, or every 100 ms to see whether a waiting list's
+      const size_t held = batch ? batch->work.size() : 0;
+      // Wake for work (while the batch has room), for the batch in flight
+      // to be durable, or every 100 ms to see whether a waiting list's
       // deadline has passed (deadlines act through logged tick records).
-      cv_.wait_for(lock, std::chrono::milliseconds(100),
-                   [&] { return shutting_down_ || !pending_.empty(); });
-      if (pending_.empty() && shutting_down_) return;
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] {
+        return shutting_down_ || stopped_ || (!pending_.empty() && held < options_.max_batch) ||
+               (batch && in_flight_ == nullptr);
+      });
+      if (stopped_) {
+        // A write or fdatasync failed: what is applied or queued fails too.
+        if (batch) FailAll(&batch->work, stop_reason_);
+        FailAll(&pending_, stop_reason_);
+        break;
+      }
+      if (pending_.empty() && shutting_down_ && !batch) break;
       const UnixMillis due = engine_.NextDeadline();
       tick = due != 0 && options_.env->NowMillis() >= due;
-      if (pending_.empty() && !tick) continue;
-      size_t n = std::min(pending_.size(), options_.max_batch);
+      const size_t n = std::min(pending_.size(), options_.max_batch - held);
       for (size_t i = 0; i < n; ++i) {
         work.push_back(std::move(pending_.front()));
         pending_.pop_front();
       }
+      can_write = in_flight_ == nullptr;
     }
-    // One time for the batch, never going backwards even if the wall clock does.
-    const UnixMillis time = std::max(last_time_, options_.env->NowMillis());
-    last_time_ = time;
-    store::Batch rm;
-    results.clear();
-    results.reserve(work.size());
-    std::set<std::string> cops;
-    bool rules_changed = false;
-    if (tick) {
-      const uint64_t seq = AppendRecord(stream::RecordType::kTick, time, "");
-      engine::Outcome o = engine_.Tick(seq, time);
-      AddDocumentRows(nullptr, o, seq, time, &rm);
-      AppendEmitted(o, seq, time, &rm, &cops);
+    if (!work.empty() || tick) {
+      if (!batch) batch = std::make_unique<Commit>();
+      ApplyRound(std::move(work), tick, batch.get());
     }
-    for (size_t w = 0; w < work.size(); ++w) {
-      auto& [s, done] = work[w];
-      // The next message's state is fetched while this one is applied.
-      if (w + 1 < work.size() && !work[w + 1].first.admin)
-        engine_.Prefetch(work[w + 1].first.message);
-      SubmitResult r;
-      const uint64_t seq = log_->next_seq();
-      if (s.admin) {
-        // An operator's command: logged, then applied; its answer is a status.
-        auto o = engine_.ApplyAdmin(seq, time, *s.admin);
-        if (!o.ok()) {
-          r.status = o.status();
-        } else {
-          r.logged = true;
-          r.accepted = 1;
-          r.message_seq =
-              AppendRecord(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
-          AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
-          AppendEmitted(*o, r.message_seq, time, &rm, &cops);
-          rules_changed |= s.admin->kind == engine::AdminRecord::kRules ||
-                           s.admin->kind == engine::AdminRecord::kStartRules;
-        }
-        results.push_back(std::move(r));
-        continue;
-      }
-      engine::Outcome o = engine_.Apply(seq, time, s.message);
-      r.accepted = o.accepted;
-      r.refused = o.refused;
-      if (o.accepted == 0) {
-        // Not logged, so its sequence number will be reused: give the receipt
-        // a guid of its own (unlogged receipts need not replay).
-        o.receipt.guid = ceb::DeriveGuid("unlogged:" + std::to_string(unlogged_receipts_++) + ":" +
-                                         std::to_string(time) + ":" + s.message.guid);
-      }
-      r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
-      if (o.accepted > 0) {
-        r.logged = true;
-        r.message_seq = AppendRecord(stream::RecordType::kMessage, time, s.record, s.record_digest);
-        r.receipt_seq = AppendRecord(stream::RecordType::kReceipt, time,
-                                     engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
-        AddDocumentRows(&s.message, o, r.message_seq, time, &rm);
-        rm.receipts.push_back(
-            {r.receipt_seq, o.cop_code, MessageNumber(o.receipt.type), r.message_seq, time});
-        cops.insert(o.cop_code);
-        AppendEmitted(o, r.message_seq, time, &rm, &cops);
-      }
-      if (s.want_receipt) r.receipt = std::move(o.receipt);
-      results.push_back(std::move(r));
+    if (!batch || !can_write) continue;
+    // One batch in flight: the log's file is the commit thread's while it
+    // syncs, so this one is written only now that the one before is durable.
+    if (Status st = log_->Write(); !st.ok()) {
+      StopIntake(st);
+      continue;  // fails the batch and the queue above
     }
-    auto t0 = Clock::now();
-    Status st = log_->Sync();
-    sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
-    if (!st.ok()) {
-      // Never retry a failed fdatasync: the kernel may have dropped the dirty
-      // pages, so a later success would prove nothing (docs/errors.md).
-      std::fprintf(stderr, "ftzport: FATAL: %s; intake stopped\n", st.ToString().c_str());
-      stopped_ = true;
-      std::string why = "intake stopped: the log could not be made durable (" + st.message() +
-                        "); the outcome of this message is unknown: resend it after the "
-                        "server restarts (a duplicate receipt then means it was recorded)";
-      FailAll(&work, why);
-      std::lock_guard<std::mutex> lock(mu_);
-      FailAll(&pending_, why);
-      return;
-    }
-    // Readers see a new rules version only once its record is durable.
-    if (rules_changed) PublishRules();
-    ledger_->Enqueue(std::move(pending_leaves_));
+    batch->leaves = std::move(pending_leaves_);
     pending_leaves_.clear();
-    batches_->Add();
-    batch_size_->Observe(static_cast<double>(work.size()));
+    batch->rm.next_seq = log_->next_seq();
+    // Readers see a new rules version only once its record is durable: the
+    // commit thread publishes this copy then (the engine is this thread's).
+    if (batch->rules_changed && engine_.rules() != nullptr) {
+      batch->rules = std::make_shared<clearance::RuleBook>(*engine_.rules());
+    }
     engine_documents_ = engine_.DocumentCount();
-    for (size_t i = 0; i < work.size(); ++i) {
-      SubmitResult& r = results[i];
-      (r.logged ? messages_accepted_ : messages_refused_)->Add();
-      documents_accepted_->Add(r.accepted);
-      documents_refused_->Add(r.refused);
-      work[i].second(std::move(r));
-    }
-    work.clear();
-    rm.next_seq = log_->next_seq();
     {
-      std::lock_guard<std::mutex> lock(rm_mu_);
-      rm_queue_.push_back(std::move(rm));
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_ = std::move(batch);
     }
-    rm_cv_.notify_one();
+    commit_cv_.notify_one();
     if (options_.snapshot_every != 0 &&
-        log_->next_seq() - snapshot_seq_ >= options_.snapshot_every) {
+        log_->next_seq() - snapshot_seq_ >= options_.snapshot_every && WaitForCommit()) {
       TakeSnapshot(/*wait=*/false);
     }
   }
+  // Whatever is in flight is answered before the node closes.
+  WaitForCommit();
+}
+
+void Node::ApplyRound(std::deque<Pending> work, bool tick, Commit* batch) {
+  // One time for the round, never going backwards even if the wall clock does.
+  const UnixMillis time = std::max(last_time_, options_.env->NowMillis());
+  last_time_ = time;
+  store::Batch& rm = batch->rm;
+  std::vector<SubmitResult>& results = batch->results;
+  results.reserve(results.size() + work.size());
+  if (tick) {
+    const uint64_t seq = AppendRecord(stream::RecordType::kTick, time, "");
+    engine::Outcome o = engine_.Tick(seq, time);
+    AddDocumentRows(nullptr, o, seq, time, &rm);
+    AppendEmitted(o, seq, time, &rm);
+  }
+  for (size_t w = 0; w < work.size(); ++w) {
+    Submission& s = *work[w].first;
+    // The next message's state is fetched while this one is applied.
+    if (w + 1 < work.size() && !work[w + 1].first->admin)
+      engine_.Prefetch(work[w + 1].first->message);
+    SubmitResult r;
+    const uint64_t seq = log_->next_seq();
+    if (s.admin) {
+      // An operator's command: logged, then applied; its answer is a status.
+      auto o = engine_.ApplyAdmin(seq, time, *s.admin);
+      if (!o.ok()) {
+        r.status = o.status();
+      } else {
+        r.logged = true;
+        r.accepted = 1;
+        r.message_seq =
+            AppendRecord(stream::RecordType::kAdmin, time, engine::EncodeAdminRecord(*s.admin));
+        AddDocumentRows(nullptr, *o, r.message_seq, time, &rm);
+        AppendEmitted(*o, r.message_seq, time, &rm);
+        batch->rules_changed |= s.admin->kind == engine::AdminRecord::kRules ||
+                                s.admin->kind == engine::AdminRecord::kStartRules;
+      }
+      results.push_back(std::move(r));
+      continue;
+    }
+    engine::Outcome o = engine_.Apply(seq, time, s.message);
+    r.accepted = o.accepted;
+    r.refused = o.refused;
+    if (o.accepted == 0) {
+      // Not logged, so its sequence number will be reused: give the receipt
+      // a guid of its own (unlogged receipts need not replay).
+      o.receipt.guid = ceb::DeriveGuid("unlogged:" + std::to_string(unlogged_receipts_++) + ":" +
+                                       std::to_string(time) + ":" + s.message.guid);
+    }
+    r.receipt_xml = ceb::EncodeReceiptXml(o.receipt);
+    if (o.accepted > 0) {
+      r.logged = true;
+      r.message_seq = AppendRecord(stream::RecordType::kMessage, time, s.record, s.record_digest);
+      r.receipt_seq = AppendRecord(stream::RecordType::kReceipt, time,
+                                   engine::EncodeReceiptRecord({seq, o.cop_code, r.receipt_xml}));
+      AddDocumentRows(&s.message, o, r.message_seq, time, &rm);
+      rm.receipts.push_back(
+          {r.receipt_seq, o.cop_code, MessageNumber(o.receipt.type), r.message_seq, time});
+      AppendEmitted(o, r.message_seq, time, &rm);
+    }
+    if (s.want_receipt) r.receipt = std::move(o.receipt);
+    results.push_back(std::move(r));
+  }
+  for (Pending& p : work) batch->work.push_back(std::move(p));
+}
+
+bool Node::WaitForCommit() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+  return !stopped_;
+}
+
+void Node::StopIntake(const Status& why) {
+  // Never retry a failed write or fdatasync: the kernel may have dropped the
+  // dirty pages, so a later success would prove nothing (docs/errors.md).
+  std::fprintf(stderr, "ftzport: FATAL: %s; intake stopped\n", why.ToString().c_str());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_reason_ = "intake stopped: the log could not be made durable (" + why.message() +
+                   "); the outcome of this message is unknown: resend it after the "
+                   "server restarts (a duplicate receipt then means it was recorded)";
+    stopped_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Node::CommitLoop() {
+  for (;;) {
+    Commit* batch = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      commit_cv_.wait(lock, [&] { return commit_stop_ || in_flight_ != nullptr; });
+      if (in_flight_ == nullptr) return;  // stopping, nothing in flight
+      batch = in_flight_.get();           // stays in flight (the sequencer waits) until done
+    }
+    Complete(batch);
+    std::unique_ptr<Commit> done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done = std::move(in_flight_);
+    }
+    cv_.notify_all();
+  }
+}
+
+void Node::Complete(Commit* c) {
+  auto t0 = Clock::now();
+  Status st = log_->SyncWritten();
+  sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+  if (!st.ok()) {
+    StopIntake(st);
+    FailAll(&c->work, StopReason());
+    return;
+  }
+  if (c->rules_changed) PublishRules(std::move(c->rules));
+  ledger_->Enqueue(std::move(c->leaves));
+  batches_->Add();
+  batch_size_->Observe(static_cast<double>(c->work.size()));
+  for (size_t i = 0; i < c->work.size(); ++i) {
+    SubmitResult& r = c->results[i];
+    (r.logged ? messages_accepted_ : messages_refused_)->Add();
+    documents_accepted_->Add(r.accepted);
+    documents_refused_->Add(r.refused);
+    r.submission = std::move(c->work[i].first);
+    c->work[i].second(std::move(r));
+  }
+  {
+    std::lock_guard<std::mutex> lock(rm_mu_);
+    rm_queue_.push_back(std::move(c->rm));
+  }
+  rm_cv_.notify_one();
+}
+
+std::string Node::StopReason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_reason_;
 }
 
 void Node::PublishRules() {
   std::shared_ptr<const clearance::RuleBook> view;
   if (engine_.rules() != nullptr) view = std::make_shared<clearance::RuleBook>(*engine_.rules());
+  PublishRules(std::move(view));
+}
+
+void Node::PublishRules(std::shared_ptr<const clearance::RuleBook> view) {
   std::lock_guard<std::mutex> lock(rules_view_mu_);
   rules_view_ = std::move(view);
 }

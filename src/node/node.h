@@ -94,8 +94,14 @@ struct SubmitResult {
   uint64_t message_seq = 0;  // the message's log record (leaf index), when logged
   uint64_t receipt_seq = 0;  // the receipt's log record, when logged
   size_t accepted = 0, refused = 0;
-  ReceiptMessage receipt;    // only when Submission::want_receipt
+  ReceiptMessage receipt;   // only when Submission::want_receipt
   std::string receipt_xml;  // exactly the bytes logged
+  // The submission itself, handed back once applied: its decoded message,
+  // body and record were allocated by the submitting thread, and a block
+  // freed by another thread is dear to reclaim for both (docs/performance.md,
+  // session 17). Let it die on the thread that submitted it. Empty when
+  // intake has stopped.
+  std::unique_ptr<Submission> submission;
 };
 
 struct RecoveryReport {
@@ -114,8 +120,9 @@ class Node {
   static Result<std::unique_ptr<Node>> Open(const Options& options, Registry* metrics);
   ~Node();
 
-  // Queues a message; `done` runs on the sequencer thread once the batch is
-  // durable (or intake has stopped). Keep it short: post the answer elsewhere.
+  // Queues a message; `done` runs on the node's commit thread once the batch
+  // is durable (or on the sequencer when intake has stopped). Keep it short:
+  // post the answer elsewhere.
   void Submit(Submission s, std::function<void(SubmitResult)> done);
 
   // Called on the read-model thread after each committed read-model batch,
@@ -146,8 +153,22 @@ class Node {
   void SequencerLoop();
   // Appends what the engine emitted besides a message's own receipt, and
   // the read-model rows that go with it.
-  void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm,
-                     std::set<std::string>* cops);
+  void AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis time, store::Batch* rm);
+  // A batch written to the log whose fdatasync the commit thread runs while
+  // the sequencer applies the next one; then it answers its submissions and
+  // hands its rows and leaves on. One at a time (Log::SyncWritten).
+  using Pending = std::pair<std::unique_ptr<Submission>, std::function<void(SubmitResult)>>;
+  struct Commit;
+  // Applies `work` (and a tick first, when `tick`) to the engine, appending
+  // its records to the log's buffer and its answers to `batch`.
+  void ApplyRound(std::deque<Pending> work, bool tick, Commit* batch);
+  void CommitLoop();
+  void Complete(Commit* c);
+  // Waits until no batch is in flight; false once intake has stopped.
+  bool WaitForCommit();
+  // A failed write or fdatasync: intake stops for good (docs/errors.md).
+  void StopIntake(const Status& why);
+  std::string StopReason() const;
   void ReadModelLoop();
   // Restores the newest usable snapshot at or before `max_seq` into the
   // engine and last_time_; returns its seq (0: none, full replay).
@@ -156,8 +177,7 @@ class Node {
   // it on a thread of its own, or here when `wait`. Skipped while the
   // previous one is still being written.
   void TakeSnapshot(bool wait);
-  void FailAll(std::deque<std::pair<Submission, std::function<void(SubmitResult)>>>* q,
-               const std::string& why);
+  void FailAll(std::deque<Pending>* q, const std::string& why);
 
   Options options_;
   Registry* metrics_;
@@ -180,15 +200,23 @@ class Node {
   mutable std::mutex rules_view_mu_;
   std::shared_ptr<const clearance::RuleBook> rules_view_;
   void PublishRules();
+  void PublishRules(std::shared_ptr<const clearance::RuleBook> view);
   std::thread snapshot_writer_;
   std::atomic<bool> snapshot_writing_{false};
   Histogram* snapshot_seconds_ = nullptr;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<Submission, std::function<void(SubmitResult)>>> pending_;
+  std::deque<Pending> pending_;
   bool shutting_down_ = false;
   std::atomic<bool> stopped_{false};
+  std::string stop_reason_;  // guarded by mu_; set with stopped_
+
+  // The batch the commit thread is making durable (guarded by mu_; cv_ says
+  // when it is done, commit_cv_ when there is one).
+  std::condition_variable commit_cv_;
+  std::unique_ptr<Commit> in_flight_;
+  bool commit_stop_ = false;
 
   std::mutex rm_mu_;
   bool rm_stop_ = false;
@@ -208,6 +236,7 @@ class Node {
   Histogram* sync_seconds_;
 
   std::thread sequencer_;
+  std::thread commit_thread_;
   std::thread read_model_thread_;
 };
 

@@ -325,9 +325,14 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
   s.message = std::move(d.message);
   s.want_receipt = json;
   node_->Submit(std::move(s), [this, reply = std::move(reply), json, t0](node::SubmitResult res) {
-    if (!res.status.ok()) return reply(JsonError(503, "intake_stopped", res.status.message()));
+    if (!res.status.ok()) {
+      ApiResponse r = JsonError(503, "intake_stopped", res.status.message());
+      r.retained = std::move(res.submission);
+      return reply(std::move(r));
+    }
     accept_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
     ApiResponse r;
+    r.retained = std::move(res.submission);
     // 409: every block was refused for a state reason (duplicate, nothing to
     // change); the receipt says which and why, and nothing was recorded.
     r.status = res.logged ? 200 : 409;

@@ -46,6 +46,10 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // What the answer keeps until the connection's thread is done with it: a
+  // message's submission, allocated on that thread, is freed there
+  // (node::SubmitResult::submission).
+  std::unique_ptr<node::Submission> retained;
 };
 
 struct ApiLimits {

@@ -73,7 +73,7 @@ ApiResponse Api::InclusionProof(const std::string& query) {
   const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
   int64_t index = -1;
   if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
-    return *refused;
+    return std::move(*refused);
   }
   stream::RecordType type;
   UnixMillis time;
@@ -183,7 +183,7 @@ ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
   const node::LedgerWriter::Signed cp = node_->ledger().checkpoint();
   int64_t index = -1;
   if (std::optional<ApiResponse> refused = CheckpointedIndex(query, cp.size, &index)) {
-    return *refused;
+    return std::move(*refused);
   }
   node::OwnedRecord rec;
   rec.seq = static_cast<uint64_t>(index);

@@ -385,7 +385,7 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     });
   }
   log->next_seq_ = expected;
-  log->durable_seq_ = log->buffer_first_seq_ = expected;
+  log->durable_seq_ = log->written_seq_ = log->buffer_first_seq_ = expected;
   log->durable_for_readers_ = expected;
   if (!log->segment_) FTZ_RETURN_IF_ERROR(log->OpenSegment(expected));
   return log;
@@ -528,9 +528,15 @@ uint64_t Log::Append(RecordType type, UnixMillis time, std::string_view payload)
 }
 
 Status Log::Sync() {
-  if (buffer_.empty() && !need_dir_sync_) return Status::Ok();
+  FTZ_RETURN_IF_ERROR(Write());
+  return SyncWritten();
+}
+
+Status Log::Write() {
+  if (buffer_.empty()) return Status::Ok();
   // Roll to a new segment at a batch boundary once this one is full, so a
-  // batch never spans two files and one fdatasync covers it.
+  // batch never spans two files and one fdatasync covers it. (The sealed
+  // segment is synced here: SyncWritten covers the current one only.)
   if (segment_size_ > kSegmentHeaderSize &&
       segment_size_ + buffer_.size() > options_.segment_bytes) {
     FTZ_RETURN_IF_ERROR(segment_->Sync());
@@ -538,9 +544,9 @@ Status Log::Sync() {
     FTZ_RETURN_IF_ERROR(OpenSegment(buffer_first_seq_));
   }
   FTZ_RETURN_IF_ERROR(segment_->AppendPadded(buffer_, PadToPage(segment_size_ + buffer_.size())));
-  FTZ_RETURN_IF_ERROR(segment_->Sync());
   {
-    // Index the batch's records now that their place in the file is final.
+    // Index the batch's records now that their place in the file is final
+    // (readers still see only durable ones: durable_for_readers_).
     std::unique_lock lock(index_mu_);
     size_t pos = 0;
     while (pos < buffer_.size()) {
@@ -548,17 +554,24 @@ Status Log::Sync() {
       pos += kRecordHeaderSize + GetU32(buffer_.data() + pos + 4);
     }
   }
-  if (need_dir_sync_) {
-    FTZ_RETURN_IF_ERROR(env_->SyncDir(dir_));
-    need_dir_sync_ = false;
-  }
   segment_size_ += buffer_.size();
   segment_fill_.store(segment_size_, std::memory_order_relaxed);
   bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
   buffer_.clear();
-  durable_seq_ = next_seq();
+  written_seq_ = next_seq();
+  buffer_first_seq_ = written_seq_;
+  return Status::Ok();
+}
+
+Status Log::SyncWritten() {
+  if (written_seq_ == durable_seq_ && !need_dir_sync_) return Status::Ok();
+  FTZ_RETURN_IF_ERROR(segment_->Sync());
+  if (need_dir_sync_) {
+    FTZ_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    need_dir_sync_ = false;
+  }
+  durable_seq_ = written_seq_;
   durable_for_readers_ = durable_seq_;
-  buffer_first_seq_ = durable_seq_;
   return Status::Ok();
 }
 

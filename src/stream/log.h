@@ -23,8 +23,9 @@
 // Sequence numbers start at 0 and have no gaps; a record's sequence number is
 // also its leaf index in the ledger's Merkle tree.
 //
-// Thread safety: Append/Sync from one thread (the sequencer) only. Scan may
-// run concurrently from other threads on durable data.
+// Thread safety: Append/Write/Sync from one thread (the sequencer) only;
+// SyncWritten as said at its declaration. Scan may run concurrently from
+// other threads on durable data.
 #pragma once
 
 #include <atomic>
@@ -109,8 +110,20 @@ class Log {
 
   // Buffers one record and returns its sequence number.
   uint64_t Append(RecordType type, UnixMillis time, std::string_view payload);
-  // Writes and fdatasyncs everything appended since the last Sync.
+  // Writes and fdatasyncs everything appended since the last Sync: Write,
+  // then SyncWritten.
   Status Sync();
+  // Group commit in two steps, so that the sequencer can go on appending
+  // the next batch while this one's fdatasync runs (docs/performance.md,
+  // session 17). Write writes everything appended since the last Write to
+  // the segment file (not yet durable: a crash may lose it, and readers do
+  // not see it). SyncWritten makes everything written durable. SyncWritten
+  // may run on another thread than Append/Write, while Append runs, but
+  // never at the same time as Write or Sync: the caller orders them (a
+  // mutex handing the batch over is enough). After either fails, the log is
+  // in an unknown state: stop.
+  Status Write();
+  Status SyncWritten();
 
   // Reads durable record `seq` (seq < durable_seq()). Safe from any thread.
   Status Read(uint64_t seq, RecordType* type, UnixMillis* time, std::string* payload) const;
@@ -161,6 +174,7 @@ class Log {
   std::string buffer_;  // records appended since the last Sync
   uint64_t buffer_first_seq_ = 0;
   std::atomic<uint64_t> next_seq_{0};
+  uint64_t written_seq_ = 0;  // [0, written_seq_) written to the segment file
   uint64_t durable_seq_ = 0;
   std::atomic<uint64_t> bytes_written_{0};
   bool need_dir_sync_ = false;
