@@ -48,12 +48,35 @@ Sha256Digest Sha256(std::string_view bytes) {
 }
 
 Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
+  // Each part is preceded by its length (4 bytes, big-endian). Small inputs
+  // (a selection draw: salt, version, two keys, purpose) are gathered into
+  // one buffer and hashed in one call: a call through EVP per piece cost
+  // more than the hash itself.
+  constexpr size_t kGathered = 512;
+  size_t total = 0;
+  for (std::string_view p : parts) total += 4 + p.size();
+  auto put_length = [](unsigned char* out, size_t n) {
+    const auto len = static_cast<uint32_t>(n);
+    out[0] = static_cast<unsigned char>(len >> 24);
+    out[1] = static_cast<unsigned char>(len >> 16);
+    out[2] = static_cast<unsigned char>(len >> 8);
+    out[3] = static_cast<unsigned char>(len);
+  };
   EVP_MD_CTX* ctx = Begin();
+  if (total <= kGathered) {
+    unsigned char buf[kGathered];
+    unsigned char* at = buf;
+    for (std::string_view p : parts) {
+      put_length(at, p.size());
+      if (!p.empty()) std::memcpy(at + 4, p.data(), p.size());
+      at += 4 + p.size();
+    }
+    Update(ctx, buf, total);
+    return Finish(ctx);
+  }
   for (std::string_view p : parts) {
-    const auto len = static_cast<uint32_t>(p.size());
-    const unsigned char prefix[4] = {
-        static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
-        static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
+    unsigned char prefix[4];
+    put_length(prefix, p.size());
     Update(ctx, prefix, 4);
     Update(ctx, p.data(), p.size());
   }

@@ -25,6 +25,22 @@ TEST(Sha256, PartsAreLengthPrefixed) {
   EXPECT_EQ(Sha256Parts({"ab", "c"}), Sha256(framed));
 }
 
+TEST(Sha256, PartsGatheredOrNotHashTheSameFraming) {
+  // Inputs up to 512 framed bytes are hashed from one buffer, longer ones
+  // piece by piece: both are the framed bytes' hash, at the edge and past it.
+  for (size_t n : {0u, 1u, 500u, 503u, 504u, 505u, 2000u}) {
+    const std::string a(n, 'x'), b = "tail";
+    std::string framed;
+    for (const std::string* p : {&a, &b}) {
+      const auto len = static_cast<uint32_t>(p->size());
+      for (int shift : {24, 16, 8, 0}) framed += static_cast<char>((len >> shift) & 0xff);
+      framed += *p;
+    }
+    EXPECT_EQ(Sha256Parts({a, b}), Sha256(framed)) << n;
+    EXPECT_EQ(Sha256Parts({a, "", b}), Sha256Parts({a, std::string_view(), b})) << n;
+  }
+}
+
 TEST(Sha256, GuidIsTheFirstSixteenBytesInCebForm) {
   EXPECT_EQ(GuidFromDigest(Sha256("abc")), "BA7816BF-8F01-CFEA-4141-40DE5DAE2223");
 }
