@@ -121,8 +121,9 @@ class Node {
   ~Node();
 
   // Queues a message; `done` runs on the node's commit thread once the batch
-  // is durable (or on the sequencer when intake has stopped). Keep it short:
-  // post the answer elsewhere.
+  // is durable or its fdatasync failed, on the sequencer when intake stopped
+  // while the message waited, or here when intake had already stopped. Keep
+  // it short: post the answer elsewhere.
   void Submit(Submission s, std::function<void(SubmitResult)> done);
 
   // Called on the read-model thread after each committed read-model batch,
