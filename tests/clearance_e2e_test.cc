@@ -186,6 +186,14 @@ TEST_F(ClearanceTest, BuyersQuotaIsCountedAndShownMasked) {
   EXPECT_EQ(Field(q.body, "remaining"), (Decimal::FromInt(26000) - value).ToString()) << q.body;
   HttpResult other = c.Request("GET", "/v1/quota/110101199001011237?year=2026");
   EXPECT_NE(other.body.find("\"used\":\"0\""), std::string::npos) << other.body;
+  // What is not an ID number is not a buyer with no quota: 400 (the mask
+  // was also applied byte by byte, and split a Chinese character).
+  for (const char* not_id :
+       {"abc", "123", "%20", "%E4%B8%AD%E6%96%87", "11010119900101123Y", "1101011990010112345"}) {
+    HttpResult bad = c.Request("GET", std::string("/v1/quota/") + not_id);
+    EXPECT_EQ(bad.status, 400) << not_id << ": " << bad.body;
+    EXPECT_NE(bad.body.find("not an ID number"), std::string::npos) << bad.body;
+  }
 }
 
 TEST_F(ClearanceTest, CancellingAWaitingListWithdrawsIt) {
@@ -243,6 +251,17 @@ TEST_F(ClearanceTest, CancellingAWaitingListWithdrawsIt) {
   }
   EXPECT_NE(feed.body.find("\"returnStatus\":\"399\""), std::string::npos)
       << feed.body.substr(0, 2000);
+  // The application itself stands decided (it said 2 until the audit of
+  // session 18), under its business key agentCode/invtNo.
+  HttpResult application;
+  for (int i = 0; i < 100; ++i) {
+    application = c.Request("GET", "/v1/cancellations/" + l.agentCode + "/" + invt);
+    if (application.body.find("\"returnStatus\":399,") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(application.status, 200) << application.body;
+  EXPECT_NE(application.body.find("\"returnStatus\":399,"), std::string::npos)
+      << application.body.substr(0, 2000);
   // Withdrawn: its documents arriving now decide nothing.
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill}) {
     ASSERT_EQ(Send(c, t, p).status, 200);

@@ -101,10 +101,13 @@ void Reject(Decision* d, int code, std::string rule, std::string desc) {
   d->return_info = std::move(info);
 }
 
-ListRecord NewRecord(const InventoryList& list, std::string_view invt_no, UnixMillis received_at,
-                     const Rules& rules) {
+}  // namespace
+
+ListRecord RecordOfDeclaration(const InventoryList& list, std::string_view invt_no,
+                               UnixMillis received_at) {
   const InventoryHead& h = list.head;
   ListRecord r;
+  r.phase = ListPhase::kWaiting;
   r.invt_no = ListRef(invt_no, list);
   r.cop_no = h.copNo;
   r.pre_no = h.preNo;
@@ -118,8 +121,16 @@ ListRecord NewRecord(const InventoryList& list, std::string_view invt_no, UnixMi
   r.logistics_no = h.logisticsNo;
   r.buyer_id_number = h.buyerIdNumber;
   r.buyer_name = h.buyerName;
-  r.rules_version = rules.version;
   r.received_at = received_at;
+  return r;
+}
+
+namespace {
+
+ListRecord NewRecord(const InventoryList& list, std::string_view invt_no, UnixMillis received_at,
+                     const Rules& rules) {
+  ListRecord r = RecordOfDeclaration(list, invt_no, received_at);
+  r.rules_version = rules.version;
   return r;
 }
 
@@ -518,17 +529,23 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
     }
     asked[it.gnum] += it.qty;
   }
+  // Every line is checked before any is taken back: a refusal carries no
+  // effect and leaves the record as it was.
+  for (const RecordLine& l : r.lines) {
+    auto it = asked.find(l.gnum);
+    if (it != asked.end() && l.returned_qty + it->second > l.qty) {
+      return refuse(codes::kReturnInvalid, "退货申请单报文校验失败，[第" + std::to_string(l.gnum) +
+                                               "项退货数量" + it->second.ToString() +
+                                               "超过可退数量" +
+                                               (l.qty - l.returned_qty).ToString() + "]");
+    }
+  }
   bool all_returned = true;
   Decimal value_back;
   for (RecordLine& l : d.record.lines) {
     auto it = asked.find(l.gnum);
     Decimal before = l.returned_qty;
     Decimal after = before + (it == asked.end() ? Decimal() : it->second);
-    if (after > l.qty) {
-      return refuse(codes::kReturnInvalid, "退货申请单报文校验失败，[第" + std::to_string(l.gnum) +
-                                               "项退货数量" + it->second.ToString() +
-                                               "超过可退数量" + (l.qty - before).ToString() + "]");
-    }
     if (after != l.qty) all_returned = false;
     if (after == before) continue;
     l.returned_qty = after;

@@ -167,6 +167,12 @@ struct ClearanceInput {
   std::string_view invt_no;    // the list number the engine assigned (MakeInvtNo)
 };
 
+// The record of a declared list before any decision (phase kWaiting): its
+// keys and parties as declared. A cancellation or return of a list still
+// waiting is decided on it.
+ListRecord RecordOfDeclaration(const InventoryList& list, std::string_view invt_no,
+                               UnixMillis received_at);
+
 // When a list still missing documents is refused: received_at + list_wait.
 UnixMillis ListDeadline(UnixMillis received_at, const Rules& rules);
 

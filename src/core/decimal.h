@@ -2,9 +2,10 @@
 // N19,5 type (amounts, quantities, weights). Stored as a signed 64-bit count of
 // 1e-5 units, so money never passes through a double.
 //
-// Range: |value| < 92,233,720,368,547.75807 (int64 / 1e5). N19,5 allows 14
+// Range: |value| <= 92,233,720,368,547.75807 (int64 / 1e5). N19,5 allows 14
 // integer digits; values beyond int64 are refused by Parse with a clear error
-// rather than rounded (no real declaration comes near it).
+// rather than rounded (no real declaration comes near it), and arithmetic
+// saturates at the range's ends (below).
 //
 // Thread safety: a value type.
 #pragma once
@@ -41,17 +42,27 @@ class Decimal {
   // Canonical text: no exponent, no trailing fraction zeros, "0" for zero.
   std::string ToString() const;
 
-  constexpr Decimal operator+(Decimal o) const { return Decimal(units_ + o.units_); }
-  constexpr Decimal operator-(Decimal o) const { return Decimal(units_ - o.units_); }
-  constexpr Decimal operator-() const { return Decimal(-units_); }
-  Decimal& operator+=(Decimal o) {
-    units_ += o.units_;
-    return *this;
+  // Sums and differences saturate at the range's ends instead of wrapping:
+  // three valid N19,5 amounts can add past int64, and a wrapped sum would
+  // turn an astronomically large list into a small one. A saturated amount
+  // is beyond every limit the rules apply, so a list carrying one is refused.
+  static constexpr int64_t kMaxUnits = INT64_MAX;
+  static constexpr int64_t kMinUnits = -INT64_MAX;  // so that negation saturates too
+  constexpr Decimal operator+(Decimal o) const {
+    int64_t r = 0;
+    if (__builtin_add_overflow(units_, o.units_, &r))
+      return Decimal(o.units_ > 0 ? kMaxUnits : kMinUnits);
+    return Decimal(r < kMinUnits ? kMinUnits : r);
   }
-  Decimal& operator-=(Decimal o) {
-    units_ -= o.units_;
-    return *this;
+  constexpr Decimal operator-(Decimal o) const {
+    int64_t r = 0;
+    if (__builtin_sub_overflow(units_, o.units_, &r))
+      return Decimal(o.units_ < 0 ? kMaxUnits : kMinUnits);
+    return Decimal(r < kMinUnits ? kMinUnits : r);
   }
+  constexpr Decimal operator-() const { return Decimal(units_ < kMinUnits ? kMaxUnits : -units_); }
+  Decimal& operator+=(Decimal o) { return *this = *this + o; }
+  Decimal& operator-=(Decimal o) { return *this = *this - o; }
   constexpr auto operator<=>(const Decimal&) const = default;
 
   // Exact product of two decimals, if it is representable with five fraction

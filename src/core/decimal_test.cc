@@ -46,5 +46,24 @@ TEST(DecimalTest, MultiplyExact) {
   EXPECT_FALSE(Decimal::MultiplyExact(*Decimal::Parse("0.001"), *Decimal::Parse("0.001")).ok());
 }
 
+TEST(DecimalTest, SumsSaturateInsteadOfWrapping) {
+  // Three amounts each inside N19,5 and int64, whose sum is not: it stays the
+  // largest amount (beyond every limit) instead of wrapping to a small one.
+  const Decimal big = *Decimal::Parse("61489146912365");
+  Decimal sum = big + big;
+  sum += big;
+  EXPECT_EQ(sum.units(), Decimal::kMaxUnits);
+  EXPECT_GT(sum, *Decimal::Parse("5000"));
+  EXPECT_EQ((-big - big - big).units(), Decimal::kMinUnits);
+  EXPECT_EQ((big - -big - -big).units(), Decimal::kMaxUnits);
+  EXPECT_EQ((-(-big - big - big)).units(), Decimal::kMaxUnits);
+  // Away from the ends nothing changes.
+  const Decimal small = *Decimal::Parse("1000.5");
+  EXPECT_EQ((small + small - small).units(), small.units());
+  EXPECT_EQ((big + small - small).units(), big.units());
+  EXPECT_EQ((Decimal::FromUnits(Decimal::kMaxUnits) + -big).units(),
+            Decimal::kMaxUnits - big.units());
+}
+
 }  // namespace
 }  // namespace ftz

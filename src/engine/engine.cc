@@ -94,6 +94,35 @@ Engine::Engine(const clearance::RuleBook* rules) {
   }
 }
 
+const char* Engine::UsedByDecidedList(MessageType type, const std::string& key) const {
+  if (!clearance_) return nullptr;
+  // A document stays in its key space (duplicates are refused) after the
+  // decision of its list dropped its facts (ForgetMatched): declared but no
+  // longer in the facts is exactly "matched with a decided list".
+  const auto& space = docs_[KeySpace(type)];
+  switch (type) {
+    case MessageType::kOrder:
+      return space.count(key) != 0 && orders_.find(key) == orders_.end()
+                 ? "该订单已向海关申报清单，状态不符"
+                 : nullptr;
+    case MessageType::kPayment:
+      return space.count(key) != 0 && payment_link_.find(key) == payment_link_.end()
+                 ? "该支付单已向海关申报支付单，状态不符"
+                 : nullptr;
+    case MessageType::kWaybill:
+      return space.count(key) != 0 && waybills_.find(key) == waybills_.end()
+                 ? "该运单已向海关申报运单，状态不符"
+                 : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+int Engine::InUseCode(MessageType type) {
+  // Table 7-2 of the specification.
+  return type == MessageType::kOrder ? -301011 : type == MessageType::kPayment ? -401008 : -504016;
+}
+
 std::string Engine::NextPreNo(std::string_view return_time) {
   // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18
   // characters, the date taken from the returnTime text already made.
@@ -143,6 +172,11 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     if (decided_list) {
       status = -621012;
       info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
+    } else if (const char* in_use = app_type != "1" ? UsedByDecidedList(m.type, key) : nullptr) {
+      // Likewise an order, payment or waybill a decided list was matched
+      // with: changing it now would change nothing customs decided on.
+      status = InUseCode(m.type);
+      info = std::string(in_use) + "[" + key + "]";
     } else if (app_type == "1") {
       auto [at, inserted] = space.try_emplace(key);
       if (!inserted) {
@@ -319,6 +353,8 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
 
 clearance::ListRecord Engine::RecordOf(const ListState& st) {
   clearance::ListRecord r;
+  // No decision record yet: one is made of the declaration.
+  if (st.waiting) return clearance::RecordOfDeclaration(*st.list, st.invt_no, st.received_at);
   // The bytes were made by KeepRecord on this state: failing to read them
   // back is a broken invariant, and no decision could be trusted after it.
   if (!st.record.empty() && !internal::DecodeListRecord(st.record, &r)) {
@@ -417,13 +453,16 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
     }
     case MessageType::kCancellation:
       if (!removed) {
-        OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i], m.transfer.copCode, time,
-                       out);
+        OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i],
+                       {m.type, &key, doc != nullptr ? &doc->pre_no : nullptr}, m.transfer.copCode,
+                       time, out);
       }
       break;
     case MessageType::kReturn:
       if (!removed) {
-        OnReturn(std::get<std::vector<ReturnRequest>>(m.blocks)[i], m.transfer.copCode, time, out);
+        OnReturn(std::get<std::vector<ReturnRequest>>(m.blocks)[i],
+                 {m.type, &key, doc != nullptr ? &doc->pre_no : nullptr}, m.transfer.copCode, time,
+                 out);
       }
       break;
     default:
@@ -603,23 +642,35 @@ void Engine::ApplyEffects(const clearance::Decision& d, std::string_view what, s
 }
 
 // A cancellation (623) or return (625) names its list by invtNo; the answer
-// (624 / 626) goes to the sender, the list's new state to the read model.
+// (624 / 626) goes to the sender, the application's and the list's new state
+// to the read model.
 template <class Doc, class MakeReturn>
-void ConcludeOnList(const Doc& doc, const clearance::Decision& d, MakeReturn make,
-                    MessageType receipt_type, const std::string& cop, const std::string& list_key,
-                    bool known, std::vector<Emitted>* emitted, std::vector<DocumentChange>* changes,
-                    uint64_t* serial) {
+void ConcludeOnList(const Doc& doc, const Engine::Application& app, const clearance::Decision& d,
+                    MakeReturn make, MessageType receipt_type, const std::string& cop,
+                    const std::string& list_key, bool known, std::vector<Emitted>* emitted,
+                    std::vector<DocumentChange>* changes, uint64_t* serial) {
   ReceiptMessage m;
   m.type = receipt_type;
   m.guid = SerialGuid(GuidSequence::kEmitted, ++*serial);
   auto r = make(d);
   r.guid = SerialGuid(GuidSequence::kEmittedBlock, *serial);
-  if (r.preNo.empty()) r.preNo = doc.head.preNo;
+  // The application's own e-port number, as its first receipt gave it (the
+  // list's is the list's).
+  r.preNo = app.pre_no != nullptr && !app.pre_no->empty() ? *app.pre_no : doc.head.preNo;
   using R = decltype(r);
   std::vector<R> blocks;
   blocks.push_back(std::move(r));
   m.blocks = std::move(blocks);
   emitted->push_back({cop, std::move(m)});
+  // The application now stands as decided (first: an application decided as
+  // it arrives then has its row written once, Engine::Apply).
+  DocumentChange own;
+  own.type = app.type;
+  own.key = *app.key;
+  own.status = d.return_status;
+  own.info = d.return_info;
+  own.status_only = true;
+  changes->push_back(std::move(own));
   if (known && d.outcome != clearance::Outcome::kRejected) {
     DocumentChange change;
     change.type = MessageType::kInventoryList;
@@ -640,8 +691,8 @@ const clearance::Rules* Engine::RulesForAnswer(UnixMillis time) const {
   return first == 0 ? nullptr : book_.InForceAt(first);
 }
 
-void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time,
-                            Outcome* out) {
+void Engine::OnCancellation(const Cancellation& c, const Application& app, const std::string& cop,
+                            UnixMillis time, Outcome* out) {
   const clearance::Rules* rules = RulesForAnswer(time);
   if (rules == nullptr) return;  // an empty book: clearance has nothing to apply
   auto key = list_by_invt_.find(c.head.invtNo);
@@ -650,29 +701,8 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
   // A list still waiting has no decision record yet: one is made of its
   // declaration; a decided list's kept record is read back.
   clearance::ListRecord record;
-  const clearance::ListRecord* rec = nullptr;
-  if (st != nullptr) {
-    if (st->waiting) {
-      const InventoryHead& h = st->list->head;
-      record.phase = clearance::ListPhase::kWaiting;
-      record.invt_no = st->invt_no;
-      record.received_at = st->received_at;
-      record.cop_no = h.copNo;
-      record.order_no = h.orderNo;
-      record.ebp_code = h.ebpCode;
-      record.ebc_code = h.ebcCode;
-      record.agent_code = h.agentCode;
-      record.customs_code = h.customsCode;
-      record.trade_mode = h.tradeMode;
-      record.ems_no = h.emsNo;
-      record.logistics_no = h.logisticsNo;
-      record.buyer_id_number = h.buyerIdNumber;
-      record.buyer_name = h.buyerName;
-    } else {
-      record = RecordOf(*st);
-    }
-    rec = &record;
-  }
+  if (st != nullptr) record = RecordOf(*st);
+  const clearance::ListRecord* rec = st != nullptr ? &record : nullptr;
   clearance::Decision d = clearance::DecideCancellation(c, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "cancellation of", c.head.invtNo, out);
@@ -697,32 +727,31 @@ void Engine::OnCancellation(const Cancellation& c, const std::string& cop, UnixM
       }
     }
   }
-  ConcludeOnList(c, d, clearance::MakeCancellationReturn, MessageType::kCancellationReceipt, cop,
-                 st ? key->second : "", st != nullptr, &out->emitted, &out->changes,
+  ConcludeOnList(c, app, d, clearance::MakeCancellationReturn, MessageType::kCancellationReceipt,
+                 cop, st ? key->second : "", st != nullptr, &out->emitted, &out->changes,
                  &emitted_serial_);
   // A released list's bill is voided with the cancellation.
   if (st != nullptr) EmitTaxBill(*st, d, out);
 }
 
-void Engine::OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time,
-                      Outcome* out) {
+void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std::string& cop,
+                      UnixMillis time, Outcome* out) {
   const clearance::Rules* rules = RulesForAnswer(time);
   if (rules == nullptr) return;  // an empty book: clearance has nothing to apply
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
-  clearance::ListRecord decided;
-  const clearance::ListRecord* rec = nullptr;
-  if (st != nullptr && !st->waiting) {
-    decided = RecordOf(*st);
-    rec = &decided;
-  }
+  // A list still waiting is known too: the rule core refuses its return as
+  // not released (-625004), not as a list it has never seen (-625016).
+  clearance::ListRecord record;
+  if (st != nullptr) record = RecordOf(*st);
+  const clearance::ListRecord* rec = st != nullptr ? &record : nullptr;
   clearance::Decision d = clearance::DecideReturn(r, rec, *rules, time);
   if (d.outcome != clearance::Outcome::kRejected) {
     ApplyEffects(d, "return of", r.head.invtNo, out);
     if (st != nullptr) KeepRecord(st, d.record);
   }
-  ConcludeOnList(r, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
+  ConcludeOnList(r, app, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
                  st ? key->second : "", rec != nullptr, &out->emitted, &out->changes,
                  &emitted_serial_);
   // The bill reduced (or voided) by what was returned.
@@ -841,6 +870,11 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   Outcome out;
   ApplyEffects(d, "the officer's conclusion of list", key->second, &out);
   clearance::FillInventoryReturn(d, &New622(st, &out));
+  // Released by the officer but short of bonded stock: held like a list
+  // decided so on arrival, so that goods-in releases it.
+  if (d.outcome == clearance::Outcome::kHeld) {
+    held_.emplace(++held_serial_, HeldList{key->second, d.record.ems_no});
+  }
   KeepRecord(&st, d.record);
   EmitTaxBillAndState(st, d, key->second, &out);
   return out;

@@ -144,12 +144,24 @@ class Engine {
 
   size_t DocumentCount() const;
   const clearance::QuotaBook& quota() const { return quota_; }
+  const bonded::BondedAccounts& stock() const { return stock_; }
 
  private:
   struct DocState {
     uint64_t seq = 0;    // where it was last declared
-    std::string pre_no;  // e-port number assigned to lists (preNo)
+    std::string pre_no;  // e-port number (preNo) given to lists, cancellations, returns
   };
+
+ public:
+  // A cancellation or return application being decided: its type, business
+  // key and the e-port number the window gave it (null if none).
+  struct Application {
+    MessageType type;
+    const std::string* key;
+    const std::string* pre_no;
+  };
+
+ private:
   // A declared inventory list and where its clearance stands.
   struct ListState {
     // The declaration while the list waits; null once it is decided (what a
@@ -171,6 +183,8 @@ class Engine {
   };
   // Prefetch for block i of `m` (nothing past its last block).
   void PrefetchBlock(const Message& m, size_t i) const;
+  // A list's record: the kept one once decided; while it waits, one made of
+  // its declaration (phase kWaiting), as a cancellation or return reads it.
   static clearance::ListRecord RecordOf(const ListState& st);
   static void KeepRecord(ListState* st, const clearance::ListRecord& record);
   // Returns the list's invtNo when block i is an inventory list now in the
@@ -193,8 +207,10 @@ class Engine {
   // The version a cancellation or return is decided under: the one in force,
   // or before any is, the first to take effect (null only for an empty book).
   const clearance::Rules* RulesForAnswer(UnixMillis time) const;
-  void OnCancellation(const Cancellation& c, const std::string& cop, UnixMillis time, Outcome* out);
-  void OnReturn(const ReturnRequest& r, const std::string& cop, UnixMillis time, Outcome* out);
+  void OnCancellation(const Cancellation& c, const Application& app, const std::string& cop,
+                      UnixMillis time, Outcome* out);
+  void OnReturn(const ReturnRequest& r, const Application& app, const std::string& cop,
+                UnixMillis time, Outcome* out);
   // The CEB816 of a release (to the withholding enterprise) and the list's
   // new status for the read model. The bill is moved out of d.record: call
   // these after KeepRecord.
@@ -216,6 +232,11 @@ class Engine {
   };
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st,
                      Matched found);
+  // The specification's text when a change or delete (appType 2, 3) names an
+  // order, payment or waybill a decided list was matched with; else null.
+  const char* UsedByDecidedList(MessageType type, const std::string& key) const;
+  // Its code: -301011, -401008 or -504016.
+  static int InUseCode(MessageType type);
   // The next e-port number, dated by the record's returnTime text.
   std::string NextPreNo(std::string_view return_time);
 

@@ -1,0 +1,194 @@
+// Engine paths the case files cannot tell (their core run has no officer
+// holding a list for stock, and no document left over once a list is
+// decided): an officer's release short of bonded stock, and changes to the
+// documents a decided list was matched with.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "ceb/ceb.h"
+#include "clearance/test_documents.h"
+#include "clearance/testing/case_file.h"
+#include "engine/engine.h"
+
+namespace ftz::engine {
+namespace {
+
+using clearance::testing::BuildList;
+using clearance::testing::BuildOrder;
+using clearance::testing::BuildPayment;
+using clearance::testing::BuildWaybill;
+using clearance::testing::Purchase;
+
+class EngineDecisionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rules = clearance::testing::LoadCaseRules({"rules", "default", "+norandom", "+risk"});
+    ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+    ASSERT_TRUE(book_.Add(rules->rules).ok());
+    engine_ = std::make_unique<Engine>(&book_);
+    t_ = *clearance::testing::ParseClock("2026-12-01T10:00:00");
+  }
+
+  template <class Doc>
+  Outcome Send(MessageType type, Doc doc, const std::string& sender, std::string app_type = "1") {
+    doc.head.appType = app_type;
+    Message m;
+    m.type = type;
+    m.guid = ceb::DeriveGuid("decisions:" + std::to_string(seq_ + 1));
+    m.version = "1.0";
+    m.blocks = std::vector<Doc>{std::move(doc)};
+    m.transfer.copCode = sender;
+    return engine_->Apply(++seq_, t_, m);
+  }
+
+  // The four documents; returns the list's invtNo.
+  std::string Declare(const Purchase& p) {
+    Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code);
+    Send(MessageType::kPayment, BuildPayment(p, t_), p.pay_code);
+    Send(MessageType::kWaybill, BuildWaybill(p, t_), p.logistics_code);
+    Outcome o = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
+    last_ = o;
+    return std::get<std::vector<InventoryReturn>>(o.receipt.blocks).at(0).invtNo;
+  }
+
+  static std::vector<int> Sent(const Outcome& o) {
+    std::vector<int> v;
+    for (const Emitted& e : o.emitted) {
+      v.push_back(e.receipt.type == MessageType::kTaxBill ? 816
+                                                          : ceb::ViewReturn(e.receipt, 0).status);
+    }
+    return v;
+  }
+
+  static Purchase Parcel(const std::vector<std::pair<std::string, std::string>>& kv) {
+    Purchase p;
+    p.name = "p";
+    for (const auto& [k, v] : kv) EXPECT_TRUE(clearance::testing::SetPurchase(&p, k, v).ok()) << k;
+    return p;
+  }
+
+  Result<Outcome> Admin(AdminRecord a) {
+    a.operator_id = "officer-1";
+    return engine_->ApplyAdmin(++seq_, t_, a);
+  }
+
+  clearance::RuleBook book_;
+  std::unique_ptr<Engine> engine_;
+  UnixMillis t_ = 0;
+  uint64_t seq_ = 0;
+  Outcome last_;
+};
+
+TEST_F(EngineDecisionsTest, OfficerReleaseShortOfStockIsHeldUntilGoodsIn) {
+  AdminRecord in;
+  in.kind = AdminRecord::kGoodsIn;
+  in.ems_no = "T2900W000001";
+  in.item_record_no = "R001";
+  in.qty = Decimal::FromInt(1);
+  ASSERT_TRUE(Admin(in).ok());
+  // Two pieces against one in stock, declared by a watched agent: review.
+  const std::string invt = Declare(Parcel({{"tradeMode", "1210"},
+                                           {"emsNo", "T2900W000001"},
+                                           {"lines", "1901101000*2@150/rec=R001"},
+                                           {"agentCode", "3301969999"}}));
+  ASSERT_EQ(Sent(last_), (std::vector<int>{120, 300}));
+  AdminRecord release;
+  release.kind = AdminRecord::kConclude;
+  release.invt_no = invt;
+  release.release = true;
+  Result<Outcome> held = Admin(release);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(Sent(*held), std::vector<int>{120});  // released, but the stock is short
+  // Goods-in releases it, as it releases a list held on arrival.
+  in.qty = Decimal::FromInt(5);
+  Result<Outcome> goods_in = Admin(in);
+  ASSERT_TRUE(goods_in.ok()) << goods_in.status().ToString();
+  EXPECT_EQ(Sent(*goods_in), (std::vector<int>{800, 816}));
+  // Both pieces left the account; a second goods-in releases nothing more.
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(4));
+  Result<Outcome> again = Admin(in);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(Sent(*again).empty());
+}
+
+TEST_F(EngineDecisionsTest, DocumentsOfADecidedListCannotBeChangedOrDeleted) {
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
+  Declare(p);
+  ASSERT_EQ(Sent(last_), (std::vector<int>{120, 800, 816}));
+  for (const std::string app_type : {"2", "3"}) {
+    SCOPED_TRACE("appType " + app_type);
+    Outcome order = Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code, app_type);
+    EXPECT_EQ(ceb::ViewReturn(order.receipt, 0).status, -301011);
+    EXPECT_EQ(ceb::ViewReturn(order.receipt, 0).info.find("该订单已向海关申报清单，状态不符"), 0u);
+    Outcome payment = Send(MessageType::kPayment, BuildPayment(p, t_), p.pay_code, app_type);
+    EXPECT_EQ(ceb::ViewReturn(payment.receipt, 0).status, -401008);
+    Outcome waybill = Send(MessageType::kWaybill, BuildWaybill(p, t_), p.logistics_code, app_type);
+    EXPECT_EQ(ceb::ViewReturn(waybill.receipt, 0).status, -504016);
+    for (const Outcome* o : {&order, &payment, &waybill}) {
+      EXPECT_EQ(o->accepted, 0u);
+      EXPECT_TRUE(o->changes.empty());
+    }
+  }
+  // The documents of a list still waiting can still be changed.
+  Purchase q = Parcel({{"lines", "0402210000*1@100"}, {"buyer", "330106199003033333"}});
+  q.name = "q";
+  Send(MessageType::kOrder, BuildOrder(q, t_), q.ebp_code);
+  Outcome changed = Send(MessageType::kOrder, BuildOrder(q, t_), q.ebp_code, "2");
+  EXPECT_EQ(ceb::ViewReturn(changed.receipt, 0).status, 2);
+}
+
+TEST_F(EngineDecisionsTest, ACancellationStandsAsDecidedWithItsOwnNumber) {
+  // A list still waiting for its documents, then its cancellation.
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
+  Outcome declared = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
+  const InventoryReturn& list = std::get<std::vector<InventoryReturn>>(declared.receipt.blocks)[0];
+  clearance::ListRecord record;
+  record.invt_no = list.invtNo;
+  record.order_no = clearance::testing::OrderNoOf(p);
+  record.ebp_code = p.ebp_code;
+  record.ebc_code = p.ebc_code;
+  record.buyer_id_number = p.buyer_id;
+  record.buyer_name = p.buyer_name;
+  record.agent_code = p.agent_code;
+  record.customs_code = p.customs_code;
+  Cancellation cancel;
+  clearance::testing::FillFromRecord(record, p, t_, &cancel.head);
+  cancel.head.reason = "买家取消订单";
+  cancel.head.preNo = "B20160308000000001";  // as the enterprise filled it in
+  Outcome o = Send(MessageType::kCancellation, cancel, p.agent_code);
+  ASSERT_EQ(ceb::ViewReturn(o.receipt, 0).status, 2);
+  const std::string own_pre_no = std::get<std::vector<InvtCancelReturn>>(o.receipt.blocks)[0].preNo;
+  ASSERT_EQ(own_pre_no.size(), 18u);
+  EXPECT_NE(own_pre_no, list.preNo);
+  // The CEB624 399 carries the application's number, and the application's
+  // row (written once) says 399, as does the list's.
+  ASSERT_EQ(o.emitted.size(), 1u);
+  EXPECT_EQ(ceb::ViewReturn(o.emitted[0].receipt, 0).status, 399);
+  EXPECT_EQ(std::get<std::vector<InvtCancelReturn>>(o.emitted[0].receipt.blocks)[0].preNo,
+            own_pre_no);
+  int application_rows = 0;
+  for (const DocumentChange& c : o.changes) {
+    if (c.type == MessageType::kCancellation) {
+      ++application_rows;
+      EXPECT_EQ(c.status, 399);
+      EXPECT_FALSE(c.status_only);
+    } else {
+      EXPECT_EQ(c.type, MessageType::kInventoryList);
+      EXPECT_EQ(c.status, 399);
+    }
+  }
+  EXPECT_EQ(application_rows, 1);
+  // A corrected application (appType 2) refused: the application now stands
+  // refused, the list as it was.
+  cancel.head.reason = "again";
+  Outcome again = Send(MessageType::kCancellation, cancel, p.agent_code, "2");
+  ASSERT_EQ(again.emitted.size(), 1u);
+  EXPECT_EQ(ceb::ViewReturn(again.emitted[0].receipt, 0).status, 100);
+  ASSERT_EQ(again.changes.size(), 1u);
+  EXPECT_EQ(again.changes[0].type, MessageType::kCancellation);
+  EXPECT_EQ(again.changes[0].status, 100);
+}
+
+}  // namespace
+}  // namespace ftz::engine
