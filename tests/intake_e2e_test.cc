@@ -199,6 +199,10 @@ TEST_F(SmallLimitTest, BodyOverTheLimitIs413) {
   EXPECT_EQ(LogSize(), 1u);  // the start's rules file only
   Client again(server_->port());
   EXPECT_EQ(Post(again, Xml(MessageType::kOrder, 1)).status, 200);
+  // Counted like every other answer.
+  const std::string metrics = again.Request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("ftz_http_requests_total{route=\"messages\",code=\"413\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(IntakeTest, QueryByBusinessKey) {
@@ -230,7 +234,10 @@ TEST_F(IntakeTest, QueryByBusinessKey) {
   }
   EXPECT_EQ(c.Request("GET", "/v1/orders/nobody/nothing").status, 404);
   EXPECT_EQ(c.Request("GET", "/v1/orders/onlyone").status, 400);
-  EXPECT_EQ(c.Request("DELETE", "/v1/messages").status, 405);
+  HttpResult not_allowed = c.Request("DELETE", "/v1/messages");
+  EXPECT_EQ(not_allowed.status, 405);
+  EXPECT_EQ(not_allowed.headers["Allow"], "POST");
+  EXPECT_EQ(c.Request("POST", "/v1/orders/nobody/nothing").headers["Allow"], "GET, HEAD");
 }
 
 TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
@@ -415,6 +422,14 @@ TEST_F(IntakeTest, NoHeaderInjectionFromSubmittedValues) {
   HttpResult r = Post(c, json, "application/json", "application/json");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.headers.count("X-Evil"), 0u);
+  // The refusal's summary rides in X-Ftz-Error, on one line.
+  ASSERT_EQ(r.headers.count("X-Ftz-Error"), 1u);
+  const std::string& why = r.headers["X-Ftz-Error"];
+  EXPECT_NE(why.find("goodsValue"), std::string::npos) << why;
+  EXPECT_EQ(why.find_first_of("\r\n"), std::string::npos) << why;
+  HttpResult malformed = Post(c, "<hello>&foo;</hello>");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.headers["X-Ftz-Error"].find("malformed XML"), std::string::npos);
 }
 
 TEST_F(IntakeTest, LongPollPastTheNewestReceiptWaitsInsteadOfHangingUp) {

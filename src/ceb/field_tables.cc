@@ -1,6 +1,7 @@
 #include "ceb/field_tables.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "core/time.h"
@@ -98,6 +99,40 @@ int Utf8Length(std::string_view s) {
   return count;
 }
 
+std::string WhyNotText(std::string_view s) {
+  // Only for a text Utf8Length refused: which of its two reasons it is.
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  int at = 1;  // characters are counted from 1, as a reader counts them
+  while (p < end) {
+    const unsigned char c = *p;
+    const int len = c < 0x80             ? 1
+                    : (c & 0xE0) == 0xC0 ? 2
+                    : (c & 0xF0) == 0xE0 ? 3
+                    : (c & 0xF8) == 0xF0 ? 4
+                                         : 0;
+    if (len == 0 || end - p < len) return "not valid UTF-8 text";
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (int i = 1; i < len; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return "not valid UTF-8 text";
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return "not valid UTF-8 text";
+    }
+    if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%04X", cp);
+      return "character " + std::to_string(at) + " is U+" + hex +
+             ", a control character XML does not allow";
+    }
+    p += len;
+    ++at;
+  }
+  return "not valid UTF-8 text";
+}
+
 namespace {
 
 std::string CheckFormat(Format f, std::string_view v) {
@@ -139,7 +174,7 @@ std::string SetField(const FieldDef<T>& def, std::string_view v, T* obj, bool le
   switch (def.kind) {
     case FieldKind::kText: {
       int len = Utf8Length(v);
-      if (len < 0) return "not valid UTF-8 text";
+      if (len < 0) return WhyNotText(v);
       if (len == 0 && !def.required) {  // an optional field sent empty is absent
         obj->*def.text = std::string();
         return {};

@@ -91,7 +91,11 @@ std::string SetField(const FieldDef<T>& def, std::string_view value, T* obj, boo
 template <class T>
 std::string GetField(const FieldDef<T>& def, const T& obj);
 
-// Counts Unicode code points; -1 if `s` is not valid UTF-8.
+// Counts Unicode code points; -1 if `s` is not valid UTF-8 or has a control
+// character XML does not allow (below U+0020 other than tab, LF, CR).
 int Utf8Length(std::string_view s);
+// Why Utf8Length refused `s`: "not valid UTF-8 text", or which character is
+// a control character XML does not allow.
+std::string WhyNotText(std::string_view s);
 
 }  // namespace ftz::ceb

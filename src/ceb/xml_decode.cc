@@ -8,8 +8,11 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "ceb/ceb.h"
 #include "ceb/field_tables.h"
@@ -45,30 +48,60 @@ bool SameText(std::string_view a, std::string_view b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
-// True if `text` has a character reference that pugixml decodes to U+0000
-// (`&#0;`, `&#x0000;`, or a number past 32 bits that wraps to 0): as
-// pugixml reads one, digits into an unsigned 32-bit sum, `x` for hex, up to
-// `;`. XML allows no U+0000, and pugixml would give it as a string's end.
-bool HasNulReference(std::string_view text) {
-  for (size_t at = text.find("&#"); at != std::string_view::npos; at = text.find("&#", at + 2)) {
-    size_t i = at + 2;
-    const bool hex = i < text.size() && text[i] == 'x';
-    if (hex) ++i;
-    uint32_t value = 0;
-    size_t digits = 0;
-    for (; i < text.size(); ++i, ++digits) {
-      const unsigned int c = static_cast<unsigned char>(text[i]);
-      if (c - '0' <= 9) {
-        value = value * (hex ? 16 : 10) + (c - '0');
-      } else if (hex && (c | ' ') - 'a' <= 5) {
-        value = value * 16 + ((c | ' ') - 'a' + 10);
-      } else {
-        break;
+// The first reference in `text` that XML does not define, as written ("" if
+// none). Without a DTD XML defines five entities and references to the
+// characters it allows (XML 1.0 §2.2, §4.1, §4.6). pugixml keeps anything
+// else as written (`&foo;`, a lone `&`) and decodes `&#1;`, `&#0;` or (its
+// sum wraps at 32 bits) `&#4294967296;` to characters XML has no place for:
+// `&#0;` even ends the text it stands in. Such a body is not XML, and would
+// otherwise be accepted and logged.
+std::string_view BadReference(std::string_view text, uint64_t* code_point) {
+  for (size_t at = text.find('&'); at != std::string_view::npos; at = text.find('&', at + 1)) {
+    const size_t semi = text.find(';', at + 1);
+    // A name or a number is short; a `;` far away belongs to other text.
+    if (semi == std::string_view::npos || semi - at > 40) {
+      size_t n = std::min<size_t>(8, text.size() - at);
+      while (n < text.size() - at && (static_cast<unsigned char>(text[at + n]) & 0xC0) == 0x80) {
+        ++n;  // not into the middle of a character
       }
+      return text.substr(at, n);
     }
-    if (digits > 0 && i < text.size() && text[i] == ';' && value == 0) return true;
+    const std::string_view ref = text.substr(at, semi - at + 1);
+    const std::string_view body = ref.substr(1, ref.size() - 2);
+    if (body == "amp" || body == "lt" || body == "gt" || body == "quot" || body == "apos") continue;
+    if (body.size() < 2 || body[0] != '#') return ref;
+    const bool hex = body[1] == 'x';
+    const std::string_view digits = body.substr(hex ? 2 : 1);
+    uint64_t cp = 0;
+    bool ok = !digits.empty();
+    for (char c : digits) {
+      const unsigned int u = static_cast<unsigned char>(c), lower = u | ' ';
+      const unsigned int d = u - '0' <= 9u              ? u - '0'
+                             : hex && lower - 'a' <= 5u ? lower - 'a' + 10
+                                                        : 99;
+      if (d == 99) ok = false;
+      cp = std::min<uint64_t>(cp * (hex ? 16 : 10) + (d == 99 ? 0 : d), 0x110000);
+    }
+    const bool xml_char = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!ok || !xml_char) {
+      *code_point = ok ? cp : UINT64_MAX;
+      return ref;
+    }
   }
-  return false;
+  return {};
+}
+
+// The first attribute name `n` carries twice, or null: XML allows one
+// (§3.1, "Unique Att Spec"); pugixml keeps both. Elements below the root
+// rarely carry any, so this costs nothing on the usual path.
+const char* RepeatedAttribute(pugi::xml_node n) {
+  for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+    for (pugi::xml_attribute b = a.next_attribute(); b; b = b.next_attribute()) {
+      if (std::strcmp(a.name(), b.name()) == 0) return a.name();
+    }
+  }
+  return nullptr;
 }
 
 // The namespace URI bound to `prefix` at element `n` ("" if none).
@@ -123,6 +156,10 @@ class Reader {
     *local = LocalName(name, &prefix);
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       if (std::string_view(a.name()).substr(0, 5) == "xmlns") redeclared_ = true;
+    }
+    if (const char* twice = RepeatedAttribute(n); twice != nullptr && malformed_.empty()) {
+      malformed_ = "malformed XML: attribute " + std::string(twice) + " appears twice on <" +
+                   std::string(name) + ">";
     }
     std::string_view ns = NamespaceOf(n, prefix);
     return ns == kCebNamespace || (lenient_ && ns.empty());
@@ -347,6 +384,7 @@ class Reader {
   }
 
   bool too_many_ = false, empty_ = false, no_lines_ = false;
+  std::string malformed_;  // not XML after all: the message is unreadable
 
  private:
   DecodeResult* out_;
@@ -363,44 +401,172 @@ void Unreadable(DecodeResult* r, int code, std::string why) {
   r->errors.push_back({-1, "", std::move(why)});
 }
 
-// Whether a reference to U+0000 stands in text or an attribute value, where
-// it would be decoded, rather than in CDATA or a comment, where it is
-// literal: the body parsed again with references left as written (only for
-// a body where HasNulReference found one). Refused, such a character never
-// reaches the decoder, where it would end a text where it begins: hide text
-// kept in an element (kXmlParseOptions) and empty a field (a helper's
-// review found both, docs/performance.md, session 16).
-bool NulInTextOrAttribute(std::string_view body) {
+// Whether a reference BadReference finds stands in text or an attribute
+// value, where it would be decoded, rather than in CDATA or a comment, where
+// it is literal: the body parsed again with references left as written (only
+// for a body where BadReference found one). Returns it, or "" if none.
+std::string BadReferenceInTextOrAttribute(std::string_view body, uint64_t* code_point) {
   pugi::xml_document raw;
   if (!raw.load_buffer(body.data(), body.size(),
                        (pugi::parse_default | pugi::parse_doctype) & ~pugi::parse_escapes,
                        pugi::encoding_utf8)) {
-    return false;  // malformed: the parse proper says where
+    return {};  // malformed: the parse proper says where
   }
   struct Finder : pugi::xml_tree_walker {
-    bool found = false;
+    std::string found;
+    uint64_t* code_point;
+    void Check(std::string_view text) {
+      if (found.empty()) found = std::string(BadReference(text, code_point));
+    }
     bool for_each(pugi::xml_node& n) override {
-      if (n.type() == pugi::node_pcdata) found = HasNulReference(n.value());
-      for (pugi::xml_attribute a = n.first_attribute(); a && !found; a = a.next_attribute()) {
-        found = HasNulReference(a.value());
+      if (n.type() == pugi::node_pcdata) Check(n.value());
+      for (pugi::xml_attribute a = n.first_attribute(); a && found.empty();
+           a = a.next_attribute()) {
+        Check(a.value());
       }
-      return !found;
+      return found.empty();
     }
   } finder;
+  finder.code_point = code_point;
   raw.traverse(finder);
   return finder.found;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view lower) {
+  if (s.size() < lower.size()) return false;
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if ((s[i] | ' ') != lower[i]) return false;
+  }
+  return true;
+}
+
+// True if `pi` ("<?...?>") is an XML declaration (its target is `xml`, which
+// is reserved for the declaration, in any case).
+bool IsXmlDeclaration(std::string_view pi) {
+  return StartsWithNoCase(pi.substr(2), "xml") && (pi.size() == 5 || pi[5] == '?' || pi[5] == ' ' ||
+                                                   pi[5] == '\t' || pi[5] == '\r' || pi[5] == '\n');
+}
+
+// The XML declaration, when the body opens with one, as XML 1.0 §2.8 has
+// it: a version, and an encoding (if named) of UTF-8, the only one CEB
+// messages use; pugixml skips the declaration unread, so a body declared GBK
+// would have been read as UTF-8 and refused field by field as "not valid
+// UTF-8". Returns why the body is not acceptable, or "".
+std::string CheckDeclaration(std::string_view body) {
+  if (!body.starts_with("<?xml") || body.size() < 6 ||
+      !(body[5] == ' ' || body[5] == '\t' || body[5] == '\r' || body[5] == '\n')) {
+    return {};
+  }
+  const size_t end = body.find("?>");
+  if (end == std::string_view::npos) return {};  // the parse says where
+  const std::string_view decl = body.substr(0, end);
+  auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
+    for (size_t at = decl.find(name); at != std::string_view::npos; at = decl.find(name, at + 1)) {
+      size_t i = at + name.size();
+      while (i < decl.size() && (decl[i] == ' ' || decl[i] == '\t')) ++i;
+      if (i >= decl.size() || decl[i] != '=') continue;
+      ++i;
+      while (i < decl.size() && (decl[i] == ' ' || decl[i] == '\t')) ++i;
+      if (i >= decl.size() || (decl[i] != '"' && decl[i] != '\'')) continue;
+      const size_t close = decl.find(decl[i], i + 1);
+      if (close == std::string_view::npos) continue;
+      return decl.substr(i + 1, close - i - 1);
+    }
+    return std::nullopt;
+  };
+  const std::optional<std::string_view> version = value_of("version");
+  if (!version || !version->starts_with("1.")) {
+    return "malformed XML: the XML declaration has no version=\"1.0\"";
+  }
+  if (const std::optional<std::string_view> encoding = value_of("encoding");
+      encoding && !(encoding->size() == 5 && StartsWithNoCase(*encoding, "utf-8"))) {
+    return "the XML declaration names encoding " + std::string(*encoding).substr(0, 40) +
+           ": CEB messages are UTF-8";
+  }
+  return {};
+}
+
+// What pugixml lets pass around the root element, which XML does not: text
+// before or after it (pugixml drops it), a second root (pugixml keeps both),
+// an XML declaration anywhere but at the very start (pugixml skips it). Only
+// whitespace, comments and processing instructions may stand there (XML 1.0
+// §2.1, §2.8). Returns why the body is not XML, or "".
+std::string OutsideRoot(std::string_view body, const pugi::xml_document& doc) {
+  int roots = 0;
+  std::string names;
+  for (pugi::xml_node n = doc.first_child(); n; n = n.next_sibling()) {
+    if (n.type() != pugi::node_element) continue;
+    names += (roots++ ? " and <" : "<") + std::string(n.name()) + ">";
+  }
+  if (roots > 1) return "malformed XML: more than one root element (" + names + ")";
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  // Before the root: [declaration] (whitespace | comment | PI)*, then '<'
+  // and a name.
+  size_t i = 0;
+  while (i < body.size()) {
+    if (space(body[i])) {
+      ++i;
+    } else if (body.substr(i, 4) == "<!--") {
+      const size_t e = body.find("-->", i + 4);
+      if (e == std::string_view::npos) break;
+      i = e + 3;
+    } else if (body.substr(i, 2) == "<?") {
+      const size_t e = body.find("?>", i + 2);
+      if (e == std::string_view::npos) break;
+      if (i > 0 && IsXmlDeclaration(body.substr(i, e + 2 - i))) {
+        return "malformed XML at byte " + std::to_string(i) +
+               ": an XML declaration may only open the document";
+      }
+      i = e + 2;
+    } else {
+      break;
+    }
+  }
+  if (i < body.size() && body[i] != '<') {
+    return "malformed XML at byte " + std::to_string(i) + ": text before the root element";
+  }
+  // After it: (whitespace | comment | PI)*, read from the end back to the
+  // root's closing '>'.
+  size_t e = body.size();
+  while (e > 0) {
+    if (space(body[e - 1])) {
+      --e;
+    } else if (body.substr(0, e).ends_with("-->")) {
+      const size_t b = body.rfind("<!--", e - 3);
+      if (b == std::string_view::npos) break;
+      e = b;
+    } else if (body.substr(0, e).ends_with("?>")) {
+      const size_t b = body.rfind("<?", e - 2);
+      if (b == std::string_view::npos) break;
+      if (IsXmlDeclaration(body.substr(b, e - b))) {
+        return "malformed XML at byte " + std::to_string(b) +
+               ": an XML declaration may only open the document";
+      }
+      e = b;
+    } else {
+      break;
+    }
+  }
+  // What is left ends with the root's end tag (`</name>`, space allowed
+  // before the `>`), or is the root written as an empty element.
+  std::string_view rest = body.substr(0, e);
+  bool closed = rest.ends_with('>');
+  if (closed) {
+    rest.remove_suffix(1);
+    while (!rest.empty() && space(rest.back())) rest.remove_suffix(1);
+    const pugi::xml_node root = doc.document_element();
+    const std::string end_tag = "</" + std::string(root.name());
+    closed = rest.ends_with(end_tag) ||
+             (rest.ends_with('/') && !root.first_child() && *root.value() == '\0');
+  }
+  if (!closed) return "malformed XML: text after the root element";
+  return {};
 }
 
 bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
   if (body.size() >= 3 && std::memcmp(body.data(), "\xEF\xBB\xBF", 3) == 0) body.remove_prefix(3);
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     Unreadable(r, 1, "empty message body");
-    return false;
-  }
-  if (HasNulReference(body) && NulInTextOrAttribute(body)) {
-    Unreadable(r, 1,
-               "malformed XML: a character reference to U+0000 (such as &#0;), which XML does "
-               "not allow");
     return false;
   }
   pugi::xml_parse_result pr =
@@ -417,8 +583,40 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
       return false;
     }
   }
+  uint64_t code_point = 0;
+  if (!BadReference(body, &code_point).empty()) {
+    code_point = 0;
+    if (std::string bad = BadReferenceInTextOrAttribute(body, &code_point); !bad.empty()) {
+      std::string why = "malformed XML: ";
+      if (bad.size() > 1 && bad[1] == '#') {
+        char cp[16] = "";
+        if (code_point < 0x110000) std::snprintf(cp, sizeof cp, " (U+%04X)", unsigned(code_point));
+        why += "the character reference " + bad + cp + " is not a character XML allows";
+      } else {
+        why += "\"" + bad +
+               "\" is not a reference XML defines without a DTD (&amp; &lt; &gt; &quot; &apos; "
+               "and character references; a literal & is written &amp;)";
+      }
+      Unreadable(r, 1, std::move(why));
+      return false;
+    }
+  }
   if (!doc->document_element()) {
     Unreadable(r, 1, "no root element");
+    return false;
+  }
+  if (const char* twice = RepeatedAttribute(doc->document_element())) {
+    Unreadable(r, 1,
+               "malformed XML: attribute " + std::string(twice) + " appears twice on <" +
+                   doc->document_element().name() + ">");
+    return false;
+  }
+  if (std::string why = CheckDeclaration(body); !why.empty()) {
+    Unreadable(r, 1, std::move(why));
+    return false;
+  }
+  if (std::string why = OutsideRoot(body, *doc); !why.empty()) {
+    Unreadable(r, 1, std::move(why));
     return false;
   }
   return true;
@@ -464,6 +662,11 @@ void ReadInbound(pugi::xml_node root, DecodeResult* r) {
   reader.SetRoot(root);
   auto& blocks = r->message.blocks.template emplace<std::vector<Block>>();
   reader.ReadMessage(root, &blocks);
+  if (!reader.malformed_.empty()) {
+    r->errors.clear();
+    Unreadable(r, 1, std::move(reader.malformed_));
+    return;
+  }
   const auto& codes = Traits::kCodes;
   if (r->errors.empty()) {
     r->outcome = DecodeResult::Outcome::kOk;
@@ -490,12 +693,14 @@ void CheckRootAttributes(pugi::xml_node root, Reader* reader, Message* m) {
   if (!guid) {
     reader->Error(-1, "@guid", "missing required attribute");
   } else if (int n = Utf8Length(m->guid); n != 36) {
-    reader->Error(-1, "@guid", "must be exactly 36 characters (" + std::to_string(n) + ")");
+    reader->Error(
+        -1, "@guid",
+        n < 0 ? WhyNotText(m->guid) : "must be exactly 36 characters (" + std::to_string(n) + ")");
   }
   if (!version) {
     reader->Error(-1, "@version", "missing required attribute");
   } else if (int n = Utf8Length(m->version); n < 1 || n > 10) {
-    reader->Error(-1, "@version", "must be 1 to 10 characters");
+    reader->Error(-1, "@version", n < 0 ? WhyNotText(m->version) : "must be 1 to 10 characters");
   }
 }
 

@@ -158,31 +158,36 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
       reply(std::move(r));
     };
   };
+  // 405 names the methods the path takes (RFC 9110 §15.5.6).
+  auto not_allowed = [](const char* allow) {
+    ApiResponse r = JsonError(405, "method_not_allowed", std::string("use ") + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  };
   if (path == "/v1/admin/bonded/goods-in") {
     if (req.method != "POST") {
-      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+      return counted("admin")(not_allowed("POST"));
     }
     return PostGoodsIn(req, counted("admin"));
   }
   if (path == "/v1/admin/lists/conclude") {
     if (req.method != "POST") {
-      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+      return counted("admin")(not_allowed("POST"));
     }
     return PostConclusion(req, counted("admin"));
   }
   if (path == "/v1/admin/rules") {
     if (req.method != "POST") {
-      return counted("admin")(JsonError(405, "method_not_allowed", "use POST"));
+      return counted("admin")(not_allowed("POST"));
     }
     return PostRules(req, counted("admin"));
   }
   if (path == "/v1/messages") {
-    if (req.method != "POST")
-      return counted("messages")(JsonError(405, "method_not_allowed", "use POST"));
+    if (req.method != "POST") return counted("messages")(not_allowed("POST"));
     return PostMessage(std::move(req), counted("messages"));
   }
   if (req.method != "GET" && req.method != "HEAD") {
-    return counted("other")(JsonError(405, "method_not_allowed", "use GET"));
+    return counted("other")(not_allowed("GET, HEAD"));
   }
   if (path == "/healthz") return counted("healthz")(Health());
   if (path == "/readyz") return counted("readyz")(Ready());
@@ -282,6 +287,25 @@ node::Counter& Api::RequestCounter(const std::string& route, int status) {
   return *counter;
 }
 
+namespace {
+
+// X-Ftz-Error: the decoder's one-line summary, cut to 200 bytes at a
+// character's edge, with any control character (a CR or LF would end the
+// header) made a space.
+std::pair<std::string, std::string> ErrorHeader(std::string_view summary) {
+  size_t n = std::min<size_t>(summary.size(), 200);
+  while (n > 0 && n < summary.size() && (static_cast<unsigned char>(summary[n]) & 0xC0) == 0x80) {
+    --n;
+  }
+  std::string v(summary.substr(0, n));
+  for (char& c : v) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  }
+  return {"X-Ftz-Error", std::move(v)};
+}
+
+}  // namespace
+
 ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
   ceb::DecodeResult d;
   d.ceb_code = 1;
@@ -308,6 +332,7 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     r.status = 400;
     r.content_type = json ? kJson : kXml;
     r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
+    r.headers.push_back(ErrorHeader(d.summary));
     return reply(std::move(r));
   }
   if (d.outcome == ceb::DecodeResult::Outcome::kInvalid) {
@@ -316,6 +341,7 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     r.status = 400;
     r.content_type = json ? kJson : kXml;
     r.body = json ? ceb::EncodeReceiptJson(receipt) : ceb::EncodeReceiptXml(receipt);
+    r.headers.push_back(ErrorHeader(d.summary));
     return reply(std::move(r));
   }
   node::Submission s;

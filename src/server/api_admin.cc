@@ -178,8 +178,17 @@ ApiResponse Api::GetRules(const Caller& caller) {
 ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_text,
                           const Caller& caller) {
   (void)caller;  // the operator's authentication of the buyer will be checked here
-  if (id_number.empty() || id_number.size() > 60 || id_number.find('/') != std::string::npos) {
-    return JsonError(400, "bad_request", "expected /v1/quota/{buyerIdNumber}[?year=YYYY]");
+  // A resident ID number (the only kind the annual limit is kept for): 17
+  // digits and a check character, a digit or X. Anything else is no buyer.
+  bool id_card = id_number.size() == 18;
+  for (size_t i = 0; id_card && i < 18; ++i) {
+    const char c = id_number[i];
+    id_card = (c >= '0' && c <= '9') || (i == 17 && (c == 'X' || c == 'x'));
+  }
+  if (!id_card) {
+    return JsonError(400, "bad_request",
+                     "not an ID number: expected /v1/quota/{buyerIdNumber}[?year=YYYY] with 18 "
+                     "characters, 17 digits and a digit or X");
   }
   const UnixMillis now = WallNow();
   int64_t year = CstYear(now);

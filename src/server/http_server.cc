@@ -111,9 +111,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       ApiRequest req;
       req.accept = std::string(parser_->get()[http::field::accept]);
+      api_->CountRequest(
+          parser_->get().target().starts_with("/v1/messages") ? "messages" : "unknown", 413);
       return Push(api_->BodyTooLarge(req), parser_->get().version());
     }
     if (ec == http::error::header_limit) {
+      api_->CountRequest("unknown", 431);
       ApiResponse r;
       r.status = 431;
       r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
@@ -121,6 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
       // Not HTTP: answered, after the answers owed before it, then closed.
+      api_->CountRequest("unknown", 400);
       ApiResponse r;
       r.status = 400;
       r.body = R"({"error":{"code":"bad_request","message":"malformed HTTP request: )" +
