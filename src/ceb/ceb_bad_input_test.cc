@@ -250,7 +250,10 @@ TEST(BadInputTest, NotXmlThoughPugixmlParsesIt) {
   };
   const Case refused[] = {
       {replaced("<x:ebpName>平台", "<x:ebpName>&foo;平台"), "\"&foo;\" is not a reference XML"},
-      {replaced("<x:ebpName>平台", "<x:ebpName>A & B平台"), "\"& B平台\" is not a reference"},
+      {replaced("<x:ebpName>平台", "<x:ebpName>A & B平台"), "\"& \" is not a reference"},
+      {replaced("<x:ebpName>平台", "<x:ebpName>&#65平台"), "\"&#65平\" is not a reference"},
+      {replaced("<x:Order>", "<x:Order a=\"1\" a=\"2\">"),
+       "attribute a appears twice on <x:Order>"},
       {replaced("<x:ebpName>平台", "<x:ebpName>&#x1;平台"),
        "the character reference &#x1; (U+0001) is not a character XML allows"},
       {replaced("<x:ebpName>平台", "<x:ebpName>&#xD800;平台"), "(U+D800)"},
@@ -284,12 +287,36 @@ TEST(BadInputTest, NotXmlThoughPugixmlParsesIt) {
       order + "\n<!-- after -->\n<?pi after?>\n",
       replaced("<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
                "<?xml version='1.0' encoding = 'utf-8' standalone=\"yes\"?>"),
+      // Well-formed, and refused by the first version of these checks (a
+      // helper's review): what Java writes, line breaks in the declaration,
+      // a processing instruction holding "<?", references with long zeros.
+      replaced("encoding=\"UTF-8\"", "encoding=\"UTF8\""),
+      replaced("version=\"1.0\" encoding", "version\n=\n\"1.0\" encoding"),
+      order + "<?pi a <? b?>",
+      replaced("<x:ebpName>平台", "<x:ebpName>&#x" + std::string(38, '0') + "41;&#" +
+                                      std::string(60, '0') + "65;平台"),
       "<!-- before -->" + order.substr(order.find("?>") + 2),
   };
   for (const std::string& body : allowed) {
     DecodeResult d = DecodeXml(body);
     EXPECT_TRUE(d.ok()) << d.summary << "\n" << body.substr(0, 200);
   }
+  // A refusal quotes the input only in short, valid, printable pieces: it
+  // goes into a receipt (XML or JSON).
+  for (const std::string& hostile :
+       {replaced("<x:ebpName>平台", "<x:ebpName>&\x01\x02;平台"),
+        replaced("<x:ebpName>平台", "<x:ebpName>&" + std::string(5000, '\x80') + ";平台"),
+        replaced("encoding=\"UTF-8\"", "encoding=\"" + std::string(300, 'E') + "\x01\"")}) {
+    DecodeResult d = DecodeXml(hostile);
+    EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable) << d.summary;
+    EXPECT_GE(Utf8Length(d.summary), 0) << d.summary;  // valid UTF-8, no control character
+    EXPECT_LT(d.summary.size(), 400u) << d.summary;
+  }
+  std::string many = order;
+  std::string attributes;
+  for (int i = 0; i < 3000; ++i) attributes += " a" + std::to_string(i) + "=\"\"";
+  many.replace(many.find(" version=\"1.0\" xmlns"), 0, attributes + " a17=\"x\"");
+  EXPECT_NE(DecodeXml(many).summary.find("attribute a17 appears twice"), std::string::npos);
   // A control character written as such: named as what it is.
   DecodeResult control = DecodeXml(replaced("<x:ebpName>平台", "<x:ebpName>平\x01台"));
   ASSERT_EQ(control.outcome, DecodeResult::Outcome::kInvalid);

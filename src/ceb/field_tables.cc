@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ceb/internal/util.h"
 #include "core/time.h"
 
 namespace ftz::ceb {
@@ -105,22 +106,9 @@ std::string WhyNotText(std::string_view s) {
   const auto* end = p + s.size();
   int at = 1;  // characters are counted from 1, as a reader counts them
   while (p < end) {
-    const unsigned char c = *p;
-    const int len = c < 0x80             ? 1
-                    : (c & 0xE0) == 0xC0 ? 2
-                    : (c & 0xF0) == 0xE0 ? 3
-                    : (c & 0xF8) == 0xF0 ? 4
-                                         : 0;
-    if (len == 0 || end - p < len) return "not valid UTF-8 text";
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (int i = 1; i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return "not valid UTF-8 text";
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return "not valid UTF-8 text";
-    }
+    uint32_t cp = 0;
+    const int len = internal::DecodeUtf8(p, end, &cp);
+    if (len == 0) return "not valid UTF-8 text";
     if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
       char hex[8];
       std::snprintf(hex, sizeof hex, "%04X", cp);

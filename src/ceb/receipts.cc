@@ -5,6 +5,7 @@
 #include "ceb/ceb.h"
 #include "ceb/field_tables.h"
 #include "ceb/internal/blocks.h"
+#include "ceb/internal/util.h"
 
 namespace ftz::ceb {
 namespace {
@@ -97,17 +98,6 @@ const internal::MessageCodes& CodesOf(const std::vector<Block>&) {
   return BlockTraits<Block>::kCodes;
 }
 
-// The first `max_chars` characters of UTF-8 text.
-std::string TruncateChars(const std::string& s, size_t max_chars) {
-  size_t chars = 0, i = 0;
-  while (i < s.size() && chars < max_chars) {
-    ++i;
-    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
-    ++chars;
-  }
-  return s.substr(0, i);
-}
-
 }  // namespace
 
 RefusalCodes CodesFor(MessageType t) {
@@ -192,7 +182,9 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
     } else {
       info = prefix + info;
     }
-    info = TruncateChars(info, 1000);  // returnInfo is C..1000 characters
+    // returnInfo is C..1000 characters, and paths quote the sender's element
+    // names, which may be anything: made safe for the receipt.
+    info = internal::SafeText(info, 1000);
     AddReturn(m, i, d.ceb_code, info, time, &r);
   }
   if (n == 0) {
@@ -202,8 +194,8 @@ ReceiptMessage MakeRefusalReceipt(const DecodeResult& d, UnixMillis now) {
           if constexpr (!std::is_same_v<typename std::decay_t<decltype(blocks)>::value_type,
                                         TaxBillDoc>) {
             blocks.emplace_back();
-            SetCommon(&blocks.back(), m.guid, d.ceb_code, std::string(prefix) + message_errors,
-                      time);
+            SetCommon(&blocks.back(), m.guid, d.ceb_code,
+                      internal::SafeText(std::string(prefix) + message_errors, 1000), time);
           }
         },
         r.blocks);
@@ -218,7 +210,7 @@ FormatReceipt MakeFormatReceipt(const DecodeResult& d, std::string_view body, Un
   char code[8];
   std::snprintf(code, sizeof code, "-%04d", d.ceb_code);
   f.returnStatus = code;
-  f.returnInfo = d.summary;
+  f.returnInfo = internal::SafeText(d.summary, 1000);  // it may quote the body
   f.oriCopMsgId = d.dxp_copmsgid;
   f.oriMessageType = d.message.guid.empty() ? "Unknown" : RootElementName(d.message.type);
   // At most 4 KiB of the original, cut at a character boundary; nothing if it is not text.

@@ -9,10 +9,12 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "ceb/ceb.h"
 #include "ceb/field_tables.h"
@@ -48,45 +50,64 @@ bool SameText(std::string_view a, std::string_view b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
+// A piece of the input quoted in a refusal: bounded, valid UTF-8, no control
+// characters (the refusal goes into a receipt, XML or JSON).
+std::string Shown(std::string_view raw) { return internal::SafeText(raw, 40); }
+
+bool IsXmlChar(uint64_t c) {
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+         (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+// text[from, to), `to` moved past the rest of a character it cuts.
+std::string_view UpToCharacter(std::string_view text, size_t from, size_t to) {
+  to = std::min(to, text.size());
+  while (to < text.size() && (static_cast<unsigned char>(text[to]) & 0xC0) == 0x80) ++to;
+  return text.substr(from, to - from);
+}
+
 // The first reference in `text` that XML does not define, as written ("" if
-// none). Without a DTD XML defines five entities and references to the
-// characters it allows (XML 1.0 §2.2, §4.1, §4.6). pugixml keeps anything
-// else as written (`&foo;`, a lone `&`) and decodes `&#1;`, `&#0;` or (its
-// sum wraps at 32 bits) `&#4294967296;` to characters XML has no place for:
-// `&#0;` even ends the text it stands in. Such a body is not XML, and would
-// otherwise be accepted and logged.
+// none), read as XML reads one: `&`, a name or `#` digits or `#x` hex
+// digits (any number of them), `;`. Without a DTD XML defines five entities
+// and references to the characters it allows (XML 1.0 §2.2, §4.1, §4.6).
+// pugixml keeps anything else as written (`&foo;`, a lone `&`) and decodes
+// `&#1;`, `&#0;` or (its sum wraps at 32 bits) `&#4294967296;` to characters
+// XML has no place for: `&#0;` even ends the text it stands in. Such a body
+// is not XML, and would otherwise be accepted and logged. *code_point is the
+// character a well-formed character reference names (past U+10FFFF:
+// 0x110000), or UINT64_MAX for anything else.
 std::string_view BadReference(std::string_view text, uint64_t* code_point) {
   for (size_t at = text.find('&'); at != std::string_view::npos; at = text.find('&', at + 1)) {
-    const size_t semi = text.find(';', at + 1);
-    // A name or a number is short; a `;` far away belongs to other text.
-    if (semi == std::string_view::npos || semi - at > 40) {
-      size_t n = std::min<size_t>(8, text.size() - at);
-      while (n < text.size() - at && (static_cast<unsigned char>(text[at + n]) & 0xC0) == 0x80) {
-        ++n;  // not into the middle of a character
+    size_t i = at + 1;
+    *code_point = UINT64_MAX;
+    if (i < text.size() && text[i] == '#') {
+      const bool hex = i + 1 < text.size() && text[i + 1] == 'x';
+      i += hex ? 2 : 1;
+      const size_t digits_from = i;
+      uint64_t cp = 0;
+      for (; i < text.size(); ++i) {
+        const unsigned int u = static_cast<unsigned char>(text[i]), lower = u | ' ';
+        const unsigned int d = u - '0' <= 9u              ? u - '0'
+                               : hex && lower - 'a' <= 5u ? lower - 'a' + 10
+                                                          : 99;
+        if (d == 99) break;
+        cp = std::min<uint64_t>(cp * (hex ? 16 : 10) + d, 0x110000);
       }
-      return text.substr(at, n);
+      const bool whole = i > digits_from && i < text.size() && text[i] == ';';
+      if (whole) *code_point = cp;
+      if (!whole || !IsXmlChar(cp)) return UpToCharacter(text, at, i + 1);
+      continue;
     }
-    const std::string_view ref = text.substr(at, semi - at + 1);
-    const std::string_view body = ref.substr(1, ref.size() - 2);
-    if (body == "amp" || body == "lt" || body == "gt" || body == "quot" || body == "apos") continue;
-    if (body.size() < 2 || body[0] != '#') return ref;
-    const bool hex = body[1] == 'x';
-    const std::string_view digits = body.substr(hex ? 2 : 1);
-    uint64_t cp = 0;
-    bool ok = !digits.empty();
-    for (char c : digits) {
-      const unsigned int u = static_cast<unsigned char>(c), lower = u | ' ';
-      const unsigned int d = u - '0' <= 9u              ? u - '0'
-                             : hex && lower - 'a' <= 5u ? lower - 'a' + 10
-                                                        : 99;
-      if (d == 99) ok = false;
-      cp = std::min<uint64_t>(cp * (hex ? 16 : 10) + (d == 99 ? 0 : d), 0x110000);
+    while (i < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_' || text[i] == '-' ||
+            text[i] == '.' || text[i] == ':')) {
+      ++i;
     }
-    const bool xml_char = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!ok || !xml_char) {
-      *code_point = ok ? cp : UINT64_MAX;
-      return ref;
+    const std::string_view name = text.substr(at + 1, i - at - 1);
+    const bool whole = i < text.size() && text[i] == ';';
+    if (!whole ||
+        !(name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos")) {
+      return UpToCharacter(text, at, i + 1);
     }
   }
   return {};
@@ -94,14 +115,16 @@ std::string_view BadReference(std::string_view text, uint64_t* code_point) {
 
 // The first attribute name `n` carries twice, or null: XML allows one
 // (§3.1, "Unique Att Spec"); pugixml keeps both. Elements below the root
-// rarely carry any, so this costs nothing on the usual path.
+// rarely carry any, so this costs nothing on the usual path; a hostile one
+// with thousands is sorted, not compared pair by pair.
 const char* RepeatedAttribute(pugi::xml_node n) {
-  for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
-    for (pugi::xml_attribute b = a.next_attribute(); b; b = b.next_attribute()) {
-      if (std::strcmp(a.name(), b.name()) == 0) return a.name();
-    }
-  }
-  return nullptr;
+  pugi::xml_attribute first = n.first_attribute();
+  if (!first || !first.next_attribute()) return nullptr;
+  std::vector<std::string_view> names;
+  for (pugi::xml_attribute a = first; a; a = a.next_attribute()) names.emplace_back(a.name());
+  std::sort(names.begin(), names.end());
+  auto twice = std::adjacent_find(names.begin(), names.end());
+  return twice == names.end() ? nullptr : twice->data();
 }
 
 // The namespace URI bound to `prefix` at element `n` ("" if none).
@@ -158,8 +181,8 @@ class Reader {
       if (std::string_view(a.name()).substr(0, 5) == "xmlns") redeclared_ = true;
     }
     if (const char* twice = RepeatedAttribute(n); twice != nullptr && malformed_.empty()) {
-      malformed_ = "malformed XML: attribute " + std::string(twice) + " appears twice on <" +
-                   std::string(name) + ">";
+      malformed_ =
+          "malformed XML: attribute " + Shown(twice) + " appears twice on <" + Shown(name) + ">";
     }
     std::string_view ns = NamespaceOf(n, prefix);
     return ns == kCebNamespace || (lenient_ && ns.empty());
@@ -309,6 +332,10 @@ class Reader {
       std::string_view prefix;
       std::string_view local = LocalName(c.name(), &prefix);
       std::string_view ns = NamespaceOf(c, prefix);
+      if (const char* twice = RepeatedAttribute(c); twice != nullptr && malformed_.empty()) {
+        malformed_ = "malformed XML: attribute " + Shown(twice) + " appears twice on <" +
+                     Shown(c.name()) + ">";
+      }
       if (local == "Signature" && ns == kDsigNamespace) {
         if (++signatures > 1) Error(-1, "Signature", "more than one signature");
         out_->message.signed_ = true;
@@ -416,7 +443,10 @@ std::string BadReferenceInTextOrAttribute(std::string_view body, uint64_t* code_
     std::string found;
     uint64_t* code_point;
     void Check(std::string_view text) {
-      if (found.empty()) found = std::string(BadReference(text, code_point));
+      if (!found.empty()) return;
+      uint64_t cp = UINT64_MAX;
+      found = std::string(BadReference(text, &cp));
+      if (!found.empty()) *code_point = cp;
     }
     bool for_each(pugi::xml_node& n) override {
       if (n.type() == pugi::node_pcdata) Check(n.value());
@@ -440,13 +470,6 @@ bool StartsWithNoCase(std::string_view s, std::string_view lower) {
   return true;
 }
 
-// True if `pi` ("<?...?>") is an XML declaration (its target is `xml`, which
-// is reserved for the declaration, in any case).
-bool IsXmlDeclaration(std::string_view pi) {
-  return StartsWithNoCase(pi.substr(2), "xml") && (pi.size() == 5 || pi[5] == '?' || pi[5] == ' ' ||
-                                                   pi[5] == '\t' || pi[5] == '\r' || pi[5] == '\n');
-}
-
 // The XML declaration, when the body opens with one, as XML 1.0 §2.8 has
 // it: a version, and an encoding (if named) of UTF-8, the only one CEB
 // messages use; pugixml skips the declaration unread, so a body declared GBK
@@ -463,10 +486,13 @@ std::string CheckDeclaration(std::string_view body) {
   auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
     for (size_t at = decl.find(name); at != std::string_view::npos; at = decl.find(name, at + 1)) {
       size_t i = at + name.size();
-      while (i < decl.size() && (decl[i] == ' ' || decl[i] == '\t')) ++i;
+      auto space = [&] {
+        return decl[i] == ' ' || decl[i] == '\t' || decl[i] == '\r' || decl[i] == '\n';
+      };
+      while (i < decl.size() && space()) ++i;
       if (i >= decl.size() || decl[i] != '=') continue;
       ++i;
-      while (i < decl.size() && (decl[i] == ' ' || decl[i] == '\t')) ++i;
+      while (i < decl.size() && space()) ++i;
       if (i >= decl.size() || (decl[i] != '"' && decl[i] != '\'')) continue;
       const size_t close = decl.find(decl[i], i + 1);
       if (close == std::string_view::npos) continue;
@@ -478,10 +504,12 @@ std::string CheckDeclaration(std::string_view body) {
   if (!version || !version->starts_with("1.")) {
     return "malformed XML: the XML declaration has no version=\"1.0\"";
   }
+  // "UTF8" too: not a registered name, but what Java writes and every common
+  // parser reads as UTF-8.
   if (const std::optional<std::string_view> encoding = value_of("encoding");
-      encoding && !(encoding->size() == 5 && StartsWithNoCase(*encoding, "utf-8"))) {
-    return "the XML declaration names encoding " + std::string(*encoding).substr(0, 40) +
-           ": CEB messages are UTF-8";
+      encoding && !((encoding->size() == 5 && StartsWithNoCase(*encoding, "utf-8")) ||
+                    (encoding->size() == 4 && StartsWithNoCase(*encoding, "utf8")))) {
+    return "the XML declaration names encoding " + Shown(*encoding) + ": CEB messages are UTF-8";
   }
   return {};
 }
@@ -492,74 +520,75 @@ std::string CheckDeclaration(std::string_view body) {
 // whitespace, comments and processing instructions may stand there (XML 1.0
 // §2.1, §2.8). Returns why the body is not XML, or "".
 std::string OutsideRoot(std::string_view body, const pugi::xml_document& doc) {
-  int roots = 0;
-  std::string names;
-  for (pugi::xml_node n = doc.first_child(); n; n = n.next_sibling()) {
-    if (n.type() != pugi::node_element) continue;
-    names += (roots++ ? " and <" : "<") + std::string(n.name()) + ">";
+  const pugi::xml_node root = doc.document_element();
+  for (pugi::xml_node n = root.next_sibling(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_element) {
+      return "malformed XML: more than one root element (<" + Shown(root.name()) + "> and <" +
+             Shown(n.name()) + ">)";
+    }
   }
-  if (roots > 1) return "malformed XML: more than one root element (" + names + ")";
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  // Before the root: [declaration] (whitespace | comment | PI)*, then '<'
-  // and a name.
-  size_t i = 0;
-  while (i < body.size()) {
-    if (space(body[i])) {
-      ++i;
-    } else if (body.substr(i, 4) == "<!--") {
-      const size_t e = body.find("-->", i + 4);
-      if (e == std::string_view::npos) break;
-      i = e + 3;
-    } else if (body.substr(i, 2) == "<?") {
-      const size_t e = body.find("?>", i + 2);
-      if (e == std::string_view::npos) break;
-      if (i > 0 && IsXmlDeclaration(body.substr(i, e + 2 - i))) {
-        return "malformed XML at byte " + std::to_string(i) +
-               ": an XML declaration may only open the document";
-      }
-      i = e + 2;
-    } else {
-      break;
+  // The usual message, surely fine: [declaration] [whitespace] the root's
+  // start tag ... the root's end tag [whitespace]. (The parse found one
+  // root, so an end tag of its name at the very end is its own.)
+  const std::string name(root.name());
+  std::string_view head = body;
+  if (head.starts_with("<?xml") && head.size() > 5 && space(head[5])) {
+    const size_t e = head.find("?>");
+    head.remove_prefix(e == std::string_view::npos ? 0 : e + 2);
+    while (!head.empty() && space(head.front())) head.remove_prefix(1);
+  }
+  const bool prolog_plain = head.size() > name.size() + 1 && head[0] == '<' &&
+                            head.substr(1, name.size()) == name &&
+                            (space(head[name.size() + 1]) || head[name.size() + 1] == '>' ||
+                             head[name.size() + 1] == '/');
+  std::string_view tail = body;
+  while (!tail.empty() && space(tail.back())) tail.remove_suffix(1);
+  bool epilog_plain = tail.ends_with('>');
+  if (epilog_plain) {
+    tail.remove_suffix(1);
+    while (!tail.empty() && space(tail.back())) tail.remove_suffix(1);
+    epilog_plain = tail.ends_with("</" + name) ||
+                   (tail.ends_with('/') && !root.first_child() && *root.value() == '\0');
+  }
+  if (prolog_plain && epilog_plain) return {};
+  // Otherwise read what stands beside the root exactly: the body parsed
+  // again as a fragment, which keeps top-level text, comments, processing
+  // instructions and declarations as nodes.
+  pugi::xml_document all;
+  const pugi::xml_parse_result pr =
+      all.load_buffer(body.data(), body.size(),
+                      (pugi::parse_default | pugi::parse_fragment | pugi::parse_pi |
+                       pugi::parse_comments | pugi::parse_declaration | pugi::parse_doctype) &
+                          ~pugi::parse_escapes,
+                      pugi::encoding_utf8);
+  if (!pr) {
+    return std::string("malformed XML beside the root element at byte ") +
+           std::to_string(pr.offset) + ": " + pr.description();
+  }
+  bool after = false;
+  bool first = true;
+  for (pugi::xml_node n = all.first_child(); n; n = n.next_sibling(), first = false) {
+    switch (n.type()) {
+      case pugi::node_element:
+        after = true;
+        break;
+      case pugi::node_pcdata:
+      case pugi::node_cdata:
+        return after ? "malformed XML: text after the root element"
+                     : "malformed XML: text before the root element";
+      case pugi::node_declaration:
+        if (first && body.starts_with("<?xml")) break;
+        return "malformed XML: an XML declaration may only open the document";
+      case pugi::node_pi:
+        if (StartsWithNoCase(n.name(), "xml") && n.name()[3] == '\0') {
+          return "malformed XML: an XML declaration may only open the document";
+        }
+        break;
+      default:
+        break;  // comments
     }
   }
-  if (i < body.size() && body[i] != '<') {
-    return "malformed XML at byte " + std::to_string(i) + ": text before the root element";
-  }
-  // After it: (whitespace | comment | PI)*, read from the end back to the
-  // root's closing '>'.
-  size_t e = body.size();
-  while (e > 0) {
-    if (space(body[e - 1])) {
-      --e;
-    } else if (body.substr(0, e).ends_with("-->")) {
-      const size_t b = body.rfind("<!--", e - 3);
-      if (b == std::string_view::npos) break;
-      e = b;
-    } else if (body.substr(0, e).ends_with("?>")) {
-      const size_t b = body.rfind("<?", e - 2);
-      if (b == std::string_view::npos) break;
-      if (IsXmlDeclaration(body.substr(b, e - b))) {
-        return "malformed XML at byte " + std::to_string(b) +
-               ": an XML declaration may only open the document";
-      }
-      e = b;
-    } else {
-      break;
-    }
-  }
-  // What is left ends with the root's end tag (`</name>`, space allowed
-  // before the `>`), or is the root written as an empty element.
-  std::string_view rest = body.substr(0, e);
-  bool closed = rest.ends_with('>');
-  if (closed) {
-    rest.remove_suffix(1);
-    while (!rest.empty() && space(rest.back())) rest.remove_suffix(1);
-    const pugi::xml_node root = doc.document_element();
-    const std::string end_tag = "</" + std::string(root.name());
-    closed = rest.ends_with(end_tag) ||
-             (rest.ends_with('/') && !root.first_child() && *root.value() == '\0');
-  }
-  if (!closed) return "malformed XML: text after the root element";
   return {};
 }
 
@@ -583,17 +612,17 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
       return false;
     }
   }
-  uint64_t code_point = 0;
+  uint64_t code_point = UINT64_MAX;
   if (!BadReference(body, &code_point).empty()) {
-    code_point = 0;
+    code_point = UINT64_MAX;
     if (std::string bad = BadReferenceInTextOrAttribute(body, &code_point); !bad.empty()) {
       std::string why = "malformed XML: ";
-      if (bad.size() > 1 && bad[1] == '#') {
+      if (code_point != UINT64_MAX) {
         char cp[16] = "";
         if (code_point < 0x110000) std::snprintf(cp, sizeof cp, " (U+%04X)", unsigned(code_point));
-        why += "the character reference " + bad + cp + " is not a character XML allows";
+        why += "the character reference " + Shown(bad) + cp + " is not a character XML allows";
       } else {
-        why += "\"" + bad +
+        why += "\"" + Shown(bad) +
                "\" is not a reference XML defines without a DTD (&amp; &lt; &gt; &quot; &apos; "
                "and character references; a literal & is written &amp;)";
       }
@@ -607,8 +636,8 @@ bool ParseXml(std::string_view body, pugi::xml_document* doc, DecodeResult* r) {
   }
   if (const char* twice = RepeatedAttribute(doc->document_element())) {
     Unreadable(r, 1,
-               "malformed XML: attribute " + std::string(twice) + " appears twice on <" +
-                   doc->document_element().name() + ">");
+               "malformed XML: attribute " + Shown(twice) + " appears twice on <" +
+                   Shown(doc->document_element().name()) + ">");
     return false;
   }
   if (std::string why = CheckDeclaration(body); !why.empty()) {

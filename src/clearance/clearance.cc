@@ -50,6 +50,29 @@ std::string_view ListPhaseName(ListPhase p) {
   return "?";
 }
 
+std::string_view ListPhaseText(ListPhase p) {
+  // The CEB622 status each phase answered with, in the receipts' words.
+  switch (p) {
+    case ListPhase::kWaiting:
+      return "电子口岸申报中（单证未齐）";
+    case ListPhase::kManualReview:
+      return "人工审核";
+    case ListPhase::kInspection:
+      return "查验";
+    case ListPhase::kHeld:
+      return "海关入库（账册库存不足，待补货后放行）";
+    case ListPhase::kReleased:
+      return "放行";
+    case ListPhase::kRejected:
+      return "海关退单";
+    case ListPhase::kCancelled:
+      return "撤单审结";
+    case ListPhase::kReturned:
+      return "退货审结";
+  }
+  return "?";
+}
+
 namespace {
 
 using i128 = __int128;
@@ -483,7 +506,7 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
   }
   if (r.phase != ListPhase::kReleased) {
     return refuse(codes::kReturnFailed, "退货申请单申报失败，[清单[" + r.invt_no + "]状态为" +
-                                            std::string(ListPhaseName(r.phase)) +
+                                            std::string(ListPhaseText(r.phase)) +
                                             "，未放行的清单不能退货]");
   }
   std::vector<std::string> wrong;

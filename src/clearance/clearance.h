@@ -79,7 +79,8 @@ enum class ListPhase : uint8_t {
   kCancelled,
   kReturned,  // every line fully returned
 };
-std::string_view ListPhaseName(ListPhase p);
+std::string_view ListPhaseName(ListPhase p);  // "waiting", "review", ... (logs, case files)
+std::string_view ListPhaseText(ListPhase p);  // as a receipt says it: "人工审核", "查验", ...
 
 // CEB622 returnStatus values this module emits.
 namespace receipt {

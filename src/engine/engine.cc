@@ -583,12 +583,17 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
     payments_.erase(found.payment);
   }
   // The waybill goes with the list unless another list still waiting for
-  // it is registered under it.
+  // it is registered under it, or it is another parcel's (its orderNo is
+  // not this list's: the list was refused for naming it, and the parcel it
+  // belongs to still needs it; a change to it would now be refused as used).
   const KeyText waybill_key(list.logisticsCode, list.logisticsNo);
   auto w = list_by_waybill_.find(waybill_key);
   const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;
   if (w != list_by_waybill_.end() && !other_waits) list_by_waybill_.erase(w);
-  if (found.waybill != waybills_.end() && !other_waits) waybills_.erase(found.waybill);
+  if (found.waybill != waybills_.end() && !other_waits &&
+      found.waybill->second[clearance::WaybillFacts::kOrderNo] == list.orderNo) {
+    waybills_.erase(found.waybill);
+  }
   st->list.reset();  // last: `list` may be this very declaration
 }
 

@@ -185,38 +185,64 @@ TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
 // A list that names another parcel's waybill is refused (the waybill is for
 // another order), and that waybill stays for the list still waiting for it:
 // a wrong list cannot use up a document that is not its own.
-TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
-  const clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
-  ASSERT_EQ(book.size(), 1u);
-  Engine e(&book);
-  workload::Options wo;
-  wo.buyers = 50;
-  workload::Workload w(wo);
+// Parcels A and B, B's list naming A's waybill by mistake.
+struct WaybillMistake {
+  clearance::RuleBook book = BookOf(std::string(DefaultRulesToml()));
+  Engine e{&book};
+  workload::Options wo = [] {
+    workload::Options o;
+    o.buyers = 50;
+    return o;
+  }();
+  workload::Workload w{wo};
   std::vector<workload::Parcel> a = {w.Next()}, b = {w.Next()};
-  b[0].list.head.logisticsCode = a[0].waybill.head.logisticsCode;
-  b[0].list.head.logisticsNo = a[0].waybill.head.logisticsNo;
-  const UnixMillis t = wo.start + 60'000;
   uint64_t seq = 0;
-  auto apply = [&](MessageType type, const std::vector<workload::Parcel>& ps) {
+  WaybillMistake() {
+    b[0].list.head.logisticsCode = a[0].waybill.head.logisticsCode;
+    b[0].list.head.logisticsNo = a[0].waybill.head.logisticsNo;
+  }
+  // The list receipt status the last message of `type` got, 0 if none.
+  int Apply(MessageType type, const std::vector<workload::Parcel>& ps) {
     Outcome last;
-    for (const Message& m : workload::Workload::Messages(type, ps, 1, 7))
-      last = e.Apply(seq++, t, m);
-    return last;
-  };
+    for (const Message& m : workload::Workload::Messages(type, ps, 1, 7)) {
+      last = e.Apply(seq++, wo.start + 60'000, m);
+    }
+    return LastListReceiptStatus(last);
+  }
+};
+
+TEST(EngineTest, AListNamingAnotherParcelsWaybillDoesNotUseItUp) {
+  WaybillMistake s;
+  ASSERT_EQ(s.book.size(), 1u);
   // Parcel A: everything but its order; its list waits.
-  apply(MessageType::kPayment, a);
-  apply(MessageType::kWaybill, a);
-  EXPECT_EQ(LastListReceiptStatus(apply(MessageType::kInventoryList, a)), 0);
+  s.Apply(MessageType::kPayment, s.a);
+  s.Apply(MessageType::kWaybill, s.a);
+  EXPECT_EQ(s.Apply(MessageType::kInventoryList, s.a), 0);
   // Parcel B's list names A's waybill: decided at once, refused.
-  apply(MessageType::kOrder, b);
-  apply(MessageType::kPayment, b);
-  EXPECT_EQ(LastListReceiptStatus(apply(MessageType::kInventoryList, b)),
-            clearance::receipt::kRejected);
+  s.Apply(MessageType::kOrder, s.b);
+  s.Apply(MessageType::kPayment, s.b);
+  EXPECT_EQ(s.Apply(MessageType::kInventoryList, s.b), clearance::receipt::kRejected);
   // A's order arrives: A's list finds its waybill still there and is decided.
-  const int a_status = LastListReceiptStatus(apply(MessageType::kOrder, a));
+  const int a_status = s.Apply(MessageType::kOrder, s.a);
   EXPECT_NE(a_status, 0) << "A's list still waits";
   EXPECT_NE(a_status, clearance::receipt::kRejected);
-  EXPECT_EQ(e.NextDeadline(), 0) << "no list is left waiting";
+  EXPECT_EQ(s.e.NextDeadline(), 0) << "no list is left waiting";
+}
+
+TEST(EngineTest, AListRefusedForAnotherParcelsWaybillLeavesItBeforeItsListArrives) {
+  // The same mistake before any list waits for the waybill (a helper's
+  // review): the refusal dropped the waybill, and A's list could only wait
+  // for its deadline, a change to the waybill being refused as used.
+  WaybillMistake s;
+  s.Apply(MessageType::kWaybill, s.a);
+  s.Apply(MessageType::kOrder, s.b);
+  s.Apply(MessageType::kPayment, s.b);
+  EXPECT_EQ(s.Apply(MessageType::kInventoryList, s.b), clearance::receipt::kRejected);
+  s.Apply(MessageType::kOrder, s.a);
+  s.Apply(MessageType::kPayment, s.a);
+  const int a_status = s.Apply(MessageType::kInventoryList, s.a);
+  EXPECT_NE(a_status, 0) << "A's list waits for a waybill it had";
+  EXPECT_NE(a_status, clearance::receipt::kRejected);
 }
 
 // The read model writes a document's row from its change: a list decided as

@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 
 namespace ftz::ceb::internal {
@@ -166,5 +168,54 @@ template std::string_view ReceiptElementOf<InvtCancelReturn>();
 template std::string_view ReceiptElementOf<InvtRefundReturn>();
 template std::string_view ReceiptElementOf<DeliveryReturn>();
 template std::string_view ReceiptElementOf<TaxBillDoc>();
+
+int DecodeUtf8(const unsigned char* p, const unsigned char* end, uint32_t* cp) {
+  const unsigned char c = *p;
+  const int len = c < 0x80             ? 1
+                  : (c & 0xE0) == 0xC0 ? 2
+                  : (c & 0xF0) == 0xE0 ? 3
+                  : (c & 0xF8) == 0xF0 ? 4
+                                       : 0;
+  if (len == 0 || end - p < len) return 0;
+  uint32_t v = len == 1 ? c : c & (0x7F >> len);
+  for (int i = 1; i < len; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (p[i] & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return len;
+}
+
+std::string SafeText(std::string_view s, size_t max_chars) {
+  std::string out;
+  out.reserve(std::min(s.size(), 4 * max_chars + 3));
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  size_t chars = 0, before_last = 0;
+  while (p < end) {
+    if (chars == max_chars) {
+      // More is left: the last character kept gives way to "…".
+      out.resize(before_last);
+      out += "…";
+      break;
+    }
+    before_last = out.size();
+    uint32_t cp = 0;
+    const int len = DecodeUtf8(p, end, &cp);
+    const bool ok = len > 0 && !(cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') &&
+                    cp != 0xFFFE && cp != 0xFFFF;
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+      p += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++p;
+    }
+    ++chars;
+  }
+  return out;
+}
 
 }  // namespace ftz::ceb::internal

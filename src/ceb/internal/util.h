@@ -1,6 +1,7 @@
 // Small helpers shared by the CEB codecs.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,17 @@ bool NeedsXmlEscape(std::string_view s);
 void AppendXmlEscaped(std::string* out, std::string_view s);
 // Appends `s` as a JSON string literal (quotes included).
 void AppendJsonString(std::string* out, std::string_view s);
+
+// Decodes the UTF-8 character at p (before end) into *cp: its length in
+// bytes, or 0 if the bytes there are not one (truncated, overlong, a
+// surrogate, past U+10FFFF).
+int DecodeUtf8(const unsigned char* p, const unsigned char* end, uint32_t* cp);
+
+// `s` as text a receipt can carry: at most `max_chars` characters (the last
+// one "…" when `s` is longer), every byte that is not valid UTF-8 and every control character XML
+// does not allow replaced by U+FFFD. For refusal messages that quote the
+// input, which may be anything.
+std::string SafeText(std::string_view s, size_t max_chars);
 
 // "Order[2]" (1-based).
 std::string Indexed(std::string_view name, size_t zero_based);
