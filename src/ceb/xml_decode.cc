@@ -531,7 +531,7 @@ std::string OutsideRoot(std::string_view body, const pugi::xml_document& doc) {
   // The usual message, surely fine: [declaration] [whitespace] the root's
   // start tag ... the root's end tag [whitespace]. (The parse found one
   // root, so an end tag of its name at the very end is its own.)
-  const std::string name(root.name());
+  const std::string_view name(root.name());
   std::string_view head = body;
   if (head.starts_with("<?xml") && head.size() > 5 && space(head[5])) {
     const size_t e = head.find("?>");
@@ -548,7 +548,8 @@ std::string OutsideRoot(std::string_view body, const pugi::xml_document& doc) {
   if (epilog_plain) {
     tail.remove_suffix(1);
     while (!tail.empty() && space(tail.back())) tail.remove_suffix(1);
-    epilog_plain = tail.ends_with("</" + name) ||
+    epilog_plain = (tail.ends_with(name) && tail.size() >= name.size() + 2 &&
+                    tail.substr(tail.size() - name.size() - 2, 2) == "</") ||
                    (tail.ends_with('/') && !root.first_child() && *root.value() == '\0');
   }
   if (prolog_plain && epilog_plain) return {};

@@ -352,9 +352,9 @@ void Engine::PrefetchBlock(const Message& m, size_t i) const {
 }
 
 clearance::ListRecord Engine::RecordOf(const ListState& st) {
-  clearance::ListRecord r;
   // No decision record yet: one is made of the declaration.
   if (st.waiting) return clearance::RecordOfDeclaration(*st.list, st.invt_no, st.received_at);
+  clearance::ListRecord r;
   // The bytes were made by KeepRecord on this state: failing to read them
   // back is a broken invariant, and no decision could be trusted after it.
   if (!st.record.empty() && !internal::DecodeListRecord(st.record, &r)) {
