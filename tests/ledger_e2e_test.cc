@@ -131,6 +131,12 @@ TEST(LedgerTest, ReceiptsAreProvablyInTheSignedLog) {
   EXPECT_EQ(c.Request("GET", "/v1/proofs/inclusion?index=999999").status, 404);
   EXPECT_EQ(c.Request("GET", "/v1/proofs/inclusion").status, 400);
   EXPECT_EQ(c.Request("GET", "/v1/proofs/consistency?from=5&to=2").status, 400);
+  // Numbers only as the server writes them.
+  for (const char* q : {"/v1/proofs/inclusion?index=-0", "/v1/proofs/inclusion?index=05",
+                        "/v1/proofs/inclusion?index=+5", "/v1/proofs/consistency?from=01"}) {
+    EXPECT_EQ(c.Request("GET", q).status, 400) << q;
+  }
+  EXPECT_EQ(c.Request("GET", "/v1/proofs/inclusion?index=0").status, 200);
   // After a restart the ledger is the same tree (same root at the same size).
   const ledger::Hash root = cp->checkpoint.root;
   server.Stop();

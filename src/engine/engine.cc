@@ -63,6 +63,43 @@ const std::string& GuidOf(const Message& m, size_t i) {
       [i](const auto& blocks) -> const std::string& { return HeadOf(blocks[i]).guid; }, m.blocks);
 }
 
+// A two-part business key as ceb::BlockKey spells it: "code/number"
+// (logisticsCode/logisticsNo, ebpCode/orderNo, payCode/payTransactionId).
+std::string KeyOf(std::string_view code, std::string_view no) {
+  std::string key;
+  key.reserve(code.size() + 1 + no.size());
+  key.append(code).append(1, '/').append(no);
+  return key;
+}
+
+// The same key for a lookup, built on the stack: the maps find by
+// string_view, and a temporary string was an allocation per lookup. (CEB
+// codes are at most 18 characters and numbers 60, so a key fits; a longer
+// one goes to the heap.) Holds its text, so it is neither copied nor moved.
+class KeyText {
+ public:
+  KeyText(std::string_view code, std::string_view no) {
+    const size_t n = code.size() + 1 + no.size();
+    char* p = buf_;
+    if (n > sizeof buf_) {
+      heap_.resize(n);
+      p = heap_.data();
+    }
+    std::memcpy(p, code.data(), code.size());
+    p[code.size()] = '/';
+    std::memcpy(p + code.size() + 1, no.data(), no.size());
+    view_ = std::string_view(p, n);
+  }
+  KeyText(const KeyText&) = delete;
+  KeyText& operator=(const KeyText&) = delete;
+  operator std::string_view() const { return view_; }
+
+ private:
+  char buf_[96];
+  std::string heap_;
+  std::string_view view_;
+};
+
 }  // namespace
 
 int KeySpace(MessageType t) {
@@ -118,24 +155,62 @@ const char* Engine::UsedByDecidedList(MessageType type, const std::string& key) 
   }
 }
 
+std::string Engine::PaymentOfOrderElsewhere(const Message& m, size_t i, const std::string& key,
+                                            const std::string& app_type) const {
+  if (!clearance_ || m.type != MessageType::kPayment || app_type == "3") return {};
+  // A duplicate (appType 1) or an unknown payment (2) gets its own refusal.
+  if (docs_[KeySpace(m.type)].count(key) != (app_type == "2" ? 1u : 0u)) return {};
+  const PaymentHead& h = std::get<std::vector<Payment>>(m.blocks)[i].head;
+  auto it = payments_.find(KeyText(h.ebpCode, h.orderNo));
+  if (it == payments_.end()) return {};
+  const clearance::PaymentFacts& f = it->second;
+  std::string other =
+      KeyOf(f[clearance::PaymentFacts::kPayCode], f[clearance::PaymentFacts::kPayTransactionId]);
+  return other == key ? std::string() : other;
+}
+
 int Engine::InUseCode(MessageType type) {
   // Table 7-2 of the specification.
   return type == MessageType::kOrder ? -301011 : type == MessageType::kPayment ? -401008 : -504016;
 }
 
-std::string Engine::NextPreNo(std::string_view return_time) {
-  // "B" + YYYYMMDD + a 9-digit serial that restarts each day (CST): 18
-  // characters, the date taken from the returnTime text already made.
+std::string PreNo::str() const {
+  if (empty()) return {};
   std::string out(18, '0');
   out[0] = 'B';
-  out.replace(1, 8, return_time.substr(0, 8));
-  if (out.compare(1, 8, pre_no_day_) != 0) {
-    pre_no_day_.assign(out, 1, 8);
-    pre_no_serial_ = 0;
-  }
-  uint64_t serial = ++pre_no_serial_ % 1'000'000'000ULL;
+  uint64_t day = day_;
+  for (size_t i = 9; i-- > 1; day /= 10) out[i] = static_cast<char>('0' + day % 10);
+  uint64_t serial = serial_;
   for (size_t i = 18; i-- > 9; serial /= 10) out[i] = static_cast<char>('0' + serial % 10);
   return out;
+}
+
+bool PreNo::Parse(std::string_view text, PreNo* out) {
+  if (text.empty()) {
+    *out = {};
+    return true;
+  }
+  if (text.size() != 18 || text[0] != 'B') return false;
+  uint64_t day = 0, serial = 0;
+  for (size_t i = 1; i < 18; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    (i < 9 ? day : serial) = (i < 9 ? day : serial) * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  if (day == 0) return false;
+  *out = PreNo(static_cast<uint32_t>(day), static_cast<uint32_t>(serial));
+  return true;
+}
+
+PreNo Engine::NextPreNo(std::string_view return_time) {
+  // The date is the CST day of the returnTime text already made; the serial
+  // restarts each day.
+  if (return_time.compare(0, 8, pre_no_day_) != 0) {
+    pre_no_day_.assign(return_time.substr(0, 8));
+    pre_no_serial_ = 0;
+  }
+  uint32_t day = 0;
+  for (char c : return_time.substr(0, 8)) day = day * 10 + static_cast<uint32_t>(c - '0');
+  return PreNo(day, static_cast<uint32_t>(++pre_no_serial_ % 1'000'000'000ULL));
 }
 
 size_t Engine::DocumentCount() const {
@@ -177,6 +252,14 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       // with: changing it now would change nothing customs decided on.
       status = InUseCode(m.type);
       info = std::string(in_use) + "[" + key + "]";
+    } else if (std::string other = PaymentOfOrderElsewhere(m, i, key, app_type); !other.empty()) {
+      // One payment per order: a second one (another payment company or
+      // transaction) for an order still waiting would replace the first in
+      // the match, and leave the first linked to nothing.
+      status = -401003;
+      info = Bracketed("订单", KeyOf(std::get<std::vector<Payment>>(m.blocks)[i].head.ebpCode,
+                                     std::get<std::vector<Payment>>(m.blocks)[i].head.orderNo)) +
+             Bracketed("对应多条支付凭证，已有支付单", other);
     } else if (app_type == "1") {
       auto [at, inserted] = space.try_emplace(key);
       if (!inserted) {
@@ -217,11 +300,11 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back().invtNo = *invt_no;
       }
       if (!removed) {
-        const std::string& pre_no = doc->pre_no;
+        const PreNo pre_no = doc->pre_no;
         std::visit(
             [&](auto& blocks) {
               if constexpr (requires { blocks.back().preNo; }) {
-                if (!pre_no.empty()) blocks.back().preNo = pre_no;
+                if (!pre_no.empty()) blocks.back().preNo = pre_no.str();
               }
             },
             out.receipt.blocks);
@@ -252,50 +335,6 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
   }
   return out;
 }
-
-}  // namespace ftz::engine
-
-namespace ftz::engine {
-namespace {
-
-// A two-part business key as ceb::BlockKey spells it: "code/number"
-// (logisticsCode/logisticsNo, ebpCode/orderNo, payCode/payTransactionId).
-std::string KeyOf(std::string_view code, std::string_view no) {
-  std::string key;
-  key.reserve(code.size() + 1 + no.size());
-  key.append(code).append(1, '/').append(no);
-  return key;
-}
-
-// The same key for a lookup, built on the stack: the maps find by
-// string_view, and a temporary string was an allocation per lookup. (CEB
-// codes are at most 18 characters and numbers 60, so a key fits; a longer
-// one goes to the heap.) Holds its text, so it is neither copied nor moved.
-class KeyText {
- public:
-  KeyText(std::string_view code, std::string_view no) {
-    const size_t n = code.size() + 1 + no.size();
-    char* p = buf_;
-    if (n > sizeof buf_) {
-      heap_.resize(n);
-      p = heap_.data();
-    }
-    std::memcpy(p, code.data(), code.size());
-    p[code.size()] = '/';
-    std::memcpy(p + code.size() + 1, no.data(), no.size());
-    view_ = std::string_view(p, n);
-  }
-  KeyText(const KeyText&) = delete;
-  KeyText& operator=(const KeyText&) = delete;
-  operator std::string_view() const { return view_; }
-
- private:
-  char buf_[96];
-  std::string heap_;
-  std::string_view view_;
-};
-
-}  // namespace
 
 void Engine::PrefetchBlock(const Message& m, size_t i) const {
   if (i >= m.BlockCount()) return;
@@ -447,21 +486,21 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
         list_by_waybill_[KeyOf(l.head.logisticsCode, l.head.logisticsNo)] = key;
         TryDecide(key, st, time, out);
       } else {
-        TryDecide(key, st, time, out, {&l, doc != nullptr ? &doc->pre_no : nullptr});
+        TryDecide(key, st, time, out, {&l, doc != nullptr ? doc->pre_no : PreNo()});
       }
       return &st.invt_no;
     }
     case MessageType::kCancellation:
       if (!removed) {
         OnCancellation(std::get<std::vector<Cancellation>>(m.blocks)[i],
-                       {m.type, &key, doc != nullptr ? &doc->pre_no : nullptr}, m.transfer.copCode,
+                       {m.type, &key, doc != nullptr ? doc->pre_no : PreNo()}, m.transfer.copCode,
                        time, out);
       }
       break;
     case MessageType::kReturn:
       if (!removed) {
         OnReturn(std::get<std::vector<ReturnRequest>>(m.blocks)[i],
-                 {m.type, &key, doc != nullptr ? &doc->pre_no : nullptr}, m.transfer.copCode, time,
+                 {m.type, &key, doc != nullptr ? doc->pre_no : PreNo()}, m.transfer.copCode, time,
                  out);
       }
       break;
@@ -539,22 +578,23 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   }
   st.waiting = false;
   // The e-port number the list was given on arrival.
-  const std::string* pre_no = arrival.pre_no;
-  if (pre_no == nullptr) {
+  PreNo pre_no_of = arrival.pre_no;
+  if (arrival.list == nullptr) {
     const auto& list_docs = docs_[KeySpace(MessageType::kInventoryList)];
-    if (auto doc = list_docs.find(list_key); doc != list_docs.end()) pre_no = &doc->second.pre_no;
+    if (auto doc = list_docs.find(list_key); doc != list_docs.end()) pre_no_of = doc->second.pre_no;
   }
+  const std::string pre_no = pre_no_of.str();
   // Each receipt is built where it stays, at the end of out->emitted.
   if (d.outcome != clearance::Outcome::kRejected) {
     // 120 入库 first: customs has taken the list in; the lane's answer follows.
     InventoryReturn& entered = New622(st, out);
     clearance::FillInventoryReturn(d, clearance::receipt::kEntered,
                                    Bracketed("[Code:2100;Desc:海关入库]", st.invt_no), &entered);
-    if (pre_no != nullptr) entered.preNo = *pre_no;
+    if (!pre_no.empty()) entered.preNo = pre_no;
   }
   InventoryReturn& decided = New622(st, out);
   clearance::FillInventoryReturn(d, &decided);
-  if (pre_no != nullptr) decided.preNo = *pre_no;
+  if (!pre_no.empty()) decided.preNo = pre_no;
   // A held list's own 120 says what it waits for (the stock short).
   if (d.outcome == clearance::Outcome::kHeld) {
     held_.emplace(++held_serial_, HeldList{list_key, d.record.ems_no});
@@ -661,7 +701,7 @@ void ConcludeOnList(const Doc& doc, const Engine::Application& app, const cleara
   r.guid = SerialGuid(GuidSequence::kEmittedBlock, *serial);
   // The application's own e-port number, as its first receipt gave it (the
   // list's is the list's).
-  r.preNo = app.pre_no != nullptr && !app.pre_no->empty() ? *app.pre_no : doc.head.preNo;
+  r.preNo = !app.pre_no.empty() ? app.pre_no.str() : doc.head.preNo;
   using R = decltype(r);
   std::vector<R> blocks;
   blocks.push_back(std::move(r));
@@ -703,6 +743,7 @@ void Engine::OnCancellation(const Cancellation& c, const Application& app, const
   auto key = list_by_invt_.find(c.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
+  const std::string list_key = st != nullptr ? key->second.str() : std::string();
   // A list still waiting has no decision record yet: one is made of its
   // declaration; a decided list's kept record is read back.
   clearance::ListRecord record;
@@ -714,7 +755,7 @@ void Engine::OnCancellation(const Cancellation& c, const Application& app, const
     if (st != nullptr) {
       if (st->phase == clearance::ListPhase::kHeld) {
         for (auto h = held_.begin(); h != held_.end(); ++h) {
-          if (h->second.key == key->second) {
+          if (h->second.key == list_key) {
             held_.erase(h);
             break;
           }
@@ -723,18 +764,17 @@ void Engine::OnCancellation(const Cancellation& c, const Application& app, const
       KeepRecord(st, d.record);
       if (st->waiting) {
         st->waiting = false;
-        if (auto dl = deadline_of_.find(key->second); dl != deadline_of_.end()) {
+        if (auto dl = deadline_of_.find(list_key); dl != deadline_of_.end()) {
           deadlines_.erase(dl->second);
           deadline_of_.erase(dl);
         }
         // Decided: like any decided list it keeps only its record.
-        ForgetMatched(key->second, st->list->head, st);
+        ForgetMatched(list_key, st->list->head, st);
       }
     }
   }
   ConcludeOnList(c, app, d, clearance::MakeCancellationReturn, MessageType::kCancellationReceipt,
-                 cop, st ? key->second : "", st != nullptr, &out->emitted, &out->changes,
-                 &emitted_serial_);
+                 cop, list_key, st != nullptr, &out->emitted, &out->changes, &emitted_serial_);
   // A released list's bill is voided with the cancellation.
   if (st != nullptr) EmitTaxBill(*st, d, out);
 }
@@ -746,6 +786,7 @@ void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std:
   auto key = list_by_invt_.find(r.head.invtNo);
   auto found = key == list_by_invt_.end() ? lists_.end() : lists_.find(key->second);
   ListState* st = found == lists_.end() ? nullptr : &found->second;
+  const std::string list_key = st != nullptr ? key->second.str() : std::string();
   // A list still waiting is known too: the rule core refuses its return as
   // not released (-625004), not as a list it has never seen (-625016).
   clearance::ListRecord record;
@@ -757,8 +798,7 @@ void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std:
     if (st != nullptr) KeepRecord(st, d.record);
   }
   ConcludeOnList(r, app, d, clearance::MakeReturnReceipt, MessageType::kReturnReceipt, cop,
-                 st ? key->second : "", rec != nullptr, &out->emitted, &out->changes,
-                 &emitted_serial_);
+                 list_key, rec != nullptr, &out->emitted, &out->changes, &emitted_serial_);
   // The bill reduced (or voided) by what was returned.
   if (st != nullptr) EmitTaxBill(*st, d, out);
 }
@@ -878,10 +918,10 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   // Released by the officer but short of bonded stock: held like a list
   // decided so on arrival, so that goods-in releases it.
   if (d.outcome == clearance::Outcome::kHeld) {
-    held_.emplace(++held_serial_, HeldList{key->second, d.record.ems_no});
+    held_.emplace(++held_serial_, HeldList{key->second.str(), d.record.ems_no});
   }
   KeepRecord(&st, d.record);
-  EmitTaxBillAndState(st, d, key->second, &out);
+  EmitTaxBillAndState(st, d, key->second.str(), &out);
   return out;
 }
 

@@ -52,6 +52,26 @@ template <class V>
 using KeyNodeMap =
     internal::ShardedMap<absl::node_hash_map<internal::Key, V, internal::KeyHash, internal::KeyEq>>;
 
+// An e-port number (preNo) the window gives a list, cancellation or return:
+// "B" + YYYYMMDD + a 9-digit serial that restarts each day. Held as its two
+// numbers: every such document keeps one for good, and as a std::string it
+// took a 32-byte member and a heap block of its own.
+class PreNo {
+ public:
+  PreNo() = default;
+  PreNo(uint32_t day, uint32_t serial) : day_(day), serial_(serial) {}
+  bool empty() const { return day_ == 0; }
+  // The 18 characters ("" when empty).
+  std::string str() const;
+  // Reads what str() wrote ("" gives an empty number); false for any other
+  // text (nothing else is ever stored).
+  static bool Parse(std::string_view text, PreNo* out);
+
+ private:
+  uint32_t day_ = 0;  // YYYYMMDD; 0: none
+  uint32_t serial_ = 0;
+};
+
 // A document whose state changed, for the read model and the statistics.
 struct DocumentChange {
   MessageType type;
@@ -148,17 +168,17 @@ class Engine {
 
  private:
   struct DocState {
-    uint64_t seq = 0;    // where it was last declared
-    std::string pre_no;  // e-port number (preNo) given to lists, cancellations, returns
+    uint64_t seq = 0;  // where it was last declared
+    PreNo pre_no;      // given to lists, cancellations and returns
   };
 
  public:
   // A cancellation or return application being decided: its type, business
-  // key and the e-port number the window gave it (null if none).
+  // key and the e-port number the window gave it (empty if none).
   struct Application {
     MessageType type;
     const std::string* key;
-    const std::string* pre_no;
+    PreNo pre_no;
   };
 
  private:
@@ -194,8 +214,8 @@ class Engine {
   // A list as it arrives: the declaration (not yet kept in the state) and its
   // e-port number, so that deciding it needs no second lookup of either.
   struct Arrival {
-    const InventoryList* list;  // `= {}`: both null
-    const std::string* pre_no;
+    const InventoryList* list;  // `= {}`: null, and no number
+    PreNo pre_no;
   };
   void TryDecide(const std::string& list_key, UnixMillis time, Outcome* out);
   void TryDecide(const std::string& list_key, ListState& st, UnixMillis time, Outcome* out,
@@ -235,10 +255,15 @@ class Engine {
   // The specification's text when a change or delete (appType 2, 3) names an
   // order, payment or waybill a decided list was matched with; else null.
   const char* UsedByDecidedList(MessageType type, const std::string& key) const;
+  // The key (payCode/payTransactionId) of another payment already waiting
+  // with its order for the order block i of payment message `m` names, or
+  // "" (also for anything but a new payment or a change to a known one).
+  std::string PaymentOfOrderElsewhere(const Message& m, size_t i, const std::string& key,
+                                      const std::string& app_type) const;
   // Its code: -301011, -401008 or -504016.
   static int InUseCode(MessageType type);
   // The next e-port number, dated by the record's returnTime text.
-  std::string NextPreNo(std::string_view return_time);
+  PreNo NextPreNo(std::string_view return_time);
 
   // The versions given at construction, and those plus the ones added at
   // run time (the TOML of each, in order, for snapshots). Without clearance
@@ -261,7 +286,7 @@ class Engine {
   KeyNodeMap<clearance::WaybillFacts> waybills_;  // logisticsCode/logisticsNo
   KeyNodeMap<ListState> lists_;                   // ebpCode/orderNo
   KeyMap<std::string> list_by_waybill_;           // waybill key -> list key
-  KeyMap<std::string> list_by_invt_;              // invtNo -> list key
+  KeyMap<internal::Key> list_by_invt_;            // invtNo -> list key
   // Lists held for bonded stock, by arrival order, with the account they
   // wait on (so goods-in need not decode every held list's record).
   struct HeldList {

@@ -138,6 +138,44 @@ TEST_F(EngineDecisionsTest, DocumentsOfADecidedListCannotBeChangedOrDeleted) {
   EXPECT_EQ(ceb::ViewReturn(changed.receipt, 0).status, 2);
 }
 
+// One payment per order: a second one (another transaction) for an order
+// still waiting is refused, -401003, and the first stays the one matched;
+// once the list is decided the first payment is used (a change to it is
+// refused as such), and nothing of either is left behind.
+TEST_F(EngineDecisionsTest, ASecondPaymentForAnOrderIsRefused) {
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
+  Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code);
+  Payment first = BuildPayment(p, t_);
+  Send(MessageType::kPayment, first, p.pay_code);
+  Payment second = first;
+  second.head.payTransactionId += "-2";
+  second.head.amountPaid = Decimal();  // it would not match: it must not replace the first
+  Outcome o = Send(MessageType::kPayment, second, p.pay_code);
+  EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -401003);
+  EXPECT_NE(ceb::ViewReturn(o.receipt, 0).info.find("对应多条支付凭证"), std::string::npos)
+      << ceb::ViewReturn(o.receipt, 0).info;
+  EXPECT_EQ(o.accepted, 0u);
+  EXPECT_TRUE(o.changes.empty());
+  // Nor may a change move another payment onto the order.
+  Purchase other = Parcel({{"lines", "0402210000*1@100"}, {"buyer", "330106199003033333"}});
+  other.name = "other";
+  Payment moved = BuildPayment(other, t_);
+  Send(MessageType::kPayment, moved, other.pay_code);
+  moved.head.orderNo = first.head.orderNo;
+  o = Send(MessageType::kPayment, moved, other.pay_code, "2");
+  EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -401003);
+  // The first payment itself can still be changed while its list waits.
+  EXPECT_EQ(ceb::ViewReturn(Send(MessageType::kPayment, first, p.pay_code, "2").receipt, 0).status,
+            2);
+  Send(MessageType::kWaybill, BuildWaybill(p, t_), p.logistics_code);
+  o = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
+  // Released, matched with the first payment (the second's amount would
+  // have refused it); a change to the first is now refused as used.
+  EXPECT_EQ(Sent(o), (std::vector<int>{120, 800, 816}));
+  EXPECT_EQ(ceb::ViewReturn(Send(MessageType::kPayment, first, p.pay_code, "2").receipt, 0).status,
+            -401008);
+}
+
 TEST_F(EngineDecisionsTest, ACancellationStandsAsDecidedWithItsOwnNumber) {
   // A list still waiting for its documents, then its cancellation.
   const Purchase p = Parcel({{"lines", "0402210000*1@100"}});

@@ -304,7 +304,7 @@ std::string Engine::EncodeSnapshot() const {
     for (const auto& space : docs_) {
       PutMap(kw, space, [&](const DocState& d) {
         kw.U64(d.seq);
-        kw.Str(d.pre_no);
+        kw.Str(d.pre_no.str());
       });
     }
     kw.Finish();
@@ -332,7 +332,7 @@ std::string Engine::EncodeSnapshot() const {
     w.Raw(s.record.empty() ? no_record : s.record);
   });
   PutMap(w, list_by_waybill_, [&](const std::string& v) { w.Str(v); });
-  PutMap(w, list_by_invt_, [&](const std::string& v) { w.Str(v); });
+  PutMap(w, list_by_invt_, [&](const internal::Key& v) { w.Str(v.view()); });
   w.U64(held_.size());
   for (const auto& [serial, held] : held_) {
     w.U64(serial);
@@ -396,13 +396,14 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   bool keys_ok = true;
   std::thread keys_thread([&e, keys, &keys_ok] {
     SnapshotReader kr(keys);
+    bool pre_nos_ok = true;
     for (auto& space : e.docs_) {
       GetMap(kr, &space, [&](DocState* d) {
         d->seq = kr.U64();
-        d->pre_no = kr.Str();
+        if (!PreNo::Parse(kr.Str(), &d->pre_no)) pre_nos_ok = false;
       });
     }
-    keys_ok = kr.ok() && kr.done();
+    keys_ok = kr.ok() && kr.done() && pre_nos_ok;
   });
   struct Join {
     std::thread& t;
@@ -436,7 +437,7 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     if (record.phase != clearance::ListPhase::kWaiting) s->record = std::string(r.Since(at));
   });
   GetMap(r, &e.list_by_waybill_, [&](std::string* v) { *v = r.Str(); });
-  GetMap(r, &e.list_by_invt_, [&](std::string* v) { *v = r.Str(); });
+  GetMap(r, &e.list_by_invt_, [&](internal::Key* v) { *v = internal::Key(r.Str()); });
   for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
     const uint64_t serial = r.U64();
     e.held_.emplace(serial, HeldList{r.Str(), ""});  // its account: below, from the record
@@ -475,13 +476,17 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   }
   e.stock_ = std::move(*accounts);
   // Every list the indexes name must exist, or a later lookup would fail.
-  for (const auto* index : {&e.list_by_waybill_, &e.list_by_invt_}) {
-    for (const auto& [k, list_key] : *index) {
+  auto check = [&](const auto& index) -> Status {
+    for (const auto& [k, list_key] : index) {
       if (!e.lists_.count(list_key)) {
-        return Status::Corruption("engine snapshot: index names unknown list " + list_key);
+        return Status::Corruption("engine snapshot: index names unknown list " +
+                                  std::string(std::string_view(list_key)));
       }
     }
-  }
+    return Status::Ok();
+  };
+  FTZ_RETURN_IF_ERROR(check(e.list_by_waybill_));
+  FTZ_RETURN_IF_ERROR(check(e.list_by_invt_));
   for (auto& [serial, held] : e.held_) {
     auto list = e.lists_.find(held.key);
     if (list == e.lists_.end()) return Status::Corruption("engine snapshot: held list unknown");

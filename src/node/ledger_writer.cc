@@ -213,6 +213,18 @@ Status LedgerWriter::Append(const ledger::Hash& leaf) {
   return saved_pending_ && tiles_->size() == saved_.size ? CheckSavedCheckpoint() : Status::Ok();
 }
 
+Status LedgerWriter::CheckNothingPublishedIsMissing() const {
+  if (!saved_pending_ || tiles_->size() >= saved_.size) return Status::Ok();
+  return Status::Corruption(
+      "the log holds " + std::to_string(tiles_->size()) +
+      " records but this window signed and published a checkpoint of " +
+      std::to_string(saved_.size) + " (" + saved_path_ +
+      "): published records are missing from the log, and signing the shorter tree would "
+      "fork the published history (if the log was restored from an older copy on purpose, "
+      "move " +
+      saved_path_ + " aside to start from it)");
+}
+
 std::string LedgerWriter::verifier_keys() const {
   std::string out;
   for (const ledger::Signer& s : signers_) out += s.verifier().ToString() + "\n";

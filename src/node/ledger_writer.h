@@ -93,6 +93,13 @@ class LedgerWriter {
   // the checkpoint saved in DATA/ledger/checkpoint with another root (the log
   // is not the one that was published; checked at Open if already there).
   Status Append(const ledger::Hash& leaf);
+  // After recovery has appended the whole log: Corruption when the tree is
+  // smaller than the checkpoint this window saved last. That checkpoint was
+  // signed over durable records only, so the log lost records it published
+  // (restored from an old copy, cut, or replaced); signing the shorter tree,
+  // and later a different one of the same size, would fork the history
+  // every verifier and witness holds.
+  Status CheckNothingPublishedIsMissing() const;
   // Flushes the tiles and signs a new checkpoint when the tree grew and
   // `force` or a second has passed since the last one (steady clock).
   Status MaybeCheckpoint(bool force);

@@ -107,6 +107,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   if (!rm.ok()) return rm.status();
   n->read_model_ = std::move(*rm);
   FTZ_RETURN_IF_ERROR(n->Recover());
+  n->recovered_ = true;
   // The rules file this start runs with goes into the log when it is not the
   // one the log last recorded (the first start, or a changed file): records
   // from here on are decided under it, and a replay knows it.
@@ -172,8 +173,11 @@ Node::~Node() {
   if (commit_thread_.joinable()) commit_thread_.join();
   // Every record appended was made durable by the last commit, so
   // the state is exactly the log's: the next start replays nothing. Not after
-  // a failed Sync: the engine then holds records the log may not.
-  if (log_ && !stopped_ && options_.snapshot_on_close && log_->next_seq() > snapshot_seq_) {
+  // a failed Sync: the engine then holds records the log may not; nor after
+  // a refused start (the state may be half rebuilt, and writing a snapshot
+  // would prune an older good one).
+  if (log_ && recovered_ && !stopped_ && options_.snapshot_on_close &&
+      log_->next_seq() > snapshot_seq_) {
     TakeSnapshot(/*wait=*/true);
   }
   if (snapshot_writer_.joinable()) snapshot_writer_.join();
@@ -208,11 +212,18 @@ Status Node::CheckMode() {
 }
 
 Status Node::Recover() {
+  // A snapshot being written when the process died stays as its .tmp file.
+  RemoveSnapshotLeftovers(options_.env, options_.data_dir);
   uint64_t rm_from = read_model_->applied_seq();
+  // The newest snapshot written, whether or not it is used below.
+  const std::vector<uint64_t> snapshots = ListSnapshots(options_.env, options_.data_dir);
+  const uint64_t newest_snapshot = snapshots.empty() ? 0 : snapshots.front();
   {
-    // A read model ahead of the log (the log lost its tail, or the read model
-    // belongs to another log) cannot be trusted: rebuild it from the start.
-    // Only the segment holding record rm_from - 1 is read.
+    // The read model holds only records the log had made durable: one ahead
+    // of the log means acknowledged records are gone from it (cut, or an
+    // older copy restored). Nothing is guessed: the start is refused, and
+    // nothing here has changed yet. Only the segment holding record
+    // rm_from - 1 is read.
     bool present = rm_from == 0;
     if (!present) {
       // A missing or unreadable log counts as not holding it; Open reports why.
@@ -223,12 +234,11 @@ Status Node::Recover() {
                               });
     }
     if (!present) {
-      std::fprintf(stderr,
-                   "ftzport: the read model has seen %llu records but the log holds fewer: "
-                   "rebuilding the read model\n",
-                   static_cast<unsigned long long>(rm_from));
-      FTZ_RETURN_IF_ERROR(read_model_->Reset());
-      rm_from = 0;
+      return Status::Corruption(
+          "the read model has seen " + std::to_string(rm_from) +
+          " records but the log holds fewer: acknowledged records are missing from the log "
+          "(if an older copy of the log was restored on purpose, move " +
+          options_.data_dir + "/readmodel.sqlite aside to rebuild it from this log)");
     }
   }
   store::Batch batch;
@@ -271,15 +281,27 @@ Status Node::Recover() {
                                &recovery_.log, std::min(snapshot_seq_, ledger_->size()));
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
-  if (log_->next_seq() < snapshot_seq_) {
+  if (log_->next_seq() < newest_snapshot) {
     // Snapshots are written only after the log has made their records
-    // durable: a log shorter than one lost acknowledged records.
-    return Status::Corruption("the engine snapshot covers " + std::to_string(snapshot_seq_) +
+    // durable: a log shorter than one lost acknowledged records (even when
+    // that snapshot is not the one used).
+    return Status::Corruption("the engine snapshot covers " + std::to_string(newest_snapshot) +
                               " records but the log holds only " +
                               std::to_string(log_->next_seq()) +
                               "; acknowledged records are missing (move " + options_.data_dir +
                               "/snapshots aside to start from the log alone)");
   }
+  // The ledger caught up with the log while it was read; one holding more
+  // leaves, or a tree smaller than the checkpoint last published, means the
+  // log lost records that were acknowledged and published. Checked before
+  // anything is written, so a refused start leaves the log as it found it
+  // (the torn tail aside).
+  if (ledger_->size() != log_->next_seq()) {
+    return Status::Corruption("the ledger holds " + std::to_string(ledger_->size()) +
+                              " leaves but the log " + std::to_string(log_->next_seq()) +
+                              " records: acknowledged records are missing from the log");
+  }
+  FTZ_RETURN_IF_ERROR(ledger_->CheckNothingPublishedIsMissing());
   last_time_ = std::max(last_time_, replayer.last_time());
   recovery_.messages_replayed = replayer.messages();
   recovery_.receipts_checked = replayer.receipts_checked();
@@ -296,11 +318,6 @@ Status Node::Recover() {
   FTZ_RETURN_IF_ERROR(log_->Sync());
   for (const ledger::Hash& leaf : pending_leaves_) FTZ_RETURN_IF_ERROR(ledger_->Append(leaf));
   pending_leaves_.clear();
-  if (ledger_->size() != log_->next_seq()) {
-    return Status::Corruption("the ledger holds " + std::to_string(ledger_->size()) +
-                              " leaves but the log " + std::to_string(log_->next_seq()) +
-                              " records");
-  }
   FTZ_RETURN_IF_ERROR(ledger_->MaybeCheckpoint(/*force=*/true));
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());

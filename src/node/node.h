@@ -210,6 +210,7 @@ class Node {
   std::deque<Pending> pending_;
   bool shutting_down_ = false;
   std::atomic<bool> stopped_{false};
+  bool recovered_ = false;   // Recover succeeded: the state is the log's
   std::string stop_reason_;  // guarded by mu_; set with stopped_
 
   // The batch the commit thread is making durable (guarded by mu_; cv_ says

@@ -316,25 +316,39 @@ TEST_F(NodeTest, PreallocatedSegmentsLoseNothingAcknowledgedInACrash) {
 namespace ftz::node {
 namespace {
 
-TEST_F(NodeTest, ReadModelAheadOfTheLogIsRebuilt) {
+// The read model holds only records the log made durable: one ahead of
+// the log shows acknowledged records are gone from it. The start is refused
+// (nothing is guessed, nothing changes); moving the read model aside, as the
+// message says, rebuilds it from the log there is.
+TEST_F(NodeTest, AReadModelAheadOfTheLogRefusesToStart) {
   auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1);
   {
     auto n = Open();
     for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(SubmitAndWait(n.get(), orders[i]).logged);
   }
-  // Replace the log with a shorter one: the read model has seen more than it
-  // holds. (The ledger goes with it: a ledger ahead of its log is corruption.)
+  // The log and the ledger lost (the ledger too: one ahead of its log is
+  // refused on its own account).
   std::filesystem::remove_all(dir_ + "/log");
   std::filesystem::remove_all(dir_ + "/ledger");
+  Options o;
+  o.data_dir = dir_;
   {
-    auto n = Open();
-    ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).logged);
+    auto refused = Node::Open(o, &registry_);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(refused.status().message().find("acknowledged records are missing"),
+              std::string::npos)
+        << refused.status().ToString();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/log/" + std::string(20, '0') + ".log"));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(dir_ + "/readmodel.sqlite" + suffix);
   }
   auto n = Open();
+  ASSERT_NE(n, nullptr);
   const auto& first = std::get<std::vector<Order>>(orders[0].blocks)[0].head;
-  const auto& gone = std::get<std::vector<Order>>(orders[2].blocks)[0].head;
-  EXPECT_TRUE(n->read_model().FindDocument(311, first.ebpCode + "/" + first.orderNo).ok());
-  EXPECT_FALSE(n->read_model().FindDocument(311, gone.ebpCode + "/" + gone.orderNo).ok());
+  EXPECT_FALSE(n->read_model().FindDocument(311, first.ebpCode + "/" + first.orderNo).ok());
+  EXPECT_EQ(SubmitAndWait(n.get(), orders[0]).accepted, orders[0].BlockCount());
 }
 
 }  // namespace
@@ -367,6 +381,10 @@ TEST_F(NodeTest, ALedgerAheadOfItsLogRefusesToStart) {
     ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).logged);
   }  // closing flushes the ledger and signs a last checkpoint
   std::filesystem::remove_all(dir_ + "/log");  // records the checkpoint covers are gone
+  // (The read model too: one ahead of the log is refused on its own account.)
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(dir_ + "/readmodel.sqlite" + suffix);
+  }
   Options o;
   o.data_dir = dir_;
   auto n = Node::Open(o, &registry_);
@@ -455,6 +473,104 @@ TEST_F(NodeTest, ALostLedgerIsRebuiltFromTheLogToTheSignedRoot) {
       << n.status().ToString();
   std::filesystem::remove_all(dir_);
   dir_ = mine;
+}
+
+// A log shorter than the checkpoint this window signed last (restored from
+// an older copy, or cut) lost records it published: the window refuses to
+// start rather than sign the shorter tree and then, at the same size, a
+// different one (a fork every verifier and witness would hold against it).
+TEST_F(NodeTest, ALogShorterThanThePublishedCheckpointRefusesToStart) {
+  workload::Workload w({});
+  std::vector<workload::Parcel> parcels;
+  for (int i = 0; i < 60; ++i) parcels.push_back(w.Next());
+  {
+    auto n = Open();
+    SendParcels(n.get(), parcels, 1);
+  }  // closing signs the last checkpoint, of every record
+  const std::string mine = dir_;
+  dir_ += "-older";
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  std::filesystem::copy(mine + "/keys", dir_ + "/keys");
+  {
+    auto n = Open();
+    const std::vector<workload::Parcel> fewer(parcels.begin(), parcels.begin() + 10);
+    SendParcels(n.get(), fewer, 1);  // the same start, a shorter log
+  }
+  std::filesystem::copy_file(mine + "/ledger/checkpoint", dir_ + "/ledger/checkpoint",
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string saved = [&] {
+    std::ifstream in(dir_ + "/ledger/checkpoint");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  Options o;
+  o.data_dir = dir_;
+  auto n = Node::Open(o, &registry_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(n.status().message().find("published records are missing"), std::string::npos)
+      << n.status().ToString();
+  // The evidence stays: the saved checkpoint was not overwritten.
+  std::ifstream in(dir_ + "/ledger/checkpoint");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), saved);
+  std::filesystem::remove_all(dir_);
+  dir_ = mine;
+}
+
+// A log cut into records the ledger already holds (published, so
+// acknowledged) is refused, and the refusal writes nothing: no regenerated
+// receipt appended to the log (which made a second start succeed), no
+// snapshot taken on the way out (which pruned an older good one).
+TEST_F(NodeTest, ARefusedStartWritesNothingAndStaysRefused) {
+  workload::Workload w({});
+  std::vector<workload::Parcel> parcels;
+  for (int i = 0; i < 20; ++i) parcels.push_back(w.Next());
+  {
+    auto n = Open();
+    SendParcels(n.get(), parcels, 1);
+  }
+  const std::string segment = dir_ + "/log/" + std::string(20, '0') + ".log";
+  const auto size = std::filesystem::file_size(segment);
+  std::filesystem::resize_file(segment, size - 1);  // the last record torn
+  // (The read model too is gone, so that the ledger is what finds the loss:
+  // a read model ahead of the log is refused before the log is opened.)
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(dir_ + "/readmodel.sqlite" + suffix);
+  }
+  Options o;
+  o.data_dir = dir_;
+  o.snapshot_on_close = true;
+  std::uintmax_t cut = 0;
+  for (int start = 0; start < 2; ++start) {
+    auto n = Node::Open(o, &registry_);
+    ASSERT_FALSE(n.ok()) << "start " << start;
+    EXPECT_EQ(n.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(n.status().message().find("ledger holds"), std::string::npos)
+        << n.status().ToString();
+    // Only the torn record is gone; the second start finds the log as the
+    // first left it.
+    if (start == 0) cut = std::filesystem::file_size(segment);
+    EXPECT_LT(cut, size);
+    EXPECT_EQ(std::filesystem::file_size(segment), cut);
+    EXPECT_TRUE(ListSnapshots(Env::Default(), dir_).empty());
+  }
+}
+
+// A snapshot cut by a crash leaves its .tmp file, as large as the state: the
+// next start removes it.
+TEST_F(NodeTest, ASnapshotCutByACrashLeavesNoFileBehind) {
+  {
+    auto n = Open();
+    ASSERT_TRUE(
+        SubmitAndWait(n.get(), workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1)[0])
+            .logged);
+  }
+  std::filesystem::create_directories(dir_ + "/snapshots");
+  const std::string leftover = SnapshotPath(dir_, 3) + ".tmp";
+  std::ofstream(leftover) << "half a snapshot";
+  auto n = Open();
+  ASSERT_NE(n, nullptr);
+  EXPECT_FALSE(std::filesystem::exists(leftover));
 }
 
 TEST_F(NodeTest, RestartsFromTheSnapshotTakenAtShutdown) {

@@ -86,6 +86,18 @@ std::vector<uint64_t> ListSnapshots(Env* env, const std::string& data_dir) {
   return out;
 }
 
+void RemoveSnapshotLeftovers(Env* env, const std::string& data_dir) {
+  auto names = env->ListDir(data_dir + "/snapshots");
+  if (!names.ok()) return;
+  for (const std::string& n : *names) {
+    if (n.size() != 29 || n.compare(20, 9, ".snap.tmp") != 0) continue;
+    const std::string path = data_dir + "/snapshots/" + n;
+    if (Status s = env->RemoveFile(path); !s.ok()) {
+      std::fprintf(stderr, "ftzport: cannot remove %s: %s\n", path.c_str(), s.ToString().c_str());
+    }
+  }
+}
+
 Status WriteSnapshot(Env* env, const std::string& data_dir, const SnapshotHeader& h,
                      std::string_view body, size_t keep) {
   const std::string dir = data_dir + "/snapshots";

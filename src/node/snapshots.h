@@ -44,6 +44,10 @@ Status WriteSnapshot(Env* env, const std::string& data_dir, const SnapshotHeader
 
 // The sequence numbers of the snapshots present, newest first.
 std::vector<uint64_t> ListSnapshots(Env* env, const std::string& data_dir);
+// Removes the .tmp files of snapshots whose writing was cut by a crash
+// (each as large as the engine's state). Call before any writer starts;
+// a file that cannot be removed is reported, not an error.
+void RemoveSnapshotLeftovers(Env* env, const std::string& data_dir);
 std::string SnapshotPath(const std::string& data_dir, uint64_t seq);
 
 }  // namespace ftz::node

@@ -63,6 +63,9 @@ bool ParseInt(std::string_view s, int64_t* out) {
   bool neg = s[0] == '-';
   if (neg) s.remove_prefix(1);
   if (s.empty()) return false;
+  // Canonical decimal only: "05" and "-0" name nothing the server ever
+  // writes (a cursor, a record's sequence number, a tree size).
+  if (s[0] == '0' && (s.size() > 1 || neg)) return false;
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;

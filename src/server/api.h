@@ -114,7 +114,8 @@ class Api {
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 
-// A signed decimal integer of at most 18 digits, nothing else ("-1", "42").
+// A signed decimal integer of at most 18 digits in canonical form, nothing
+// else ("-1", "0", "42"; not "05", "-0", "+1").
 bool ParseInt(std::string_view s, int64_t* out);
 // Percent-decoding of a path segment or query value ("+" stays "+").
 std::string UrlDecode(std::string_view s);

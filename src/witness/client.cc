@@ -147,10 +147,18 @@ Result<std::unique_ptr<WitnessClient>> WitnessClient::Create(const WitnessSpec& 
 
 Result<std::string> WitnessClient::Verified(std::string_view signed_checkpoint,
                                             const std::string& reply) {
-  // The answer is signature lines: appended to the checkpoint they make a
-  // note whose new signatures we check against the witness's key.
-  Result<ledger::Note> note = ledger::ParseNote(std::string(signed_checkpoint) + reply);
-  if (!note.ok()) {
+  // The answer is signature lines and nothing else (c2sp.org/tlog-witness,
+  // add-checkpoint): appended to the checkpoint they make a note whose new
+  // signatures we check against the witness's key. An empty line in it would
+  // move where the note's text ends (a note splits at its last blank line),
+  // and a cosignature would be checked over the wrong text.
+  const bool empty_line = reply.empty() || reply.front() == '\n' ||
+                          reply.find("\n\n") != std::string::npos || reply.back() != '\n';
+  Result<ledger::Note> own = ledger::ParseNote(signed_checkpoint);
+  Result<ledger::Note> note = empty_line
+                                  ? Result<ledger::Note>(Status::InvalidArgument("empty line"))
+                                  : ledger::ParseNote(std::string(signed_checkpoint) + reply);
+  if (!note.ok() || !own.ok() || note->text != own->text) {
     return Status::FailedPrecondition("witness " + name() +
                                       ": answer is not cosignature lines: " + Excerpt(reply));
   }

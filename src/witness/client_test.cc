@@ -134,6 +134,26 @@ TEST_F(WitnessClientTest, RefusalsAndBadAnswersAreErrors) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(WitnessClientTest, AnAnswerWithAnEmptyLineIsRefused) {
+  // The witness's own key over the whole signed checkpoint (its signature
+  // line included), behind an empty line: read with the checkpoint as one
+  // note, that text would become the note's and the line would verify,
+  // while over the checkpoint's text, as tlog-cosignature defines it, it
+  // does not.
+  const std::string signed3 = log_.Signed(3);
+  const std::string line = *TestLog::WitnessSigner().SignLine(signed3, 1'700'000'000);
+  for (const std::string& body : {"\n" + line, line + "\n", line.substr(0, line.size() - 1)}) {
+    auto c = Client([&](const std::string&, const std::string&) -> Result<HttpReply> {
+      return HttpReply{200, "text/plain", body};
+    });
+    auto r = c->Cosign(signed3, 3, Proofs());
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << body;
+    EXPECT_NE(r.status().message().find("not cosignature lines"), std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(c->acknowledged_size(), 0u);
+  }
+}
+
 TEST(WitnessSpecTest, ParsesUrlAndKey) {
   const std::string vkey(TestLog::kWitnessVkey);
   auto s = ParseWitnessSpec("http://127.0.0.1:9000 " + vkey);
