@@ -114,8 +114,13 @@ int main(int argc, char** argv) {
   using namespace ftz;
   CLI::App app{"The clearance engine alone: lists decided per second"};
   size_t buyers = 1'000'000, lists = 200'000;
-  app.add_option("--buyers", buyers, "Buyers in state before timing")->capture_default_str();
-  app.add_option("--lists", lists, "Lists decided while timed")->capture_default_str();
+  // Ranges also catch a negative number, which would wrap in an unsigned option.
+  app.add_option("--buyers", buyers, "Buyers in state before timing")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000'000}))
+      ->capture_default_str();
+  app.add_option("--lists", lists, "Lists decided while timed")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000'000}))
+      ->capture_default_str();
   bool compare_prefetch = false;
   app.add_flag("--compare-prefetch", compare_prefetch,
                "Also time lists without Engine::Prefetch, alternating chunks of 2,000");

@@ -250,18 +250,28 @@ int main(int argc, char** argv) {
   uint64_t seed = 42;
   std::string prefix = "LG";
   app.add_option("--target", target, "HOST:PORT of the window")->capture_default_str();
+  // Ranges also catch a negative number, which would wrap in an unsigned option.
   app.add_option("--per-message", per_message, "Documents per message (1..100)")
+      ->check(CLI::Range(size_t{1}, size_t{100}))
       ->capture_default_str();
   app.add_option("--parcels", parcels, "Parcels to prepare (4 documents each)")
+      ->check(CLI::Range(size_t{1}, size_t{100'000'000}))
       ->capture_default_str();
-  app.add_option("--connections", connections, "Keep-alive connections")->capture_default_str();
-  app.add_option("--seconds", seconds, "Longest run time")->capture_default_str();
+  app.add_option("--connections", connections, "Keep-alive connections")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  app.add_option("--seconds", seconds, "Longest run time")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
   app.add_option("--rate", rate,
                  "Open loop: offered documents per second (0: as fast as possible)");
-  app.add_option("--threads", threads, "Client I/O threads")->capture_default_str();
+  app.add_option("--threads", threads, "Client I/O threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   size_t pipeline = 1;
   app.add_option("--pipeline", pipeline,
                  "HTTP/1.1 pipelining: requests written together per connection (closed loop)")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
       ->capture_default_str();
   app.add_option("--seed", seed, "Workload seed")->capture_default_str();
   std::string latency_csv;
@@ -437,5 +447,6 @@ int main(int argc, char** argv) {
       p50 / 1000, p90 / 1000, p99 / 1000, p999 / 1000, max / 1000.0, list_p50 / 1000,
       list_p99 / 1000, less_generator_p99 / 1000, docs_per_s / 4,
       static_cast<unsigned long long>(s.bad.load()), generator_us_per_msg);
-  return s.bad > 0 ? 1 : 0;
+  // Errors, or nothing answered at all (a window that is not there).
+  return s.bad > 0 || s.ok_msgs == 0 ? 1 : 0;
 }

@@ -55,7 +55,8 @@ set +e
   --key "$work/log.vkey" 2>"$work/order.txt"
 rc=$?
 set -e
-[ "$rc" -eq 1 ] && grep -q "wrong order" "$work/order.txt"
+[ "$rc" -eq 1 ]
+grep -q "wrong order" "$work/order.txt"
 release=$(curl -sf "$url/v1/receipts?copCode=$agent&limit=1000" |
   grep -o '"leafIndex":[0-9]*,"answers":[0-9]*,"messageType":"CEB622Message","receipt":{[^}]*"returnStatus":"800"' |
   sed -n '1s/^"leafIndex":\([0-9]*\),.*/\1/p')
@@ -73,9 +74,12 @@ set +e
 "$BIN" verify bundle "$work/moved.tlog-proof" --key "$work/log.vkey" 2>"$work/moved.txt"
 rc=$?
 set -e
-[ "$rc" -eq 1 ] && grep -q "NOT VERIFIED" "$work/moved.txt"
+[ "$rc" -eq 1 ]
+grep -q "NOT VERIFIED" "$work/moved.txt"
 # The audit: the stopped directory matches its signed checkpoint; one flipped
-# byte (the last record's last byte, CRC left as it was) is found and named.
+# byte (inside the first record, CRC left as it was) is found and named.
+# (Each check below is a command of its own: in `[ a ] && b` under set -e a
+# false `[ a ]` stops nothing.)
 "$BIN" audit --data "$work/data" --checkpoint "$work/new.checkpoint" --key "$work/log.vkey" |
   tee "$work/audit.txt"
 grep -q "^ok: every record matches" "$work/audit.txt"
@@ -84,8 +88,8 @@ test -s "$work/data/ledger/checkpoint"
 "$BIN" audit --data "$work/data" --key "$work/log.vkey" | tee "$work/audit-default.txt"
 grep -q "^ok: every record matches" "$work/audit-default.txt"
 cp -r "$work/data" "$work/tampered"
-seg=$(ls "$work/tampered/log/"*.log | tail -n 1)
-off=$(($(stat -c %s "$seg") - 1))
+seg=$(ls "$work/tampered/log/"*.log | head -n 1)
+off=200  # a segment is preallocated: its last byte is a zero past the records
 byte=$(od -An -tu1 -j "$off" -N 1 "$seg" | tr -d ' ')
 printf "\\x$(printf %02x $((byte ^ 1)))" | dd of="$seg" bs=1 seek="$off" conv=notrunc 2>/dev/null
 set +e
@@ -94,7 +98,8 @@ set +e
 rc=$?
 set -e
 cat "$work/audit2.txt"
-[ "$rc" -eq 1 ] && grep -q "^TAMPERED: record [0-9]* (.*$(basename "$seg"), byte offset" "$work/audit2.txt"
+[ "$rc" -eq 1 ]
+grep -q "^TAMPERED: record [0-9]* (.*$(basename "$seg"), byte offset" "$work/audit2.txt"
 # A static copy of the tree: the checkpoint and every tile as a plain file.
 "$BIN" export-tiles --data "$work/data" --out "$work/site" | tee "$work/export.txt"
 grep -q "^exported [1-9][0-9]* tiles" "$work/export.txt"
@@ -110,6 +115,36 @@ set +e
 "$BIN" replay --data "$work/data" --rules "$work/strict.toml" >"$work/replay2.txt"
 rc=$?
 set -e
-sed -n '1,2p' "$work/replay2.txt"
-[ "$rc" -eq 1 ] && ! grep -q " 0 differ" "$work/replay2.txt"
+sed -n '1,4p' "$work/replay2.txt"
+[ "$rc" -eq 1 ]
+! grep -q " 0 differ" "$work/replay2.txt"
+# ... and show what changed: the first pair's excerpts differ (they start
+# just before the first difference, not at the receipt's common opening).
+logged=$(grep -m1 '^  logged:' "$work/replay2.txt" | sed 's/^  logged: *//')
+replayed=$(grep -m1 '^  replayed:' "$work/replay2.txt" | sed 's/^  replayed: *//')
+[ -n "$logged" ]
+[ "$logged" != "$replayed" ]
+# A byte damaged early in the log (valid records after it) is reported, not
+# taken for the end of the log: exit 2.
+cp -r "$work/data" "$work/damaged"
+seg=$(ls "$work/damaged/log/"*.log | head -n 1)
+printf '#' | dd of="$seg" bs=1 seek=200 conv=notrunc 2>/dev/null
+set +e
+"$BIN" replay --data "$work/damaged" >/dev/null 2>"$work/replay3.txt"
+rc=$?
+set -e
+cat "$work/replay3.txt"
+[ "$rc" -eq 2 ]
+grep -q "valid records follow" "$work/replay3.txt"
+# gen refuses bad numbers and a directory already holding a workload (exit 2).
+set +e
+"$BIN" gen --out "$work/wl" --parcels 1 2>"$work/gen.txt"
+rc1=$?
+"$BIN" gen --out "$work/wl3" --parcels -5 2>>"$work/gen.txt"
+rc2=$?
+set -e
+cat "$work/gen.txt"
+[ "$rc1" -eq 2 ]
+[ "$rc2" -eq 2 ]
+grep -q "not empty" "$work/gen.txt"
 echo "cli_e2e: ok"

@@ -400,6 +400,17 @@ Decision Conclude(const ListRecord& record, bool release, std::string_view note,
   return d;
 }
 
+namespace {
+
+// The refusal of a 623 or 625 sent for a list another agent declared (the
+// specification's "[*]没有权限进行操作"); the list's own agent is not named.
+std::string NotTheListsAgent(std::string_view agent_code, std::string_view invt_no) {
+  return StrCat(
+      {"申报企业[", agent_code, "]没有权限进行操作（清单[", invt_no, "]不是其申报的清单）"});
+}
+
+}  // namespace
+
 Decision DecideCancellation(const Cancellation& cancel, const ListRecord* record,
                             const Rules& rules, UnixMillis at) {
   const CancellationHead& c = cancel.head;
@@ -416,6 +427,12 @@ Decision DecideCancellation(const Cancellation& cancel, const ListRecord* record
   }
   d.record = *record;
   const ListRecord& r = *record;
+  // Only the agent that declared the list may withdraw it (agentCode/invtNo
+  // is the application's business key); checked first, so another party
+  // learns nothing of the list's state.
+  if (c.agentCode != r.agent_code) {
+    return refuse(codes::kCancelNoPermission, NotTheListsAgent(c.agentCode, r.invt_no));
+  }
   if (rules.cancel_requires_reason && c.reason.empty()) {
     return refuse(codes::kCancelNoReason, "生成失败[撤单原因为空]，请重试");
   }
@@ -501,6 +518,10 @@ Decision DecideReturn(const ReturnRequest& refund, const ListRecord* record, con
   }
   d.record = *record;
   const ListRecord& r = *record;
+  // Only the agent that declared the list may return it (as a cancellation).
+  if (h.agentCode != r.agent_code) {
+    return refuse(codes::kReturnNoPermission, NotTheListsAgent(h.agentCode, r.invt_no));
+  }
   if (r.phase == ListPhase::kReturned) {
     return refuse(codes::kReturnDuplicate, "退货申请单[" + ref + "]已经申报过，请勿重复申报");
   }

@@ -33,13 +33,15 @@ inline constexpr int kAnnualLimit =
 inline constexpr int kCancelInvalid = -623001;      // 报文校验失败，[*]
 inline constexpr int kCancelListUnknown = -623003;  // 系统中不存在清单编号为[*]的清单！
 inline constexpr int kCancelWrongState = -623005;  // 清单的状态不符合撤单申报要求(清单编号[*])！
-inline constexpr int kCancelDuplicate = -623009;  // 撤单清单[*]已经申报过
-inline constexpr int kCancelNoReason = -623012;   // 生成失败[撤单原因为空]，请重试
+inline constexpr int kCancelDuplicate = -623009;     // 撤单清单[*]已经申报过
+inline constexpr int kCancelNoReason = -623012;      // 生成失败[撤单原因为空]，请重试
+inline constexpr int kCancelNoPermission = -623026;  // [*]没有权限进行操作
 // Return (625).
 inline constexpr int kReturnInvalid = -625001;  // 退货申请单报文校验失败，[*]
 inline constexpr int kReturnFailed = -625004;   // 退货申请单申报失败，[*]
 inline constexpr int kReturnNoLines = -625006;  // 退货申请单[*]表体无数据，不允许申报！
-inline constexpr int kReturnListUnknown = -625016;  // 查无此数据
+inline constexpr int kReturnListUnknown = -625016;   // 查无此数据
+inline constexpr int kReturnNoPermission = -625021;  // [*]没有权限进行操作
 inline constexpr int kReturnDuplicate = -625033;  // 退货申请单[*]已经申报过，请勿重复申报
 inline constexpr int kReturnLineUnknown =
     -625209;  // 退货申请单[*],在关联的清单中未找到表体序号为[*],商品编号为[*]的数据

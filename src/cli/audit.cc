@@ -16,7 +16,7 @@ namespace ftz::cli {
 
 Runner AddAudit(CLI::App& app) {
   struct Opts {
-    std::string data = "data";
+    std::string data = "ftzport-data";
     std::string checkpoint;
     std::vector<std::string> keys;
     std::string origin;

@@ -16,6 +16,19 @@ using Runner = std::function<int()>;
 // A rules file's rules, or the built-in default (data/rules/default.toml) for "".
 Result<clearance::Rules> LoadRules(const std::string& path);
 
+// Checks an unsigned option's text before CLI11 converts it: a "-5" would
+// otherwise wrap to a huge number.
+inline CLI::Validator WholeNumber() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
+          return "'" + s + "' is not a whole number (digits only)";
+        }
+        return "";
+      },
+      "UINT");
+}
+
 Runner AddServe(CLI::App& app);
 Runner AddSubmit(CLI::App& app);
 Runner AddGen(CLI::App& app);

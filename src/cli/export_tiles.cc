@@ -23,7 +23,7 @@ namespace ftz::cli {
 
 Runner AddExportTiles(CLI::App& app) {
   struct Opts {
-    std::string data = "data";
+    std::string data = "ftzport-data";
     std::string out;
   };
   auto o = std::make_shared<Opts>();
@@ -35,6 +35,8 @@ Runner AddExportTiles(CLI::App& app) {
       std::fprintf(stderr, "ftzport export-tiles: %s\n", what.c_str());
       return 2;
     };
+    // An empty --out would name the filesystem's root ("" + "/tile/...").
+    if (o->out.empty()) return fail("--out is empty");
     const std::string cp_path = o->data + "/ledger/checkpoint";
     Result<std::string> read = Env::Default()->ReadFile(cp_path);
     if (!read.ok()) return fail("no signed checkpoint at " + cp_path + " (has the window run?)");

@@ -31,7 +31,13 @@ int main(int argc, char** argv) {
       ftz::cli::AddExportTiles);
   add("witness", "Run a transparency-log witness that cosigns consistent checkpoints",
       ftz::cli::AddWitness);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and succeeds; any usage error is exit 2, as every
+    // subcommand documents (CLI11's own codes, 101–114, are not).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();
   }

@@ -23,7 +23,7 @@ Result<clearance::Rules> LoadRules(const std::string& path) {
 
 Runner AddReplay(CLI::App& app) {
   struct Opts {
-    std::string data = "data";
+    std::string data = "ftzport-data";
     std::string rules;
   };
   auto o = std::make_shared<Opts>();
@@ -54,8 +54,11 @@ Runner AddReplay(CLI::App& app) {
           return replayer.Visit(r);
         });
     if (!st.ok()) {
-      std::fprintf(stderr, "ftzport replay: %s\n", st.ToString().c_str());
-      return 1;
+      // Exit 1 says a receipt differs; a log that cannot be read (missing,
+      // damaged) is 2, as for audit.
+      std::fprintf(stderr, "ftzport replay: after %llu records: %s\n",
+                   static_cast<unsigned long long>(records), st.ToString().c_str());
+      return 2;
     }
     std::printf(
         "replayed %llu records: %llu messages, %llu ticks; %llu receipts compared, "

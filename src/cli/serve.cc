@@ -1,8 +1,13 @@
 #include <toml++/toml.h>
 
+#include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "ceb/code_lists.h"
 #include "cli/commands.h"
@@ -13,21 +18,96 @@
 
 namespace ftz::cli {
 
-Runner AddServe(CLI::App& app) {
-  struct Opts {
-    std::string data = "data";
-    std::string listen = "127.0.0.1:8080";
-    std::string config;
-    std::string codes;
-    std::string rules;
-    int threads = 2;
-    size_t max_body_mb = 16;
-    uint64_t segment_mb = 64;
-    bool preallocate = true;  // docs/log-format.md §5.1
-    uint64_t snapshot_every = 1'000'000;
-    std::vector<std::string> witnesses;  // "URL VKEY"
+namespace {
+
+struct ServeOptions {
+  std::string data = "ftzport-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string config;
+  std::string codes;
+  std::string rules;
+  int threads = 2;
+  size_t max_body_mb = 16;
+  uint64_t segment_mb = 64;
+  bool preallocate = true;  // docs/log-format.md §5.1
+  uint64_t snapshot_every = 1'000'000;
+  std::vector<std::string> witnesses;  // "URL VKEY"
+};
+
+// The config file's values (docs: data/serve.example.toml) into `o`, except
+// where the command line gave a flag (`flags`: data, listen, codes, threads,
+// rules, witness). Every section and key must be one of the file's, with the
+// right type: a misspelt key or a quoted number is an error, not ignored.
+std::string ReadConfig(const toml::table& t, ServeOptions& o,
+                       std::array<const CLI::Option*, 6> flags) {
+  const std::map<std::string, std::set<std::string>> known = {
+      {"data", {"dir"}},
+      {"server", {"listen", "threads", "max_body_mb"}},
+      {"log", {"segment_mb", "preallocate", "snapshot_every"}},
+      {"ledger", {"witnesses"}},
+      {"codes", {"dir"}},
+      {"clearance", {"rules"}}};
+  for (const auto& [section, node] : t) {
+    auto keys = known.find(std::string(section.str()));
+    if (keys == known.end()) return "unknown section [" + std::string(section.str()) + "]";
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return "[" + keys->first + "] must be a table";
+    for (const auto& [key, value] : *table) {
+      if (!keys->second.count(std::string(key.str()))) {
+        return "unknown key '" + std::string(key.str()) + "' in [" + keys->first + "]";
+      }
+    }
+  }
+  std::string why;
+  auto get = [&](const char* section, const char* key, auto* out, const CLI::Option* flag) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    const toml::node_view<const toml::node> v = t[section][key];
+    if (!v || !why.empty() || (flag != nullptr && flag->count() > 0)) return;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto x = v.value_exact<std::string>())
+        *out = *x;
+      else
+        why = std::string("[") + section + "] " + key + " must be a string";
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto x = v.value_exact<bool>())
+        *out = *x;
+      else
+        why = std::string("[") + section + "] " + key + " must be true or false";
+    } else {
+      auto x = v.value_exact<int64_t>();
+      if (!x || *x < 0)
+        why = std::string("[") + section + "] " + key + " must be a whole number";
+      else
+        *out = static_cast<T>(*x);
+    }
   };
-  auto o = std::make_shared<Opts>();
+  get("data", "dir", &o.data, flags[0]);
+  get("server", "listen", &o.listen, flags[1]);
+  get("codes", "dir", &o.codes, flags[2]);
+  get("server", "threads", &o.threads, flags[3]);
+  get("clearance", "rules", &o.rules, flags[4]);
+  get("server", "max_body_mb", &o.max_body_mb, nullptr);
+  get("log", "segment_mb", &o.segment_mb, nullptr);
+  get("log", "preallocate", &o.preallocate, nullptr);
+  get("log", "snapshot_every", &o.snapshot_every, nullptr);
+  if (!why.empty()) return why;
+  if (const toml::node_view<const toml::node> ws = t["ledger"]["witnesses"];
+      ws && flags[5]->count() == 0) {
+    const toml::array* list = ws.as_array();
+    if (list == nullptr) return "[ledger] witnesses must be an array of \"URL VKEY\" strings";
+    for (const toml::node& w : *list) {
+      auto v = w.value_exact<std::string>();
+      if (!v) return "[ledger] witnesses must be strings";
+      o.witnesses.push_back(*v);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Runner AddServe(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
   // Flags given on the command line win over the config file.
   CLI::Option* data_opt =
       app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
@@ -45,8 +125,9 @@ Runner AddServe(CLI::App& app) {
           ->allow_extra_args(false);
   CLI::Option* codes_opt = app.add_option(
       "--codes", o->codes, "Directory of customs code tables (CSV) replacing the built-in ones");
-  CLI::Option* threads_opt =
-      app.add_option("--threads", o->threads, "HTTP threads")->capture_default_str();
+  CLI::Option* threads_opt = app.add_option("--threads", o->threads, "HTTP threads")
+                                 ->check(CLI::Range(1, 256))
+                                 ->capture_default_str();
   CLI::Option* rules_opt =
       app.add_option("--rules", o->rules,
                      "Clearance rules file (TOML, docs/clearance.md); default: "
@@ -55,31 +136,27 @@ Runner AddServe(CLI::App& app) {
     if (!o->config.empty()) {
       try {
         toml::table t = toml::parse_file(o->config);
-        if (!listen_opt->count()) o->listen = t["server"]["listen"].value_or(o->listen);
-        if (!threads_opt->count()) o->threads = t["server"]["threads"].value_or(o->threads);
-        o->max_body_mb = t["server"]["max_body_mb"].value_or(o->max_body_mb);
-        o->segment_mb = t["log"]["segment_mb"].value_or(o->segment_mb);
-        o->preallocate = t["log"]["preallocate"].value_or(o->preallocate);
-        o->snapshot_every = t["log"]["snapshot_every"].value_or(o->snapshot_every);
-        if (!codes_opt->count()) o->codes = t["codes"]["dir"].value_or(o->codes);
-        if (!data_opt->count()) o->data = t["data"]["dir"].value_or(o->data);
-        if (!rules_opt->count()) o->rules = t["clearance"]["rules"].value_or(o->rules);
-        if (const toml::array* ws = t["ledger"]["witnesses"].as_array();
-            ws && !witness_opt->count()) {
-          for (const toml::node& w : *ws) {
-            auto v = w.value<std::string>();
-            if (!v) {
-              std::fprintf(stderr, "ftzport serve: %s: [ledger] witnesses must be strings\n",
-                           o->config.c_str());
-              return 2;
-            }
-            o->witnesses.push_back(*v);
-          }
+        if (std::string why = ReadConfig(
+                t, *o, {data_opt, listen_opt, codes_opt, threads_opt, rules_opt, witness_opt});
+            !why.empty()) {
+          std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), why.c_str());
+          return 2;
         }
       } catch (const toml::parse_error& e) {
         std::fprintf(stderr, "ftzport serve: %s: %s\n", o->config.c_str(), e.what());
         return 2;
       }
+    }
+    if (o->threads < 1 || o->max_body_mb < 1 || o->segment_mb < 1) {
+      std::fprintf(stderr,
+                   "ftzport serve: threads, max_body_mb and segment_mb must be at least 1\n");
+      return 2;
+    }
+    if (std::error_code ec; !o->codes.empty() && !std::filesystem::is_directory(o->codes, ec)) {
+      // The tables are read one file at a time and a missing file keeps the
+      // built-in one: a mistyped directory would go unnoticed.
+      std::fprintf(stderr, "ftzport serve: code tables: %s is not a directory\n", o->codes.c_str());
+      return 2;
     }
     if (!o->codes.empty()) {
       if (Status s = ceb::LoadCodeTables(o->codes); !s.ok()) {

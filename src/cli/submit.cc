@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -53,16 +54,45 @@ Runner AddSubmit(CLI::App& app) {
                    ec.message().c_str());
       return 1;
     }
-    size_t accepted = 0, refused = 0, failed_files = 0;
+    size_t accepted = 0, refused = 0, sent = 0, failed_files = 0;
+    bool connected = true;
+    auto summary = [&] {
+      std::printf("submitted %zu of %zu files: %zu documents accepted, %zu refused", sent,
+                  o->files.size(), accepted, refused);
+      if (failed_files > 0) std::printf("; %zu files not read or not answered", failed_files);
+      std::printf("\n");
+    };
     for (const std::string& file : o->files) {
+      // A directory opens as a file on Linux and reads as nothing: it would
+      // be sent as an empty message.
+      std::error_code fec;
+      if (!std::filesystem::is_regular_file(file, fec)) {
+        std::fprintf(stderr, "%s: %s\n", file.c_str(),
+                     std::filesystem::is_directory(file, fec) ? "is a directory"
+                     : std::filesystem::exists(file, fec)     ? "not a regular file"
+                                                              : "no such file");
+        ++failed_files;
+        continue;
+      }
       std::ifstream in(file, std::ios::binary);
-      if (!in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (!in || ss.fail()) {
         std::fprintf(stderr, "%s: cannot read\n", file.c_str());
         ++failed_files;
         continue;
       }
-      std::stringstream ss;
-      ss << in.rdbuf();
+      if (!connected) {
+        stream.close();
+        stream.connect(endpoints, ec);
+        if (ec) {
+          std::fprintf(stderr, "ftzport submit: cannot reach %s again: %s\n", o->url.c_str(),
+                       ec.message().c_str());
+          summary();
+          return 1;
+        }
+        connected = true;
+      }
       http::request<http::string_body> req{http::verb::post, url.path, 11};
       req.set(http::field::host, url.host);
       const bool is_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
@@ -71,14 +101,22 @@ Runner AddSubmit(CLI::App& app) {
       req.keep_alive(true);
       req.body() = ss.str();
       req.prepare_payload();
-      http::write(stream, req, ec);
+      beast::error_code write_ec;
+      http::write(stream, req, write_ec);
+      // Even when the write broke off (a body over the window's limit is
+      // answered 413 and the connection closed before it is all sent), the
+      // answer may be there to read.
       beast::flat_buffer buf;
       http::response<http::string_body> res;
-      if (!ec) http::read(stream, buf, res, ec);
+      http::read(stream, buf, res, ec);
       if (ec) {
-        std::fprintf(stderr, "%s: %s\n", file.c_str(), ec.message().c_str());
-        return 1;
+        std::fprintf(stderr, "%s: no answer: %s\n", file.c_str(),
+                     (write_ec ? write_ec : ec).message().c_str());
+        ++failed_files;
+        connected = false;  // the next file reconnects (and stops if it cannot)
+        continue;
       }
+      ++sent;
       // Count the blocks' statuses from the receipt.
       ReceiptMessage r;
       ceb::DecodeResult d =
@@ -100,15 +138,12 @@ Runner AddSubmit(CLI::App& app) {
         std::printf("\n");
         if (!o->quiet) std::printf("%s\n", res.body().c_str());
       }
-      if (!res.keep_alive()) {
-        stream.close();
-        stream.connect(endpoints, ec);
-        if (ec) return 1;
-      }
+      if (!res.keep_alive() || write_ec) connected = false;
     }
-    std::printf("submitted %zu files: %zu documents accepted, %zu refused\n", o->files.size(),
-                accepted, refused);
-    return refused > 0 || failed_files > 0 ? 3 : 0;
+    summary();
+    // 1: a file was not read or not answered (nothing is known of it);
+    // 3: the window refused something; 0: everything accepted.
+    return failed_files > 0 ? 1 : refused > 0 ? 3 : 0;
   };
 }
 

@@ -155,6 +155,15 @@ const char* Engine::UsedByDecidedList(MessageType type, const std::string& key) 
   }
 }
 
+const std::string* Engine::OtherAgentsList(const Message& m, size_t i, const std::string& key,
+                                           const std::string& app_type) const {
+  if (!clearance_ || m.type != MessageType::kInventoryList || app_type == "1") return nullptr;
+  auto it = lists_.find(key);
+  if (it == lists_.end() || !it->second.list) return nullptr;
+  const std::string& agent = std::get<std::vector<InventoryList>>(m.blocks)[i].head.agentCode;
+  return agent == it->second.list->head.agentCode ? nullptr : &agent;
+}
+
 std::string Engine::PaymentOfOrderElsewhere(const Message& m, size_t i, const std::string& key,
                                             const std::string& app_type) const {
   if (!clearance_ || m.type != MessageType::kPayment || app_type == "3") return {};
@@ -247,6 +256,11 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     if (decided_list) {
       status = -621012;
       info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
+    } else if (const std::string* agent = OtherAgentsList(m, i, key, app_type)) {
+      // A change or delete of a waiting list comes from the agent that
+      // declared it: another would take over its receipts and tax bill.
+      status = -621016;
+      info = "申报企业[" + *agent + "]没有权限进行操作（清单[" + key + "]不是其申报的清单）";
     } else if (const char* in_use = app_type != "1" ? UsedByDecidedList(m.type, key) : nullptr) {
       // Likewise an order, payment or waybill a decided list was matched
       // with: changing it now would change nothing customs decided on.
@@ -446,7 +460,10 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       } else {
         waybills_[key] = clearance::WaybillFacts::Of(std::get<std::vector<Waybill>>(m.blocks)[i]);
         if (auto it = list_by_waybill_.find(key); it != list_by_waybill_.end()) {
-          TryDecide(it->second, time, out);
+          // Every list waiting for it, in the order they named it (a copy:
+          // each decision takes its list off the index).
+          const std::vector<std::string> waiting = it->second;
+          for (const std::string& list_key : waiting) TryDecide(list_key, time, out);
         }
       }
       break;
@@ -459,9 +476,7 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
         if (it != lists_.end() && it->second.waiting) {
           const ListState& st = it->second;
           list_by_invt_.erase(st.invt_no);
-          auto w = list_by_waybill_.find(
-              KeyText(st.list->head.logisticsCode, st.list->head.logisticsNo));
-          if (w != list_by_waybill_.end() && w->second == key) list_by_waybill_.erase(w);
+          StopWaitingForWaybill(st.list->head, key);
           if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
             deadlines_.erase(dl->second);
             deadline_of_.erase(dl);
@@ -482,8 +497,9 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       }
       if (st.list) {
         // A change to a list still waiting (its waybill may be another now).
+        StopWaitingForWaybill(st.list->head, key);
         *st.list = l;
-        list_by_waybill_[KeyOf(l.head.logisticsCode, l.head.logisticsNo)] = key;
+        WaitForWaybill(l.head, key);
         TryDecide(key, st, time, out);
       } else {
         TryDecide(key, st, time, out, {&l, doc != nullptr ? doc->pre_no : PreNo()});
@@ -525,7 +541,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   auto keep = [&] {
     if (st.list) return;
     st.list = std::make_unique<InventoryList>(list);
-    list_by_waybill_[KeyOf(list.head.logisticsCode, list.head.logisticsNo)] = list_key;
+    WaitForWaybill(list.head, list_key);
   };
   const clearance::Rules* rules = book_.InForceAt(time);
   if (rules == nullptr) {
@@ -604,6 +620,24 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   ForgetMatched(list_key, list.head, &st, found);
 }
 
+void Engine::WaitForWaybill(const InventoryHead& list, const std::string& list_key) {
+  std::vector<std::string>& waiting =
+      list_by_waybill_[KeyText(list.logisticsCode, list.logisticsNo)];
+  if (std::find(waiting.begin(), waiting.end(), list_key) == waiting.end()) {
+    waiting.push_back(list_key);
+  }
+}
+
+bool Engine::StopWaitingForWaybill(const InventoryHead& list, const std::string& list_key) {
+  auto w = list_by_waybill_.find(KeyText(list.logisticsCode, list.logisticsNo));
+  if (w == list_by_waybill_.end()) return false;
+  std::vector<std::string>& waiting = w->second;
+  waiting.erase(std::remove(waiting.begin(), waiting.end(), list_key), waiting.end());
+  if (!waiting.empty()) return true;
+  list_by_waybill_.erase(w);
+  return false;
+}
+
 void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st) {
   ForgetMatched(list_key, list, st,
                 {orders_.find(list_key), payments_.find(list_key),
@@ -626,10 +660,7 @@ void Engine::ForgetMatched(const std::string& list_key, const InventoryHead& lis
   // it is registered under it, or it is another parcel's (its orderNo is
   // not this list's: the list was refused for naming it, and the parcel it
   // belongs to still needs it; a change to it would now be refused as used).
-  const KeyText waybill_key(list.logisticsCode, list.logisticsNo);
-  auto w = list_by_waybill_.find(waybill_key);
-  const bool other_waits = w != list_by_waybill_.end() && w->second != list_key;
-  if (w != list_by_waybill_.end() && !other_waits) list_by_waybill_.erase(w);
+  const bool other_waits = StopWaitingForWaybill(list, list_key);
   if (found.waybill != waybills_.end() && !other_waits &&
       found.waybill->second[clearance::WaybillFacts::kOrderNo] == list.orderNo) {
     waybills_.erase(found.waybill);
@@ -777,6 +808,11 @@ void Engine::OnCancellation(const Cancellation& c, const Application& app, const
                  cop, list_key, st != nullptr, &out->emitted, &out->changes, &emitted_serial_);
   // A released list's bill is voided with the cancellation.
   if (st != nullptr) EmitTaxBill(*st, d, out);
+  // Bonded stock put back (a cancellation after release) may release lists
+  // held for it.
+  if (d.outcome != clearance::Outcome::kRejected && !d.stock.empty()) {
+    ReleaseHeld(d.record.ems_no, time, out);
+  }
 }
 
 void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std::string& cop,
@@ -801,6 +837,10 @@ void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std:
                  list_key, rec != nullptr, &out->emitted, &out->changes, &emitted_serial_);
   // The bill reduced (or voided) by what was returned.
   if (st != nullptr) EmitTaxBill(*st, d, out);
+  // Bonded stock put back may release lists held for it.
+  if (d.outcome != clearance::Outcome::kRejected && !d.stock.empty()) {
+    ReleaseHeld(d.record.ems_no, time, out);
+  }
 }
 
 InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
@@ -821,12 +861,18 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  ReleaseHeld(a.ems_no, time, &out);
+  return out;
+}
+
+void Engine::ReleaseHeld(std::string_view ems_no, UnixMillis time, Outcome* out) {
   const clearance::Rules* rules = book_.InForceAt(time);
-  if (rules == nullptr) return out;
-  // Lists held for stock of this account, oldest first, until one cannot go.
+  if (rules == nullptr) return;
+  // Lists held for stock of this account, oldest first; one that still
+  // cannot go stays held, and a later one the stock covers goes.
   for (auto it = held_.begin(); it != held_.end();) {
     ListState& st = lists_.at(it->second.key);
-    if (it->second.ems_no != a.ems_no || st.phase != clearance::ListPhase::kHeld) {
+    if (it->second.ems_no != ems_no || st.phase != clearance::ListPhase::kHeld) {
       ++it;
       continue;
     }
@@ -836,13 +882,12 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
       ++it;
       continue;
     }
-    ApplyEffects(d, "held list", it->second.key, &out);
-    clearance::FillInventoryReturn(d, &New622(st, &out));
+    ApplyEffects(d, "held list", it->second.key, out);
+    clearance::FillInventoryReturn(d, &New622(st, out));
     KeepRecord(&st, d.record);
-    EmitTaxBillAndState(st, d, it->second.key, &out);
+    EmitTaxBillAndState(st, d, it->second.key, out);
     it = held_.erase(it);
   }
-  return out;
 }
 
 Result<Outcome> Engine::AddRules(UnixMillis time, const AdminRecord& a) {

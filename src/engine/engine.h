@@ -241,6 +241,13 @@ class Engine {
   // out->emitted: the caller fills its block (no receipt is moved).
   InventoryReturn& New622(const ListState& st, Outcome* out);
   Result<Outcome> ConcludeByOfficer(UnixMillis time, const AdminRecord& a);
+  // Releases the lists held for bonded stock of `ems_no` that the stock now
+  // covers (after goods-in, or a return or cancellation that put stock back).
+  void ReleaseHeld(std::string_view ems_no, UnixMillis time, Outcome* out);
+  // Registers a waiting list under the waybill it names, and takes it off;
+  // the latter returns whether other lists still wait for that waybill.
+  void WaitForWaybill(const InventoryHead& list, const std::string& list_key);
+  bool StopWaitingForWaybill(const InventoryHead& list, const std::string& list_key);
   // Drops what a decided list no longer needs: its declaration and the
   // order, payment and waybill it was matched with.
   void ForgetMatched(const std::string& list_key, const InventoryHead& list, ListState* st);
@@ -255,6 +262,10 @@ class Engine {
   // The specification's text when a change or delete (appType 2, 3) names an
   // order, payment or waybill a decided list was matched with; else null.
   const char* UsedByDecidedList(MessageType type, const std::string& key) const;
+  // For a change or delete (appType 2, 3) of a waiting list: the agentCode
+  // of block i when it is not the one that declared the list, else null.
+  const std::string* OtherAgentsList(const Message& m, size_t i, const std::string& key,
+                                     const std::string& app_type) const;
   // The key (payCode/payTransactionId) of another payment already waiting
   // with its order for the order block i of payment message `m` names, or
   // "" (also for anything but a new payment or a change to a known one).
@@ -285,8 +296,10 @@ class Engine {
   KeyMap<std::string> payment_link_;              // payment key -> ebpCode/orderNo
   KeyNodeMap<clearance::WaybillFacts> waybills_;  // logisticsCode/logisticsNo
   KeyNodeMap<ListState> lists_;                   // ebpCode/orderNo
-  KeyMap<std::string> list_by_waybill_;           // waybill key -> list key
-  KeyMap<internal::Key> list_by_invt_;            // invtNo -> list key
+  // waybill key -> the lists waiting for it, in the order they named it
+  // (usually one; a list naming another parcel's waybill adds a second).
+  KeyMap<std::vector<std::string>> list_by_waybill_;
+  KeyMap<internal::Key> list_by_invt_;  // invtNo -> list key
   // Lists held for bonded stock, by arrival order, with the account they
   // wait on (so goods-in need not decode every held list's record).
   struct HeldList {

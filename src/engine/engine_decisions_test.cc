@@ -18,6 +18,7 @@ using clearance::testing::BuildList;
 using clearance::testing::BuildOrder;
 using clearance::testing::BuildPayment;
 using clearance::testing::BuildWaybill;
+using clearance::testing::LogisticsNoOf;
 using clearance::testing::Purchase;
 
 class EngineDecisionsTest : public ::testing::Test {
@@ -112,6 +113,82 @@ TEST_F(EngineDecisionsTest, OfficerReleaseShortOfStockIsHeldUntilGoodsIn) {
   EXPECT_TRUE(Sent(*again).empty());
 }
 
+// Stock a return puts back releases a list held for it, as goods-in does
+// (the held list stayed at 120 while a newer list took that stock).
+TEST_F(EngineDecisionsTest, StockAReturnPutsBackReleasesAHeldList) {
+  AdminRecord in;
+  in.kind = AdminRecord::kGoodsIn;
+  in.ems_no = "T2900W000001";
+  in.item_record_no = "R001";
+  in.qty = Decimal::FromInt(2);
+  ASSERT_TRUE(Admin(in).ok());
+  auto bonded = [&](const std::string& buyer) {
+    return Parcel({{"tradeMode", "1210"},
+                   {"emsNo", "T2900W000001"},
+                   {"lines", "1901101000*2@150/rec=R001"},
+                   {"buyer", buyer}});
+  };
+  Purchase first = bonded("330106199001011234");
+  const std::string released = Declare(first);
+  ASSERT_EQ(Sent(last_), (std::vector<int>{120, 800, 816}));
+  Purchase second = bonded("330106199003033333");
+  second.name = "held";
+  Declare(second);
+  ASSERT_EQ(Sent(last_), (std::vector<int>{120, 120}));  // entered, held: the stock is gone
+  // The first list comes back whole.
+  const InventoryHead l = BuildList(first, t_).head;
+  ReturnRequest r;
+  r.head.customsCode = l.customsCode;
+  r.head.orderNo = l.orderNo;
+  r.head.ebpCode = l.ebpCode;
+  r.head.ebcCode = l.ebcCode;
+  r.head.logisticsCode = l.logisticsCode;
+  r.head.logisticsNo = l.logisticsNo;
+  r.head.copNo = "RET-" + l.copNo;
+  r.head.invtNo = released;
+  r.head.buyerIdType = "1";
+  r.head.buyerIdNumber = l.buyerIdNumber;
+  r.head.buyerName = l.buyerName;
+  r.head.agentCode = l.agentCode;
+  r.head.reason = "七天无理由退货";
+  for (const InventoryItem& item : BuildList(first, t_).items) {
+    ReturnItem ri;
+    ri.gnum = item.gnum;
+    ri.gcode = item.gcode;
+    ri.gname = item.gname;
+    ri.qty = item.qty;
+    ri.unit = item.unit;
+    r.items.push_back(ri);
+  }
+  Outcome o = Send(MessageType::kReturn, r, first.agent_code);
+  // The 626, the voided bill, then the held list's release and its bill.
+  EXPECT_EQ(Sent(o), (std::vector<int>{399, 816, 800, 816}));
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal());
+}
+
+// Two lists waiting for the same waybill (the second names another
+// parcel's): when it arrives both are decided, the right one released and
+// the other refused. The second used to take the first's place in the
+// index, and the first waited for its deadline.
+TEST_F(EngineDecisionsTest, AWaybillDecidesEveryListWaitingForIt) {
+  const Purchase mine = Parcel({{"lines", "0402210000*1@100"}});
+  Purchase other = Parcel({{"lines", "0402210000*1@100"}, {"buyer", "330106199003033333"}});
+  other.name = "other";
+  other.logistics_no = LogisticsNoOf(mine);
+  for (const Purchase* p : {&mine, static_cast<const Purchase*>(&other)}) {
+    Send(MessageType::kOrder, BuildOrder(*p, t_), p->ebp_code);
+    Send(MessageType::kPayment, BuildPayment(*p, t_), p->pay_code);
+    Outcome waiting = Send(MessageType::kInventoryList, BuildList(*p, t_), p->agent_code);
+    ASSERT_TRUE(Sent(waiting).empty());
+  }
+  Outcome o = Send(MessageType::kWaybill, BuildWaybill(mine, t_), mine.logistics_code);
+  // The first list's 120, 800 and bill, then the second's refusal.
+  ASSERT_EQ(Sent(o), (std::vector<int>{120, 800, 816, 100}));
+  EXPECT_NE(ceb::ViewReturn(o.emitted[3].receipt, 0).info.find("orderNo"), std::string::npos)
+      << ceb::ViewReturn(o.emitted[3].receipt, 0).info;
+  EXPECT_EQ(engine_->NextDeadline(), 0);  // neither waits any more
+}
+
 TEST_F(EngineDecisionsTest, DocumentsOfADecidedListCannotBeChangedOrDeleted) {
   const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
   Declare(p);
@@ -142,6 +219,37 @@ TEST_F(EngineDecisionsTest, DocumentsOfADecidedListCannotBeChangedOrDeleted) {
 // still waiting is refused, -401003, and the first stays the one matched;
 // once the list is decided the first payment is used (a change to it is
 // refused as such), and nothing of either is left behind.
+// A waiting list is changed or deleted only by the agent that declared it:
+// another agent's appType 2 or 3 is refused (-621016) and changes nothing
+// (it took over the list's receipts and tax bill).
+TEST_F(EngineDecisionsTest, AnotherAgentCannotChangeOrDeleteAWaitingList) {
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
+  Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
+  InventoryList taken = BuildList(p, t_);
+  taken.head.agentCode = "3301960402";
+  taken.head.assureCode = "3301960402";
+  for (const std::string app_type : {"2", "3"}) {
+    Outcome o = Send(MessageType::kInventoryList, taken, "3301960402", app_type);
+    EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -621016) << app_type;
+    EXPECT_NE(ceb::ViewReturn(o.receipt, 0).info.find("申报企业[3301960402]没有权限进行操作"),
+              std::string::npos)
+        << ceb::ViewReturn(o.receipt, 0).info;
+    EXPECT_EQ(o.accepted, 0u);
+  }
+  // Its own agent may change it while it waits.
+  EXPECT_EQ(ceb::ViewReturn(
+                Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code, "2").receipt, 0)
+                .status,
+            2);
+  // The list still belongs to its agent: its receipts go there.
+  Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code);
+  Send(MessageType::kPayment, BuildPayment(p, t_), p.pay_code);
+  Outcome o = Send(MessageType::kWaybill, BuildWaybill(p, t_), p.logistics_code);
+  ASSERT_EQ(Sent(o), (std::vector<int>{120, 800, 816}));
+  EXPECT_EQ(o.emitted[0].cop_code, p.agent_code);
+  EXPECT_EQ(o.emitted[2].cop_code, BuildList(p, t_).head.assureCode);
+}
+
 TEST_F(EngineDecisionsTest, ASecondPaymentForAnOrderIsRefused) {
   const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
   Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code);

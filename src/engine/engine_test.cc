@@ -158,6 +158,7 @@ TEST(EngineTest, CancellationBeforeAnyRulesInForceIsAnswered) {
     c.head.ebpCode = l.ebpCode;
     c.head.ebcCode = l.ebcCode;
     c.head.buyerIdNumber = l.buyerIdNumber;
+    c.head.agentCode = l.agentCode;
     c.head.copNo = l.copNo + no;
     c.head.reason = "buyer changed their mind";
     m.blocks = std::vector<Cancellation>{c};
@@ -515,9 +516,12 @@ TEST_F(EngineSnapshotTest, DamagedSnapshotIsRefusedAndChangesNothing) {
   }
   std::string longer = snap + "x";
   EXPECT_EQ(b.RestoreSnapshot(longer).code(), StatusCode::kCorruption);
-  // A count blown up to more items than the bytes could hold.
+  // A count blown up to more items than the bytes could hold: the count of
+  // rules versions added at run time (after the clearance flag and the
+  // empty start rules), made 2^32 - 1.
+  ASSERT_EQ(snap.substr(1, 2), std::string(2, '\0'));
   std::string huge = snap;
-  huge[1 + 7] = '\x7f';
+  huge.replace(2, 1, "\xff\xff\xff\xff\x0f");
   EXPECT_EQ(b.RestoreSnapshot(huge).code(), StatusCode::kCorruption);
   EXPECT_EQ(b.DocumentCount(), before);
   // Clearance on/off must match.
@@ -536,9 +540,10 @@ TEST_F(EngineSnapshotTest, AFieldPointingOutsideItsDocumentsTextIsRefused) {
   const std::string text = clearance::OrderFacts::Of(parcels_[0].order).text.bytes();
   const size_t at = snap.find(text);
   ASSERT_NE(at, std::string::npos);
-  const size_t size_at = at + text.size() + 4;
-  ASSERT_EQ(static_cast<uint8_t>(snap[size_at]), parcels_[0].order.head.orderNo.size());
-  snap[size_at + 1] = '\x01';  // 256 + the real size: past the text's end
+  const size_t begin_at = at + text.size();  // its start, then its size (varints)
+  ASSERT_EQ(snap[begin_at], '\0');
+  ASSERT_EQ(static_cast<uint8_t>(snap[begin_at + 1]), parcels_[0].order.head.orderNo.size());
+  snap.replace(begin_at, 1, "\xff\xff\x03");  // starting at 65,535: past the text's end
   EXPECT_EQ(b.RestoreSnapshot(snap).code(), StatusCode::kCorruption);
 }
 

@@ -19,7 +19,7 @@ using internal::SnapshotReader;
 using internal::SnapshotWriter;
 
 // Bumped whenever the body's layout below changes.
-constexpr uint32_t kBodyVersion = 6;  // 6: orders, payments, waybills as facts
+constexpr uint32_t kBodyVersion = 7;  // 7: varint integers and lengths
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
@@ -139,7 +139,7 @@ void GetFacts(SnapshotReader& r, F* f) {
          {&f->goods_value, &f->freight, &f->discount, &f->tax_total, &f->actural_paid}) {
       *d = dec();
     }
-    f->lines.resize(r.Count(56));  // a line is 56 bytes: gnum, 3 amounts, 3 refs
+    f->lines.resize(r.Count(10));  // a line: gnum, 3 amounts, 3 refs (2 varints each)
     for (clearance::OrderFacts::Line& l : f->lines) {
       l.gnum = r.I64();
       for (Decimal* d : {&l.qty, &l.price, &l.total_price}) *d = dec();
@@ -213,7 +213,7 @@ void GetRecord(SnapshotReader& r, clearance::ListRecord* x) {
   x->quota_year = static_cast<int32_t>(r.U32());
   x->quota_counted = r.Bool();
   x->value = Decimal::FromUnits(r.I64());
-  x->lines.resize(r.Count(8));
+  x->lines.resize(r.Count(11));  // 11 fields
   for (clearance::RecordLine& l : x->lines) {
     l.gnum = r.I64();
     l.gcode = r.Str();
@@ -244,7 +244,7 @@ void PutMap(SnapshotWriter& w, const Map& m, PutValue put) {
 
 template <class Map, class GetValue>
 void GetMap(SnapshotReader& r, Map* m, GetValue get) {
-  const uint64_t n = r.Count(4);
+  const uint64_t n = r.Count(2);  // a key's length and a byte of it at least
   m->reserve(n);
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     std::string k = r.Str();
@@ -331,7 +331,10 @@ std::string Engine::EncodeSnapshot() const {
     w.Bool(s.waiting);
     w.Raw(s.record.empty() ? no_record : s.record);
   });
-  PutMap(w, list_by_waybill_, [&](const std::string& v) { w.Str(v); });
+  PutMap(w, list_by_waybill_, [&](const std::vector<std::string>& v) {
+    w.U64(v.size());
+    for (const std::string& list_key : v) w.Str(list_key);
+  });
   PutMap(w, list_by_invt_, [&](const internal::Key& v) { w.Str(v.view()); });
   w.U64(held_.size());
   for (const auto& [serial, held] : held_) {
@@ -436,20 +439,24 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     s->phase = record.phase;
     if (record.phase != clearance::ListPhase::kWaiting) s->record = std::string(r.Since(at));
   });
-  GetMap(r, &e.list_by_waybill_, [&](std::string* v) { *v = r.Str(); });
+  GetMap(r, &e.list_by_waybill_, [&](std::vector<std::string>* v) {
+    v->resize(r.Count(2));
+    for (std::string& list_key : *v) list_key = r.Str();
+    if (v->empty()) r.Fail();  // an entry with no list is never kept
+  });
   GetMap(r, &e.list_by_invt_, [&](internal::Key* v) { *v = internal::Key(r.Str()); });
-  for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
+  for (uint64_t i = 0, n = r.Count(2); i < n && r.ok(); ++i) {
     const uint64_t serial = r.U64();
     e.held_.emplace(serial, HeldList{r.Str(), ""});  // its account: below, from the record
   }
-  for (uint64_t i = 0, n = r.Count(12); i < n && r.ok(); ++i) {
+  for (uint64_t i = 0, n = r.Count(2); i < n && r.ok(); ++i) {
     const UnixMillis at = r.I64();
     std::string key = r.Str();
     if (e.deadline_of_.count(key)) r.Fail();
     auto it = e.deadlines_.emplace(at, key);
     e.deadline_of_.emplace(std::move(key), it);
   }
-  std::vector<clearance::QuotaEntry> quota(r.Count(24));
+  std::vector<clearance::QuotaEntry> quota(r.Count(5));
   for (clearance::QuotaEntry& q : quota) {
     q.buyer_id = r.Str();
     q.year = static_cast<int32_t>(r.U32());
@@ -457,7 +464,7 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     q.amount = Decimal::FromUnits(r.I64());
     q.lists = r.U32();
   }
-  std::vector<bonded::StockLine> stock(r.Count(16));
+  std::vector<bonded::StockLine> stock(r.Count(3));
   for (bonded::StockLine& s : stock) {
     s.ems_no = r.Str();
     s.item_record_no = r.Str();
@@ -476,17 +483,17 @@ Status Engine::RestoreSnapshot(std::string_view body) {
   }
   e.stock_ = std::move(*accounts);
   // Every list the indexes name must exist, or a later lookup would fail.
-  auto check = [&](const auto& index) -> Status {
-    for (const auto& [k, list_key] : index) {
-      if (!e.lists_.count(list_key)) {
-        return Status::Corruption("engine snapshot: index names unknown list " +
-                                  std::string(std::string_view(list_key)));
-      }
-    }
-    return Status::Ok();
+  auto unknown = [&](std::string_view list_key) {
+    return Status::Corruption("engine snapshot: index names unknown list " + std::string(list_key));
   };
-  FTZ_RETURN_IF_ERROR(check(e.list_by_waybill_));
-  FTZ_RETURN_IF_ERROR(check(e.list_by_invt_));
+  for (const auto& [waybill, waiting] : e.list_by_waybill_) {
+    for (const std::string& list_key : waiting) {
+      if (!e.lists_.count(list_key)) return unknown(list_key);
+    }
+  }
+  for (const auto& [invt_no, list_key] : e.list_by_invt_) {
+    if (!e.lists_.count(list_key)) return unknown(list_key);
+  }
   for (auto& [serial, held] : e.held_) {
     auto list = e.lists_.find(held.key);
     if (list == e.lists_.end()) return Status::Corruption("engine snapshot: held list unknown");

@@ -226,12 +226,14 @@ Status Node::Recover() {
     // rm_from - 1 is read.
     bool present = rm_from == 0;
     if (!present) {
-      // A missing or unreadable log counts as not holding it; Open reports why.
-      (void)stream::Log::Scan(options_.env, options_.data_dir + "/log", rm_from - 1,
-                              [&](const stream::Record& r) {
-                                present |= r.seq == rm_from - 1;
-                                return Status::Ok();
-                              });
+      // A missing log counts as not holding it; a damaged one is reported
+      // as such (not as records missing).
+      Status scan = stream::Log::Scan(options_.env, options_.data_dir + "/log", rm_from - 1,
+                                      [&](const stream::Record& r) {
+                                        present |= r.seq == rm_from - 1;
+                                        return Status::Ok();
+                                      });
+      if (!present && scan.code() == StatusCode::kCorruption) return scan;
     }
     if (!present) {
       return Status::Corruption(

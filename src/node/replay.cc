@@ -76,7 +76,30 @@ Status Replayer::Visit(const stream::Record& r, const OnApplied& applied,
       if (rr.xml != replayed) {
         ++mismatches_;
         if (first_.size() < 10) {
-          first_.push_back({r.seq, std::string(rr.xml.substr(0, 300)), replayed.substr(0, 300)});
+          // Around where they part (a CEB622's first 300 bytes are the same
+          // whatever was decided), on a line boundary of the XML.
+          const std::string_view logged = rr.xml;
+          size_t at = 0;
+          while (at < logged.size() && at < replayed.size() && logged[at] == replayed[at]) ++at;
+          size_t from = 0;
+          if (at > 120) {
+            const size_t tag = logged.rfind('<', at - 120);
+            from = tag == std::string_view::npos ? at - 120 : tag;
+          }
+          // One line: the XML's line breaks and indentation become a space.
+          auto excerpt = [from](std::string_view xml) {
+            std::string out = from > 0 ? "…" : "";
+            bool space = false;
+            for (char c : xml.substr(std::min(from, xml.size()), 300)) {
+              const bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+              if (blank && space) continue;
+              space = blank;
+              out += blank ? ' ' : c;
+            }
+            if (from + 300 < xml.size()) out += "…";
+            return out;
+          };
+          first_.push_back({r.seq, excerpt(logged), excerpt(replayed)});
         }
       }
       if (receipt) receipt(r, rr);

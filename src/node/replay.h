@@ -23,7 +23,8 @@ namespace ftz::node {
 
 struct ReplayMismatch {
   uint64_t seq = 0;    // the receipt record that differs
-  std::string logged;  // what the log holds (cut to 300 bytes)
+  std::string logged;  // what the log holds: 300 bytes from a little before
+                       // the first difference ("…" where cut)
   std::string replayed;
 };
 

@@ -155,6 +155,22 @@ bool ValidRecordFollows(std::string_view data, size_t pos, uint64_t next_seq) {
   return false;
 }
 
+// The last segment's scan stopped at a bad record: Ok when that is a torn
+// tail (a crash mid-write), Corruption when it is damage — a bad header on a
+// segment that holds more (the header is synced with the first batch), or
+// valid records after the bad one.
+Status DamageBeforeTheTail(const std::string& path, std::string_view data,
+                           const SegmentScan& scan) {
+  if (scan.good_bytes < kSegmentHeaderSize && data.size() > kSegmentHeaderSize && !scan.unstarted) {
+    return Status::Corruption(path + ": " + scan.bad);
+  }
+  if (scan.good_bytes >= kSegmentHeaderSize &&
+      ValidRecordFollows(data, scan.good_bytes, scan.next_seq)) {
+    return Status::Corruption(path + ": " + scan.bad + ", and valid records follow it");
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::pair<uint64_t, std::string>>> Segments(Env* env, const std::string& dir) {
   auto names = env->ListDir(dir);
   if (!names.ok()) return names.status();
@@ -312,16 +328,7 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
     }
     if (!scan.bad.empty()) {
       if (!last) return Status::Corruption(path + ": " + scan.bad);
-      // The header is written and synced with the segment's first batch, so a
-      // bad header on a segment that holds more is damage, not a torn write.
-      if (scan.good_bytes < kSegmentHeaderSize && data->size() > kSegmentHeaderSize &&
-          !scan.unstarted) {
-        return Status::Corruption(path + ": " + scan.bad);
-      }
-      if (scan.good_bytes >= kSegmentHeaderSize &&
-          ValidRecordFollows(*data, scan.good_bytes, scan.next_seq)) {
-        return Status::Corruption(path + ": " + scan.bad + ", and valid records follow it");
-      }
+      FTZ_RETURN_IF_ERROR(DamageBeforeTheTail(path, *data, scan));
       // A crash mid-write: cut back to the last whole record.
       info->torn_bytes = data->size() - scan.good_bytes;
       info->torn_reason = path + ": " + scan.bad;
@@ -627,6 +634,9 @@ Status Log::Scan(Env* env, const std::string& dir, uint64_t from_seq, const Visi
     FTZ_RETURN_IF_ERROR(ScanSegment(*data, first, from_seq, visit, &scan));
     if (!scan.bad.empty()) {
       if (i + 1 < segs->size()) return Status::Corruption(path + ": " + scan.bad);
+      // The last segment: a torn tail ends the scan, as Open would cut it;
+      // damage Open would refuse is reported, not read as the end.
+      FTZ_RETURN_IF_ERROR(DamageBeforeTheTail(path, *data, scan));
       break;
     }
     expected = scan.next_seq;

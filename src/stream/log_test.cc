@@ -220,6 +220,16 @@ TEST_F(LogTest, DamageFollowedByValidRecordsIsCorruptionNotATornTail) {
     f.seekp(kSegmentHeaderSize + kRecordHeaderSize + 3);  // inside record 0
     f.put('#');
   }
+  // A reader (replay, audit) says so too, rather than take the damage for
+  // the end of the log and stop there.
+  size_t visited = 0;
+  Status scan = Log::Scan(Env::Default(), dir_, 0, [&](const Record&) {
+    ++visited;
+    return Status::Ok();
+  });
+  EXPECT_EQ(scan.code(), StatusCode::kCorruption) << scan.ToString();
+  EXPECT_NE(scan.message().find("valid records follow"), std::string::npos);
+  EXPECT_EQ(visited, 0u);
   auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), StatusCode::kCorruption);

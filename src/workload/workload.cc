@@ -1,7 +1,11 @@
 #include "workload/workload.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+
+#include "clearance/rules.h"
+#include "clearance/tax.h"
 
 namespace ftz::workload {
 namespace {
@@ -30,7 +34,7 @@ struct Goods {
   int64_t qty1_per_unit_milli;  // legal quantity per unit, x1000 (kg for food)
   const char* country;
   int64_t min_fen, max_fen;       // unit price range
-  int vat_permille, ct_permille;  // public-source rates (docs/clearance.md)
+  int vat_permille, ct_permille;  // as in data/rules/default.toml (docs/clearance.md)
   int weight_g;
 };
 
@@ -40,7 +44,7 @@ constexpr Goods kGoods[] = {
     {"婴幼儿配方奶粉", "1901101000", "800g/罐 2段", "122", "035", 800, "304", 16800, 29800, 130, 0,
      1100},
     {"口红", "3304100091", "3.5g 色号999", "007", "035", 4, "305", 25000, 42000, 130, 150, 80},
-    {"保湿面霜", "3304990099", "50ml", "140", "035", 80, "116", 18000, 68000, 130, 0, 200},
+    {"保湿面霜", "3304990099", "50ml", "140", "035", 80, "116", 18000, 68000, 130, 150, 200},
     {"深海鱼油软胶囊", "2106909090", "400粒/瓶", "142", "035", 450, "601", 12000, 29800, 130, 0,
      500},
     {"纸尿裤", "9619001100", "L码 54片", "125", "035", 1500, "116", 8900, 16900, 130, 0, 1700},
@@ -64,14 +68,21 @@ constexpr Place kPlaces[] = {
     {"110105", "北京市朝阳区建国路"},        {"440305", "广东省深圳市南山区科技园路"},
     {"320106", "江苏省南京市鼓楼区中山北路"}};
 
-// Combined cross-border tax on a customs value, in fen (财关税〔2016〕18号):
-// consumption tax = value / (1 - c) x c, VAT = (value + CT) x v, both x 70%.
-int64_t TaxFen(int64_t value_fen, int vat_permille, int ct_permille) {
-  // ct = value * c / (1 - c), kept in 1/1000 fen to round once at the end.
-  int64_t ct_milli = value_fen * ct_permille * 1000 / (1000 - ct_permille);
-  int64_t vat_milli = (value_fen * 1000 + ct_milli) * vat_permille / 1000;
-  int64_t total_milli = (ct_milli + vat_milli) * 7 / 10;
-  return (total_milli + 500) / 1000;
+// The cross-border tax on one line, in fen, as customs computes it
+// (财关税〔2016〕18号: consumption tax = value / (1 - c) x c, VAT = (value +
+// CT) x v, both at 70%), with the rule core's own rounding: each tax
+// rounded to the fen per line (clearance::ComputeLineTax), so the order's
+// taxTotal is the tax bill's total.
+int64_t TaxFen(Decimal value, Decimal price, int vat_permille, int ct_permille) {
+  clearance::TaxRate rate;
+  rate.vat = vat_permille * 1000;
+  rate.consumption = ct_permille * 1000;
+  clearance::LineTax tax;
+  const Status st =
+      clearance::ComputeLineTax(value, price, rate, clearance::TaxRegime::kCrossBorderReduced,
+                                clearance::Rules().reduced_rate, &tax);
+  if (!st.ok()) std::abort();  // only a negative value fails, never generated
+  return tax.customs_tax_fen + tax.consumption_tax_fen + tax.vat_fen;
 }
 
 template <size_t N, class T>
@@ -220,15 +231,19 @@ Parcel Workload::Next() {
     weight_g += g.weight_g * qty;
   }
   const int64_t freight_fen = bonded ? 0 : Uniform(10, 40) * 100;
-  // Tax is charged on the customs value (goods + freight), line by line.
+  // Tax is charged on the customs value (goods + freight), line by line,
+  // the freight shared as customs shares it (clearance::AllocateCharges).
+  std::vector<Decimal> weights;
+  for (const OrderItem& item : p.order.items) weights.push_back(item.totalPrice);
+  const std::vector<Decimal> charges =
+      clearance::AllocateCharges(weights, Decimal::FromFen(freight_fen));
   for (size_t i = 0; i < p.order.items.size(); ++i) {
     const Goods* g = nullptr;
     for (const Goods& c : kGoods) {
       if (p.list.items[i].gcode == c.gcode) g = &c;
     }
-    int64_t line_fen = p.order.items[i].totalPrice.RoundToFen();
-    int64_t share = goods_fen ? freight_fen * line_fen / goods_fen : 0;
-    tax_fen += TaxFen(line_fen + share, g->vat_permille, g->ct_permille);
+    tax_fen += TaxFen(p.order.items[i].totalPrice + charges[i], p.order.items[i].price,
+                      g->vat_permille, g->ct_permille);
   }
   const int64_t discount_fen = rng_() % 4 == 0 ? Uniform(5, 30) * 100 : 0;
   const int64_t paid_fen = goods_fen + freight_fen + tax_fen - discount_fen;

@@ -1,7 +1,10 @@
 // The primitives of the engine's snapshot body (docs/snapshot-format.md):
-// little-endian fixed-width integers and length-prefixed strings. Reader
-// never reads past its input: a short or damaged body makes ok() false and
-// every later read return zero values.
+// integers as LEB128 varints (signed ones zigzag-coded first), strings as a
+// varint length and the bytes. Most values are small (lengths, amounts in
+// fen, counts), and a decided list keeps its record in this encoding for
+// good: fixed widths made it a third larger. Reader never reads past its
+// input: a short or damaged body makes ok() false and every later read
+// return zero values.
 #pragma once
 
 #include <algorithm>
@@ -28,12 +31,15 @@ class SnapshotWriter {
     assert(at <= out->size());  // else Room's size - used_ would wrap
   }
   [[gnu::always_inline]] void U8(uint8_t v) { *Room(1) = static_cast<char>(v); }
-  [[gnu::always_inline]] void U32(uint32_t v) { Fixed(v, 4); }
-  [[gnu::always_inline]] void U64(uint64_t v) { Fixed(v, 8); }
-  [[gnu::always_inline]] void I64(int64_t v) { Fixed(static_cast<uint64_t>(v), 8); }
+  [[gnu::always_inline]] void U32(uint32_t v) { Var(v); }
+  [[gnu::always_inline]] void U64(uint64_t v) { Var(v); }
+  // Zigzag: small negative amounts stay short too.
+  [[gnu::always_inline]] void I64(int64_t v) {
+    Var((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   void Bool(bool v) { U8(v ? 1 : 0); }
   [[gnu::always_inline]] void Str(std::string_view s) {
-    U32(static_cast<uint32_t>(s.size()));
+    Var(s.size());
     Raw(s);
   }
   // Bytes already in this encoding (a part written earlier), as they are;
@@ -47,10 +53,16 @@ class SnapshotWriter {
   void Finish() { out_->resize(used_); }
 
  private:
-  [[gnu::always_inline]] void Fixed(uint64_t v, size_t n) {
-    // Little-endian: the host's order is the format's (x86-64, arm64).
-    static_assert(std::endian::native == std::endian::little);
-    std::memcpy(Room(n), &v, n);
+  [[gnu::always_inline]] void Var(uint64_t v) {
+    if (v < 0x80) {  // most values: one byte
+      *Room(1) = static_cast<char>(v);
+      return;
+    }
+    char buf[10];
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7) buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    buf[n++] = static_cast<char>(v);
+    std::memcpy(Room(n), buf, n);
   }
   [[gnu::always_inline]] char* Room(size_t n) {
     if (out_->size() - used_ < n) Grow(n);
@@ -76,13 +88,24 @@ class SnapshotReader {
   explicit SnapshotReader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool done() const { return pos_ == in_.size(); }
-  uint8_t U8() { return static_cast<uint8_t>(Fixed(1)); }
-  uint32_t U32() { return static_cast<uint32_t>(Fixed(4)); }
-  uint64_t U64() { return Fixed(8); }
-  int64_t I64() { return static_cast<int64_t>(Fixed(8)); }
+  uint8_t U8() {
+    if (!ok_ || pos_ == in_.size()) return Fail(), 0;
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  // A value past 32 bits where 32 were written is damage.
+  uint32_t U32() {
+    const uint64_t v = Var();
+    if (v > UINT32_MAX) Fail();
+    return ok_ ? static_cast<uint32_t>(v) : 0;
+  }
+  uint64_t U64() { return Var(); }
+  int64_t I64() {
+    const uint64_t v = Var();
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
   bool Bool() { return U8() != 0; }
   std::string Str() {
-    const uint32_t n = U32();
+    const uint64_t n = Var();
     if (!ok_ || in_.size() - pos_ < n) return Fail(), std::string();
     std::string s(in_.substr(pos_, n));
     pos_ += n;
@@ -109,12 +132,15 @@ class SnapshotReader {
   std::string_view Since(size_t pos) const { return in_.substr(pos, pos_ - pos); }
 
  private:
-  uint64_t Fixed(int n) {
-    if (!ok_ || in_.size() - pos_ < static_cast<size_t>(n)) return Fail(), 0;
+  // At most 10 bytes; a varint longer than that, or cut short, is damage.
+  uint64_t Var() {
     uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
-    pos_ += static_cast<size_t>(n);
-    return v;
+    for (int shift = 0; ok_ && pos_ < in_.size() && shift < 64; shift += 7) {
+      const auto b = static_cast<uint8_t>(in_[pos_++]);
+      v |= uint64_t(b & 0x7F) << shift;
+      if (b < 0x80) return v;
+    }
+    return Fail(), 0;
   }
   std::string_view in_;
   size_t pos_ = 0;
