@@ -54,15 +54,14 @@ class SnapshotWriter {
 
  private:
   [[gnu::always_inline]] void Var(uint64_t v) {
-    if (v < 0x80) {  // most values: one byte
-      *Room(1) = static_cast<char>(v);
-      return;
-    }
-    char buf[10];
+    // Written in place: room for the longest (10 bytes), then only what it
+    // took is counted as written.
+    if (out_->size() - used_ < 10) Grow(10);
+    char* p = out_->data() + used_;
     size_t n = 0;
-    for (; v >= 0x80; v >>= 7) buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
-    buf[n++] = static_cast<char>(v);
-    std::memcpy(Room(n), buf, n);
+    for (; v >= 0x80; v >>= 7) p[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    p[n++] = static_cast<char>(v);
+    used_ += n;
   }
   [[gnu::always_inline]] char* Room(size_t n) {
     if (out_->size() - used_ < n) Grow(n);
