@@ -20,6 +20,17 @@ set +e
 rc=$?
 set -e
 [ "$rc" -eq 3 ]
+# A directory or a missing file is not sent (it went out as an empty
+# message); the rest is, and the exit code says something was not (1).
+set +e
+"$BIN" submit -q "http://127.0.0.1:$port" "$work/wl" "$work/missing.xml" \
+  "$work/wl/000002-CEB311Message.xml" >"$work/submit2.txt" 2>&1
+rc=$?
+set -e
+cat "$work/submit2.txt"
+[ "$rc" -eq 1 ]
+grep -q "is a directory" "$work/submit2.txt"
+grep -q "submitted 1 of 3 files" "$work/submit2.txt"
 # The lists were decided: the agent has CEB622 receipts beyond the declarations.
 lists=("$work"/wl/*CEB621Message.xml)
 agent=$(grep -o '<ceb:agentCode>[^<]*' "${lists[0]}" | sed -n '1s/.*>//p')  # no head: pipefail + SIGPIPE
@@ -147,4 +158,19 @@ cat "$work/gen.txt"
 [ "$rc1" -eq 2 ]
 [ "$rc2" -eq 2 ]
 grep -q "not empty" "$work/gen.txt"
+# serve refuses a config file it does not fully understand, before it
+# touches the data directory; export-tiles an empty --out.
+printf '[server]\nlsiten = "127.0.0.1:1"\n' >"$work/typo.toml"
+set +e
+"$BIN" serve --config "$work/typo.toml" --data "$work/typo-data" 2>"$work/typo.txt"
+rc1=$?
+"$BIN" export-tiles --data "$work/data" --out "" 2>>"$work/typo.txt"
+rc2=$?
+set -e
+cat "$work/typo.txt"
+[ "$rc1" -eq 2 ]
+[ "$rc2" -eq 2 ]
+grep -q "unknown key 'lsiten' in \[server\]" "$work/typo.txt"
+grep -q -- "--out is empty" "$work/typo.txt"
+[ ! -e "$work/typo-data" ]
 echo "cli_e2e: ok"
