@@ -248,7 +248,7 @@ Status Node::Recover() {
   // Start from the newest snapshot the read model has seen past: the rows of
   // earlier records are then in the read model already.
   {
-    const uint64_t snap = LoadSnapshot(rm_from);
+    const uint64_t snap = LoadSnapshot(snapshots, rm_from);
     if (snap > 0) replayer.StartAt(snap, last_time_);
     recovery_.snapshot_seq = snapshot_seq_ = snap;
   }
@@ -614,9 +614,9 @@ void Node::PublishRules(std::shared_ptr<const clearance::RuleBook> view) {
   rules_view_ = std::move(view);
 }
 
-uint64_t Node::LoadSnapshot(uint64_t max_seq) {
+uint64_t Node::LoadSnapshot(const std::vector<uint64_t>& snapshots, uint64_t max_seq) {
   Env* env = options_.env;
-  for (uint64_t seq : ListSnapshots(env, options_.data_dir)) {
+  for (uint64_t seq : snapshots) {
     const std::string path = SnapshotPath(options_.data_dir, seq);
     auto skip = [&](const std::string& why) {
       recovery_.snapshots_skipped.push_back(path + ": " + why);

@@ -170,9 +170,10 @@ class Node {
   void StopIntake(const Status& why);
   std::string StopReason() const;
   void ReadModelLoop();
-  // Restores the newest usable snapshot at or before `max_seq` into the
-  // engine and last_time_; returns its seq (0: none, full replay).
-  uint64_t LoadSnapshot(uint64_t max_seq);
+  // Restores the newest usable one of `snapshots` (ListSnapshots: newest
+  // first) at or before `max_seq` into the engine and last_time_; returns
+  // its seq (0: none, full replay).
+  uint64_t LoadSnapshot(const std::vector<uint64_t>& snapshots, uint64_t max_seq);
   // Encodes the engine's state (on the sequencer: the only pause) and writes
   // it on a thread of its own, or here when `wait`. Skipped while the
   // previous one is still being written.

@@ -66,6 +66,18 @@ class NodeTest : public ::testing::Test {
     return p.get_future().get();
   }
 
+  // Points dir_ at a fresh directory (dir_ + suffix) holding only this
+  // window's keys, so that another log is signed as this window; returns
+  // the directory it left (tests set dir_ back to it when done).
+  std::string MoveToADirWithThisWindowsKeys(const std::string& suffix) {
+    const std::string mine = dir_;
+    dir_ += suffix;
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::filesystem::copy(mine + "/keys", dir_ + "/keys");
+    return mine;
+  }
+
   std::string dir_;
   Registry registry_;
   std::vector<workload::Parcel> parcels_;
@@ -452,11 +464,7 @@ TEST_F(NodeTest, ALostLedgerIsRebuiltFromTheLogToTheSignedRoot) {
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/ledger/tiles/" + std::string(ledger::kNodeFile)));
 
   // Another window's log under this window's keys and saved checkpoint.
-  const std::string mine = dir_;
-  dir_ += "-other";
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-  std::filesystem::copy(mine + "/keys", dir_ + "/keys");
+  const std::string mine = MoveToADirWithThisWindowsKeys("-other");
   for (int i = 0; i < 80; ++i) parcels.push_back(w.Next());
   {
     auto n = Open();
@@ -487,11 +495,7 @@ TEST_F(NodeTest, ALogShorterThanThePublishedCheckpointRefusesToStart) {
     auto n = Open();
     SendParcels(n.get(), parcels, 1);
   }  // closing signs the last checkpoint, of every record
-  const std::string mine = dir_;
-  dir_ += "-older";
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-  std::filesystem::copy(mine + "/keys", dir_ + "/keys");
+  const std::string mine = MoveToADirWithThisWindowsKeys("-older");
   {
     auto n = Open();
     const std::vector<workload::Parcel> fewer(parcels.begin(), parcels.begin() + 10);
