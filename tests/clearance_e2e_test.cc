@@ -351,6 +351,54 @@ TEST_F(ClearanceTest, ADecidedListCannotBeChangedOrDeleted) {
       << q.body.substr(0, 300);
 }
 
+// 改单 after 退单 over HTTP: a list refused for its payment's amount is
+// declared again once the payment is corrected (appType 2 of both), is
+// decided afresh under the same invtNo, and a restart replays it all.
+TEST_F(ClearanceTest, ARefusedListIsCorrectedAndDeclaredAgain) {
+  Client c(server_->port());
+  const workload::Parcel& p = parcels_[2];
+  Message pay = workload::Workload::Messages(MessageType::kPayment, {p}, 1, 1)[0];
+  auto& amount = std::get<std::vector<Payment>>(pay.blocks)[0].head.amountPaid;
+  amount += Decimal::FromFen(1);
+  ASSERT_EQ(Send(c, MessageType::kOrder, p).status, 200);
+  ASSERT_EQ(SendMessage(c, pay).status, 200);
+  ASSERT_EQ(Send(c, MessageType::kWaybill, p).status, 200);
+  const HttpResult declared = Send(c, MessageType::kInventoryList, p);
+  ASSERT_EQ(declared.status, 200);
+  // The customs list number the receipt gave it (<ceb:invtNo>...</ceb:invtNo>).
+  const size_t at = declared.body.find("invtNo>");
+  ASSERT_NE(at, std::string::npos) << declared.body;
+  const std::string invt_no = declared.body.substr(at + 7, 18);
+  ASSERT_EQ(ListStatuses(c, p, "100"), (std::vector<std::string>{"2", "100"}));
+  const std::string path = "/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo;
+  // The payment corrected: accepted (not refused as used by a decided list).
+  amount -= Decimal::FromFen(1);
+  std::get<std::vector<Payment>>(pay.blocks)[0].head.appType = "2";
+  HttpResult changed = SendMessage(c, pay);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  Message list = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
+  HttpResult again = SendMessage(c, WithAppType(list, "2"));
+  ASSERT_EQ(again.status, 200) << again.body;
+  std::string infos;
+  std::vector<std::string> s = ListStatuses(c, p, "800", &infos);
+  ASSERT_EQ(s.size(), 5u) << infos;
+  EXPECT_EQ(std::vector<std::string>(s.begin(), s.begin() + 4),
+            (std::vector<std::string>{"2", "100", "2", "120"}))
+      << infos;
+  EXPECT_TRUE(s[4] == "800" || s[4] == "300" || s[4] == "500") << infos;
+  // Found by its key and by the same invtNo, as decided now.
+  for (const std::string& q_path : {path, "/v1/inventory-lists?invtNo=" + invt_no}) {
+    HttpResult q = c.Request("GET", q_path);
+    EXPECT_EQ(q.status, 200) << q_path;
+    EXPECT_NE(q.body.find("\"returnStatus\":" + s[4]), std::string::npos) << q.body.substr(0, 300);
+  }
+  server_->Stop();
+  server_->Start();
+  EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
+  Client c2(server_->port());
+  EXPECT_EQ(ListStatuses(c2, p, s[4]), s);
+}
+
 TEST_F(ClearanceTest, CancellingADeletedListIsRefusedNotACrash) {
   Client c(server_->port());
   const workload::Parcel& p = parcels_[2];

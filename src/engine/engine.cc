@@ -159,9 +159,13 @@ const std::string* Engine::OtherAgentsList(const Message& m, size_t i, const std
                                            const std::string& app_type) const {
   if (!clearance_ || m.type != MessageType::kInventoryList || app_type == "1") return nullptr;
   auto it = lists_.find(key);
-  if (it == lists_.end() || !it->second.list) return nullptr;
+  if (it == lists_.end()) return nullptr;
+  const ListState& st = it->second;
+  if (!st.list && !st.correctable) return nullptr;  // decided: refused as such
   const std::string& agent = std::get<std::vector<InventoryList>>(m.blocks)[i].head.agentCode;
-  return agent == it->second.list->head.agentCode ? nullptr : &agent;
+  // A refused list keeps no declaration; its record names the agent.
+  const std::string declared_by = st.list ? st.list->head.agentCode : RecordOf(st).agent_code;
+  return agent == declared_by ? nullptr : &agent;
 }
 
 std::string Engine::PaymentOfOrderElsewhere(const Message& m, size_t i, const std::string& key,
@@ -251,8 +255,12 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     bool removed = false;
     // A list customs has decided can be neither changed nor deleted (a 623
     // cancellation or a 625 return is the way then): refused, nothing changes.
-    const bool decided_list = clearance_ && m.type == MessageType::kInventoryList &&
-                              app_type != "1" && lists_.count(key) && !lists_.at(key).waiting;
+    // A list the rules refused may be corrected (ListState::correctable).
+    const bool decided_list = [&] {
+      if (!clearance_ || m.type != MessageType::kInventoryList || app_type == "1") return false;
+      auto it = lists_.find(key);
+      return it != lists_.end() && !it->second.waiting && !it->second.correctable;
+    }();
     if (decided_list) {
       status = -621012;
       info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
@@ -472,14 +480,19 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       const InventoryList& l = std::get<std::vector<InventoryList>>(m.blocks)[i];
       if (removed) {
         auto it = lists_.find(key);
-        // Only a list still waiting reaches here (Apply refuses a decided one).
-        if (it != lists_.end() && it->second.waiting) {
+        // Only a list still waiting or one the rules refused reaches here
+        // (Apply refuses to delete any other decided list). A refused one
+        // waits for nothing; the documents it was matched with stay, for a
+        // new list of the same order.
+        if (it != lists_.end() && (it->second.waiting || it->second.correctable)) {
           const ListState& st = it->second;
           list_by_invt_.erase(st.invt_no);
-          StopWaitingForWaybill(st.list->head, key);
-          if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
-            deadlines_.erase(dl->second);
-            deadline_of_.erase(dl);
+          if (st.waiting) {
+            StopWaitingForWaybill(st.list->head, key);
+            if (auto dl = deadline_of_.find(key); dl != deadline_of_.end()) {
+              deadlines_.erase(dl->second);
+              deadline_of_.erase(dl);
+            }
           }
           lists_.erase(it);
         }
@@ -487,7 +500,18 @@ const std::string* Engine::OnAccepted(const Message& m, size_t i, const std::str
       }
       auto [it, inserted] = lists_.try_emplace(key);
       ListState& st = it->second;
-      if (!inserted && !st.waiting) return &st.invt_no;  // decided: a change comes too late
+      if (!inserted && !st.waiting) {
+        if (!st.correctable) return &st.invt_no;  // decided: a change comes too late
+        // 改单 after 退单: the corrected list is declared again, keeping its
+        // invtNo and preNo, and decided afresh — with a deadline of its own
+        // from now, the documents kept since its refusal, and the quota its
+        // refusal never counted.
+        st.waiting = true;
+        st.correctable = false;
+        st.phase = clearance::ListPhase::kWaiting;
+        st.record.clear();
+        st.received_at = time;
+      }
       st.agent_cop = m.transfer.copCode;
       st.assure_code = l.head.assureCode;
       if (st.received_at == 0) {
@@ -617,6 +641,15 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   }
   KeepRecord(&st, d.record);
   EmitTaxBillAndState(st, d, list_key, out);
+  if (d.outcome == clearance::Outcome::kRejected) {
+    // Refused: the agent may correct and declare it again, and the order,
+    // payment and waybill it was matched with stay to be matched again (or
+    // corrected first). It no longer waits for its waybill.
+    st.correctable = true;
+    StopWaitingForWaybill(list.head, list_key);
+    st.list.reset();  // last: `list` may be this very declaration
+    return;
+  }
   ForgetMatched(list_key, list.head, &st, found);
 }
 

@@ -193,6 +193,13 @@ class Engine {
     UnixMillis received_at = 0;
     std::string invt_no;
     bool waiting = true;
+    // Refused (100) by the rules as it was decided — a mismatch, a limit, the
+    // positive list, its deadline — and not since changed: its agent may
+    // correct it and declare it again (appType 2, 改单) or delete it
+    // (appType 3), and the order, payment and waybill it was matched with
+    // are kept, so that they can be corrected too. An officer's refusal
+    // after review or inspection is final (false).
+    bool correctable = false;
     // Where the list stands (the record's phase, read without decoding it).
     clearance::ListPhase phase = clearance::ListPhase::kWaiting;
     // A decided list's record, encoded as its snapshot holds it ("" while the

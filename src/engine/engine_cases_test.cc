@@ -232,21 +232,29 @@ class EngineRun : public CaseObserver {
     if (stopped_at_) return;
     Touch(line, ps);
     sent_[ps.spec.name].order_key = o.head.ebpCode + "/" + o.head.orderNo;
-    Send(line, ps, MessageType::kOrder, o, o.head.ebpCode, "order");
+    Order doc = o;
+    doc.head.appType = AppTypeFor(MessageType::kOrder, doc.head.ebpCode, doc.head.orderNo);
+    Send(line, ps, MessageType::kOrder, doc, o.head.ebpCode, "order");
     CheckPairing(line, ps);
   }
   void OnPayment(int line, const PurchaseState& ps, const Payment& p) override {
     if (stopped_at_) return;
     Touch(line, ps);
     sent_[ps.spec.name].payment_key = p.head.ebpCode + "/" + p.head.orderNo;
-    Send(line, ps, MessageType::kPayment, p, p.head.payCode, "payment");
+    Payment doc = p;
+    doc.head.appType =
+        AppTypeFor(MessageType::kPayment, doc.head.payCode, doc.head.payTransactionId);
+    Send(line, ps, MessageType::kPayment, doc, p.head.payCode, "payment");
     CheckPairing(line, ps);
   }
   void OnWaybill(int line, const PurchaseState& ps, const Waybill& w) override {
     if (stopped_at_) return;
     Touch(line, ps);
     sent_[ps.spec.name].waybill_key = w.head.logisticsCode + "/" + w.head.logisticsNo;
-    Send(line, ps, MessageType::kWaybill, w, w.head.logisticsCode, "waybill");
+    Waybill doc = w;
+    doc.head.appType =
+        AppTypeFor(MessageType::kWaybill, doc.head.logisticsCode, doc.head.logisticsNo);
+    Send(line, ps, MessageType::kWaybill, doc, w.head.logisticsCode, "waybill");
     CheckPairing(line, ps);
   }
   void OnList(int line, const PurchaseState& ps, const InventoryList& l) override {
@@ -254,7 +262,9 @@ class EngineRun : public CaseObserver {
     Touch(line, ps);
     sent_[ps.spec.name].list = l.head;
     core_invt_[ps.spec.name] = ps.invt_no;
-    Send(line, ps, MessageType::kInventoryList, l, l.head.agentCode, "list");
+    InventoryList doc = l;
+    doc.head.appType = AppTypeFor(MessageType::kInventoryList, doc.head.ebpCode, doc.head.orderNo);
+    Send(line, ps, MessageType::kInventoryList, doc, l.head.agentCode, "list");
     CheckPairing(line, ps);
   }
 
@@ -475,14 +485,15 @@ class EngineRun : public CaseObserver {
 
   static bool Same(const Entry& want, const Entry& got) { return want.text == got.text; }
 
-  // A cancellation or return application is one declaration per list
-  // (business key agentCode/invtNo; a second appType 1 is -623009/-625033 at
-  // intake): an agent sends the next one — corrected after a refusal, or a
-  // further partial return — as a change of it (appType 2), and the engine
-  // decides each as the rule core does.
-  std::string AppTypeFor(MessageType type, const std::string& agent, const std::string& invt_no) {
-    return declared_.insert(std::to_string(static_cast<int>(type)) + "|" + agent + "/" + invt_no)
-                   .second
+  // Each document is one declaration per business key (a second appType 1
+  // is refused as a duplicate at intake): the next one sent under the same
+  // key — an order, payment or waybill corrected, a list corrected after the
+  // rules refused it, a cancellation corrected after a refusal, a further
+  // partial return — is a change of it (appType 2), and the engine decides
+  // each as the rule core does. The key is the type's (e.g. agentCode/invtNo
+  // for a 623, ebpCode/orderNo for an order or a list).
+  std::string AppTypeFor(MessageType type, const std::string& a, const std::string& b) {
+    return declared_.insert(std::to_string(static_cast<int>(type)) + "|" + a + "/" + b).second
                ? "1"
                : "2";
   }

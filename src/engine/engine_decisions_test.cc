@@ -1,7 +1,8 @@
 // Engine paths the case files cannot tell (their core run has no officer
-// holding a list for stock, and no document left over once a list is
-// decided): an officer's release short of bonded stock, and changes to the
-// documents a decided list was matched with.
+// holding a list for stock, no document left over once a list is decided,
+// and no intake refusal): an officer's release short of bonded stock,
+// changes to the documents a decided list was matched with, and who may
+// correct a refused list.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -334,6 +335,88 @@ TEST_F(EngineDecisionsTest, ACancellationStandsAsDecidedWithItsOwnNumber) {
   ASSERT_EQ(again.changes.size(), 1u);
   EXPECT_EQ(again.changes[0].type, MessageType::kCancellation);
   EXPECT_EQ(again.changes[0].status, 100);
+}
+
+// 改单 after 退单 (src/clearance/testdata/correct_refused_list.case tells
+// the decisions): what intake allows on a list the rules refused. Only its
+// own agent may change or delete it; deleted, its order may be declared
+// with a new list; a snapshot keeps it correctable.
+TEST_F(EngineDecisionsTest, ARefusedListIsCorrectedOrDeletedByItsAgent) {
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}});
+  Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code);
+  Send(MessageType::kPayment, BuildPayment(p, t_), p.pay_code);
+  Send(MessageType::kWaybill, BuildWaybill(p, t_), p.logistics_code);
+  InventoryList wrong = BuildList(p, t_);
+  wrong.head.buyerName = "赵六";
+  Outcome refused = Send(MessageType::kInventoryList, wrong, p.agent_code);
+  ASSERT_EQ(Sent(refused), std::vector<int>{100});
+  const std::string invt = std::get<std::vector<InventoryReturn>>(refused.receipt.blocks)[0].invtNo;
+  // Declared again as new: a duplicate. Another agent: no right to it.
+  EXPECT_EQ(
+      ceb::ViewReturn(Send(MessageType::kInventoryList, wrong, p.agent_code).receipt, 0).status,
+      -621004);
+  InventoryList taken = BuildList(p, t_);
+  taken.head.agentCode = "3301960402";
+  for (const std::string app_type : {"2", "3"}) {
+    Outcome o = Send(MessageType::kInventoryList, taken, "3301960402", app_type);
+    EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -621016) << app_type;
+    EXPECT_TRUE(o.emitted.empty());
+  }
+  // Its agent deletes it: the order, payment and waybill stay, and a new
+  // list of the same order is matched with them (a new invtNo).
+  Outcome deleted = Send(MessageType::kInventoryList, wrong, p.agent_code, "3");
+  ASSERT_EQ(ceb::ViewReturn(deleted.receipt, 0).status, 2)
+      << ceb::ViewReturn(deleted.receipt, 0).info;
+  ASSERT_EQ(deleted.changes.size(), 1u);
+  EXPECT_TRUE(deleted.changes[0].removed);
+  Outcome again = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
+  ASSERT_EQ(Sent(again), (std::vector<int>{120, 800, 816}));
+  EXPECT_NE(std::get<std::vector<InventoryReturn>>(again.receipt.blocks)[0].invtNo, invt);
+
+  // A refused list in a snapshot is still one its agent may correct.
+  Purchase q = Parcel({{"lines", "0402210000*1@100"}, {"buyer", "330106199003033333"}});
+  q.name = "q";
+  Send(MessageType::kOrder, BuildOrder(q, t_), q.ebp_code);
+  Send(MessageType::kPayment, BuildPayment(q, t_), q.pay_code);
+  Send(MessageType::kWaybill, BuildWaybill(q, t_), q.logistics_code);
+  InventoryList q_wrong = BuildList(q, t_);
+  q_wrong.head.buyerName = "赵六";
+  ASSERT_EQ(Sent(Send(MessageType::kInventoryList, q_wrong, q.agent_code)), std::vector<int>{100});
+  const std::string body = engine_->EncodeSnapshot();
+  engine_ = std::make_unique<Engine>(&book_);
+  ASSERT_TRUE(engine_->RestoreSnapshot(body).ok());
+  EXPECT_EQ(engine_->EncodeSnapshot().size(), body.size());
+  Outcome corrected = Send(MessageType::kInventoryList, BuildList(q, t_), q.agent_code, "2");
+  EXPECT_EQ(ceb::ViewReturn(corrected.receipt, 0).status, 2);
+  EXPECT_EQ(Sent(corrected), (std::vector<int>{120, 800, 816}));
+  // Released now: no further change.
+  EXPECT_EQ(ceb::ViewReturn(
+                Send(MessageType::kInventoryList, BuildList(q, t_), q.agent_code, "2").receipt, 0)
+                .status,
+            -621012);
+}
+
+// An officer's refusal after review or inspection is final: the list is not
+// declared again (-621012), and the documents it was matched with stay used.
+TEST_F(EngineDecisionsTest, AnOfficersRefusalIsFinal) {
+  const Purchase p = Parcel({{"lines", "0402210000*1@100"}, {"agentCode", "3301969999"}});
+  const std::string invt = Declare(p);
+  ASSERT_EQ(Sent(last_), (std::vector<int>{120, 300}));
+  AdminRecord refuse;
+  refuse.kind = AdminRecord::kConclude;
+  refuse.invt_no = invt;
+  refuse.release = false;
+  refuse.note = "查验不符";
+  Result<Outcome> refused = Admin(refuse);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  ASSERT_EQ(Sent(*refused), std::vector<int>{100});
+  Outcome o = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code, "2");
+  EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -621012);
+  EXPECT_TRUE(o.emitted.empty());
+  EXPECT_EQ(
+      ceb::ViewReturn(Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code, "2").receipt, 0)
+          .status,
+      -301011);
 }
 
 }  // namespace

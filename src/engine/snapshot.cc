@@ -19,7 +19,9 @@ using internal::SnapshotReader;
 using internal::SnapshotWriter;
 
 // Bumped whenever the body's layout below changes.
-constexpr uint32_t kBodyVersion = 7;  // 7: varint integers and lengths
+// 7: varint integers and lengths; 8: a list state says whether it may be
+// corrected (refused by the rules).
+constexpr uint32_t kBodyVersion = 8;
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
@@ -329,6 +331,7 @@ std::string Engine::EncodeSnapshot() const {
     w.I64(s.received_at);
     w.Str(s.invt_no);
     w.Bool(s.waiting);
+    w.Bool(s.correctable);
     w.Raw(s.record.empty() ? no_record : s.record);
   });
   PutMap(w, list_by_waybill_, [&](const std::vector<std::string>& v) {
@@ -431,12 +434,15 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     s->received_at = r.I64();
     s->invt_no = r.Str();
     s->waiting = r.Bool();
+    s->correctable = r.Bool();
     if (s->waiting) s->list = std::make_unique<InventoryList>(std::move(declared));
     // Read to check it, then kept as the bytes it came in (Engine::RecordOf).
     const size_t at = r.pos();
     clearance::ListRecord record;
     GetRecord(r, &record);
     s->phase = record.phase;
+    // Only a list the rules refused may be corrected, and it waits no more.
+    if (s->correctable && (s->waiting || record.phase != clearance::ListPhase::kRejected)) r.Fail();
     if (record.phase != clearance::ListPhase::kWaiting) s->record = std::string(r.Since(at));
   });
   GetMap(r, &e.list_by_waybill_, [&](std::vector<std::string>* v) {

@@ -620,12 +620,23 @@ Status CaseRun::SendOne(const std::vector<std::string>& t) {
     ps.waybill = std::move(w);
     if (observer_) observer_->OnWaybill(line_no_, ps, *ps.waybill);
   } else {
-    if (ps.list) return Status::InvalidArgument("list " + t[1] + " already sent");
+    // Sent again, a list the rules refused is declared again, corrected: it
+    // keeps its invtNo, waits from now, and is decided afresh.
+    const bool again = ps.list.has_value();
+    if (again && !ps.correctable) {
+      return Status::InvalidArgument("list " + t[1] +
+                                     " already sent (only one the rules refused is sent again)");
+    }
     InventoryList l = BuildList(ps.spec, now_);
     FTZ_RETURN_IF_ERROR(ApplyOverrides(kv, &l.head, &l.items));
     ps.list = std::move(l);
     ps.list_at = now_;
-    ps.invt_no = MakeInvtNo(ps.list->head.customsCode, CstYear(now_), ++invt_seq_);
+    if (again) {
+      ps.record.reset();
+      ps.correctable = false;
+    } else {
+      ps.invt_no = MakeInvtNo(ps.list->head.customsCode, CstYear(now_), ++invt_seq_);
+    }
     if (observer_) observer_->OnList(line_no_, ps, *ps.list);
   }
   TryDecide(ps, now_);
@@ -655,6 +666,14 @@ void CaseRun::Keep(PurchaseState& ps, Decision d, std::optional<Decision>* slot,
   Status st = ApplyDecision(d, &quota_, &stock_);
   if (!st.ok()) Fail("ApplyDecision: " + st.message());
   ps.record = d.record;
+  // A refused cancellation or return leaves the list as it was.
+  if (d.outcome != Outcome::kRejected) {
+    ps.correctable = false;
+  } else if (kind == CaseObserver::DecisionKind::kList) {
+    ps.correctable = true;
+  } else if (kind == CaseObserver::DecisionKind::kConclude && d.return_status != 0) {
+    ps.correctable = false;  // an officer's refusal is final
+  }
   static constexpr const char* kKindNames[] = {"list", "conclude", "cancel", "return"};
   transcript_.push_back(ps.spec.name + " " + kKindNames[static_cast<int>(kind)] + " " +
                         d.ToString());

@@ -104,6 +104,9 @@ struct PurchaseState {
   std::string invt_no;
   std::optional<ListRecord> record;
   std::optional<Decision> list_decision, cancel_decision, return_decision;
+  // The rules refused the list as it was decided (not an officer, not since
+  // changed): `list NAME` may send it again, corrected (改单, appType 2).
+  bool correctable = false;
 };
 
 // What the story does, in order, for a second player (the engine run): every
