@@ -70,6 +70,10 @@ class Env {
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Makes a directory's entries (new, renamed files) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Makes a file's contents durable (fdatasync) without writing to it: what
+  // an earlier process wrote but never synced is still in the page cache,
+  // readable but not yet durable.
+  virtual Status SyncFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Wall clock, for the edges only (the sequencer stamps records with it).
   virtual UnixMillis NowMillis() = 0;

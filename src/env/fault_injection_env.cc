@@ -1,5 +1,8 @@
 #include "env/fault_injection_env.h"
 
+#include <algorithm>
+#include <filesystem>
+
 namespace ftz {
 namespace {
 
@@ -55,9 +58,12 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReopenWritableFile(cons
   if (!f.ok()) return f.status();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // The bytes before `offset` were durable when reopened; what follows is
-    // written over in place.
-    synced_[path] = offset;
+    // What follows `offset` is written over in place. Reopening makes
+    // nothing durable: bytes before `offset` that an earlier writer never
+    // synced (a process killed between its write and its sync) stay
+    // undurable until a sync.
+    auto known = synced_.find(path);
+    synced_[path] = known == synced_.end() ? offset : std::min(known->second, offset);
     in_place_[path] = true;
   }
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(*f)));
@@ -92,6 +98,16 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = synced_.find(path);
   if (it != synced_.end() && it->second > size) it->second = size;
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::SyncFile(const std::string& path) {
+  if (fail_syncs_) return Status::IOError("injected fdatasync failure on " + path);
+  FTZ_RETURN_IF_ERROR(base_->SyncFile(path));
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::IOError("size of " + path + ": " + ec.message());
+  RecordSynced(path, size);
   return Status::Ok();
 }
 

@@ -147,6 +147,18 @@ class PosixWritableFile final : public WritableFile {
   WriteMode mode_;
 };
 
+// Opens `path` read-only (plus `flags`) only to sync it: fsync (a
+// directory's entries) or fdatasync (a file's contents).
+Status SyncPath(const std::string& path, int flags, bool data_only) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return PosixError("open " + path, errno);
+  int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return PosixError((data_only ? "fdatasync " : "fsync ") + path, e);
+  return Status::Ok();
+}
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
@@ -284,13 +296,11 @@ class PosixEnv final : public Env {
   }
 
   Status SyncDir(const std::string& dir) override {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + dir, errno);
-    int rc = ::fsync(fd);
-    int e = errno;
-    ::close(fd);
-    if (rc != 0) return PosixError("fsync " + dir, e);
-    return Status::Ok();
+    return SyncPath(dir, O_DIRECTORY, /*data_only=*/false);
+  }
+
+  Status SyncFile(const std::string& path) override {
+    return SyncPath(path, 0, /*data_only=*/true);
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

@@ -204,6 +204,45 @@ TEST_F(NodeTest, FailedSyncStopsIntakeAndLosesNothingAcknowledged) {
   EXPECT_EQ(resend.accepted, orders[1].BlockCount());
 }
 
+// A process killed between a batch's write and its fdatasync leaves records
+// that are readable but not durable. The next start replays them into the
+// read model; were they not made durable first, a power cut during that
+// start would keep their rows and lose them, and every later start would be
+// refused (the read model ahead of the log).
+TEST_F(NodeTest, AStartMakesTheRecordsItReplaysDurableFirst) {
+  for (bool preallocate : {false, true}) {
+    SCOPED_TRACE(preallocate ? "segments written in place" : "segments appended to");
+    std::filesystem::remove_all(dir_);
+    FaultInjectionEnv env(Env::Default());
+    Options o = CrashOptions(&env);
+    o.log.preallocate = preallocate;
+    auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 10, 1);
+    const auto& o1 = std::get<std::vector<Order>>(orders[1].blocks)[0].head;
+    {
+      auto n = Node::Open(o, &registry_);
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      ASSERT_TRUE(SubmitAndWait(n->get(), orders[0]).status.ok());
+      env.FailSyncs(true);
+      // Written, its sync failed: never acknowledged, and the process dies.
+      ASSERT_FALSE(SubmitAndWait(n->get(), orders[1]).status.ok());
+    }
+    env.FailSyncs(false);
+    {
+      auto n = Node::Open(o, &registry_);
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      EXPECT_EQ((*n)->recovery().messages_replayed, 2u);
+      EXPECT_TRUE((*n)->read_model().FindDocument(311, o1.ebpCode + "/" + o1.orderNo).ok());
+      env.FailSyncs(true);  // nothing more of this run reaches the disk
+    }
+    ASSERT_TRUE(env.DropUnsyncedData().ok());  // the power cut
+    env.FailSyncs(false);
+    auto n = Node::Open(o, &registry_);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ((*n)->recovery().messages_replayed, 2u);
+    EXPECT_EQ(SubmitAndWait(n->get(), orders[1]).accepted, 0u);  // still there: a duplicate
+  }
+}
+
 TEST_F(NodeTest, PipelinedCommitsAnswerEveryMessageAndLoseNothingAcknowledged) {
   // Batches of at most 3 messages: while one batch's fdatasync runs, the next
   // is applied (the commit thread). Syncs start failing after the k-th

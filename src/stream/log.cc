@@ -311,6 +311,15 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
         continue;
       }
     }
+    if (last) {
+      // Made durable before anything is replayed from it: records a killed
+      // process wrote but never synced (never acknowledged) are readable
+      // here, and what the replay derives from them (read-model rows, ledger
+      // leaves, receipts) must not outlive them in a power cut. (Sealed
+      // segments were synced when sealed.)
+      FTZ_RETURN_IF_ERROR(env->SyncFile(path));
+      FTZ_RETURN_IF_ERROR(env->SyncDir(dir));
+    }
     auto data = env->ReadFile(path);
     if (!data.ok()) return data.status();
     SegmentScan scan;
