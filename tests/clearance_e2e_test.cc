@@ -69,6 +69,24 @@ class ClearanceTest : public ::testing::Test {
     return out;
   }
 
+  // A parcel whose payment is one fen over the order's total: its list is
+  // refused (100). `pay` is the payment sent, `invt_no` the list's number
+  // (from the receipt, <ceb:invtNo>...</ceb:invtNo>).
+  void DeclareRefusedForItsPayment(Client& c, const workload::Parcel& p, Message* pay,
+                                   std::string* invt_no) {
+    *pay = workload::Workload::Messages(MessageType::kPayment, {p}, 1, 1)[0];
+    std::get<std::vector<Payment>>(pay->blocks)[0].head.amountPaid += Decimal::FromFen(1);
+    ASSERT_EQ(Send(c, MessageType::kOrder, p).status, 200);
+    ASSERT_EQ(SendMessage(c, *pay).status, 200);
+    ASSERT_EQ(Send(c, MessageType::kWaybill, p).status, 200);
+    const HttpResult declared = Send(c, MessageType::kInventoryList, p);
+    ASSERT_EQ(declared.status, 200);
+    const size_t at = declared.body.find("invtNo>");
+    ASSERT_NE(at, std::string::npos) << declared.body;
+    *invt_no = declared.body.substr(at + 7, 18);
+    ASSERT_EQ(ListStatuses(c, p, "100"), (std::vector<std::string>{"2", "100"}));
+  }
+
   FaultInjectionEnv env_{Env::Default()};
   std::unique_ptr<TestServer> server_;
   std::vector<workload::Parcel> parcels_;
@@ -357,19 +375,10 @@ TEST_F(ClearanceTest, ADecidedListCannotBeChangedOrDeleted) {
 TEST_F(ClearanceTest, ARefusedListIsCorrectedAndDeclaredAgain) {
   Client c(server_->port());
   const workload::Parcel& p = parcels_[2];
-  Message pay = workload::Workload::Messages(MessageType::kPayment, {p}, 1, 1)[0];
+  Message pay;
+  std::string invt_no;
+  ASSERT_NO_FATAL_FAILURE(DeclareRefusedForItsPayment(c, p, &pay, &invt_no));
   auto& amount = std::get<std::vector<Payment>>(pay.blocks)[0].head.amountPaid;
-  amount += Decimal::FromFen(1);
-  ASSERT_EQ(Send(c, MessageType::kOrder, p).status, 200);
-  ASSERT_EQ(SendMessage(c, pay).status, 200);
-  ASSERT_EQ(Send(c, MessageType::kWaybill, p).status, 200);
-  const HttpResult declared = Send(c, MessageType::kInventoryList, p);
-  ASSERT_EQ(declared.status, 200);
-  // The customs list number the receipt gave it (<ceb:invtNo>...</ceb:invtNo>).
-  const size_t at = declared.body.find("invtNo>");
-  ASSERT_NE(at, std::string::npos) << declared.body;
-  const std::string invt_no = declared.body.substr(at + 7, 18);
-  ASSERT_EQ(ListStatuses(c, p, "100"), (std::vector<std::string>{"2", "100"}));
   const std::string path = "/v1/inventory-lists/" + p.list.head.ebpCode + "/" + p.list.head.orderNo;
   // The payment corrected: accepted (not refused as used by a decided list).
   amount -= Decimal::FromFen(1);
@@ -397,6 +406,43 @@ TEST_F(ClearanceTest, ARefusedListIsCorrectedAndDeclaredAgain) {
   EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
   Client c2(server_->port());
   EXPECT_EQ(ListStatuses(c2, p, s[4]), s);
+}
+
+// A refused list deleted and its order declared again with a new list (new
+// copNo, new invtNo): the old copNo and invtNo lead nowhere, not to the new
+// list of the same order.
+TEST_F(ClearanceTest, ADeletedListsNumbersLeadNowhere) {
+  Client c(server_->port());
+  const workload::Parcel& p = parcels_[1];
+  Message pay;
+  std::string invt_no;
+  ASSERT_NO_FATAL_FAILURE(DeclareRefusedForItsPayment(c, p, &pay, &invt_no));
+  Message list = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
+  HttpResult deleted = SendMessage(c, WithAppType(list, "3"));
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_NE(deleted.body.find(invt_no), std::string::npos) << deleted.body;  // it names the list
+  Message renewed = list;
+  std::string& cop_no = std::get<std::vector<InventoryList>>(renewed.blocks)[0].head.copNo;
+  cop_no.back() = cop_no.back() == '9' ? '8' : '9';  // another copNo, as long
+  const std::string new_cop_no = cop_no;
+  const HttpResult renewed_r = SendMessage(c, renewed);
+  ASSERT_EQ(renewed_r.status, 200) << renewed_r.body;
+  const std::string& agent = p.list.head.agentCode;
+  for (int tries = 0; tries < 100; ++tries) {
+    if (c.Request("GET", "/v1/inventory-lists?agentCode=" + agent + "&copNo=" + new_cop_no)
+            .status == 200) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(
+      c.Request("GET", "/v1/inventory-lists?agentCode=" + agent + "&copNo=" + new_cop_no).status,
+      200);
+  EXPECT_EQ(
+      c.Request("GET", "/v1/inventory-lists?agentCode=" + agent + "&copNo=" + p.list.head.copNo)
+          .status,
+      404);
+  EXPECT_EQ(c.Request("GET", "/v1/inventory-lists?invtNo=" + invt_no).status, 404);
 }
 
 TEST_F(ClearanceTest, CancellingADeletedListIsRefusedNotACrash) {

@@ -291,6 +291,56 @@ TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
   EXPECT_EQ(c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=x").status, 400);
 }
 
+// A HEAD answer is the GET's header without its body (RFC 9110 §9.3.2): on a
+// kept-alive connection the next answer follows the header directly.
+TEST_F(IntakeTest, AHeadAnswerHasNoBody) {
+  Client c(server_->port());
+  const std::string both =
+      c.Raw("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            "{\"status\":\"ok\"}");
+  const size_t first_end = both.find("\r\n\r\n");
+  ASSERT_NE(first_end, std::string::npos) << both;
+  EXPECT_NE(both.substr(0, first_end).find("Content-Length: 15"), std::string::npos) << both;
+  EXPECT_EQ(both.compare(first_end + 4, 9, "HTTP/1.1 "), 0) << both;
+  // The GET's answer, body and all, comes once.
+  EXPECT_EQ(both.find("{\"status\":\"ok\"}"), both.rfind("{\"status\":\"ok\"}")) << both;
+  // The event stream is GET alone: its 405 says so (a HEAD of it never ends).
+  Client d(server_->port());
+  HttpResult r = d.Request("POST", "/v1/receipts/stream?copCode=x", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["Allow"], "GET");
+}
+
+// A stop while long-polls wait: each is ended while the Api and the Node it
+// reads are still there (a waiting poll's answer read them after they were
+// destroyed: a crash at every stop), and the server starts again.
+TEST_F(IntakeTest, AStopWithLongPollsWaitingEndsThemCleanly) {
+  std::vector<std::future<HttpResult>> polls;
+  for (int i = 0; i < 3; ++i) {
+    polls.push_back(std::async(std::launch::async, [this] {
+      Client p(server_->port());
+      try {
+        return p.Request("GET", "/v1/receipts?copCode=nobody&after=0&timeout=30");
+      } catch (const std::exception&) {
+        return HttpResult{};  // the connection closed unanswered (status 0)
+      }
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server_->Stop();
+  for (auto& f : polls) {
+    // Answered (an empty page) or its connection closed: never left hanging.
+    HttpResult r = f.get();
+    if (r.status != 0) {
+      EXPECT_EQ(r.status, 200);
+      EXPECT_NE(r.body.find("\"receipts\":[]"), std::string::npos) << r.body;
+    }
+  }
+  server_->Start();
+  Client c(server_->port());
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+}
+
 // HTTP/1.1 pipelining: requests written back to back on one connection are
 // answered in the order sent, whatever order their answers are ready in (an
 // order takes a group commit, a health check does not).

@@ -77,6 +77,7 @@ class TestServer {
     // answers (their connections go while the I/O context lives), then HTTP.
     http_->Stop();
     thread_.join();
+    feed_->Shutdown();
     node_.reset();
     api_.reset();
     feed_.reset();

@@ -53,6 +53,11 @@ FORMATS = {
     "declTime": "kDate8", "ieDate": "kDate8", "returnTime": "kDateTime17",
     "customsCode": "kDigits", "portCode": "kDigits", "gcode": "kDigits",
     "consigneeDistrict": "kDigits",
+    # Enterprise codes (10-character customs code or 18-character credit
+    # code): letters and digits. They lead the business keys ("ebpCode/
+    # orderNo"), which a '/' in them would make ambiguous.
+    "ebpCode": "kCode", "ebcCode": "kCode", "payCode": "kCode", "logisticsCode": "kCode",
+    "agentCode": "kCode", "assureCode": "kCode", "operatorCode": "kCode",
 }
 RECEIPTS = {"OrderReturn", "PaymentReturn", "LogisticsReturn", "LogisticsStatusReturn",
             "InventoryReturn", "InvtCancelReturn", "InvtRefundReturn", "DeliveryReturn",

@@ -117,9 +117,10 @@ ReturnView ViewReturn(const ReceiptMessage& r, size_t i);
 
 // The specification's codes (table 7-2) for refusing blocks of a message type.
 struct RefusalCodes {
-  int invalid;    // a field fails its check (e.g. -301008)
-  int duplicate;  // the business key is already declared (e.g. -301010)
-  int not_found;  // a change or delete of something never declared (e.g. -301009)
+  int invalid;                 // a field fails its check (e.g. -301008)
+  int duplicate;               // the business key is already declared (e.g. -301010)
+  int not_found;               // a change or delete of something never declared (e.g. -301009)
+  const char* not_found_text;  // its text in the specification (table 7-2)
 };
 RefusalCodes CodesFor(MessageType inbound_type);
 

@@ -95,6 +95,22 @@ TEST(BadInputTest, FieldErrorsNameTheField) {
   EXPECT_EQ(d.errors.at(0).reason, "must not be negative");
 }
 
+// An enterprise code is letters and digits: it leads the business key
+// ("ebpCode/orderNo"), and a '/' in it would let two documents share a key
+// (ebpCode "A/B" + orderNo "C" against ebpCode "A" + orderNo "B/C").
+TEST(BadInputTest, AnEnterpriseCodeIsLettersAndDigits) {
+  std::string o = Order();
+  o.replace(o.find("<x:ebpCode>1105910159"), 21, "<x:ebpCode>1105910159/A");
+  DecodeResult d = DecodeXml(o);
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.ceb_code, -301008);
+  ASSERT_EQ(d.errors.size(), 1u);
+  EXPECT_EQ(d.errors[0].path, "Order[1]/OrderHead/ebpCode");
+  EXPECT_EQ(d.errors[0].reason, "must be letters and digits only (an enterprise code)");
+  // The same number with a '/' is still an order number.
+  EXPECT_EQ(DecodeXml(Order("A/B")).outcome, DecodeResult::Outcome::kOk);
+}
+
 TEST(BadInputTest, MissingRequiredFieldAndBadCode) {
   std::string s = Order();
   s.erase(s.find("<x:buyerIdNumber>"),

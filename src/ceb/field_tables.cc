@@ -139,6 +139,13 @@ std::string CheckFormat(Format f, std::string_view v) {
         if (c < '0' || c > '9') return "must be digits only";
       }
       return {};
+    case Format::kCode:
+      for (char c : v) {
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+          return "must be letters and digits only (an enterprise code)";
+        }
+      }
+      return {};
   }
   return {};
 }

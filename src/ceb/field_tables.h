@@ -28,6 +28,7 @@ enum class Format : uint8_t {
   kDateTime17,  // YYYYMMDDhhmmssSSS
   kDate8,       // YYYYMMDD
   kDigits,      // only 0-9 (customs codes, HS codes)
+  kCode,        // only 0-9, A-Z, a-z (enterprise codes: they lead business keys)
 };
 
 template <class T>

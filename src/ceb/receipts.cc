@@ -103,7 +103,7 @@ const internal::MessageCodes& CodesOf(const std::vector<Block>&) {
 RefusalCodes CodesFor(MessageType t) {
   return internal::WithBlockType(t, [](auto id) {
     const internal::MessageCodes& c = BlockTraits<typename decltype(id)::type>::kCodes;
-    return RefusalCodes{c.invalid, c.duplicate, c.not_found};
+    return RefusalCodes{c.invalid, c.duplicate, c.not_found, c.not_found_text};
   });
 }
 

@@ -237,6 +237,7 @@ Runner AddServe(CLI::App& app) {
     http->Run(o->threads, /*handle_signals=*/true);
     // Shutdown order of http_server.h.
     http->Stop();
+    feed->Shutdown();  // long-polls answered while the Api and the Node are there
     node->reset();
     api.reset();
     feed.reset();

@@ -161,9 +161,8 @@ const std::string* Engine::OtherAgentsList(const Message& m, size_t i, const std
   auto it = lists_.find(key);
   if (it == lists_.end()) return nullptr;
   const ListState& st = it->second;
-  if (!st.list && !st.correctable) return nullptr;  // decided: refused as such
   const std::string& agent = std::get<std::vector<InventoryList>>(m.blocks)[i].head.agentCode;
-  // A refused list keeps no declaration; its record names the agent.
+  // A decided list keeps no declaration; its record names the agent.
   const std::string declared_by = st.list ? st.list->head.agentCode : RecordOf(st).agent_code;
   return agent == declared_by ? nullptr : &agent;
 }
@@ -214,6 +213,40 @@ bool PreNo::Parse(std::string_view text, PreNo* out) {
   return true;
 }
 
+namespace {
+// -621012 for a change or delete (appType 2, 3) of a list customs has
+// decided: the specification's text, then what the agent can still do.
+std::string NotChangeableText(const std::string& invt_no, clearance::ListPhase phase) {
+  const char* why = "已审结";
+  switch (phase) {
+    case clearance::ListPhase::kReleased:
+      why = "已放行：可在规定期限内申请撤单或退货";
+      break;
+    case clearance::ListPhase::kManualReview:
+      why = "海关人工审核中：可申请撤单";
+      break;
+    case clearance::ListPhase::kInspection:
+      why = "海关查验中：可申请撤单";
+      break;
+    case clearance::ListPhase::kHeld:
+      why = "已入库，待账册库存补足后放行：可申请撤单";
+      break;
+    case clearance::ListPhase::kRejected:
+      why = "海关已审结退单，不能再改单或删除";
+      break;
+    case clearance::ListPhase::kCancelled:
+      why = "已撤单";
+      break;
+    case clearance::ListPhase::kReturned:
+      why = "已退货";
+      break;
+    case clearance::ListPhase::kWaiting:
+      break;  // never: a waiting list may be changed
+  }
+  return "清单[" + invt_no + "]的申报状态不符合改单申报的条件（" + why + "）";
+}
+}  // namespace
+
 PreNo Engine::NextPreNo(std::string_view return_time) {
   // The date is the CST day of the returnTime text already made; the serial
   // restarts each day.
@@ -253,22 +286,28 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     DocState* doc = nullptr;  // the key's state once accepted (no map insert follows)
     std::string info;
     bool removed = false;
-    // A list customs has decided can be neither changed nor deleted (a 623
-    // cancellation or a 625 return is the way then): refused, nothing changes.
-    // A list the rules refused may be corrected (ListState::correctable).
-    const bool decided_list = [&] {
-      if (!clearance_ || m.type != MessageType::kInventoryList || app_type == "1") return false;
-      auto it = lists_.find(key);
-      return it != lists_.end() && !it->second.waiting && !it->second.correctable;
-    }();
-    if (decided_list) {
-      status = -621012;
-      info = "清单[" + key + "]的申报状态不符合改单申报的条件（已审结，请以撤单或退货办理）";
-    } else if (const std::string* agent = OtherAgentsList(m, i, key, app_type)) {
-      // A change or delete of a waiting list comes from the agent that
-      // declared it: another would take over its receipts and tax bill.
+    // The list a change or delete (appType 2, 3) names, if known: its own
+    // agent's answer carries its numbers (invtNo, preNo).
+    const ListState* named_list = nullptr;
+    if (clearance_ && m.type == MessageType::kInventoryList && app_type != "1") {
+      if (auto it = lists_.find(key); it != lists_.end()) named_list = &it->second;
+    }
+    std::string numbered_invt_no;
+    PreNo numbered_pre_no;
+    if (const std::string* agent = OtherAgentsList(m, i, key, app_type)) {
+      // A change or delete of a list comes from the agent that declared it:
+      // another would take over its receipts and tax bill. Checked first, so
+      // that nothing of the list's state reaches another agent.
       status = -621016;
       info = "申报企业[" + *agent + "]没有权限进行操作（清单[" + key + "]不是其申报的清单）";
+    } else if (named_list != nullptr && !named_list->waiting && !named_list->correctable) {
+      // A list customs has decided can be neither changed nor deleted (a 623
+      // cancellation or a 625 return is the way then): refused, nothing
+      // changes. A list the rules refused may be corrected (correctable).
+      status = -621012;
+      info = NotChangeableText(named_list->invt_no, named_list->phase);
+      numbered_invt_no = named_list->invt_no;
+      if (auto d = space.find(key); d != space.end()) numbered_pre_no = d->second.pre_no;
     } else if (const char* in_use = app_type != "1" ? UsedByDecidedList(m.type, key) : nullptr) {
       // Likewise an order, payment or waybill a decided list was matched
       // with: changing it now would change nothing customs decided on.
@@ -298,18 +337,30 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
         info = Bracketed("新增申报成功", guid);
       }
     } else if (auto it = space.find(key); it == space.end()) {
-      status = ceb::CodesFor(m.type).not_found;
-      info = (app_type == "2" ? "变更" : "删除") + std::string("失败：未找到[") + key + "]";
+      const ceb::RefusalCodes codes = ceb::CodesFor(m.type);
+      status = codes.not_found;
+      info = m.type == MessageType::kInventoryList
+                 ? std::string(codes.not_found_text) + "[" + key + "]，无法进行" +
+                       (app_type == "2" ? "改单" : "删除") + "操作"
+                 : std::string(codes.not_found_text) + "[" + key + "]";
     } else if (app_type == "2") {
       doc = &it->second;
       doc->seq = seq;
       info = Bracketed("变更申报成功", guid);
     } else {
+      // The answer to a deleted list names it (its numbers go with it).
+      numbered_pre_no = it->second.pre_no;
+      if (named_list != nullptr) numbered_invt_no = named_list->invt_no;
       space.erase(it);
       removed = true;
       info = Bracketed("删除申报成功", guid);
     }
     ceb::AddReturn(m, i, status, info, return_time, &out.receipt);
+    if (!numbered_invt_no.empty()) {
+      InventoryReturn& r = std::get<std::vector<InventoryReturn>>(out.receipt.blocks).back();
+      r.invtNo = numbered_invt_no;
+      if (!numbered_pre_no.empty()) r.preNo = numbered_pre_no.str();
+    }
     // Decisions this block triggers (a list released, a cancellation
     // concluded) are recorded after the block's own row.
     const size_t mark = out.changes.size();
@@ -350,6 +401,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       change.info = std::move(info);
       change.removed = removed;
       if (invt_no != nullptr) change.invt_no = *invt_no;
+      if (removed) change.invt_no = std::move(numbered_invt_no);  // its index entry goes
       out.changes.insert(out.changes.begin() + static_cast<long>(mark), std::move(change));
     } else {
       ++out.refused;
@@ -876,6 +928,15 @@ void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std:
   }
 }
 
+void Engine::FillLaterReturn(const clearance::Decision& d, std::string_view list_key,
+                             InventoryReturn* r) const {
+  clearance::FillInventoryReturn(d, r);
+  const auto& list_docs = docs_[KeySpace(MessageType::kInventoryList)];
+  if (auto doc = list_docs.find(list_key); doc != list_docs.end() && !doc->second.pre_no.empty()) {
+    r->preNo = doc->second.pre_no.str();
+  }
+}
+
 InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
   Emitted& e = out->emitted.emplace_back();
   e.cop_code = st.agent_cop;
@@ -916,7 +977,7 @@ void Engine::ReleaseHeld(std::string_view ems_no, UnixMillis time, Outcome* out)
       continue;
     }
     ApplyEffects(d, "held list", it->second.key, out);
-    clearance::FillInventoryReturn(d, &New622(st, out));
+    FillLaterReturn(d, it->second.key, &New622(st, out));
     KeepRecord(&st, d.record);
     EmitTaxBillAndState(st, d, it->second.key, out);
     it = held_.erase(it);
@@ -992,7 +1053,7 @@ Result<Outcome> Engine::ConcludeByOfficer(UnixMillis time, const AdminRecord& a)
   }
   Outcome out;
   ApplyEffects(d, "the officer's conclusion of list", key->second, &out);
-  clearance::FillInventoryReturn(d, &New622(st, &out));
+  FillLaterReturn(d, key->second.view(), &New622(st, &out));
   // Released by the officer but short of bonded stock: held like a list
   // decided so on arrival, so that goods-in releases it.
   if (d.outcome == clearance::Outcome::kHeld) {

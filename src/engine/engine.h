@@ -247,6 +247,11 @@ class Engine {
   // A new CEB622 to the list's agent, numbered, in place at the end of
   // out->emitted: the caller fills its block (no receipt is moved).
   InventoryReturn& New622(const ListState& st, Outcome* out);
+  // Fills a CEB622 of a decision made after the list's arrival (an
+  // officer's conclusion, a held list released) and gives it the e-port
+  // number (preNo) the list was given on arrival.
+  void FillLaterReturn(const clearance::Decision& d, std::string_view list_key,
+                       InventoryReturn* r) const;
   Result<Outcome> ConcludeByOfficer(UnixMillis time, const AdminRecord& a);
   // Releases the lists held for bonded stock of `ems_no` that the stock now
   // covers (after goods-in, or a return or cancellation that put stock back).
@@ -269,8 +274,9 @@ class Engine {
   // The specification's text when a change or delete (appType 2, 3) names an
   // order, payment or waybill a decided list was matched with; else null.
   const char* UsedByDecidedList(MessageType type, const std::string& key) const;
-  // For a change or delete (appType 2, 3) of a waiting list: the agentCode
-  // of block i when it is not the one that declared the list, else null.
+  // For a change or delete (appType 2, 3) of a known list, waiting or
+  // decided: the agentCode of block i when it is not the one that declared
+  // the list, else null.
   const std::string* OtherAgentsList(const Message& m, size_t i, const std::string& key,
                                      const std::string& app_type) const;
   // The key (payCode/payTransactionId) of another payment already waiting

@@ -107,6 +107,11 @@ TEST_F(EngineDecisionsTest, OfficerReleaseShortOfStockIsHeldUntilGoodsIn) {
   Result<Outcome> goods_in = Admin(in);
   ASSERT_TRUE(goods_in.ok()) << goods_in.status().ToString();
   EXPECT_EQ(Sent(*goods_in), (std::vector<int>{800, 816}));
+  // Released later, the 800 still carries the list's e-port number.
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(goods_in->emitted[0].receipt.blocks)[0].preNo,
+            std::get<std::vector<InventoryReturn>>(last_.emitted[0].receipt.blocks)[0].preNo);
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(held->emitted[0].receipt.blocks)[0].preNo.size(),
+            18u);
   // Both pieces left the account; a second goods-in releases nothing more.
   EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(4));
   Result<Outcome> again = Admin(in);
@@ -367,8 +372,18 @@ TEST_F(EngineDecisionsTest, ARefusedListIsCorrectedOrDeletedByItsAgent) {
   Outcome deleted = Send(MessageType::kInventoryList, wrong, p.agent_code, "3");
   ASSERT_EQ(ceb::ViewReturn(deleted.receipt, 0).status, 2)
       << ceb::ViewReturn(deleted.receipt, 0).info;
+  // Its answer names the list deleted; its invtNo leaves the read model.
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(deleted.receipt.blocks)[0].invtNo, invt);
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(deleted.receipt.blocks)[0].preNo,
+            std::get<std::vector<InventoryReturn>>(refused.receipt.blocks)[0].preNo);
   ASSERT_EQ(deleted.changes.size(), 1u);
   EXPECT_TRUE(deleted.changes[0].removed);
+  EXPECT_EQ(deleted.changes[0].invt_no, invt);
+  // Deleted: a change or delete of it now names nothing (the spec's text).
+  Outcome gone = Send(MessageType::kInventoryList, wrong, p.agent_code, "2");
+  EXPECT_EQ(ceb::ViewReturn(gone.receipt, 0).status, -621011);
+  EXPECT_EQ(ceb::ViewReturn(gone.receipt, 0).info,
+            "不存在已申报的清单[" + deleted.changes[0].key + "]，无法进行改单操作");
   Outcome again = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code);
   ASSERT_EQ(Sent(again), (std::vector<int>{120, 800, 816}));
   EXPECT_NE(std::get<std::vector<InventoryReturn>>(again.receipt.blocks)[0].invtNo, invt);
@@ -410,9 +425,26 @@ TEST_F(EngineDecisionsTest, AnOfficersRefusalIsFinal) {
   Result<Outcome> refused = Admin(refuse);
   ASSERT_TRUE(refused.ok()) << refused.status().ToString();
   ASSERT_EQ(Sent(*refused), std::vector<int>{100});
+  // The officer's 100 carries the list's e-port number, as its 120 did.
+  const std::string pre_no =
+      std::get<std::vector<InventoryReturn>>(refused->emitted[0].receipt.blocks)[0].preNo;
+  EXPECT_EQ(pre_no.size(), 18u);
+  EXPECT_EQ(pre_no,
+            std::get<std::vector<InventoryReturn>>(last_.emitted[0].receipt.blocks)[0].preNo);
   Outcome o = Send(MessageType::kInventoryList, BuildList(p, t_), p.agent_code, "2");
   EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).status, -621012);
+  // The answer names the list and says why, with its numbers.
+  EXPECT_EQ(ceb::ViewReturn(o.receipt, 0).info,
+            "清单[" + invt + "]的申报状态不符合改单申报的条件（海关已审结退单，不能再改单或删除）");
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(o.receipt.blocks)[0].invtNo, invt);
+  EXPECT_EQ(std::get<std::vector<InventoryReturn>>(o.receipt.blocks)[0].preNo, pre_no);
   EXPECT_TRUE(o.emitted.empty());
+  // Another agent learns nothing of it: refused as not its list.
+  InventoryList taken = BuildList(p, t_);
+  taken.head.agentCode = "3301960402";
+  Outcome other = Send(MessageType::kInventoryList, taken, "3301960402", "2");
+  EXPECT_EQ(ceb::ViewReturn(other.receipt, 0).status, -621016);
+  EXPECT_TRUE(std::get<std::vector<InventoryReturn>>(other.receipt.blocks)[0].invtNo.empty());
   EXPECT_EQ(
       ceb::ViewReturn(Send(MessageType::kOrder, BuildOrder(p, t_), p.ebp_code, "2").receipt, 0)
           .status,

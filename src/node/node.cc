@@ -41,6 +41,8 @@ void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, U
       b->documents.push_back(std::move(r));
       continue;
     }
+    // A deleted list's invtNo leaves the index with it.
+    if (c.type == MessageType::kInventoryList && c.removed) r.invt_no = c.invt_no;
     if (c.type == MessageType::kInventoryList && !c.removed) {
       const auto& h = std::get<std::vector<InventoryList>>(m->blocks)[c.block].head;
       if (!h.copNo.empty()) r.cop_no = h.agentCode + "/" + h.copNo;

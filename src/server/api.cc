@@ -189,6 +189,9 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     if (req.method != "POST") return counted("messages")(not_allowed("POST"));
     return PostMessage(std::move(req), counted("messages"));
   }
+  // The event stream is GET alone (the HTTP server takes a GET of it before
+  // it reaches here): no HEAD, since its answer never ends.
+  if (path == "/v1/receipts/stream") return counted("other")(not_allowed("GET"));
   if (req.method != "GET" && req.method != "HEAD") {
     return counted("other")(not_allowed("GET, HEAD"));
   }
@@ -385,7 +388,9 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
   });
 }
 
-ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& caller) {
+ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& caller,
+                             const std::function<bool(const Message&, size_t)>& names_it,
+                             std::string_view not_named) {
   (void)caller;  // per-enterprise authorization will check caller.enterprise here
   auto row = node_->read_model().FindDocument(type, key);
   if (!row.ok()) {
@@ -407,6 +412,9 @@ ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& cal
   if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable ||
       static_cast<size_t>(row->block) >= d.message.BlockCount()) {
     return JsonError(500, "log", "logged message no longer decodes");
+  }
+  if (names_it && !names_it(d.message, static_cast<size_t>(row->block))) {
+    return JsonError(404, "not_found", std::string(not_named));
   }
   ApiResponse r;
   r.body = "{\"type\":";
@@ -433,7 +441,17 @@ ApiResponse Api::GetListBy(const std::string& index, const std::string& value,
                ? JsonError(404, "not_found", row.status().message())
                : JsonError(500, "read_model", row.status().message());
   }
-  return GetDocument(621, row->key, caller);
+  if (index != "copNo") return GetDocument(621, row->key, caller);
+  // A copNo's index entry outlives a change of the list's copNo or its
+  // deletion (the order's next list then has the same key): the list the
+  // entry leads to must still be declared under that agentCode/copNo.
+  return GetDocument(
+      621, row->key, caller,
+      [&](const Message& m, size_t block) {
+        const InventoryHead& h = std::get<std::vector<InventoryList>>(m.blocks).at(block).head;
+        return h.agentCode + "/" + h.copNo == value;
+      },
+      "no inventory list with copNo " + value);
 }
 
 Result<std::string> Api::ReceiptsJson(const std::string& cop, int64_t after, int limit,

@@ -80,7 +80,11 @@ class Api {
 
  private:
   void PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply);
-  ApiResponse GetDocument(int type, const std::string& key, const Caller& caller);
+  // `names_it`, when given, must hold for the document found (else 404 with
+  // `not_named`): an index entry that may lead to another document.
+  ApiResponse GetDocument(int type, const std::string& key, const Caller& caller,
+                          const std::function<bool(const Message&, size_t)>& names_it = {},
+                          std::string_view not_named = {});
   ApiResponse GetListBy(const std::string& index, const std::string& value, const Caller& caller);
   void GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit, int64_t* last,

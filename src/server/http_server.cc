@@ -143,6 +143,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req.caller.remote = remote_;
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
+    // A HEAD answer is the GET's header alone (RFC 9110 §9.3.2): a body
+    // after it would be read as the start of the next answer.
+    const bool head = msg.method() == http::verb::head;
     if (req.method == "GET" && req.target.rfind("/v1/receipts/stream", 0) == 0) {
       if (!slots_.empty() || writing_) {
         ApiResponse r;
@@ -162,23 +165,23 @@ class Session : public std::enable_shared_from_this<Session> {
     pending.id = id;
     slots_.push_back(std::move(pending));
     if (!keep_alive) no_more_reads_ = true;
-    api_->Handle(std::move(req),
-                 [self = shared_from_this(), gate = gate_, id, keep_alive, version](ApiResponse r) {
-                   std::lock_guard<std::mutex> lock(gate->mu);
-                   if (!gate->open) return;
-                   net::post(self->socket_.get_executor(),
-                             [self, r = std::move(r), id, keep_alive, version]() mutable {
-                               self->Answer(id, std::move(r), keep_alive, version);
-                             });
-                 });
+    api_->Handle(std::move(req), [self = shared_from_this(), gate = gate_, id, keep_alive, version,
+                                  head](ApiResponse r) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      net::post(self->socket_.get_executor(),
+                [self, r = std::move(r), id, keep_alive, version, head]() mutable {
+                  self->Answer(id, std::move(r), keep_alive, version, head);
+                });
+    });
     DoRead();  // the next pipelined request, while this one is handled
     UpdateDeadline();
   }
 
-  void Answer(uint64_t id, ApiResponse r, bool keep_alive, unsigned version) {
+  void Answer(uint64_t id, ApiResponse r, bool keep_alive, unsigned version, bool head) {
     if (closed_ || slots_.empty()) return;
     Slot& slot = slots_[id - slots_.front().id];
-    slot.bytes = Serialize(r, keep_alive, version);
+    slot.bytes = Serialize(r, keep_alive, version, head);
     slot.close = !keep_alive;
     slot.ready = true;
     TryWrite();
@@ -192,7 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
     TryWrite();
   }
 
-  static std::string Serialize(const ApiResponse& r, bool keep_alive, unsigned version) {
+  // `head_only`: the header (its Content-Length the body's) without the body.
+  static std::string Serialize(const ApiResponse& r, bool keep_alive, unsigned version,
+                               bool head_only = false) {
     const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
     std::string out;
     out.reserve(128 + r.content_type.size() + r.body.size() + 64 * r.headers.size());
@@ -215,7 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!keep_alive && version >= 11) out += "Connection: close\r\n";
     if (keep_alive && version == 10) out += "Connection: keep-alive\r\n";
     out += "\r\n";
-    out += r.body;
+    if (!head_only) out += r.body;
     return out;
   }
 

@@ -7,10 +7,11 @@
 // each with an I/O context of its own; a later call returns at once); Stop
 // from any thread.
 //
-// Shutdown order: Stop(), and once Run has returned, destroy what may still
-// hold pending answers (the Node, the Api and its ReceiptFeed), then the
-// HttpServer: the answers keep their connections, which must go before the
-// I/O contexts they live on.
+// Shutdown order: Stop(), and once Run has returned, ReceiptFeed::Shutdown()
+// (waiting long-polls are answered while the Api and Node they read are
+// there), then destroy what may still hold pending answers (the Node, the
+// Api and its ReceiptFeed), then the HttpServer: the answers keep their
+// connections, which must go before the I/O contexts they live on.
 #pragma once
 
 #include <cstdint>

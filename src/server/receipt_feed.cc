@@ -5,6 +5,11 @@ namespace ftz::server {
 ReceiptFeed::ReceiptFeed() : expirer_([this] { ExpireLoop(); }) {}
 
 ReceiptFeed::~ReceiptFeed() {
+  Shutdown();
+  expirer_.join();
+}
+
+void ReceiptFeed::Shutdown() {
   std::vector<std::function<void(bool)>> expired;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -13,14 +18,19 @@ ReceiptFeed::~ReceiptFeed() {
     waiters_.clear();
   }
   cv_.notify_all();
-  expirer_.join();
   for (auto& f : expired) f(false);
 }
 
 void ReceiptFeed::Wait(const std::string& cop, Clock::time_point deadline,
                        std::function<void(bool)> wake) {
-  std::lock_guard<std::mutex> lock(mu_);
-  waiters_.emplace(cop, Waiter{deadline, std::move(wake)});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_) {
+      waiters_.emplace(cop, Waiter{deadline, std::move(wake)});
+      return;
+    }
+  }
+  wake(false);  // shut down: answered now, as at its deadline
 }
 
 size_t ReceiptFeed::subscribers() {

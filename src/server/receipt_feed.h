@@ -23,10 +23,17 @@ class ReceiptFeed {
  public:
   using Clock = std::chrono::steady_clock;
   ReceiptFeed();
+  // Shutdown(), if not done yet.
   ~ReceiptFeed();
 
+  // Wakes every waiter now with `wake(false)` (as at its deadline), and any
+  // that registers later at once: a server stopping answers its long-polls
+  // while what their answers read (the Api, the Node) is still there. Call
+  // it before destroying those; the feed itself may go later.
+  void Shutdown();
+
   // One-shot waiter: `wake(true)` when receipts arrive for `cop`, or
-  // `wake(false)` at the deadline; exactly one call.
+  // `wake(false)` at the deadline (or at Shutdown); exactly one call.
   void Wait(const std::string& cop, Clock::time_point deadline, std::function<void(bool)> wake);
   // Standing subscriber (SSE): `notify()` on every commit for `cop`.
   uint64_t Subscribe(const std::string& cop, std::function<void()> notify);

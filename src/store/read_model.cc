@@ -171,14 +171,15 @@ struct ReadModel::WriterStatements {
         del(db, "DELETE FROM documents WHERE type=? AND key=?"),
         status(db, "UPDATE documents SET status=?, info=?, time_ms=? WHERE type=? AND key=?"),
         idx(db, "INSERT OR REPLACE INTO list_index(name,value,key) VALUES(?,?,?)"),
+        idx_del(db, "DELETE FROM list_index WHERE name=? AND value=? AND key=?"),
         rec(db,
             "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)"),
         rec_many(db, ReceiptInsert(kReceiptsPerStatement).c_str()),
         meta(db, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)"),
         quota(db, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)") {}
   bool ok() const {
-    return up.ok() && del.ok() && status.ok() && idx.ok() && rec.ok() && rec_many.ok() &&
-           meta.ok() && quota.ok();
+    return up.ok() && del.ok() && status.ok() && idx.ok() && idx_del.ok() && rec.ok() &&
+           rec_many.ok() && meta.ok() && quota.ok();
   }
   // Receipts go in this many to a statement (a parcel makes seven): one
   // step of SQLite's program instead of eight (read_model_bench).
@@ -188,7 +189,7 @@ struct ReadModel::WriterStatements {
     for (int i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
     return sql;
   }
-  Stmt up, del, status, idx, rec, rec_many, meta, quota;
+  Stmt up, del, status, idx, idx_del, rec, rec_many, meta, quota;
 };
 
 ReadModel::ReadModel(std::string path) : path_(std::move(path)) {}
@@ -229,8 +230,8 @@ Status ReadModel::Apply(const Batch& b) {
     stmts_ = std::move(prepared);
   }
   WriterStatements& w = *stmts_;
-  Stmt &up = w.up, &del = w.del, &status = w.status, &idx = w.idx, &rec = w.rec,
-       &rec_many = w.rec_many, &meta = w.meta, &quota = w.quota;
+  Stmt &up = w.up, &del = w.del, &status = w.status, &idx = w.idx, &idx_del = w.idx_del,
+       &rec = w.rec, &rec_many = w.rec_many, &meta = w.meta, &quota = w.quota;
   auto done = [&](Stmt& s) {
     int rc = s.Step();
     s.Reset();
@@ -240,6 +241,11 @@ Status ReadModel::Apply(const Batch& b) {
   for (const DocumentRow& d : b.documents) {
     if (d.removed) {
       ok &= done(del.Bind(1, d.type).Bind(2, d.key));
+      // Its invtNo names nothing now (a list declared again for the same
+      // order gets another). A copNo entry may stay: the API checks that the
+      // list it leads to still has that copNo.
+      if (!d.invt_no.empty())
+        ok &= done(idx_del.Bind(1, std::string_view("invtNo")).Bind(2, d.invt_no).Bind(3, d.key));
       continue;
     }
     if (d.status_only) {

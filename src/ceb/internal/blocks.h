@@ -25,7 +25,8 @@ struct MessageCodes {
   const char* empty_text;
   int too_many;  // over the block / line limit
   const char* too_many_text;
-  int not_found;  // a change (appType 2) or delete (3) of nothing declared
+  int not_found;               // a change (appType 2) or delete (3) of nothing declared
+  const char* not_found_text;  // the specification's text for it (table 7-2)
 };
 
 template <class Block>
@@ -42,10 +43,11 @@ struct BlockTraits<Order> {
   static const Head& head(const Order& b) { return b.head; }
   static std::vector<Item>& items(Order& b) { return b.items; }
   static const std::vector<Item>& items(const Order& b) { return b.items; }
-  static constexpr MessageCodes kCodes = {
-      -301008, "参数校验不通过，",         -301010, "已存在相同编号的订单",
-      -301007, "订单业务报文信息不能为空", -301015, "订单报文处理失败，报文表头数据超过限制",
-      -301009};
+  static constexpr MessageCodes kCodes = {-301008, "参数校验不通过，",
+                                          -301010, "已存在相同编号的订单",
+                                          -301007, "订单业务报文信息不能为空",
+                                          -301015, "订单报文处理失败，报文表头数据超过限制",
+                                          -301009, "订单标识(appType)不正确,未找到操作的订单"};
 };
 
 template <>
@@ -58,9 +60,11 @@ struct BlockTraits<Payment> {
   static Head& head(Payment& b) { return b.head; }
   static const Head& head(const Payment& b) { return b.head; }
   static constexpr MessageCodes kCodes = {
-      -401009, "参数校验不通过，",       -401007, "已存在相同编号的支付单",
-      -401005, "支付单业务报文不能为空", -401013, "支付单报文处理失败，报文表头数据超过限制",
-      -401006};
+      -401009, "参数校验不通过，",
+      -401007, "已存在相同编号的支付单",
+      -401005, "支付单业务报文不能为空",
+      -401013, "支付单报文处理失败，报文表头数据超过限制",
+      -401006, "支付单标识(appType)不正确,未找到对应操作的支付单"};
 };
 
 template <>
@@ -72,10 +76,11 @@ struct BlockTraits<Waybill> {
   using Item = NoItem;
   static Head& head(Waybill& b) { return b.head; }
   static const Head& head(const Waybill& b) { return b.head; }
-  static constexpr MessageCodes kCodes = {
-      -504011, "参数校验不通过，",     -504015, "已存在相同编号的运单",
-      -504010, "运单业务报文不能为空", -504013, "物流运单报文数量超过限制",
-      -504014};
+  static constexpr MessageCodes kCodes = {-504011, "参数校验不通过，",
+                                          -504015, "已存在相同编号的运单",
+                                          -504010, "运单业务报文不能为空",
+                                          -504013, "物流运单报文数量超过限制",
+                                          -504014, "运单标识(appType)不正确,未找到操作的运单"};
 };
 
 template <>
@@ -87,10 +92,11 @@ struct BlockTraits<WaybillStatus> {
   using Item = NoItem;
   static Head& head(WaybillStatus& b) { return b; }
   static const Head& head(const WaybillStatus& b) { return b; }
-  static constexpr MessageCodes kCodes = {
-      -505011, "参数校验不通过，",         -505012, "物流运单状态已存在",
-      -505010, "运单状态业务报文不能为空", -505013, "物流运单状态报文数量超过限制",
-      -505014};
+  static constexpr MessageCodes kCodes = {-505011, "参数校验不通过，",
+                                          -505012, "物流运单状态已存在",
+                                          -505010, "运单状态业务报文不能为空",
+                                          -505013, "物流运单状态报文数量超过限制",
+                                          -505014, "物流运单状态报文处理失败，未找到对应操作"};
 };
 
 template <>
@@ -108,7 +114,7 @@ struct BlockTraits<InventoryList> {
                                           -621004, "清单已经申报过，请勿重复申报",
                                           -621000, "CEB621Message 接收失败，清单表体为空",
                                           -621030, "CEB621Message 接收失败，清单数据超过限制！",
-                                          -621011};
+                                          -621011, "不存在已申报的清单"};
 };
 
 template <>
@@ -124,7 +130,7 @@ struct BlockTraits<Cancellation> {
                                           -623009, "撤单清单已经申报过",
                                           -623000, "CEB623Message 接收失败，撤单清单为空",
                                           -623008, "CEB623Message 接收失败，数据超过限制！",
-                                          -623004};
+                                          -623004, "查无此数据"};
 };
 
 template <>
@@ -142,7 +148,7 @@ struct BlockTraits<ReturnRequest> {
                                           -625033, "退货申请单已经申报过，请勿重复申报",
                                           -625200, "CEB625Message 接收失败，退货申请单为空",
                                           -625001, "退货申请单报文校验失败，数据超过限制",
-                                          -625016};
+                                          -625016, "查无此数据"};
 };
 
 template <>
@@ -161,7 +167,7 @@ struct BlockTraits<WarehouseEntry> {
                                           -800003, "入库明细单报已存在",
                                           -800000, "入库明细单表体信息不存在",
                                           -800006, "入库明细单报文处理失败，报文表头数据超过限制",
-                                          -800001};
+                                          -800001, "校验不通过，未找到操作的入库明细单"};
 };
 
 template <class Block>
