@@ -4,6 +4,8 @@
 // enterprise gets, refusals that name the field, and a deadline that passes.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "ceb/ceb.h"
 #include "engine/default_rules.h"
 #include "env/fault_injection_env.h"
@@ -312,6 +314,9 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   std::string infos;
   EXPECT_EQ(ListStatuses(c, p, "120", &infos), (std::vector<std::string>{"2", "120", "120"}));
   EXPECT_NE(infos.find("库存不足"), std::string::npos) << infos;
+  // The account has no stock report before any goods-in.
+  const std::string stock_path = "/v1/bonded/" + p.list.head.emsNo + "/stock";
+  EXPECT_EQ(c.Request("GET", stock_path).status, 404);
   // Bad goods-in changes nothing.
   EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in", "{\"emsNo\":\"x\"}").status, 400);
   EXPECT_EQ(
@@ -331,10 +336,28 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   EXPECT_EQ(s[2], "120");
   EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500")
       << ::testing::PrintToString(s);
-  // The goods-in is logged like any input: a restart replays it identically.
+  // The stock report: 1000 loaded per line, less what a release deducted.
+  std::map<std::string, Decimal> expected;
+  for (const InventoryItem& item : p.list.items) {
+    expected[item.itemRecordNo] += Decimal::FromInt(1000);
+    if (s.back() == "800") expected[item.itemRecordNo] -= item.qty;
+  }
+  std::string want = "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"lines\":[";
+  for (const auto& [rec, qty] : expected) {
+    want += (want.back() == '[' ? "" : ",") + std::string("{\"itemRecordNo\":\"") + rec +
+            "\",\"qty\":\"" + qty.ToString() + "\"}";
+  }
+  want += "]";
+  HttpResult report = c.Request("GET", stock_path);
+  EXPECT_EQ(report.status, 200);
+  EXPECT_EQ(report.body.rfind(want, 0), 0u) << report.body << "\nwanted " << want;
+  // The goods-in is logged like any input: a restart replays it identically,
+  // and the report is the same.
   server_->Stop();
   server_->Start();
   EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
+  Client c2(server_->port());
+  EXPECT_EQ(c2.Request("GET", stock_path).body.rfind(want, 0), 0u);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ Decimal BondedAccounts::Stock(std::string_view ems_no, std::string_view item_rec
   return it == stock_.end() ? Decimal() : it->second;
 }
 
-Status BondedAccounts::CheckMoves(std::span<const StockMove> moves) const {
+Status BondedAccounts::CheckMoves(std::span<const StockMove> moves, Shortage* shortage) const {
   // Sum per line first: two list lines may draw on the same record number.
   std::map<std::string, Decimal, std::less<>> net;
   for (const StockMove& m : moves) {
@@ -53,6 +53,9 @@ Status BondedAccounts::CheckMoves(std::span<const StockMove> moves) const {
     Decimal have = it == stock_.end() ? Decimal() : it->second;
     if (have + delta < Decimal()) {
       size_t sep = key.find('\x1f');
+      if (shortage != nullptr) {
+        *shortage = {key.substr(0, sep), key.substr(sep + 1), -delta, have};
+      }
       return Status::FailedPrecondition("emsNo " + key.substr(0, sep) + " itemRecordNo " +
                                         key.substr(sep + 1) + ": need " + (-delta).ToString() +
                                         ", stock " + have.ToString());

@@ -59,10 +59,17 @@ class BondedAccounts {
   // Stock on hand (zero for a line never loaded).
   Decimal Stock(std::string_view ems_no, std::string_view item_record_no) const;
 
+  // The first line a set of moves would take below zero.
+  struct Shortage {
+    std::string ems_no, item_record_no;
+    Decimal need;  // what the moves take from it (positive)
+    Decimal have;  // what it holds
+  };
   // Whether every move can be applied together without a negative line
   // (moves on the same line are summed first). FailedPrecondition names the
-  // first short line: "emsNo E itemRecordNo R: need 3, stock 2".
-  Status CheckMoves(std::span<const StockMove> moves) const;
+  // first short line: "emsNo E itemRecordNo R: need 3, stock 2"; so does
+  // `*shortage` when given.
+  Status CheckMoves(std::span<const StockMove> moves, Shortage* shortage = nullptr) const;
 
   // Applies all moves or none (same check as CheckMoves).
   Status Apply(std::span<const StockMove> moves);

@@ -175,12 +175,18 @@ const std::string& ReleaseInfo() {
 void ReleaseOrHold(Decision* d, const bonded::BondedAccounts& stock, UnixMillis at) {
   ListRecord& r = d->record;
   std::vector<bonded::StockMove> moves = Deductions(r);
-  Status enough = stock.CheckMoves(moves);
+  bonded::BondedAccounts::Shortage shortage;
+  Status enough = stock.CheckMoves(moves, &shortage);
   if (!enough.ok()) {
     d->outcome = Outcome::kHeld;
     d->return_status = receipt::kEntered;
     d->rule = "bonded";
-    d->return_info = ReturnInfo(receipt::kEntered, "海关入库，账册库存不足，待补货后放行");
+    // The agent and the warehouse learn what to restock: the first short line.
+    d->return_info =
+        ReturnInfo(receipt::kEntered, "海关入库，账册库存不足，待补货后放行（账册[" +
+                                          shortage.ems_no + "]备案序号[" + shortage.item_record_no +
+                                          "]需" + shortage.need.ToString() + "，库存" +
+                                          shortage.have.ToString() + "）");
     d->detail = enough.message();
     r.phase = ListPhase::kHeld;
     return;

@@ -800,6 +800,9 @@ void Engine::ApplyEffects(const clearance::Decision& d, std::string_view what, s
     clearance::QuotaCounter now = quota_.Get(q.buyer_id, q.year);
     out->quota.push_back({q.buyer_id, q.year, now.amount, now.lists});
   }
+  for (const bonded::StockMove& m : d.stock) {
+    out->stock.push_back({m.ems_no, m.item_record_no, stock_.Stock(m.ems_no, m.item_record_no)});
+  }
 }
 
 // A cancellation (623) or return (625) names its list by invtNo; the answer
@@ -955,6 +958,7 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  out.stock.push_back({a.ems_no, a.item_record_no, stock_.Stock(a.ems_no, a.item_record_no)});
   ReleaseHeld(a.ems_no, time, &out);
   return out;
 }

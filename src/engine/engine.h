@@ -104,12 +104,22 @@ struct QuotaChange {
   uint32_t lists = 0;
 };
 
+// A bonded account line after a record changed it (goods-in, a release's
+// deduction, stock a return or cancellation put back): for the read model's
+// stock report.
+struct StockChange {
+  std::string ems_no;
+  std::string item_record_no;
+  Decimal qty;  // on hand now
+};
+
 struct Outcome {
   ReceiptMessage receipt;  // one block per block of the message
   std::string cop_code;    // BaseTransfer.copCode: whom the receipt is for
   std::vector<DocumentChange> changes;
   std::vector<Emitted> emitted;
   std::vector<QuotaChange> quota;
+  std::vector<StockChange> stock;
   size_t accepted = 0;  // blocks that changed state
   size_t refused = 0;
 };

@@ -24,6 +24,9 @@ void AddDocumentRows(const Message* m, const engine::Outcome& o, uint64_t seq, U
   for (const engine::QuotaChange& q : o.quota) {
     b->quota.push_back({store::BuyerKey(q.buyer_id), q.year, q.used.units(), q.lists});
   }
+  for (const engine::StockChange& c : o.stock) {
+    b->stock.push_back({c.ems_no, c.item_record_no, c.qty.units()});
+  }
   for (const engine::DocumentChange& c : o.changes) {
     store::DocumentRow r;
     r.type = MessageNumber(c.type);
@@ -710,6 +713,7 @@ void Node::ReadModelLoop() {
       merged.next_seq = b.next_seq;
       for (auto& d : b.documents) merged.documents.push_back(std::move(d));
       for (auto& q : b.quota) merged.quota.push_back(std::move(q));
+      for (auto& l : b.stock) merged.stock.push_back(std::move(l));
       for (auto& r : b.receipts) {
         cops.insert(r.cop_code);
         merged.receipts.push_back(std::move(r));

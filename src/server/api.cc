@@ -216,6 +216,10 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
   if (path == "/v1/proofs/bundle") return counted("proofs")(RecordBundle(query, req.caller));
   if (path == "/v1/proofs/inclusion") return counted("proofs")(InclusionProof(query));
   if (path == "/v1/proofs/consistency") return counted("proofs")(ConsistencyProof(query));
+  if (path.rfind("/v1/bonded/", 0) == 0 && path.size() > 17 &&
+      path.compare(path.size() - 6, 6, "/stock") == 0) {
+    return counted("bonded")(GetStock(UrlDecode(path.substr(11, path.size() - 17)), req.caller));
+  }
   if (path.rfind("/v1/quota/", 0) == 0) {
     return counted("quota")(
         GetQuota(UrlDecode(path.substr(10)), QueryParam(query, "year"), req.caller));
@@ -260,18 +264,31 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
 node::Counter& Api::RequestCounter(const std::string& route, int status) {
   // Every request counts once: find its counter without the registry's mutex
   // for the routes and statuses the API uses; anything else takes the slow path.
-  static constexpr const char* kRoutes[] = {"messages",        "receipts",
-                                            "orders",          "payments",
-                                            "waybills",        "waybill-statuses",
-                                            "inventory-lists", "cancellations",
-                                            "returns",         "warehouse-entries",
-                                            "healthz",         "readyz",
-                                            "metrics",         "index",
-                                            "unknown",         "other",
-                                            "receipts-stream", "quota",
-                                            "admin",           "tlog",
-                                            "proofs",          "rules"};
+  static constexpr const char* kRoutes[] = {"messages",
+                                            "receipts",
+                                            "orders",
+                                            "payments",
+                                            "waybills",
+                                            "waybill-statuses",
+                                            "inventory-lists",
+                                            "cancellations",
+                                            "returns",
+                                            "warehouse-entries",
+                                            "healthz",
+                                            "readyz",
+                                            "metrics",
+                                            "index",
+                                            "unknown",
+                                            "other",
+                                            "receipts-stream",
+                                            "quota",
+                                            "bonded",
+                                            "admin",
+                                            "tlog",
+                                            "proofs",
+                                            "rules"};
   static constexpr int kCodes[] = {200, 400, 404, 405, 409, 413, 431, 500, 503};
+  static_assert(std::size(kRoutes) == kRequestRoutes, "a route without a counter slot");
   int r = -1, c = -1;
   for (int i = 0; i < static_cast<int>(std::size(kRoutes)); ++i) {
     if (route == kRoutes[i]) r = i;

@@ -95,6 +95,8 @@ class Api {
   void PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   ApiResponse GetRules(const Caller& caller);
   ApiResponse GetQuota(const std::string& id_number, const std::string& year, const Caller& caller);
+  // The stock report of bonded account `ems_no` (1210), from the read model.
+  ApiResponse GetStock(const std::string& ems_no, const Caller& caller);
   ApiResponse InclusionProof(const std::string& query);
   // One reader of the ledger's tiles for every request, grown to each newer
   // checkpoint, so its cache of upper tiles stays warm across requests.
@@ -114,7 +116,7 @@ class Api {
   node::Histogram* accept_seconds_;
   std::once_flag tiles_once_;
   std::unique_ptr<ledger::TileReader> tiles_;
-  static constexpr int kRequestRoutes = 22, kRequestCodes = 9;
+  static constexpr int kRequestRoutes = 23, kRequestCodes = 9;
   std::array<std::atomic<node::Counter*>, kRequestRoutes * kRequestCodes> request_counters_{};
 };
 

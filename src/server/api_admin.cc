@@ -220,4 +220,30 @@ ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_
   return r;
 }
 
+ApiResponse Api::GetStock(const std::string& ems_no, const Caller& caller) {
+  (void)caller;  // per-enterprise authorization (the account's holder, customs) goes here
+  if (ems_no.empty() || ems_no.find('/') != std::string::npos) {
+    return JsonError(400, "bad_request", "expected /v1/bonded/{emsNo}/stock");
+  }
+  auto rows = node_->read_model().StockOf(ems_no);
+  if (!rows.ok()) return JsonError(500, "read_model", rows.status().message());
+  if (rows->empty()) {
+    return JsonError(404, "not_found", "no goods-in ever loaded bonded account " + ems_no);
+  }
+  ApiResponse r;
+  r.body = "{\"emsNo\":";
+  AppendJsonString(&r.body, ems_no);
+  r.body += ",\"lines\":[";
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const store::StockRow& row = (*rows)[i];
+    r.body += i == 0 ? "{\"itemRecordNo\":" : ",{\"itemRecordNo\":";
+    AppendJsonString(&r.body, row.item_record_no);
+    r.body += ",\"qty\":";
+    AppendJsonString(&r.body, Decimal::FromUnits(row.qty_units).ToString());
+    r.body += "}";
+  }
+  r.body += "],\"logIndex\":" + std::to_string(node_->read_model().applied_seq()) + "}";
+  return r;
+}
+
 }  // namespace ftz::server

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS receipts(
 CREATE TABLE IF NOT EXISTS quota(
   buyer TEXT NOT NULL, year INTEGER NOT NULL, used_units INTEGER NOT NULL, lists INTEGER NOT NULL,
   PRIMARY KEY(buyer, year)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock(
+  ems_no TEXT NOT NULL, item_record_no TEXT NOT NULL, qty_units INTEGER NOT NULL,
+  PRIMARY KEY(ems_no, item_record_no)) WITHOUT ROWID;
 )sql";
 
 // Until session 8 the receipts were a rowid table with a second B-tree,
@@ -126,6 +129,13 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
   if (!db.ok()) return db.status();
   m->writer_ = *db;
   char* err = nullptr;
+  // A read model from before the stock table has no rows for the stock its
+  // records moved: it is emptied below and rebuilt from the log at start.
+  auto has_table = [&](const char* name) {
+    Stmt q(m->writer_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?");
+    return q.ok() && q.Bind(1, std::string_view(name)).Step() == SQLITE_ROW;
+  };
+  const bool without_stock = has_table("documents") && !has_table("stock");
   if (sqlite3_exec(m->writer_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     Status s = Status::IOError(std::string("schema: ") + (err ? err : ""));
     sqlite3_free(err);
@@ -156,6 +166,7 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
   // spread keys: -27% per batch (docs/performance.md, session 9).
   sqlite3_exec(m->writer_, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000", nullptr,
                nullptr, nullptr);
+  if (without_stock) FTZ_RETURN_IF_ERROR(m->Reset());
   Stmt q(m->writer_, "SELECT value FROM meta WHERE name='applied_seq'");
   if (q.ok() && q.Step() == SQLITE_ROW) m->applied_seq_ = static_cast<uint64_t>(q.Int(0));
   return m;
@@ -176,7 +187,8 @@ struct ReadModel::WriterStatements {
             "INSERT OR REPLACE INTO receipts(seq,cop_code,type,answers,time_ms) VALUES(?,?,?,?,?)"),
         rec_many(db, ReceiptInsert(kReceiptsPerStatement).c_str()),
         meta(db, "INSERT OR REPLACE INTO meta(name,value) VALUES('applied_seq',?)"),
-        quota(db, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)") {}
+        quota(db, "INSERT OR REPLACE INTO quota(buyer,year,used_units,lists) VALUES(?,?,?,?)"),
+        stock(db, "INSERT OR REPLACE INTO stock(ems_no,item_record_no,qty_units) VALUES(?,?,?)") {}
   bool ok() const {
     return up.ok() && del.ok() && status.ok() && idx.ok() && idx_del.ok() && rec.ok() &&
            rec_many.ok() && meta.ok() && quota.ok();
@@ -189,7 +201,7 @@ struct ReadModel::WriterStatements {
     for (int i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
     return sql;
   }
-  Stmt up, del, status, idx, idx_del, rec, rec_many, meta, quota;
+  Stmt up, del, status, idx, idx_del, rec, rec_many, meta, quota, stock;
 };
 
 ReadModel::ReadModel(std::string path) : path_(std::move(path)) {}
@@ -206,7 +218,7 @@ Status ReadModel::Reset() {
   char* err = nullptr;
   if (sqlite3_exec(writer_,
                    "BEGIN; DELETE FROM documents; DELETE FROM list_index; DELETE FROM receipts; "
-                   "DELETE FROM quota; DELETE FROM meta; COMMIT;",
+                   "DELETE FROM quota; DELETE FROM stock; DELETE FROM meta; COMMIT;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     Status s = Status::IOError(std::string("reset read model: ") + (err ? err : ""));
     sqlite3_free(err);
@@ -231,7 +243,7 @@ Status ReadModel::Apply(const Batch& b) {
   }
   WriterStatements& w = *stmts_;
   Stmt &up = w.up, &del = w.del, &status = w.status, &idx = w.idx, &idx_del = w.idx_del,
-       &rec = w.rec, &rec_many = w.rec_many, &meta = w.meta, &quota = w.quota;
+       &rec = w.rec, &stock = w.stock, &rec_many = w.rec_many, &meta = w.meta, &quota = w.quota;
   auto done = [&](Stmt& s) {
     int rc = s.Step();
     s.Reset();
@@ -288,6 +300,9 @@ Status ReadModel::Apply(const Batch& b) {
   for (; next < b.receipts.size(); ++next) ok &= done(bind_receipt(rec, 1, b.receipts[next]));
   for (const QuotaRow& q : b.quota) {
     ok &= done(quota.Bind(1, q.buyer).Bind(2, q.year).Bind(3, q.used_units).Bind(4, q.lists));
+  }
+  for (const StockRow& r : b.stock) {
+    ok &= done(stock.Bind(1, r.ems_no).Bind(2, r.item_record_no).Bind(3, r.qty_units));
   }
   ok &= done(meta.Bind(1, static_cast<int64_t>(b.next_seq)));
   if (!ok || sqlite3_exec(writer_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -403,6 +418,28 @@ Result<QuotaRow> ReadModel::FindQuota(const std::string& buyer_key, int32_t year
   }
   ReleaseReader(*db);
   return row;  // a buyer with no row has used nothing
+}
+
+Result<std::vector<StockRow>> ReadModel::StockOf(const std::string& ems_no) {
+  auto db = AcquireReader();
+  if (!db.ok()) return db.status();
+  std::vector<StockRow> out;
+  Status st;
+  {
+    Stmt q(*db,
+           "SELECT item_record_no, qty_units FROM stock WHERE ems_no=? ORDER BY item_record_no");
+    if (!q.ok()) {
+      st = SqlError(*db, "query");
+    } else {
+      q.Bind(1, ems_no);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) out.push_back({ems_no, q.Text(0), q.Int(1)});
+      if (rc != SQLITE_DONE) st = SqlError(*db, "query");
+    }
+  }
+  ReleaseReader(*db);
+  if (!st.ok()) return st;
+  return out;
 }
 
 Result<int64_t> ReadModel::CountDocuments(int type) {

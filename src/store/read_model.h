@@ -57,11 +57,19 @@ struct QuotaRow {
 // Hex SHA-256 of a buyer's ID number: the key of their quota row.
 std::string BuyerKey(std::string_view id_number);
 
+// A bonded account line (emsNo, itemRecordNo) and what it holds now.
+struct StockRow {
+  std::string ems_no;
+  std::string item_record_no;
+  int64_t qty_units = 0;  // Decimal units (1e-5)
+};
+
 struct Batch {
   uint64_t next_seq = 0;  // after this batch, records [0, next_seq) are reflected
   std::vector<DocumentRow> documents;
   std::vector<ReceiptRow> receipts;
   std::vector<QuotaRow> quota;
+  std::vector<StockRow> stock;
 };
 
 class ReadModel {
@@ -81,6 +89,9 @@ class ReadModel {
   Result<std::vector<ReceiptRow>> ReceiptsAfter(const std::string& cop_code, int64_t after,
                                                 int limit);
   Result<QuotaRow> FindQuota(const std::string& buyer_key, int32_t year);
+  // The stock report of a bonded account: every line goods-in ever loaded
+  // (held at zero when used up), by itemRecordNo; empty for an unknown emsNo.
+  Result<std::vector<StockRow>> StockOf(const std::string& ems_no);
   // Counts for /metrics and the status command.
   Result<int64_t> CountDocuments(int type);
 

@@ -191,5 +191,49 @@ TEST_F(ReadModelTest, AnOlderReceiptsLayoutIsMovedOverWithItsRows) {
   EXPECT_EQ((*again)->applied_seq(), 10u);
 }
 
+// A read model from before the stock report has no stock rows for the
+// records it has seen: it is emptied (applied_seq 0) so that the start
+// rebuilds it from the log, once; stock rows then come and go like others.
+TEST_F(ReadModelTest, AReadModelWithoutTheStockTableIsRebuilt) {
+  {
+    auto rm = ReadModel::Open(path_);
+    ASSERT_TRUE(rm.ok());
+    Batch b;
+    b.next_seq = 8;
+    b.receipts.push_back({3, "A", 312, 2, 10});
+    ASSERT_TRUE((*rm)->Apply(b).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE stock", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto rm = ReadModel::Open(path_);
+  ASSERT_TRUE(rm.ok()) << rm.status().ToString();
+  EXPECT_EQ((*rm)->applied_seq(), 0u);
+  EXPECT_TRUE((*rm)->ReceiptsAfter("A", -1, 10)->empty());
+  Batch b;
+  b.next_seq = 9;
+  b.stock.push_back({"E1", "R2", 300000});
+  b.stock.push_back({"E1", "R1", 100000});
+  b.stock.push_back({"E2", "R1", 1});
+  ASSERT_TRUE((*rm)->Apply(b).ok());
+  b.stock = {{"E1", "R1", 0}};  // used up: the line stays, at zero
+  ASSERT_TRUE((*rm)->Apply(b).ok());
+  rm->reset();
+  auto again = ReadModel::Open(path_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->applied_seq(), 9u);
+  auto lines = (*again)->StockOf("E1");
+  ASSERT_TRUE(lines.ok());
+  ASSERT_EQ(lines->size(), 2u);
+  EXPECT_EQ((*lines)[0].item_record_no, "R1");
+  EXPECT_EQ((*lines)[0].qty_units, 0);
+  EXPECT_EQ((*lines)[1].item_record_no, "R2");
+  EXPECT_EQ((*lines)[1].qty_units, 300000);
+  EXPECT_TRUE((*again)->StockOf("E3")->empty());
+}
+
 }  // namespace
 }  // namespace ftz::store
