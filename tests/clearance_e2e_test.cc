@@ -319,11 +319,23 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   EXPECT_EQ(c.Request("GET", stock_path).status, 404);
   // Bad goods-in changes nothing.
   EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in", "{\"emsNo\":\"x\"}").status, 400);
-  EXPECT_EQ(
-      c.Request("POST", "/v1/admin/bonded/goods-in",
-                "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"A\",\"qty\":\"-1\"}")
-          .status,
-      400);
+  for (const std::string& qty : {"-1", "+5", ".5", "5.", "1.123456", "0", "1e3"}) {
+    EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
+                        "{\"emsNo\":\"" + p.list.head.emsNo +
+                            "\",\"itemRecordNo\":\"A\",\"qty\":\"" + qty + "\"}")
+                  .status,
+              400)
+        << qty;
+  }
+  for (const std::string& ems : {" " + p.list.head.emsNo, p.list.head.emsNo + "\\u0001",
+                                 std::string("中文账册")}) {
+    EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
+                        "{\"emsNo\":\"" + ems + "\",\"itemRecordNo\":\"A\",\"qty\":\"1\"}")
+                  .status,
+              400)
+        << ems;
+  }
+  EXPECT_EQ(c.Request("GET", stock_path).status, 404);  // nothing was loaded
   for (const InventoryItem& item : p.list.items) {
     HttpResult r = c.Request("POST", "/v1/admin/bonded/goods-in",
                              "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"" +

@@ -13,7 +13,7 @@
 //
 // Goods-in: the CEB711 warehouse-entry list (入库明细单) names only parcels
 // (`logisticsNo`) arriving at a supervised site, with no item record number or
-// quantity (spec table 3-53), so stock is loaded by an administrative
+// quantity (spec tables 3-51, 3-52), so stock is loaded by an administrative
 // goods-in (the first-line entry into the zone is not a CEB message):
 // `GoodsIn(emsNo, itemRecordNo, qty)`.
 //

@@ -35,12 +35,33 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
                            "expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"} "
                            "(strings)"));
   }
-  Result<Decimal> qty = Decimal::Parse(qty_text);
-  if (ems.empty() || ems.size() > 30 || item.empty() || item.size() > 30 || !qty.ok() ||
-      qty->units() <= 0) {
-    return reply(
-        JsonError(400, "bad_request",
-                  "emsNo and itemRecordNo: 1-30 characters; qty: a positive N19,5 number"));
+  // Numbers as the lists spell them: printable ASCII, no spaces (a stray
+  // space or control character would load an account line no list names).
+  auto number = [](const std::string& t) {
+    if (t.empty() || t.size() > 30) return false;
+    for (char c : t) {
+      if (c <= ' ' || c > '~') return false;
+    }
+    return true;
+  };
+  // A plain decimal: digits, then optionally '.' and 1-5 digits (no sign,
+  // no bare point).
+  auto plain = [](const std::string& t) {
+    const size_t dot = t.find('.');
+    const std::string_view whole = std::string_view(t).substr(0, dot);
+    const std::string_view frac =
+        dot == std::string::npos ? std::string_view() : std::string_view(t).substr(dot + 1);
+    auto digits = [](std::string_view d) {
+      return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    return digits(whole) && (dot == std::string::npos || (digits(frac) && frac.size() <= 5));
+  };
+  Result<Decimal> qty =
+      plain(qty_text) ? Decimal::Parse(qty_text) : Result<Decimal>(Status::InvalidArgument(""));
+  if (!number(ems) || !number(item) || !qty.ok() || qty->units() <= 0) {
+    return reply(JsonError(400, "bad_request",
+                           "emsNo and itemRecordNo: 1-30 printable characters, no spaces; qty: a "
+                           "positive decimal such as 120 or 1.5 (at most 5 decimals, no sign)"));
   }
   node::Submission s;
   s.caller = req.caller.enterprise;
