@@ -319,7 +319,7 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
   EXPECT_EQ(c.Request("GET", stock_path).status, 404);
   // Bad goods-in changes nothing.
   EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in", "{\"emsNo\":\"x\"}").status, 400);
-  for (const std::string& qty : {"-1", "+5", ".5", "5.", "1.123456", "0", "1e3"}) {
+  for (const char* qty : {"-1", "+5", ".5", "5.", "1.123456", "0", "1e3"}) {
     EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
                         "{\"emsNo\":\"" + p.list.head.emsNo +
                             "\",\"itemRecordNo\":\"A\",\"qty\":\"" + qty + "\"}")

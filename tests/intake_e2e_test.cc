@@ -289,6 +289,12 @@ TEST_F(IntakeTest, ReceiptsInOrderWithCursorLongPollAndSse) {
   HttpResult empty = c.Request("GET", "/v1/receipts?copCode=nobody&timeout=1");
   EXPECT_NE(empty.body.find("\"receipts\":[]"), std::string::npos);
   EXPECT_EQ(c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=x").status, 400);
+  // Any int64 is a cursor (openapi: format int64); one past it is not.
+  HttpResult last = c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=9223372036854775807");
+  EXPECT_EQ(last.status, 200) << last.body;
+  EXPECT_NE(last.body.find("\"receipts\":[]"), std::string::npos) << last.body;
+  EXPECT_EQ(c.Request("GET", "/v1/receipts?copCode=" + cop + "&after=9223372036854775808").status,
+            400);
 }
 
 // A HEAD answer is the GET's header without its body (RFC 9110 §9.3.2): on a

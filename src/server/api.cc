@@ -59,7 +59,7 @@ UnixMillis WallNow() {
 }  // namespace internal
 
 bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;  // no overflow: at most 18 digits
+  if (s.empty() || s.size() > 20) return false;
   bool neg = s[0] == '-';
   if (neg) s.remove_prefix(1);
   if (s.empty()) return false;
@@ -69,7 +69,8 @@ bool ParseInt(std::string_view s, int64_t* out) {
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
+    // Every int64 (the API's integers are int64): beyond it, not a number.
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, c - '0', &v)) return false;
   }
   *out = neg ? -v : v;
   return true;
