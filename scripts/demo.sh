@@ -56,6 +56,7 @@ Look at:
   curl 'http://127.0.0.1:$PORT/v1/receipts?copCode=3301960401&limit=5'   (the customs broker: CEB622 120/800)
   curl http://127.0.0.1:$PORT/v1/inventory-lists/$ebp/$order      (the list's state)
   curl http://127.0.0.1:$PORT/v1/quota/$buyer                   (the buyer's annual quota, masked)
+  curl http://127.0.0.1:$PORT/v1/bonded/T2991W000001/stock      (the bonded account's stock report)
   curl -N 'http://127.0.0.1:$PORT/v1/receipts/stream?copCode=$ebp'   (Server-Sent Events)
   curl http://127.0.0.1:$PORT/metrics
   $BIN submit http://127.0.0.1:$PORT $first        (a resend: duplicate receipts, -301010)
