@@ -155,12 +155,10 @@ const char* Engine::UsedByDecidedList(MessageType type, const std::string& key) 
   }
 }
 
-const std::string* Engine::OtherAgentsList(const Message& m, size_t i, const std::string& key,
-                                           const std::string& app_type) const {
-  if (!clearance_ || m.type != MessageType::kInventoryList || app_type == "1") return nullptr;
-  auto it = lists_.find(key);
-  if (it == lists_.end()) return nullptr;
-  const ListState& st = it->second;
+const std::string* Engine::OtherAgentsList(const Message& m, size_t i,
+                                           const ListState* named) const {
+  if (named == nullptr) return nullptr;
+  const ListState& st = *named;
   const std::string& agent = std::get<std::vector<InventoryList>>(m.blocks)[i].head.agentCode;
   // A decided list keeps no declaration; its record names the agent.
   const std::string declared_by = st.list ? st.list->head.agentCode : RecordOf(st).agent_code;
@@ -294,7 +292,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
     }
     std::string numbered_invt_no;
     PreNo numbered_pre_no;
-    if (const std::string* agent = OtherAgentsList(m, i, key, app_type)) {
+    if (const std::string* agent = OtherAgentsList(m, i, named_list)) {
       // A change or delete of a list comes from the agent that declared it:
       // another would take over its receipts and tax bill. Checked first, so
       // that nothing of the list's state reaches another agent.
@@ -307,7 +305,7 @@ Outcome Engine::Apply(uint64_t seq, UnixMillis time, const Message& m) {
       status = -621012;
       info = NotChangeableText(named_list->invt_no, named_list->phase);
       numbered_invt_no = named_list->invt_no;
-      if (auto d = space.find(key); d != space.end()) numbered_pre_no = d->second.pre_no;
+      numbered_pre_no = ListPreNo(key);
     } else if (const char* in_use = app_type != "1" ? UsedByDecidedList(m.type, key) : nullptr) {
       // Likewise an order, payment or waybill a decided list was matched
       // with: changing it now would change nothing customs decided on.
@@ -670,12 +668,7 @@ void Engine::TryDecide(const std::string& list_key, ListState& st, UnixMillis ti
   }
   st.waiting = false;
   // The e-port number the list was given on arrival.
-  PreNo pre_no_of = arrival.pre_no;
-  if (arrival.list == nullptr) {
-    const auto& list_docs = docs_[KeySpace(MessageType::kInventoryList)];
-    if (auto doc = list_docs.find(list_key); doc != list_docs.end()) pre_no_of = doc->second.pre_no;
-  }
-  const std::string pre_no = pre_no_of.str();
+  const std::string pre_no = (arrival.list != nullptr ? arrival.pre_no : ListPreNo(list_key)).str();
   // Each receipt is built where it stays, at the end of out->emitted.
   if (d.outcome != clearance::Outcome::kRejected) {
     // 120 入库 first: customs has taken the list in; the lane's answer follows.
@@ -934,10 +927,13 @@ void Engine::OnReturn(const ReturnRequest& r, const Application& app, const std:
 void Engine::FillLaterReturn(const clearance::Decision& d, std::string_view list_key,
                              InventoryReturn* r) const {
   clearance::FillInventoryReturn(d, r);
+  if (const PreNo pre_no = ListPreNo(list_key); !pre_no.empty()) r->preNo = pre_no.str();
+}
+
+PreNo Engine::ListPreNo(std::string_view list_key) const {
   const auto& list_docs = docs_[KeySpace(MessageType::kInventoryList)];
-  if (auto doc = list_docs.find(list_key); doc != list_docs.end() && !doc->second.pre_no.empty()) {
-    r->preNo = doc->second.pre_no.str();
-  }
+  auto doc = list_docs.find(list_key);
+  return doc == list_docs.end() ? PreNo() : doc->second.pre_no;
 }
 
 InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {

@@ -284,11 +284,14 @@ class Engine {
   // The specification's text when a change or delete (appType 2, 3) names an
   // order, payment or waybill a decided list was matched with; else null.
   const char* UsedByDecidedList(MessageType type, const std::string& key) const;
-  // For a change or delete (appType 2, 3) of a known list, waiting or
-  // decided: the agentCode of block i when it is not the one that declared
-  // the list, else null.
-  const std::string* OtherAgentsList(const Message& m, size_t i, const std::string& key,
-                                     const std::string& app_type) const;
+  // For a change or delete (appType 2, 3) of block i of list message `m`
+  // naming a known list (`named`, null if none), waiting or decided: the
+  // block's agentCode when it is not the one that declared the list, else
+  // null.
+  const std::string* OtherAgentsList(const Message& m, size_t i, const ListState* named) const;
+  // The e-port number (preNo) the list under `list_key` was given on
+  // arrival (empty if none).
+  PreNo ListPreNo(std::string_view list_key) const;
   // The key (payCode/payTransactionId) of another payment already waiting
   // with its order for the order block i of payment message `m` names, or
   // "" (also for anything but a new payment or a change to a known one).
