@@ -544,6 +544,28 @@ TEST_F(IntakeTest, JsonOuterObjectIsCheckedWhole) {
   EXPECT_EQ(bom.status, 200) << bom.body;
 }
 
+// Media types are case-insensitive (RFC 9110); a charset other than UTF-8
+// is refused before the body is read, and refusing it stores nothing.
+TEST_F(IntakeTest, MediaTypesAreCaseInsensitiveAndOnlyUtf8IsRead) {
+  Client c(server_->port());
+  const std::string json = ceb::EncodeMessageJson(Msg(MessageType::kOrder, 1));
+  HttpResult gbk = Post(c, json, "application/json", "application/json; charset=gbk");
+  EXPECT_EQ(gbk.status, 415);
+  EXPECT_NE(gbk.body.find("\"CEB900Message\""), std::string::npos) << gbk.body;
+  EXPECT_NE(gbk.body.find("names charset gbk"), std::string::npos) << gbk.body;
+  HttpResult latin = Post(c, Xml(MessageType::kOrder, 1), "application/xml",
+                          "application/xml; charset=ISO-8859-1");
+  EXPECT_EQ(latin.status, 415);
+  EXPECT_NE(latin.body.find("charset iso-8859-1"), std::string::npos) << latin.body;
+  // The same message, labelled in capitals: read as JSON, answered as JSON,
+  // and accepted (not a duplicate: the refusals stored nothing).
+  HttpResult ok = Post(c, json, "Application/JSON", "Application/JSON; Charset=\"UTF-8\"");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  ReceiptMessage receipt;
+  ASSERT_TRUE(ceb::DecodeReceiptJson(ok.body, &receipt).ok()) << ok.body;
+  EXPECT_EQ(ceb::ViewReturn(receipt, 0).status, 2);
+}
+
 class SmallPageTest : public IntakeTest {
   server::ApiLimits Limits() override {
     server::ApiLimits l;

@@ -394,7 +394,89 @@ TEST(Utf8Test, CountsCodePointsAndRefusesBadBytes) {
   EXPECT_EQ(Utf8Length("1234567张三"), 9);
   EXPECT_EQ(Utf8Length("123456789abc\xE5\xBC"), -1);  // a three-byte character cut short
   EXPECT_EQ(Utf8Length("\xE0\x80\xAF"), -1);          // overlong '/' in three bytes
-  EXPECT_EQ(Utf8Length("\xEF\xBF\xBF"), 1);           // U+FFFF: the last three-byte value
+  EXPECT_EQ(Utf8Length("\xEF\xBF\xBD"), 1);           // U+FFFD: the last character XML allows
+  // U+FFFE and U+FFFF are not XML characters: a receipt quoting one would
+  // not be well-formed.
+  EXPECT_EQ(Utf8Length("\xEF\xBF\xBF"), -1);
+  EXPECT_EQ(Utf8Length("12345678\xEF\xBF\xBE"), -1);
+  EXPECT_EQ(WhyNotText("ab\xEF\xBF\xBF"),
+            "character 3 is U+FFFF, a noncharacter XML does not allow");
 }
+}  // namespace
+}  // namespace ftz::ceb
+
+namespace ftz::ceb {
+namespace {
+
+// A JSON body is checked whole before it is read: the values the reader
+// skips and the text of numbers must be JSON too, since the log keeps the
+// body as sent.
+TEST(BadInputTest, JsonIsCheckedWholeBeforeItIsRead) {
+  const std::string json = EncodeMessageJson(DecodeXml(Order()).message);
+  ASSERT_TRUE(DecodeJson(json).ok());
+  const size_t end = json.rfind("}}");  // the message object's closing brace
+  auto with_member = [&](std::string_view member) {
+    return json.substr(0, end) + "," + std::string(member) + "}}";
+  };
+  ASSERT_TRUE(DecodeJson(with_member("\"Signature\":{\"a\":[1,2]}")).ok());
+  const std::pair<std::string, std::string> cases[] = {
+      {with_member("\"Signature\":{\"a\" 1, ]}"), "missing or extra commas"},
+      {with_member("\"Signature\":[tru]"), "bare word"},
+      {with_member("\"Signature\":\"\\x\""), "bad escape"},
+      {with_member("\"Signature\":" + std::string(40, '[') + std::string(40, ']')),
+       "nested more than 16 levels deep"},
+      {json.substr(0, json.find("\"9.1\"")) + "0x91" + json.substr(json.find("\"9.1\"") + 5),
+       "not a JSON number"},
+      {json.substr(0, json.find("\"9.1\"")) + "09.1" + json.substr(json.find("\"9.1\"") + 5),
+       "not a JSON number"},
+      {json.substr(0, json.find("\"9.1\"")) + "9." + json.substr(json.find("\"9.1\"") + 5),
+       "not a JSON number"},
+  };
+  for (const auto& [body, why] : cases) {
+    DecodeResult d = DecodeJson(body);
+    EXPECT_EQ(d.outcome, DecodeResult::Outcome::kUnreadable) << body;
+    EXPECT_EQ(d.ceb_code, 1) << body;
+    EXPECT_NE(d.summary.find(why), std::string::npos) << d.summary;
+  }
+}
+
+TEST(BadInputTest, JsonRepeatsAreRefusedAsInXml) {
+  const std::string json = EncodeMessageJson(DecodeXml(Order()).message);
+  // A second head in a block: XML refuses it; JSON used to merge the two.
+  const size_t head = json.find("\"OrderHead\"");
+  const size_t lines = json.find(",\"OrderList\"");
+  const std::string head_member = json.substr(head, lines - head);
+  DecodeResult d = DecodeJson(json.substr(0, lines) + "," + head_member + json.substr(lines));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "Order[1]/OrderHead: more than one head");
+  // The lines named twice.
+  const size_t lines_end = json.find("]", lines) + 1;
+  const std::string lines_member = json.substr(lines, lines_end - lines);
+  d = DecodeJson(json.substr(0, lines_end) + lines_member + json.substr(lines_end));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "Order[1]/OrderList: appears more than once");
+  // Two signatures.
+  const size_t end = json.rfind("}}");
+  d = DecodeJson(json.substr(0, end) + ",\"Signature\":1,\"Signature\":2}}");
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "Signature: more than one signature");
+}
+
+TEST(BadInputTest, JsonRootAttributesAreDescribedAsInXml) {
+  const std::string json = EncodeMessageJson(DecodeXml(Order()).message);
+  const size_t guid = json.find("\"guid\":\"") + 8;
+  DecodeResult d = DecodeJson(json.substr(0, guid) + "\\u0001" + json.substr(guid + 1));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "@guid: character 1 is U+0001, a control character XML does not allow");
+  const size_t guid_end = json.find('"', guid);
+  d = DecodeJson(json.substr(0, guid - 1) + "null" + json.substr(guid_end + 1));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "@guid: missing required attribute");
+  d = DecodeJson(json.substr(0, guid - 8) + json.substr(guid - 8, guid_end + 2 - (guid - 8)) +
+                 json.substr(guid - 8));
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "@guid: appears more than once");
+}
+
 }  // namespace
 }  // namespace ftz::ceb

@@ -63,7 +63,8 @@ int Utf8Length(std::string_view s) {
     }
     if ((c & 0xF0) == 0xE0 && end - p >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
       const uint32_t cp3 = (c & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
-      if (cp3 < 0x800 || (cp3 >= 0xD800 && cp3 <= 0xDFFF)) return -1;  // overlong, surrogate
+      // Overlong, a surrogate, or U+FFFE/U+FFFF, which XML's Char excludes.
+      if (cp3 < 0x800 || (cp3 >= 0xD800 && cp3 <= 0xDFFF) || cp3 >= 0xFFFE) return -1;
       p += 3;
       ++count;
       continue;
@@ -94,6 +95,7 @@ int Utf8Length(std::string_view s) {
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
     if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') return -1;  // XML forbids these
+    if (cp == 0xFFFE || cp == 0xFFFF) return -1;
     p += len;
     ++count;
   }
@@ -114,6 +116,10 @@ std::string WhyNotText(std::string_view s) {
       std::snprintf(hex, sizeof hex, "%04X", cp);
       return "character " + std::to_string(at) + " is U+" + hex +
              ", a control character XML does not allow";
+    }
+    if (cp == 0xFFFE || cp == 0xFFFF) {
+      return "character " + std::to_string(at) + " is U+" + (cp == 0xFFFE ? "FFFE" : "FFFF") +
+             ", a noncharacter XML does not allow";
     }
     p += len;
     ++at;

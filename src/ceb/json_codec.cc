@@ -8,6 +8,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "ceb/ceb.h"
 #include "ceb/field_tables.h"
 #include "ceb/internal/blocks.h"
@@ -152,7 +154,7 @@ class JsonReader {
         Error(index, base, "must be a JSON object");
         return;
       }
-      bool head = false;
+      bool head = false, lines = false;
       for (auto member : o) {
         std::string_view key;
         od::value mv;
@@ -161,6 +163,12 @@ class JsonReader {
           return;
         }
         if (key == ElementOf<Head>()) {
+          // As in XML: a second head would otherwise overwrite the first's
+          // fields one by one, leaving a document neither head described.
+          if (head) {
+            Error(index, base + "/" + std::string(key), "more than one head");
+            continue;
+          }
           head = true;
           ReadPart(mv, index, internal::LazyPath{&path, ElementOf<Head>()}, &Traits::head(*b));
           continue;
@@ -170,6 +178,11 @@ class JsonReader {
           if (key == ElementOf<Item>()) {
             auto& items = Traits::items(*b);
             const std::string ipath = base + "/" + std::string(key);
+            if (lines) {  // the lines are one array, named once
+              Error(index, ipath, "appears more than once");
+              continue;
+            }
+            lines = true;
             ForEach(mv, ipath, index, [&](od::value iv, size_t k) {
               if (static_cast<int>(items.size()) >= Traits::kMaxItems) {
                 if (!too_many_) {
@@ -208,7 +221,7 @@ class JsonReader {
     const std::string_view block_name =
         Traits::kWrapper.empty() ? ElementOf<Head>() : Traits::kWrapper;
     bool transfer = false, have_guid = false, have_version = false, have_blocks = false,
-         have_subscribe = false, have_extend = false;
+         have_subscribe = false, have_extend = false, have_signature = false;
     for (auto member : root) {
       std::string_view key;
       od::value v;
@@ -224,12 +237,15 @@ class JsonReader {
                    : k == "BaseTransfer"  ? transfer
                    : k == "BaseSubscribe" ? have_subscribe
                                           : have_extend;
-      if (seen && (k == "guid" || k == "version" || k == block_name || k == "BaseTransfer" ||
-                   k == "BaseSubscribe" || k == "ExtendMessage")) {
-        Error(-1, k, "appears more than once");
+      const bool attribute = k == "guid" || k == "version";
+      if (seen && (attribute || k == block_name || k == "BaseTransfer" || k == "BaseSubscribe" ||
+                   k == "ExtendMessage")) {
+        Error(-1, attribute ? "@" + k : k, "appears more than once");
         continue;
       }
-      if (k == "guid" || k == "version") {
+      if (attribute) {
+        bool is_null = false;
+        if (!v.is_null().get(is_null) && is_null) continue;  // null is absent, as for fields
         if (!Scalar(v, &text, &why)) {
           Error(-1, "@" + k, why);
           continue;
@@ -269,7 +285,11 @@ class JsonReader {
         if (!Scalar(v, &text, &why)) Error(-1, k, why);
         m->extend_message = text;
       } else if (k == "Signature") {
-        m->signed_ = true;  // carried as an opaque value; verification is XMLDSig's job
+        // Carried as an opaque (but well-formed) value; verification is
+        // XMLDSig's job.
+        if (have_signature) Error(-1, "Signature", "more than one signature");
+        have_signature = true;
+        m->signed_ = true;
       } else {
         Error(-1, k, "unexpected member in " + RootElementName(Traits::kType));
       }
@@ -277,12 +297,14 @@ class JsonReader {
     if (!have_guid)
       Error(-1, "@guid", "missing required attribute");
     else if (int n = Utf8Length(m->guid); n != 36) {
-      Error(-1, "@guid", "must be exactly 36 characters (" + std::to_string(n) + ")");
+      Error(-1, "@guid",
+            n < 0 ? WhyNotText(m->guid)
+                  : "must be exactly 36 characters (" + std::to_string(n) + ")");
     }
     if (!have_version)
       Error(-1, "@version", "missing required attribute");
     else if (int n = Utf8Length(m->version); n < 1 || n > 10) {
-      Error(-1, "@version", "must be 1 to 10 characters");
+      Error(-1, "@version", n < 0 ? WhyNotText(m->version) : "must be 1 to 10 characters");
     }
     if (blocks->empty()) {
       Error(-1, std::string(block_name), "no business block: at least one is required");
@@ -337,6 +359,43 @@ std::string OuterShape(std::string_view s) {
   return {};
 }
 
+// The on-demand parser checks only the values it is asked for: a value it
+// skips (a Signature, a member after an error) and a number's text are not
+// checked. So the whole body is first parsed once, strictly, by the DOM
+// parser: what the log records as JSON is JSON. "" if it is, else why not.
+std::string WhyNotJson(const simdjson::padded_string& ps, size_t max_depth) {
+  thread_local simdjson::dom::parser strict;
+  if (strict.max_depth() != max_depth || strict.capacity() < ps.size()) {
+    if (strict.allocate(std::max(ps.size(), strict.capacity()), max_depth) != simdjson::SUCCESS) {
+      return "the body could not be parsed: out of memory";
+    }
+  }
+  switch (strict.parse(ps).error()) {
+    case simdjson::SUCCESS:
+      return {};
+    case simdjson::DEPTH_ERROR:
+      return "malformed JSON: nested more than " + std::to_string(max_depth) + " levels deep";
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return "malformed JSON: a number that is not a JSON number, or one too large to read "
+             "(send codes, numbers with leading zeros and long numbers as strings)";
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR:
+      return "malformed JSON: a bare word that is not true, false or null";
+    case simdjson::STRING_ERROR:
+    case simdjson::UNCLOSED_STRING:
+      return "malformed JSON: a string with a bad escape or no closing quote";
+    case simdjson::UTF8_ERROR:
+      return "malformed JSON: the body is not valid UTF-8";
+    case simdjson::UNESCAPED_CHARS:
+      return "malformed JSON: a control character inside a string (escape it)";
+    default:
+      return "malformed JSON: missing or extra commas, colons, brackets or braces, or content "
+             "after the message object";
+  }
+}
+
 // Opens {"CEBnnnMessage": {...}} and returns the inner object.
 bool OpenRoot(od::parser& parser, const simdjson::padded_string& ps, od::document& doc,
               od::object* inner, std::string* root_name, DecodeResult* r) {
@@ -370,19 +429,23 @@ bool OpenRoot(od::parser& parser, const simdjson::padded_string& ps, od::documen
 
 }  // namespace
 
-DecodeResult DecodeJson(std::string_view body, const DecodeLimits&) {
+DecodeResult DecodeJson(std::string_view body, const DecodeLimits& limits) {
   DecodeResult r;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     Unreadable(&r, 1, "empty message body");
     return r;
   }
   if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  simdjson::padded_string ps(body);
+  if (std::string why = WhyNotJson(ps, limits.max_depth); !why.empty()) {
+    Unreadable(&r, 1, why);
+    return r;
+  }
   if (std::string why = OuterShape(body); !why.empty()) {
     Unreadable(&r, why.find("malformed") == 0 ? 1 : 2, why);
     return r;
   }
   thread_local od::parser parser;
-  simdjson::padded_string ps(body);
   od::document doc;
   od::object inner;
   std::string root_name;
@@ -410,7 +473,6 @@ DecodeResult DecodeJson(std::string_view body, const DecodeLimits&) {
     r.summary = r.errors.front().path + ": " + r.errors.front().reason;
     if (r.errors.size() > 1) r.summary += " (and " + std::to_string(r.errors.size() - 1) + " more)";
   });
-  // Trailing garbage after the object is malformed JSON too.
   return r;
 }
 

@@ -25,11 +25,36 @@ using internal::kJson;
 using internal::kXml;
 using internal::WallNow;
 
-bool WantsJson(const std::string& accept) { return accept.find("json") != std::string::npos; }
+// Media types and their parameters' names are case-insensitive (RFC 9110
+// §8.3.1): compared in lower case.
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return out;
+}
+
+bool WantsJson(const std::string& accept) {
+  return Lower(accept).find("json") != std::string::npos;
+}
+
+// The charset a Content-Type names ("" for none), lower case, unquoted.
+std::string CharsetOf(std::string_view content_type) {
+  const std::string ct = Lower(content_type);
+  for (size_t semi = ct.find(';'); semi != std::string::npos; semi = ct.find(';', semi + 1)) {
+    size_t at = ct.find_first_not_of(" \t", semi + 1);
+    if (at == std::string::npos || ct.compare(at, 8, "charset=") != 0) continue;
+    std::string v = ct.substr(at + 8, ct.find(';', at) - (at + 8));
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return {};
+}
 
 ceb::Syntax SyntaxOf(const ApiRequest& req) {
-  if (req.content_type.find("json") != std::string::npos) return ceb::Syntax::kJson;
-  if (req.content_type.find("xml") != std::string::npos) return ceb::Syntax::kXml;
+  const std::string ct = Lower(req.content_type);
+  if (ct.find("json") != std::string::npos) return ceb::Syntax::kJson;
+  if (ct.find("xml") != std::string::npos) return ceb::Syntax::kXml;
   std::string_view b = req.body;
   if (b.size() >= 3 && std::memcmp(b.data(), "\xEF\xBB\xBF", 3) == 0) b.remove_prefix(3);
   size_t i = b.find_first_not_of(" \t\r\n");
@@ -328,6 +353,19 @@ std::pair<std::string, std::string> ErrorHeader(std::string_view summary) {
   return {"X-Ftz-Error", std::move(v)};
 }
 
+// A CEB900 answer: a body that could not be read as a message (or was not
+// read at all: too large, another charset), quoting `body` if given.
+ApiResponse FormatRefusal(int status, const ceb::DecodeResult& d, std::string_view body,
+                          bool json) {
+  ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, body, WallNow());
+  ApiResponse r;
+  r.status = status;
+  r.content_type = json ? kJson : kXml;
+  r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
+  r.headers.push_back(ErrorHeader(d.summary));
+  return r;
+}
+
 }  // namespace
 
 ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
@@ -335,29 +373,28 @@ ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
   d.ceb_code = 1;
   d.summary =
       "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
-  ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, "", WallNow());
-  ApiResponse r;
-  r.status = 413;
-  bool json = WantsJson(req.accept);
-  r.content_type = json ? kJson : kXml;
-  r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
-  return r;
+  return FormatRefusal(413, d, "", WantsJson(req.accept));
 }
 
 void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
   const auto t0 = Clock::now();
   const bool json = WantsJson(req.accept);
   if (req.body.size() > limits_.max_body) return reply(BodyTooLarge(req));
+  // CEB messages are UTF-8 (an XML declaration naming another encoding is
+  // refused by the decoder); a body labelled otherwise would be read as
+  // something its sender did not write.
+  if (std::string charset = CharsetOf(req.content_type);
+      !charset.empty() && charset != "utf-8" && charset != "utf8") {
+    ceb::DecodeResult d;
+    d.ceb_code = 1;
+    d.summary = "the Content-Type names charset " + charset.substr(0, 40) +
+                ": CEB messages are UTF-8 (send charset=utf-8 or no charset)";
+    return reply(FormatRefusal(415, d, "", json));
+  }
   const ceb::Syntax syntax = SyntaxOf(req);
   ceb::DecodeResult d = ceb::Decode(req.body, syntax);
   if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable) {
-    ceb::FormatReceipt f = ceb::MakeFormatReceipt(d, req.body, WallNow());
-    ApiResponse r;
-    r.status = 400;
-    r.content_type = json ? kJson : kXml;
-    r.body = json ? ceb::EncodeFormatReceiptJson(f) : ceb::EncodeFormatReceiptXml(f);
-    r.headers.push_back(ErrorHeader(d.summary));
-    return reply(std::move(r));
+    return reply(FormatRefusal(400, d, req.body, json));
   }
   if (d.outcome == ceb::DecodeResult::Outcome::kInvalid) {
     ReceiptMessage receipt = ceb::MakeRefusalReceipt(d, WallNow());
