@@ -297,7 +297,10 @@ TEST_F(ClearanceTest, CancellingAWaitingListWithdrawsIt) {
 namespace ftz {
 namespace {
 
-TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
+// A 1210 list draws on its account book: a line never loaded is refused (the
+// agent corrects the list once the line is in the book); a line short of
+// stock holds the list until goods-in covers it.
+TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   workload::Options o;
   o.bonded_share = 1;  // 1210 bonded online shopping
   o.order_prefix = "BD";
@@ -309,11 +312,11 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
                         MessageType::kInventoryList}) {
     ASSERT_EQ(Send(c, t, p).status, 200);
   }
-  // No stock in the bonded account yet: entered (120), then held (120 again,
-  // naming the stock it waits for).
+  // The account book has none of its lines yet: refused, naming the line.
   std::string infos;
-  EXPECT_EQ(ListStatuses(c, p, "120", &infos), (std::vector<std::string>{"2", "120", "120"}));
-  EXPECT_NE(infos.find("库存不足"), std::string::npos) << infos;
+  EXPECT_EQ(ListStatuses(c, p, "100", &infos), (std::vector<std::string>{"2", "100"}));
+  EXPECT_NE(infos.find("中没有备案序号[" + p.list.items[0].itemRecordNo + "]"), std::string::npos)
+      << infos;
   // The account has no stock report before any goods-in.
   const std::string stock_path = "/v1/bonded/" + p.list.head.emsNo + "/stock";
   EXPECT_EQ(c.Request("GET", stock_path).status, 404);
@@ -327,8 +330,8 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
               400)
         << qty;
   }
-  for (const std::string& ems : {" " + p.list.head.emsNo, p.list.head.emsNo + "\\u0001",
-                                 std::string("中文账册")}) {
+  for (const std::string& ems :
+       {" " + p.list.head.emsNo, p.list.head.emsNo + "\\u0001", std::string("中文账册")}) {
     EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
                         "{\"emsNo\":\"" + ems + "\",\"itemRecordNo\":\"A\",\"qty\":\"1\"}")
                   .status,
@@ -336,22 +339,37 @@ TEST_F(ClearanceTest, BondedListIsHeldUntilGoodsInThenReleased) {
         << ems;
   }
   EXPECT_EQ(c.Request("GET", stock_path).status, 404);  // nothing was loaded
-  for (const InventoryItem& item : p.list.items) {
-    HttpResult r = c.Request("POST", "/v1/admin/bonded/goods-in",
-                             "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"" +
-                                 item.itemRecordNo + "\",\"qty\":\"1000\"}");
-    ASSERT_EQ(r.status, 200) << r.body;
+  auto goods_in = [&](const char* qty) {
+    for (const InventoryItem& item : p.list.items) {
+      HttpResult r = c.Request("POST", "/v1/admin/bonded/goods-in",
+                               "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"" +
+                                   item.itemRecordNo + "\",\"qty\":\"" + qty + "\"}");
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+  };
+  // The lines in the book, short of what the list takes (every line takes
+  // at least 1): the list corrected (appType 2) is entered, then held (120
+  // again, naming the stock it waits for).
+  goods_in("0.5");
+  Message correction = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
+  for (auto& l : std::get<std::vector<InventoryList>>(correction.blocks)) l.head.appType = "2";
+  ASSERT_EQ(SendMessage(c, correction).status, 200);
+  for (int tries = 0; tries < 50 && infos.find("库存不足") == std::string::npos; ++tries) {
+    ListStatuses(c, p, "120", &infos);
   }
+  EXPECT_NE(infos.find("库存不足"), std::string::npos) << infos;
+  goods_in("1000");
   std::vector<std::string> s = ListStatuses(c, p, "800");
-  ASSERT_GE(s.size(), 4u) << ::testing::PrintToString(s);
-  EXPECT_EQ(s[1], "120");
-  EXPECT_EQ(s[2], "120");
+  ASSERT_GE(s.size(), 6u) << ::testing::PrintToString(s);
+  EXPECT_EQ(s[1], "100");
+  EXPECT_EQ(s[3], "120");
+  EXPECT_EQ(s[4], "120");
   EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500")
       << ::testing::PrintToString(s);
-  // The stock report: 1000 loaded per line, less what a release deducted.
+  // The stock report: 1000.5 loaded per line, less what a release deducted.
   std::map<std::string, Decimal> expected;
   for (const InventoryItem& item : p.list.items) {
-    expected[item.itemRecordNo] += Decimal::FromInt(1000);
+    expected[item.itemRecordNo] += Decimal::FromUnits(1000 * Decimal::kScale + Decimal::kScale / 2);
     if (s.back() == "800") expected[item.itemRecordNo] -= item.qty;
   }
   std::string want = "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"lines\":[";

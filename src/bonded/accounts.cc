@@ -39,6 +39,10 @@ Decimal BondedAccounts::Stock(std::string_view ems_no, std::string_view item_rec
   return it == stock_.end() ? Decimal() : it->second;
 }
 
+bool BondedAccounts::Loaded(std::string_view ems_no, std::string_view item_record_no) const {
+  return stock_.find(KeyOf(ems_no, item_record_no)) != stock_.end();
+}
+
 Status BondedAccounts::CheckMoves(std::span<const StockMove> moves, Shortage* shortage) const {
   // Sum per line first: two list lines may draw on the same record number.
   std::map<std::string, Decimal, std::less<>> net;

@@ -58,6 +58,9 @@ class BondedAccounts {
 
   // Stock on hand (zero for a line never loaded).
   Decimal Stock(std::string_view ems_no, std::string_view item_record_no) const;
+  // Whether goods-in ever loaded this line (it may hold zero now): a line
+  // never loaded is not in the account book at all.
+  bool Loaded(std::string_view ems_no, std::string_view item_record_no) const;
 
   // The first line a set of moves would take below zero.
   struct Shortage {

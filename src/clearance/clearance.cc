@@ -164,6 +164,21 @@ std::vector<bonded::StockMove> Deductions(const ListRecord& r) {
   return moves;
 }
 
+// A 1210 list draws on lines of its account book (账册): a line goods-in
+// never loaded is a wrong emsNo or itemRecordNo, which no restocking of the
+// real line would release, so it is refused (the agent corrects the list)
+// rather than held. "" if every line is in the book.
+std::string FirstLineNotInAccount(const InventoryList& list, const bonded::BondedAccounts& stock) {
+  if (list.head.tradeMode != "1210") return {};
+  for (const InventoryItem& it : list.items) {
+    if (!stock.Loaded(list.head.emsNo, it.itemRecordNo)) {
+      return "账册[" + list.head.emsNo + "]中没有备案序号[" + it.itemRecordNo + "]（清单第" +
+             std::to_string(it.gnum) + "项），未入库备案，请核对账册编号和备案序号";
+    }
+  }
+  return {};
+}
+
 // "[Code:2600;Desc:放行]" as the customs' release receipts spell it.
 const std::string& ReleaseInfo() {
   static const std::string info = ReturnInfo(2600, "放行");
@@ -281,6 +296,12 @@ Decision Decide(const ClearanceInput& in, const QuotaBook& quota,
   std::vector<const PositiveListEntry*> entries;
   if (std::string why = FirstUnlisted(list, at, rules, &entries); !why.empty()) {
     Reject(&d, codes::kListInvalid, "positive_list", "清单报文校验失败，[" + why + "]");
+    return d;
+  }
+
+  // The account lines a bonded list draws on (1210).
+  if (std::string why = FirstLineNotInAccount(list, stock); !why.empty()) {
+    Reject(&d, codes::kListInvalid, "bonded.account", "清单报文校验失败，[" + why + "]");
     return d;
   }
 

@@ -1,5 +1,7 @@
 #include "workload/workload.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -52,6 +54,8 @@ constexpr Goods kGoods[] = {
      1400},
     {"手提包", "4202210090", "牛皮 中号", "011", "007", 1000, "303", 180000, 420000, 130, 0, 900},
 };
+
+std::string ItemRecordOf(const Goods& g) { return std::string("T") + g.gcode; }
 
 constexpr const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴",
                                      "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"};
@@ -210,7 +214,7 @@ Parcel Workload::Next() {
 
     InventoryItem li;
     li.gnum = oi.gnum;
-    if (bonded) li.itemRecordNo = std::string("T") + g.gcode;
+    if (bonded) li.itemRecordNo = ItemRecordOf(g);
     li.itemNo = oi.itemNo;
     li.itemName = g.name;
     li.gcode = g.gcode;
@@ -333,7 +337,7 @@ Parcel Workload::Next() {
   l.logisticsName = carrier.name;
   l.copNo = options_.order_prefix + day + std::string(serial).substr(2);  // copNo is C..20
   l.assureCode = seller.code;
-  if (bonded) l.emsNo = "T2991W000001";
+  if (bonded) l.emsNo = kBondedAccount;
   l.ieFlag = "I";
   l.declTime = day;
   l.customsCode = "2991";
@@ -365,6 +369,15 @@ Parcel Workload::Next() {
   l.grossWeight = w.weight;
   l.netWeight = Decimal::FromUnits(weight_g * 100);
   return p;
+}
+
+std::vector<std::string> Workload::BondedItemRecords() {
+  std::vector<std::string> out;
+  for (const Goods& g : kGoods) {
+    std::string rec = ItemRecordOf(g);
+    if (std::find(out.begin(), out.end(), rec) == out.end()) out.push_back(std::move(rec));
+  }
+  return out;
 }
 
 std::vector<Message> Workload::Messages(MessageType type, const std::vector<Parcel>& all,

@@ -44,6 +44,12 @@ class Workload {
   explicit Workload(const Options& options);
   Parcel Next();
 
+  // The bonded account the 1210 lists draw on, and every item record number
+  // they can name: what a warehouse's goods-in loads before its parcels are
+  // declared (a line never loaded refuses the list).
+  static constexpr const char* kBondedAccount = "T2991W000001";
+  static std::vector<std::string> BondedItemRecords();
+
   // Groups one kind of document of `parcels` into messages of up to
   // `per_message` blocks (1..100), with the right sender in BaseTransfer.
   static std::vector<Message> Messages(MessageType type, const std::vector<Parcel>& parcels,
