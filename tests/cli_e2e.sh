@@ -14,6 +14,20 @@ pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 "$BIN" submit -q "http://127.0.0.1:$port" "$work"/wl/*.xml | tail -n 1 | tee "$work/submit.txt"
 grep -q "240 documents accepted, 0 refused" "$work/submit.txt"
+# One server per data directory: a second on the same one is refused at
+# once; one whose port is taken exits too (timeout's 124 would be a hang).
+set +e
+timeout 20 "$BIN" serve --data "$work/data" --listen "127.0.0.1:$((port + 1))" \
+  >"$work/second.txt" 2>&1
+rc1=$?
+timeout 20 "$BIN" serve --data "$work/busy-data" --listen "127.0.0.1:$port" >"$work/busy.txt" 2>&1
+rc2=$?
+set -e
+cat "$work/second.txt" "$work/busy.txt"
+[ "$rc1" -eq 1 ]
+[ "$rc2" -eq 1 ]
+grep -q "another process has this data directory open" "$work/second.txt"
+grep -qi "address already in use" "$work/busy.txt"
 # A resend is refused as duplicates, and submit says so with exit code 3.
 set +e
 "$BIN" submit -q "http://127.0.0.1:$port" "$work/wl/000001-CEB311Message.xml" >/dev/null
@@ -173,4 +187,24 @@ cat "$work/typo.txt"
 grep -q "unknown key 'lsiten' in \[server\]" "$work/typo.txt"
 grep -q -- "--out is empty" "$work/typo.txt"
 [ ! -e "$work/typo-data" ]
+# Numbers out of range (a shift or a cast would have made them something
+# else), and a rules file that is empty or a directory (the built-in rules
+# would have run instead), are refused before the data directory is touched.
+: >"$work/empty.toml"
+for bad in "[server]|threads = 100000|threads must be a whole number from 1 to 256" \
+  "[server]|max_body_mb = 17592186044416|max_body_mb must be a whole number from 1 to 1024" \
+  "[log]|segment_mb = 4096|segment_mb must be a whole number from 1 to 2048" \
+  "[clearance]|rules = \"$work/empty.toml\"|rules file $work/empty.toml is empty" \
+  "[clearance]|rules = \"$work\"|cannot read rules file $work (not a readable file)"; do
+  IFS='|' read -r section line why <<<"$bad"
+  printf '%s\n%s\n' "$section" "$line" >"$work/bad.toml"
+  set +e
+  "$BIN" serve --config "$work/bad.toml" --data "$work/typo-data" 2>"$work/bad.txt"
+  rc=$?
+  set -e
+  cat "$work/bad.txt"
+  [ "$rc" -eq 2 ]
+  grep -qF "$why" "$work/bad.txt"
+  [ ! -e "$work/typo-data" ]
+done
 echo "cli_e2e: ok"

@@ -34,6 +34,13 @@ struct ServeOptions {
   std::vector<std::string> witnesses;  // "URL VKEY"
 };
 
+constexpr int64_t kMaxThreads = 256;
+constexpr int64_t kMaxBodyMb = 1024;
+// A record's offset in its segment is 32 bits (docs/log-format.md), and a
+// segment ends after the record that crosses its size: a segment stays
+// under 4 GiB while its size and one record (a body at most kMaxBodyMb) do.
+constexpr int64_t kMaxSegmentMb = 2048;
+
 // The config file's values (docs: data/serve.example.toml) into `o`, except
 // where the command line gave a flag (`flags`: data, listen, codes, threads,
 // rules, witness). Every section and key must be one of the file's, with the
@@ -59,7 +66,10 @@ std::string ReadConfig(const toml::table& t, ServeOptions& o,
     }
   }
   std::string why;
-  auto get = [&](const char* section, const char* key, auto* out, const CLI::Option* flag) {
+  // Whole numbers are range-checked here, before any shift or cast: the
+  // command line's flags have ranges of their own (CLI::Range).
+  auto get = [&](const char* section, const char* key, auto* out, const CLI::Option* flag,
+                 int64_t lo = 0, int64_t hi = INT64_MAX) {
     using T = std::remove_pointer_t<decltype(out)>;
     const toml::node_view<const toml::node> v = t[section][key];
     if (!v || !why.empty() || (flag != nullptr && flag->count() > 0)) return;
@@ -75,19 +85,21 @@ std::string ReadConfig(const toml::table& t, ServeOptions& o,
         why = std::string("[") + section + "] " + key + " must be true or false";
     } else {
       auto x = v.value_exact<int64_t>();
-      if (!x || *x < 0)
-        why = std::string("[") + section + "] " + key + " must be a whole number";
-      else
+      if (!x || *x < lo || *x > hi) {
+        why = std::string("[") + section + "] " + key + " must be a whole number from " +
+              std::to_string(lo) + " to " + std::to_string(hi);
+      } else {
         *out = static_cast<T>(*x);
+      }
     }
   };
   get("data", "dir", &o.data, flags[0]);
   get("server", "listen", &o.listen, flags[1]);
   get("codes", "dir", &o.codes, flags[2]);
-  get("server", "threads", &o.threads, flags[3]);
+  get("server", "threads", &o.threads, flags[3], 1, kMaxThreads);
   get("clearance", "rules", &o.rules, flags[4]);
-  get("server", "max_body_mb", &o.max_body_mb, nullptr);
-  get("log", "segment_mb", &o.segment_mb, nullptr);
+  get("server", "max_body_mb", &o.max_body_mb, nullptr, 1, kMaxBodyMb);
+  get("log", "segment_mb", &o.segment_mb, nullptr, 1, kMaxSegmentMb);
   get("log", "preallocate", &o.preallocate, nullptr);
   get("log", "snapshot_every", &o.snapshot_every, nullptr);
   if (!why.empty()) return why;
@@ -126,7 +138,7 @@ Runner AddServe(CLI::App& app) {
   CLI::Option* codes_opt = app.add_option(
       "--codes", o->codes, "Directory of customs code tables (CSV) replacing the built-in ones");
   CLI::Option* threads_opt = app.add_option("--threads", o->threads, "HTTP threads")
-                                 ->check(CLI::Range(1, 256))
+                                 ->check(CLI::Range(int64_t{1}, kMaxThreads))
                                  ->capture_default_str();
   CLI::Option* rules_opt =
       app.add_option("--rules", o->rules,
@@ -175,14 +187,22 @@ Runner AddServe(CLI::App& app) {
     node::Options no;
     no.data_dir = o->data;
     if (!o->rules.empty()) {
+      std::error_code ec;
       std::ifstream in(o->rules, std::ios::binary);
-      if (!in) {
-        std::fprintf(stderr, "ftzport serve: cannot read rules file %s\n", o->rules.c_str());
+      if (!in || !std::filesystem::is_regular_file(o->rules, ec)) {
+        std::fprintf(stderr, "ftzport serve: cannot read rules file %s (not a readable file)\n",
+                     o->rules.c_str());
         return 2;
       }
       std::stringstream ss;
       ss << in.rdbuf();
       no.rules_toml = ss.str();
+      // An empty text means "the built-in rules" to the node: a named file
+      // that is empty is a mistake, never that.
+      if (no.rules_toml.find_first_not_of(" \t\r\n") == std::string::npos) {
+        std::fprintf(stderr, "ftzport serve: rules file %s is empty\n", o->rules.c_str());
+        return 2;
+      }
     }
     no.log.segment_bytes = o->segment_mb << 20;
     no.log.preallocate = o->preallocate;
@@ -229,6 +249,10 @@ Runner AddServe(CLI::App& app) {
     auto http = std::make_unique<server::HttpServer>(api.get(), server::HttpOptions{});
     if (Status s = http->Listen(host, port); !s.ok()) {
       std::fprintf(stderr, "ftzport serve: %s\n", s.ToString().c_str());
+      // The same order as a stop: the node's read-model thread notifies the
+      // feed, so the node goes before the feed and the Api it points to.
+      feed->Shutdown();
+      node->reset();
       return 1;
     }
     std::printf("ftzport: single window listening on http://%s:%u (POST /v1/messages)\n",

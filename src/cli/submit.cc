@@ -116,6 +116,15 @@ Runner AddSubmit(CLI::App& app) {
         connected = false;  // the next file reconnects (and stops if it cannot)
         continue;
       }
+      if (res.result_int() >= 500) {
+        // Intake stopped, or the server is stopping: the message's outcome is
+        // unknown (resend it once the window is back), not a refusal.
+        std::fprintf(stderr, "%s: HTTP %u, outcome unknown: %s\n", file.c_str(), res.result_int(),
+                     res.body().c_str());
+        ++failed_files;
+        if (!res.keep_alive()) connected = false;
+        continue;
+      }
       ++sent;
       // Count the blocks' statuses from the receipt.
       ReceiptMessage r;
@@ -141,7 +150,8 @@ Runner AddSubmit(CLI::App& app) {
       if (!res.keep_alive() || write_ec) connected = false;
     }
     summary();
-    // 1: a file was not read or not answered (nothing is known of it);
+    // 1: a file was not read or not answered, or answered 5xx (nothing is
+    // known of it);
     // 3: the window refused something; 0: everything accepted.
     return failed_files > 0 ? 1 : refused > 0 ? 3 : 0;
   };

@@ -39,9 +39,22 @@ class WritableFile {
   virtual uint64_t Size() const = 0;
 };
 
+// A lock held on a file; released when destroyed (or when the process ends,
+// however it ends).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
+
+  // Takes an exclusive lock on `path` (created if needed), held until the
+  // FileLock is destroyed: one process, one owner, per data directory (as
+  // leveldb's LOCK file). FailedPrecondition if another holder has it; the
+  // kernel releases it when its holder dies, so a crash leaves no stale lock.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
   // Opens `path` for appending, creating it if needed.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;

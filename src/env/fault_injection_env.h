@@ -37,6 +37,9 @@ class FaultInjectionEnv final : public Env {
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_->ListDir(dir);
   }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
   Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
   Status Truncate(const std::string& path, uint64_t size) override;
   Status RemoveFile(const std::string& path) override;

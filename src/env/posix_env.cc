@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -159,6 +160,18 @@ Status SyncPath(const std::string& path, int flags, bool data_only) {
   return Status::Ok();
 }
 
+// flock(2): held per open file description, so a second open of the same
+// file is refused even within one process, and released by the kernel when
+// the descriptor closes, also when the process dies.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
@@ -297,6 +310,22 @@ class PosixEnv final : public Env {
 
   Status SyncDir(const std::string& dir) override {
     return SyncPath(dir, O_DIRECTORY, /*data_only=*/false);
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open " + path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::FailedPrecondition(path +
+                                          " is locked: another process has this data "
+                                          "directory open (one server per directory)");
+      }
+      return PosixError("flock " + path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
   Status SyncFile(const std::string& path) override {

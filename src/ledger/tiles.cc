@@ -896,9 +896,13 @@ Status TileStore::Flush() {
       if (tile < node_first_tile_) continue;
       const off_t at =
           static_cast<off_t>(kNodeFileHeader + (tile - node_first_tile_) * kNodeBlockBytes);
-      if (::pwrite(node_fd_, block.data(), kNodeBlockBytes, at) !=
-          static_cast<ssize_t>(kNodeBlockBytes)) {
-        return Errno("write", dir_ + "/" + std::string(kNodeFile));
+      const ssize_t n = ::pwrite(node_fd_, block.data(), kNodeBlockBytes, at);
+      if (n < 0) return Errno("write", dir_ + "/" + std::string(kNodeFile));
+      if (n != static_cast<ssize_t>(kNodeBlockBytes)) {
+        // A short write sets no errno: most likely the disk is full.
+        return Status::IOError("write " + dir_ + "/" + std::string(kNodeFile) + ": wrote " +
+                               std::to_string(n) + " of " + std::to_string(kNodeBlockBytes) +
+                               " bytes (disk full?)");
       }
     }
     if (options_.sync == SyncMode::kFsyncEach && ::fdatasync(node_fd_) != 0) {

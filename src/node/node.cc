@@ -103,6 +103,11 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     n->engine_ = engine::Engine(&n->rules_);
   }
   FTZ_RETURN_IF_ERROR(n->options_.env->CreateDirs(options.data_dir));
+  // One node per data directory: a second would append to the same log
+  // segments and overwrite what the first acknowledged.
+  auto lock = n->options_.env->LockFile(options.data_dir + "/LOCK");
+  if (!lock.ok()) return lock.status();
+  n->lock_ = std::move(*lock);
   FTZ_RETURN_IF_ERROR(n->CheckMode());
   auto ledger =
       LedgerWriter::Open(options.data_dir, options.ledger_origin, {options.witnesses, metrics});
@@ -156,6 +161,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
                     [self] { return static_cast<double>(self->log_->bytes_written()); });
   metrics->AddGauge("ftz_read_model_lag_records", "Log records not yet in the read model",
                     [self] { return static_cast<double>(self->read_model_lag()); });
+  metrics->AddGauge("ftz_read_model_failed",
+                    "1 after a read-model write failed (queries stale until a restart)",
+                    [self] { return self->rm_failed_.load() ? 1.0 : 0.0; });
   metrics->AddGauge("ftz_intake_stopped", "1 after a failed fdatasync stopped intake",
                     [self] { return self->stopped_.load() ? 1.0 : 0.0; });
   metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
@@ -576,9 +584,12 @@ void Node::CommitLoop() {
 }
 
 void Node::Complete(Commit* c) {
+  // A round whose every message was refused wrote no record: no batch, no
+  // fdatasync worth timing (every record appended has its ledger leaf).
+  const bool wrote = !c->leaves.empty();
   auto t0 = Clock::now();
   Status st = log_->SyncWritten();
-  sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+  if (wrote) sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   if (!st.ok()) {
     StopIntake(st);
     FailAll(&c->work, StopReason());
@@ -586,13 +597,18 @@ void Node::Complete(Commit* c) {
   }
   if (c->rules_changed) PublishRules(std::move(c->rules));
   ledger_->Enqueue(std::move(c->leaves));
-  batches_->Add();
-  batch_size_->Observe(static_cast<double>(c->work.size()));
+  if (wrote) {
+    batches_->Add();
+    batch_size_->Observe(static_cast<double>(c->work.size()));
+  }
   for (size_t i = 0; i < c->work.size(); ++i) {
     SubmitResult& r = c->results[i];
-    (r.logged ? messages_accepted_ : messages_refused_)->Add();
-    documents_accepted_->Add(r.accepted);
-    documents_refused_->Add(r.refused);
+    // CEB messages only: an operator's command (goods-in, rules) is not one.
+    if (!c->work[i].first->admin) {
+      (r.logged ? messages_accepted_ : messages_refused_)->Add();
+      documents_accepted_->Add(r.accepted);
+      documents_refused_->Add(r.refused);
+    }
     r.submission = std::move(c->work[i].first);
     c->work[i].second(std::move(r));
   }

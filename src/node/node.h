@@ -142,6 +142,9 @@ class Node {
   }
   bool intake_stopped() const { return stopped_.load(); }
   uint64_t read_model_lag() const;
+  // True once a read-model write failed: queries answer what it held then,
+  // until a restart catches it up from the log (docs/errors.md §4).
+  bool read_model_failed() const { return rm_failed_.load(); }
 
  private:
   Node(const Options& options, Registry* metrics);
@@ -180,6 +183,9 @@ class Node {
   void TakeSnapshot(bool wait);
   void FailAll(std::deque<Pending>* q, const std::string& why);
 
+  // The data directory's LOCK, held for the node's life: first, so that it
+  // is released last, after every file below is closed.
+  std::unique_ptr<FileLock> lock_;
   Options options_;
   Registry* metrics_;
   std::unique_ptr<stream::Log> log_;
@@ -225,7 +231,7 @@ class Node {
   std::condition_variable rm_cv_;
   std::deque<store::Batch> rm_queue_;
   std::atomic<uint64_t> rm_applied_{0};
-  bool rm_failed_ = false;  // read-model thread only
+  std::atomic<bool> rm_failed_{false};  // written by the read-model thread only
   std::vector<std::function<void(const std::vector<std::string>&)>> listeners_;
 
   Counter* messages_accepted_;

@@ -785,3 +785,39 @@ TEST_F(NodeTest, TheRulesFileOfEachStartIsLoggedAndReplayUsesIt) {
 
 }  // namespace
 }  // namespace ftz::node
+
+namespace ftz::node {
+namespace {
+
+// Two nodes on one data directory would append to the same log segment and
+// overwrite each other's acknowledged records: the second is refused, and
+// the directory opens again once the first has closed.
+TEST_F(NodeTest, ASecondNodeOnTheSameDataDirectoryIsRefused) {
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1);
+  {
+    auto first = Open();
+    ASSERT_NE(first, nullptr);
+    ASSERT_TRUE(SubmitAndWait(first.get(), orders[0]).logged);
+    Options o;
+    o.data_dir = dir_;
+    auto second = Node::Open(o, &registry_);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("another process has this data directory open"),
+              std::string::npos)
+        << second.status().ToString();
+    // The refusal touched nothing of the first's.
+    ASSERT_TRUE(SubmitAndWait(first.get(), orders[1]).logged);
+  }
+  auto again = Open();
+  ASSERT_NE(again, nullptr);
+  // Both orders are there: sent again, each is a duplicate.
+  for (size_t i = 0; i < 2; ++i) {
+    SubmitResult r = SubmitAndWait(again.get(), orders[i]);
+    EXPECT_EQ(r.accepted, 0u) << i;
+    EXPECT_FALSE(r.logged) << i;
+  }
+}
+
+}  // namespace
+}  // namespace ftz::node

@@ -170,6 +170,8 @@ Api::Api(node::Node* node, node::Registry* metrics, ReceiptFeed* feed, ApiLimits
   accept_seconds_ =
       &metrics->GetHistogram("ftz_accept_seconds", "From a decoded message to its durable receipt",
                              {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  messages_invalid_ = &metrics->GetCounter(
+      "ftz_messages_total", "CEB messages answered, by outcome", "outcome=\"invalid\"");
   if (feed != nullptr) {
     metrics->AddGauge("ftz_event_streams", "Open receipt event streams (SSE)",
                       [feed] { return static_cast<double>(feed->subscribers()); });
@@ -373,6 +375,7 @@ ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
   d.ceb_code = 1;
   d.summary =
       "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
+  messages_invalid_->Add();
   return FormatRefusal(413, d, "", WantsJson(req.accept));
 }
 
@@ -389,10 +392,12 @@ void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
     d.ceb_code = 1;
     d.summary = "the Content-Type names charset " + charset.substr(0, 40) +
                 ": CEB messages are UTF-8 (send charset=utf-8 or no charset)";
+    messages_invalid_->Add();
     return reply(FormatRefusal(415, d, "", json));
   }
   const ceb::Syntax syntax = SyntaxOf(req);
   ceb::DecodeResult d = ceb::Decode(req.body, syntax);
+  if (d.outcome != ceb::DecodeResult::Outcome::kOk) messages_invalid_->Add();
   if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable) {
     return reply(FormatRefusal(400, d, req.body, json));
   }
@@ -643,7 +648,8 @@ ApiResponse Api::Ready() const {
     return r;
   }
   r.body = "{\"status\":\"ready\",\"logNextSeq\":" + std::to_string(node_->log().next_seq()) +
-           ",\"readModelLag\":" + std::to_string(node_->read_model_lag()) + "}";
+           ",\"readModelLag\":" + std::to_string(node_->read_model_lag()) +
+           (node_->read_model_failed() ? ",\"readModelFailed\":true" : "") + "}";
   return r;
 }
 

@@ -114,6 +114,9 @@ class Api {
   ReceiptFeed* feed_;
   ApiLimits limits_;
   node::Histogram* accept_seconds_;
+  // Messages refused before the node (too large, another charset, not
+  // readable, field errors): nothing logged. The node counts the rest.
+  node::Counter* messages_invalid_;
   std::once_flag tiles_once_;
   std::unique_ptr<ledger::TileReader> tiles_;
   static constexpr int kRequestRoutes = 23, kRequestCodes = 9;

@@ -44,10 +44,19 @@ using Timer = net::steady_timer::rebind_executor<Executor>::other;
 // Stop closes the gate nothing more is posted to the I/O context. A pending
 // answer holds its session, so whoever holds answers (the node, the feed) must
 // be destroyed after Stop and before the HttpServer (see http_server.h).
+//
+// Stop drains before it closes the gate: the acceptor closes, waiting
+// long-polls are answered, a session reads no further requests (one that
+// arrives is answered 503), and the I/O contexts stop once every answer owed
+// to a request already handed to the Api has been written (`owed`), or after
+// kDrainSeconds. A message the node logged is answered, not cut off.
 struct Gate {
   std::mutex mu;
   bool open = true;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> owed{0};
 };
+constexpr int kDrainSeconds = 10;
 
 // One connection. HTTP/1.1 pipelining: requests are read ahead while earlier
 // ones are being handled (up to kMaxPipelined), and their answers go out in
@@ -83,9 +92,11 @@ class Session : public std::enable_shared_from_this<Session> {
     bool ready = false;
     bool close = false;  // the connection ends after this answer
     std::string bytes;
+    bool owed = false;  // the Api's answer to a request: counted in Gate::owed
   };
 
   void DoRead() {
+    if (gate_->draining) no_more_reads_ = true;
     if (closed_ || reading_ || no_more_reads_ || slots_.size() >= kMaxPipelined) return;
     reading_ = true;
     if (buffer_.capacity() < read_room_) buffer_.reserve(read_room_);
@@ -133,6 +144,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Close();  // reset, aborted: nobody to answer
     first_ = false;
+    if (gate_->draining) {
+      // Read while the server began to stop: not handled, so the client
+      // knows to send it again.
+      api_->CountRequest("unknown", 503);
+      ApiResponse r;
+      r.status = 503;
+      r.headers.push_back({"Retry-After", "1"});
+      r.body =
+          R"({"error":{"code":"shutting_down","message":"the server is stopping; this request was not handled: send it again once the server is back"}})";
+      return Push(std::move(r), parser_->get().version());
+    }
     auto& msg = parser_->get();
     ApiRequest req;
     req.method = std::string(msg.method_string());
@@ -163,6 +185,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const uint64_t id = next_slot_++;
     Slot pending;
     pending.id = id;
+    pending.owed = true;
+    gate_->owed.fetch_add(1);
     slots_.push_back(std::move(pending));
     if (!keep_alive) no_more_reads_ = true;
     api_->Handle(std::move(req), [self = shared_from_this(), gate = gate_, id, keep_alive, version,
@@ -231,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
     while (!slots_.empty() && slots_.front().ready && !close_after_write_) {
       out_.push_back(std::move(slots_.front().bytes));
       close_after_write_ = slots_.front().close;
+      written_owed_ += slots_.front().owed ? 1 : 0;
       slots_.pop_front();
     }
     if (out_.empty()) return UpdateDeadline();
@@ -242,8 +267,11 @@ class Session : public std::enable_shared_from_this<Session> {
     net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->writing_ = false;
       self->out_.clear();  // the answers are sent: do not hold them while idle
+      self->gate_->owed.fetch_sub(self->written_owed_);  // written, or never to be
+      self->written_owed_ = 0;
       if (ec) return self->Close();
       if (self->close_after_write_) return self->Linger();
+      if (self->gate_->draining && self->slots_.empty()) return self->Close();
       if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Linger();
       self->TryWrite();
       self->DoRead();
@@ -399,6 +427,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    // Answers not yet written never will be: no longer owed.
+    for (Slot& slot : slots_) {
+      if (slot.owed) gate_->owed.fetch_sub(1);
+      slot.owed = false;
+    }
     if (sub_id_) api_->feed()->Unsubscribe(sub_id_);
     sse_timer_.cancel();
     deadline_.cancel();
@@ -437,6 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool no_more_reads_ = false;  // end of stream, Connection: close, or an error answer
   bool writing_ = false;        // an answer write (not SSE) is in flight
   bool close_after_write_ = false;
+  int64_t written_owed_ = 0;      // owed answers in out_
   std::vector<std::string> out_;  // the answers being written
   std::string linger_buffer_;     // discarded bytes after the last answer
   size_t linger_left_ = 0;
@@ -468,6 +502,29 @@ struct HttpServer::Impl {
       Accept();
     });
   }
+  // Every answer owed written (or the time up): then the gate closes and the
+  // I/O contexts stop. On context 0.
+  void DrainThenFinish(std::shared_ptr<Timer> timer,
+                       std::chrono::steady_clock::time_point give_up) {
+    if (gate->owed.load() <= 0 || std::chrono::steady_clock::now() >= give_up) {
+      std::lock_guard<std::mutex> lock(mu);
+      return Finish();
+    }
+    timer->expires_after(std::chrono::milliseconds(5));
+    timer->async_wait(
+        [this, timer, give_up](beast::error_code) { DrainThenFinish(timer, give_up); });
+  }
+  // Under mu.
+  void Finish() {
+    {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      gate->open = false;
+    }
+    stopped = true;
+    beast::error_code ec;
+    if (!running) acceptor.close(ec);  // else closed on context 0 as the drain began
+    for (net::io_context& c : contexts) c.stop();
+  }
   Api* api;
   HttpOptions opts;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
@@ -475,6 +532,7 @@ struct HttpServer::Impl {
   // acceptor). mu guards their number against a Stop from another thread.
   std::mutex mu;
   bool stopped = false;
+  bool draining = false;
   bool running = false;  // Run runs once: a second caller would run context 0 too
   // Destroyed front to back (libstdc++), context 0 first: its pending accept
   // holds a socket of the next context, which must still be there.
@@ -535,16 +593,23 @@ void HttpServer::Run(int threads, bool handle_signals) {
 void HttpServer::Stop() {
   Impl& m = *impl_;
   {
-    std::lock_guard<std::mutex> lock(m.gate->mu);
-    m.gate->open = false;
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.stopped || m.draining) return;
+    m.draining = true;
+    if (!m.running) {  // nothing to drain (and no thread to drain on)
+      m.Finish();
+      return;
+    }
   }
-  std::lock_guard<std::mutex> lock(m.mu);
-  m.stopped = true;
+  m.gate->draining = true;
   net::post(m.contexts[0], [this] {
+    Impl& i = *impl_;
     beast::error_code ec;
-    impl_->acceptor.close(ec);
+    i.acceptor.close(ec);
+    i.api->feed()->Shutdown();  // waiting long-polls answered now, as at their deadline
+    i.DrainThenFinish(std::make_shared<Timer>(i.contexts[0].get_executor()),
+                      std::chrono::steady_clock::now() + std::chrono::seconds(kDrainSeconds));
   });
-  for (net::io_context& c : m.contexts) c.stop();
 }
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -552,13 +617,15 @@ bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   if (colon == std::string::npos) return false;
   std::string h = s.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  try {
-    int p = std::stoi(s.substr(colon + 1));
-    if (p < 0 || p > 65535) return false;
-    *port = static_cast<uint16_t>(p);
-  } catch (...) {
+  // Digits only, all of them: "8080x" or "+80" is a typo, not port 8080.
+  const std::string digits = s.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
+  const int p = std::stoi(digits);
+  if (p > 65535) return false;
+  *port = static_cast<uint16_t>(p);
   *host = h.empty() ? "0.0.0.0" : h;
   return true;
 }

@@ -5,7 +5,11 @@
 //
 // Thread safety: Listen, then Run once (it blocks on `threads` I/O threads,
 // each with an I/O context of its own; a later call returns at once); Stop
-// from any thread.
+// from any thread. Stop drains (docs/errors.md §3): it returns at once, and
+// Run returns once every answer owed to a request already handed to the Api
+// is written (at most 10 s); meanwhile new connections are refused, waiting
+// long-polls are answered (ReceiptFeed::Shutdown) and a request read is
+// answered 503.
 //
 // Shutdown order: Stop(), and once Run has returned, ReceiptFeed::Shutdown()
 // (waiting long-polls are answered while the Api and Node they read are
