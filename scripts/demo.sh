@@ -36,7 +36,8 @@ rm -rf "$DATA/workload"
 # for every item record the workload uses.
 for item in $(cat "$DATA"/workload/*CEB621Message.xml | grep -o '<ceb:itemRecordNo>[^<]*' | sed 's/.*>//' | sort -u); do
   curl -sf -X POST "http://127.0.0.1:$PORT/v1/admin/bonded/goods-in" \
-    -d "{\"emsNo\":\"T2991W000001\",\"itemRecordNo\":\"$item\",\"qty\":\"100000\"}" >/dev/null
+    -d "{\"emsNo\":\"T2991W000001\",\"itemRecordNo\":\"$item\",\"qty\":\"100000\",\"entryNo\":\"GI-DEMO-$item\"}" \
+    >/dev/null
 done
 "$BIN" submit -q "http://127.0.0.1:$PORT" "$DATA"/workload/*.xml | tail -n 1
 

@@ -366,8 +366,20 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   EXPECT_EQ(s[4], "120");
   EXPECT_TRUE(s.back() == "800" || s.back() == "300" || s.back() == "500")
       << ::testing::PrintToString(s);
+  // A goods-in naming its entry number loads once: the operator's retry is
+  // 409, naming the first, and loads nothing.
+  const std::string entry = "{\"emsNo\":\"" + p.list.head.emsNo +
+                            "\",\"itemRecordNo\":\"ENTRY-R\"," +
+                            "\"qty\":\"3\",\"entryNo\":\"GI-20261201-0001\"}";
+  HttpResult first = c.Request("POST", "/v1/admin/bonded/goods-in", entry);
+  ASSERT_EQ(first.status, 200) << first.body;
+  HttpResult retry = c.Request("POST", "/v1/admin/bonded/goods-in", entry);
+  EXPECT_EQ(retry.status, 409) << retry.body;
+  EXPECT_NE(retry.body.find("\"duplicate_goods_in\""), std::string::npos) << retry.body;
+  EXPECT_NE(retry.body.find("was loaded already at log index"), std::string::npos) << retry.body;
   // The stock report: 1000.5 loaded per line, less what a release deducted.
   std::map<std::string, Decimal> expected;
+  expected["ENTRY-R"] = Decimal::FromInt(3);
   for (const InventoryItem& item : p.list.items) {
     expected[item.itemRecordNo] += Decimal::FromUnits(1000 * Decimal::kScale + Decimal::kScale / 2);
     if (s.back() == "800") expected[item.itemRecordNo] -= item.qty;
@@ -382,12 +394,13 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   EXPECT_EQ(report.status, 200);
   EXPECT_EQ(report.body.rfind(want, 0), 0u) << report.body << "\nwanted " << want;
   // The goods-in is logged like any input: a restart replays it identically,
-  // and the report is the same.
+  // and the report is the same; the entry number is still known.
   server_->Stop();
   server_->Start();
   EXPECT_EQ(server_->node().recovery().receipt_mismatches, 0u);
   Client c2(server_->port());
   EXPECT_EQ(c2.Request("GET", stock_path).body.rfind(want, 0), 0u);
+  EXPECT_EQ(c2.Request("POST", "/v1/admin/bonded/goods-in", entry).status, 409);
 }
 
 }  // namespace

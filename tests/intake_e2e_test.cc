@@ -2,6 +2,7 @@
 // back, and that bad input of every kind named in the intake issue gets a
 // precise refusal and changes nothing.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <future>
@@ -397,6 +398,84 @@ TEST_F(IntakeTest, AStopUnderLoadAnswersEveryMessageItLogged) {
   }
   EXPECT_GT(answered, 0u);
   ::testing::Test::RecordProperty("unanswered", static_cast<int>(unanswered));
+}
+
+// The same with one client pipelining everything without reading until the
+// stop: the answers the server wrote are still in the kernel's buffers, and
+// closing with the client's further requests unread would reset the
+// connection and discard them. The drain half-closes and waits for the
+// client instead: every answered message is logged, every logged one answered.
+TEST_F(IntakeTest, AStopDeliversAPipeliningClientsAnswers) {
+  workload::Options wo;
+  wo.order_prefix = "SP";
+  workload::Workload w(wo);
+  std::vector<workload::Parcel> ps;
+  for (int i = 0; i < 1000; ++i) ps.push_back(w.Next());
+  const std::vector<Message> orders = workload::Workload::Messages(MessageType::kOrder, ps, 1, 1);
+  std::string all;
+  for (const Message& m : orders) {
+    const std::string body = ceb::EncodeMessageXml(m);
+    all +=
+        "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  // A small receive buffer: most answers wait in the server's send queue.
+  sock.open(boost::asio::ip::tcp::v4());
+  sock.set_option(boost::asio::socket_base::receive_buffer_size(8192));
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  // Written by a thread of its own (it blocks once the server stops
+  // reading), on the descriptor, so that this thread may shut it down.
+  const int fd = sock.native_handle();
+  std::thread writer([&] {
+    for (size_t done = 0; done < all.size();) {
+      const ssize_t n = ::send(fd, all.data() + done, all.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server closed
+      done += static_cast<size_t>(n);
+    }
+  });
+  for (int i = 0; i < 5000 && LogSize() < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::thread stopper([&] { server_->Stop(); });
+  // The client reads only a moment later: the answers wait in the kernel's
+  // buffers meanwhile, where a reset would discard them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    boost::system::error_code ec;
+    const size_t n = sock.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  ::shutdown(fd, SHUT_RDWR);  // the end of the answers read: done, as a client is
+  writer.join();
+  stopper.join();
+  sock.close();
+  // The answers, in request order: each status line.
+  std::vector<int> answer;
+  for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
+       at = got.find("HTTP/1.1 ", at + 1)) {
+    answer.push_back(std::atoi(got.c_str() + at + 9));
+  }
+  server_->Start();
+  Client c(server_->port());
+  size_t answered = 0;
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const int first = i < answer.size() ? answer[i] : 0;
+    const int again = Post(c, ceb::EncodeMessageXml(orders[i])).status;
+    if (first == 200) {
+      ++answered;
+      EXPECT_EQ(again, 409) << "order " << i << " was answered 200 but is not in the log";
+    } else {
+      EXPECT_EQ(again, 200) << "order " << i << " (answer " << first
+                            << ") was logged, yet its sender got no 200";
+    }
+  }
+  EXPECT_GT(answered, 0u);
 }
 
 // HTTP/1.1 pipelining: requests written back to back on one connection are

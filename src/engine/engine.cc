@@ -947,13 +947,28 @@ InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
 }
 
 Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a) {
-  (void)seq;
   Outcome out;
   if (!clearance_) return Status::FailedPrecondition("clearance is off");
   if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
+  if (!a.entry_no.empty()) {
+    if (auto it = goods_in_.find(a.entry_no); it != goods_in_.end()) {
+      const GoodsInEntry& g = it->second;
+      const bool same =
+          g.ems_no == a.ems_no && g.item_record_no == a.item_record_no && g.qty == a.qty;
+      return Status::AlreadyExists(
+          "goods-in entryNo " + a.entry_no + " was loaded already at log index " +
+          std::to_string(g.seq) +
+          (same ? ""
+                : " (" + g.ems_no + " " + g.item_record_no + " qty " + g.qty.ToString() + ")") +
+          "; nothing loaded");
+    }
+  }
   FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  if (!a.entry_no.empty()) {
+    goods_in_.emplace(a.entry_no, GoodsInEntry{a.ems_no, a.item_record_no, a.qty, seq});
+  }
   out.stock.push_back({a.ems_no, a.item_record_no, stock_.Stock(a.ems_no, a.item_record_no)});
   ReleaseHeld(a.ems_no, time, &out);
   return out;

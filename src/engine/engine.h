@@ -338,6 +338,15 @@ class Engine {
   KeyMap<std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;
   bonded::BondedAccounts stock_;
+  // Goods-in entry numbers loaded, with what they loaded and where (their
+  // log index): a repeat is refused, naming the first. Few (goods-in are
+  // rare beside lists); ordered, so that a snapshot is the same bytes.
+  struct GoodsInEntry {
+    std::string ems_no, item_record_no;
+    Decimal qty;
+    uint64_t seq = 0;
+  };
+  std::map<std::string, GoodsInEntry, std::less<>> goods_in_;
   uint64_t invt_serial_ = 0;
   uint64_t emitted_serial_ = 0;
 

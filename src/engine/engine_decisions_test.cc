@@ -119,6 +119,45 @@ TEST_F(EngineDecisionsTest, OfficerReleaseShortOfStockIsHeldUntilGoodsIn) {
   EXPECT_TRUE(Sent(*again).empty());
 }
 
+// A goods-in that names its entry number loads once: a retry (the operator
+// saw no answer) is refused naming the first, and the stock is unchanged.
+// Goods-in without one are each loaded.
+TEST_F(EngineDecisionsTest, AGoodsInWithAnEntryNumberLoadsOnce) {
+  AdminRecord in;
+  in.kind = AdminRecord::kGoodsIn;
+  in.ems_no = "T2900W000001";
+  in.item_record_no = "R001";
+  in.qty = Decimal::FromInt(5);
+  in.entry_no = "GI-20261201-001";
+  ASSERT_TRUE(Admin(in).ok());
+  const uint64_t first = seq_;
+  Result<Outcome> again = Admin(in);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again.status().message(),
+            "goods-in entryNo GI-20261201-001 was loaded already at log index " +
+                std::to_string(first) + "; nothing loaded");
+  in.qty = Decimal::FromInt(7);  // the same number, other content: refused, the first named
+  again = Admin(in);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("(T2900W000001 R001 qty 5)"), std::string::npos)
+      << again.status().ToString();
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(5));
+  in.entry_no.clear();
+  ASSERT_TRUE(Admin(in).ok());
+  ASSERT_TRUE(Admin(in).ok());
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(19));
+  // The record's encoding carries the number, and reads back without one too.
+  in.entry_no = "GI-2";
+  AdminRecord back;
+  ASSERT_TRUE(DecodeAdminRecord(EncodeAdminRecord(in), &back));
+  EXPECT_EQ(back.entry_no, "GI-2");
+  in.entry_no.clear();
+  ASSERT_TRUE(DecodeAdminRecord(EncodeAdminRecord(in), &back));
+  EXPECT_EQ(back.entry_no, "");
+  EXPECT_EQ(back.qty, Decimal::FromInt(7));
+}
+
 // Stock a return puts back releases a list held for it, as goods-in does
 // (the held list stayed at 120 while a newer list took that stock).
 TEST_F(EngineDecisionsTest, StockAReturnPutsBackReleasesAHeldList) {

@@ -97,6 +97,7 @@ std::string EncodeAdminRecord(const AdminRecord& r) {
   PutField(&out, r.item_record_no);
   uint64_t units = static_cast<uint64_t>(r.qty.units());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(units >> (8 * i)));
+  if (!r.entry_no.empty()) PutField(&out, r.entry_no);  // absent in records before it
   return out;
 }
 
@@ -126,11 +127,14 @@ bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
   for (std::string* f : {&out->operator_id, &out->ems_no, &out->item_record_no}) {
     if (!GetField(p, &pos, f)) return false;
   }
-  if (p.size() != pos + 8) return false;
+  if (p.size() < pos + 8) return false;
   uint64_t units = 0;
   for (int i = 7; i >= 0; --i) units = (units << 8) | static_cast<unsigned char>(p[pos + i]);
   out->qty = Decimal::FromUnits(static_cast<int64_t>(units));
-  return true;
+  pos += 8;
+  out->entry_no.clear();
+  if (pos == p.size()) return true;  // no entry number
+  return GetField(p, &pos, &out->entry_no) && !out->entry_no.empty() && pos == p.size();
 }
 
 }  // namespace ftz::engine

@@ -52,6 +52,9 @@ struct AdminRecord {
   std::string ems_no;
   std::string item_record_no;
   Decimal qty;
+  // The goods-in's own document number (入库单号, optional): a second
+  // goods-in with it is refused, so an operator's retry loads nothing twice.
+  std::string entry_no;
   // kConclude
   std::string invt_no;
   bool release = false;

@@ -21,7 +21,7 @@ using internal::SnapshotWriter;
 // Bumped whenever the body's layout below changes.
 // 7: varint integers and lengths; 8: a list state says whether it may be
 // corrected (refused by the rules).
-constexpr uint32_t kBodyVersion = 8;
+constexpr uint32_t kBodyVersion = 9;
 
 // The engine's own records: a new member must be written below (and the
 // version bumped) before these sizes are updated.
@@ -365,6 +365,14 @@ std::string Engine::EncodeSnapshot() const {
     w.Str(s.item_record_no);
     w.I64(s.qty.units());
   }
+  w.U64(goods_in_.size());
+  for (const auto& [entry_no, g] : goods_in_) {
+    w.Str(entry_no);
+    w.Str(g.ems_no);
+    w.Str(g.item_record_no);
+    w.I64(g.qty.units());
+    w.U64(g.seq);
+  }
   w.Finish();
   return out;
 }
@@ -475,6 +483,17 @@ Status Engine::RestoreSnapshot(std::string_view body) {
     s.ems_no = r.Str();
     s.item_record_no = r.Str();
     s.qty = Decimal::FromUnits(r.I64());
+  }
+  for (uint64_t i = 0, n = r.Count(5); i < n && r.ok(); ++i) {
+    std::string entry_no = r.Str();
+    GoodsInEntry g;
+    g.ems_no = r.Str();
+    g.item_record_no = r.Str();
+    g.qty = Decimal::FromUnits(r.I64());
+    g.seq = r.U64();
+    if (entry_no.empty() || !e.goods_in_.emplace(std::move(entry_no), std::move(g)).second) {
+      r.Fail();  // never kept empty, never twice
+    }
   }
   keys_thread.join();
   if (!r.ok() || !r.done() || !keys_ok) {

@@ -599,15 +599,19 @@ void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> re
   *attempt = [this, poll, answer, cop,
               weak = std::weak_ptr<std::function<void(bool, bool)>>(attempt)](bool final,
                                                                               bool rearm) mutable {
-    std::lock_guard<std::mutex> lock(poll->mu);
-    if (!poll->reply) return;
-    if (answer(poll->reply, final)) {
-      poll->reply = nullptr;
-      return;
+    std::shared_ptr<std::function<void(bool, bool)>> again;
+    {
+      std::lock_guard<std::mutex> lock(poll->mu);
+      if (!poll->reply) return;
+      if (answer(poll->reply, final)) {
+        poll->reply = nullptr;
+        return;
+      }
+      if (rearm) again = weak.lock();
     }
-    if (auto again = weak.lock(); again && rearm) {
-      feed_->Wait(cop, poll->deadline, [again](bool woke) { (*again)(!woke, true); });
-    }
+    // Outside the lock: a feed shut down meanwhile calls back at once, into
+    // this function.
+    if (again) feed_->Wait(cop, poll->deadline, [again](bool woke) { (*again)(!woke, true); });
   };
   // The feed's waiter owns the attempt from here on.
   feed_->Wait(cop, poll->deadline, [attempt](bool woke) { (*attempt)(!woke, true); });

@@ -18,13 +18,14 @@ using internal::JsonError;
 using internal::WallNow;
 
 void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
-  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120"} — an operator's
-  // administrative goods-in for a bonded account (1210). Authorization of the
+  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120", "entryNo": "..."}
+  // — an operator's administrative goods-in for a bonded account (1210);
+  // entryNo (optional) makes a retry safe: a second goods-in with it is 409. Authorization of the
   // operator will be checked here (req.caller) when authentication lands.
   simdjson::ondemand::parser parser;
   simdjson::padded_string ps(req.body);
   simdjson::ondemand::document doc;
-  std::string ems, item, qty_text;
+  std::string ems, item, qty_text, entry_no;
   std::string_view v;
   auto field = [&](const char* name, std::string* out) {
     return !doc[name].get_string().get(v) && (*out = std::string(v), true);
@@ -63,6 +64,16 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
                            "emsNo and itemRecordNo: 1-30 printable characters, no spaces; qty: a "
                            "positive decimal such as 120 or 1.5 (at most 5 decimals, no sign)"));
   }
+  // Optional; read after the required fields (on-demand lookups go forward
+  // and wrap around, so any member order works).
+  if (auto entry = doc["entryNo"]; entry.error() != simdjson::NO_SUCH_FIELD) {
+    if (entry.get_string().get(v) || !number(std::string(v))) {
+      return reply(JsonError(400, "bad_request",
+                             "entryNo: the goods-in's document number, 1-30 printable "
+                             "characters, no spaces (optional)"));
+    }
+    entry_no = std::string(v);
+  }
   node::Submission s;
   s.caller = req.caller.enterprise;
   engine::AdminRecord a;
@@ -71,10 +82,14 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
   a.ems_no = ems;
   a.item_record_no = item;
   a.qty = *qty;
+  a.entry_no = entry_no;
   s.admin = std::move(a);
   node_->Submit(std::move(s), [reply](node::SubmitResult res) {
     if (res.status.code() == StatusCode::kUnavailable) {
       return reply(JsonError(503, "intake_stopped", res.status.message()));
+    }
+    if (res.status.code() == StatusCode::kAlreadyExists) {
+      return reply(JsonError(409, "duplicate_goods_in", res.status.message()));
     }
     if (!res.status.ok()) return reply(JsonError(400, "bad_request", res.status.message()));
     ApiResponse r;

@@ -55,6 +55,10 @@ struct Gate {
   bool open = true;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> owed{0};
+  // Sessions half-closed after their last answer, reading until the client
+  // closes (Session::Linger): closing them sooner, with input unread, would
+  // reset the connection and discard answers the kernel has not yet sent.
+  std::atomic<int64_t> lingering{0};
 };
 constexpr int kDrainSeconds = 10;
 
@@ -144,7 +148,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Close();  // reset, aborted: nobody to answer
     first_ = false;
+    // Counted before the drain is checked: either the drain, looking at
+    // `owed`, waits for this request, or this request sees the drain.
+    gate_->owed.fetch_add(1);
     if (gate_->draining) {
+      gate_->owed.fetch_sub(1);
       // Read while the server began to stop: not handled, so the client
       // knows to send it again.
       api_->CountRequest("unknown", 503);
@@ -185,8 +193,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const uint64_t id = next_slot_++;
     Slot pending;
     pending.id = id;
-    pending.owed = true;
-    gate_->owed.fetch_add(1);
+    pending.owed = true;  // counted above
     slots_.push_back(std::move(pending));
     if (!keep_alive) no_more_reads_ = true;
     api_->Handle(std::move(req), [self = shared_from_this(), gate = gate_, id, keep_alive, version,
@@ -271,7 +278,12 @@ class Session : public std::enable_shared_from_this<Session> {
       self->written_owed_ = 0;
       if (ec) return self->Close();
       if (self->close_after_write_) return self->Linger();
-      if (self->gate_->draining && self->slots_.empty()) return self->Close();
+      if (self->gate_->draining && self->slots_.empty()) {
+        // A read under way ends in a request (answered 503, then this
+        // again) or in the stop; otherwise the answers are out: linger.
+        if (!self->reading_) self->Linger();
+        return;
+      }
       if (self->no_more_reads_ && self->slots_.empty() && !self->reading_) return self->Linger();
       self->TryWrite();
       self->DoRead();
@@ -398,10 +410,12 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr int kLingerSeconds = 5;
   static constexpr size_t kLingerBytes = 16u << 20;
   void Linger() {
-    if (closed_) return;
+    if (closed_ || lingering_) return;
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec || reading_) return Close();
+    lingering_ = true;
+    gate_->lingering.fetch_add(1);
     ReleaseReadBuffer();
     SetDeadline(kLingerSeconds);
     linger_left_ = kLingerBytes;
@@ -432,6 +446,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (slot.owed) gate_->owed.fetch_sub(1);
       slot.owed = false;
     }
+    if (lingering_) gate_->lingering.fetch_sub(1);
+    lingering_ = false;
     if (sub_id_) api_->feed()->Unsubscribe(sub_id_);
     sse_timer_.cancel();
     deadline_.cancel();
@@ -471,6 +487,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;        // an answer write (not SSE) is in flight
   bool close_after_write_ = false;
   int64_t written_owed_ = 0;      // owed answers in out_
+  bool lingering_ = false;        // counted in Gate::lingering
   std::vector<std::string> out_;  // the answers being written
   std::string linger_buffer_;     // discarded bytes after the last answer
   size_t linger_left_ = 0;
@@ -506,7 +523,8 @@ struct HttpServer::Impl {
   // I/O contexts stop. On context 0.
   void DrainThenFinish(std::shared_ptr<Timer> timer,
                        std::chrono::steady_clock::time_point give_up) {
-    if (gate->owed.load() <= 0 || std::chrono::steady_clock::now() >= give_up) {
+    if ((gate->owed.load() <= 0 && gate->lingering.load() <= 0) ||
+        std::chrono::steady_clock::now() >= give_up) {
       std::lock_guard<std::mutex> lock(mu);
       return Finish();
     }
