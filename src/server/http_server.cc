@@ -595,7 +595,17 @@ void HttpServer::Run(int threads, bool handle_signals) {
   std::optional<net::signal_set> signals;
   if (handle_signals) {
     signals.emplace(m.contexts[0], SIGINT, SIGTERM);
-    signals->async_wait([this](beast::error_code, int) { Stop(); });
+    // The first signal drains; a second one stops at once (an operator who
+    // will not wait the drain out).
+    signals->async_wait([this, &signals](beast::error_code ec, int) {
+      if (ec) return;
+      Stop();
+      signals->async_wait([this](beast::error_code ec2, int) {
+        if (ec2) return;
+        std::lock_guard<std::mutex> lock(impl_->mu);
+        if (!impl_->stopped) impl_->Finish();
+      });
+    });
   }
   std::vector<std::thread> pool;
   for (size_t i = 1; i < m.contexts.size(); ++i) {
