@@ -246,6 +246,19 @@ TEST(BadInputTest, TextAndElementsInTheWrongPlace) {
                           "<x:ExtendMessage>a&lt;b<y>c</y>d</x:ExtendMessage><x:BaseTransfer>");
   ASSERT_TRUE(d.ok()) << d.summary;
   EXPECT_EQ(d.message.extend_message, "a&lt;b<y>c</y>d");
+  // Verbatim, but only characters XML allows: U+FFFF (which pugixml lets
+  // pass raw), in XML and in JSON alike.
+  d = decode("<x:BaseTransfer>",
+             "<x:ExtendMessage>a\xEF\xBF\xBF"
+             "b</x:ExtendMessage><x:BaseTransfer>");
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary, "ExtendMessage: character 2 is U+FFFF, a noncharacter XML does not allow");
+  const std::string json = EncodeMessageJson(DecodeXml(Order()).message);
+  const size_t end = json.rfind("}}");
+  d = DecodeJson(json.substr(0, end) + ",\"ExtendMessage\":\"a\\u0001b\"}}");
+  ASSERT_EQ(d.outcome, DecodeResult::Outcome::kInvalid);
+  EXPECT_EQ(d.summary,
+            "ExtendMessage: character 2 is U+0001, a control character XML does not allow");
 }
 
 // What pugixml lets pass and XML does not (a helper's audit found each one

@@ -282,7 +282,11 @@ class JsonReader {
         });
       } else if (k == "ExtendMessage") {
         seen = true;
-        if (!Scalar(v, &text, &why)) Error(-1, k, why);
+        if (!Scalar(v, &text, &why)) {
+          Error(-1, k, why);
+        } else if (Utf8Length(text) < 0) {
+          Error(-1, k, WhyNotText(text));  // written back as XML: as in the XML reader
+        }
         m->extend_message = text;
       } else if (k == "Signature") {
         // Carried as an opaque (but well-formed) value; verification is

@@ -398,6 +398,9 @@ class Reader {
         for (pugi::xml_node e = c.first_child(); e; e = e.next_sibling()) {
           e.print(sink, "", pugi::format_raw);
         }
+        // Kept verbatim, but it is written back into receipts and logs as
+        // XML: only characters XML allows (a raw U+FFFF passes pugixml).
+        if (Utf8Length(sink.s) < 0) Error(-1, "ExtendMessage", WhyNotText(sink.s));
         out_->message.extend_message = std::move(sink.s);
       } else {
         Error(-1, std::string(local), "unexpected element in " + RootElementName(Traits::kType));
