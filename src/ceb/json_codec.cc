@@ -331,51 +331,24 @@ void Unreadable(DecodeResult* r, int code, std::string why) {
   r->errors.push_back({-1, "", std::move(why)});
 }
 
-// The on-demand parser reads only what it is asked for, so the shape of the
-// body's outermost object is checked here: "" if it is one object with one
-// member and nothing after it, else why not.
-std::string OuterShape(std::string_view s) {
-  size_t i = s.find_first_not_of(" \t\r\n");
-  if (i == std::string_view::npos || s[i] != '{') return {};  // the parser reports it
-  int depth = 0;
-  bool in_string = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[')
-      ++depth;
-    else if (c == ',' && depth == 1)
-      return "the body object must have exactly one member, the message";
-    else if ((c == '}' || c == ']') && --depth == 0)
-      break;
-  }
-  if (i < s.size() && s.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos) {
-    return "malformed JSON: content after the message object";
-  }
-  return {};
-}
-
 // The on-demand parser checks only the values it is asked for: a value it
 // skips (a Signature, a member after an error) and a number's text are not
 // checked. So the whole body is first parsed once, strictly, by the DOM
-// parser: what the log records as JSON is JSON. "" if it is, else why not.
-std::string WhyNotJson(const simdjson::padded_string& ps, size_t max_depth) {
+// parser: what the log records as JSON is JSON. "" if it is, else why not;
+// `*members`: how many members the body's outer object has (0 if it is not
+// an object), which the on-demand reader, stopping at the first, would not see.
+std::string WhyNotJson(const simdjson::padded_string& ps, size_t max_depth, size_t* members) {
   thread_local simdjson::dom::parser strict;
   if (strict.max_depth() != max_depth || strict.capacity() < ps.size()) {
     if (strict.allocate(std::max(ps.size(), strict.capacity()), max_depth) != simdjson::SUCCESS) {
       return "the body could not be parsed: out of memory";
     }
   }
-  switch (strict.parse(ps).error()) {
+  *members = 0;
+  simdjson::dom::element root;
+  switch (strict.parse(ps).get(root)) {
     case simdjson::SUCCESS:
+      if (simdjson::dom::object outer; !root.get_object().get(outer)) *members = outer.size();
       return {};
     case simdjson::DEPTH_ERROR:
       return "malformed JSON: nested more than " + std::to_string(max_depth) + " levels deep";
@@ -441,12 +414,13 @@ DecodeResult DecodeJson(std::string_view body, const DecodeLimits& limits) {
   }
   if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   simdjson::padded_string ps(body);
-  if (std::string why = WhyNotJson(ps, limits.max_depth); !why.empty()) {
+  size_t members = 0;
+  if (std::string why = WhyNotJson(ps, limits.max_depth, &members); !why.empty()) {
     Unreadable(&r, 1, why);
     return r;
   }
-  if (std::string why = OuterShape(body); !why.empty()) {
-    Unreadable(&r, why.find("malformed") == 0 ? 1 : 2, why);
+  if (members > 1) {
+    Unreadable(&r, 2, "the body object must have exactly one member, the message");
     return r;
   }
   thread_local od::parser parser;
