@@ -177,6 +177,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // after it would be read as the start of the next answer.
     const bool head = msg.method() == http::verb::head;
     if (req.method == "GET" && req.target.rfind("/v1/receipts/stream", 0) == 0) {
+      // Not an answer the drain waits for: a stream lasts until it is closed.
+      gate_->owed.fetch_sub(1);
       if (!slots_.empty() || writing_) {
         ApiResponse r;
         r.status = 400;
