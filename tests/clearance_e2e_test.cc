@@ -354,8 +354,13 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   Message correction = workload::Workload::Messages(MessageType::kInventoryList, {p}, 1, 1)[0];
   for (auto& l : std::get<std::vector<InventoryList>>(correction.blocks)) l.head.appType = "2";
   ASSERT_EQ(SendMessage(c, correction).status, 200);
-  for (int tries = 0; tries < 50 && infos.find("库存不足") == std::string::npos; ++tries) {
+  // ListStatuses returns at the first 120 (entered); the hold's 120 follows
+  // once the read model has it.
+  for (int tries = 0; tries < 250 && infos.find("库存不足") == std::string::npos; ++tries) {
     ListStatuses(c, p, "120", &infos);
+    if (infos.find("库存不足") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   EXPECT_NE(infos.find("库存不足"), std::string::npos) << infos;
   goods_in("1000");
@@ -390,7 +395,12 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
             "\",\"qty\":\"" + qty.ToString() + "\"}";
   }
   want += "]";
+  // The read model follows the log a moment later (the last goods-in).
   HttpResult report = c.Request("GET", stock_path);
+  for (int tries = 0; tries < 100 && report.body.rfind(want, 0) != 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    report = c.Request("GET", stock_path);
+  }
   EXPECT_EQ(report.status, 200);
   EXPECT_EQ(report.body.rfind(want, 0), 0u) << report.body << "\nwanted " << want;
   // The goods-in is logged like any input: a restart replays it identically,
