@@ -28,6 +28,8 @@ cat "$work/second.txt" "$work/busy.txt"
 [ "$rc2" -eq 1 ]
 grep -q "another process has this data directory open" "$work/second.txt"
 grep -qi "address already in use" "$work/busy.txt"
+# The port is taken before the data directory is opened: nothing was created.
+[ ! -e "$work/busy-data" ]
 # A resend is refused as duplicates, and submit says so with exit code 3.
 set +e
 "$BIN" submit -q "http://127.0.0.1:$port" "$work/wl/000001-CEB311Message.xml" >/dev/null

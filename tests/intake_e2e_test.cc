@@ -588,6 +588,12 @@ TEST_F(IntakeTest, HealthReadinessAndPrometheusMetrics) {
       << m.body;
   EXPECT_NE(m.body.find("ftz_log_batches_total 2\n"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("ftz_read_model_failed 0\n"), std::string::npos) << m.body;
+  // Records: the rules, the order and its receipt, all durable (answered);
+  // the bytes written only grow, so they are a counter.
+  EXPECT_NE(m.body.find("\nftz_log_durable_seq 3\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\nftz_log_next_seq 3\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("# TYPE ftz_log_written_bytes_total counter\n"), std::string::npos)
+      << m.body;
 }
 
 TEST_F(IntakeTest, SurvivesARestart) {

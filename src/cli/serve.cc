@@ -1,6 +1,9 @@
 #include <toml++/toml.h>
 
+#include <signal.h>
+
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +36,23 @@ struct ServeOptions {
   uint64_t snapshot_every = 1'000'000;
   std::vector<std::string> witnesses;  // "URL VKEY"
 };
+
+// SIGINT/SIGTERM before the server runs (while it recovers its state) ask
+// recovery to stop; the HTTP server handles them from then on. The handler
+// resets itself, so a second signal stops the process at once (as a crash,
+// which the log is made for).
+std::atomic<bool> stop_requested{false};
+
+extern "C" void OnStopBeforeServing(int) { stop_requested.store(true); }
+
+void CatchStopWhileStarting() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopBeforeServing;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
 
 constexpr int64_t kMaxThreads = 256;
 constexpr int64_t kMaxBodyMb = 1024;
@@ -183,6 +203,13 @@ Runner AddServe(CLI::App& app) {
                    o->listen.c_str());
       return 2;
     }
+    // The port is taken first: a taken one is reported before the data
+    // directory is created or replayed (which can take minutes).
+    auto bound = server::BindListenAddress(host, port);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "ftzport serve: %s\n", bound.status().ToString().c_str());
+      return 1;
+    }
     node::Registry metrics;
     node::Options no;
     no.data_dir = o->data;
@@ -214,7 +241,16 @@ Runner AddServe(CLI::App& app) {
       }
     }
     no.witnesses = o->witnesses;
+    no.stop_recovery = &stop_requested;
+    CatchStopWhileStarting();
     auto node = node::Node::Open(no, &metrics);
+    if (!node.ok() && stop_requested.load()) {
+      std::printf(
+          "ftzport: stopped while starting: %s (nothing is lost: the next start recovers "
+          "from the log again)\nftzport: stopped\n",
+          node.status().message().c_str());
+      return 0;
+    }
     if (!node.ok()) {
       std::fprintf(stderr, "ftzport serve: cannot open %s: %s\n", o->data.c_str(),
                    node.status().ToString().c_str());
@@ -247,7 +283,7 @@ Runner AddServe(CLI::App& app) {
     limits.max_body = o->max_body_mb << 20;
     auto api = std::make_unique<server::Api>(node->get(), &metrics, feed.get(), limits);
     auto http = std::make_unique<server::HttpServer>(api.get(), server::HttpOptions{});
-    if (Status s = http->Listen(host, port); !s.ok()) {
+    if (Status s = http->Listen(std::move(*bound)); !s.ok()) {
       std::fprintf(stderr, "ftzport serve: %s\n", s.ToString().c_str());
       // The same order as a stop: the node's read-model thread notifies the
       // feed, so the node goes before the feed and the Api it points to.
@@ -258,6 +294,10 @@ Runner AddServe(CLI::App& app) {
     std::printf("ftzport: single window listening on http://%s:%u (POST /v1/messages)\n",
                 host.c_str(), http->port());
     std::fflush(stdout);
+    // A stop asked for since recovery ended: the server stops as it starts
+    // (Run returns at once), through the same shutdown as any stop. (One in
+    // the instant between this check and Run's own handler is missed.)
+    if (stop_requested.load()) http->Stop();
     http->Run(o->threads, /*handle_signals=*/true);
     // Shutdown order of http_server.h.
     http->Stop();

@@ -75,10 +75,20 @@ Histogram& Registry::GetHistogram(const std::string& name, const std::string& he
 
 void Registry::AddGauge(const std::string& name, const std::string& help,
                         std::function<double()> read) {
+  AddRead(name, help, "gauge", std::move(read));
+}
+
+void Registry::AddCounterFunc(const std::string& name, const std::string& help,
+                              std::function<double()> read) {
+  AddRead(name, help, "counter", std::move(read));
+}
+
+void Registry::AddRead(const std::string& name, const std::string& help, const char* type,
+                       std::function<double()> read) {
   std::lock_guard<std::mutex> lock(mu_);
   Family& f = families_[name];
   f.help = help;
-  f.type = "gauge";
+  f.type = type;
   f.gauge = std::move(read);
 }
 

@@ -49,14 +49,20 @@ class Registry {
                           const std::vector<double>& bounds, const std::string& labels = "");
   // A gauge computed when scraped.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A counter kept elsewhere and read when scraped (`read` must never
+  // decrease while the process runs); the name should end in _total.
+  void AddCounterFunc(const std::string& name, const std::string& help,
+                      std::function<double()> read);
   std::string Render() const;
 
  private:
+  void AddRead(const std::string& name, const std::string& help, const char* type,
+               std::function<double()> read);
   struct Family {
     std::string help, type;
     std::map<std::string, Counter*> counters;
     std::map<std::string, Histogram*> histograms;
-    std::function<double()> gauge;
+    std::function<double()> gauge;  // or a counter read when scraped
   };
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;

@@ -155,10 +155,14 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
     FTZ_RETURN_IF_ERROR(logged.get_future().get());
   }
   // Registered last: a Node that failed to open must leave no gauge behind.
-  metrics->AddGauge("ftz_log_next_seq", "Next log sequence number (records in the log)",
+  metrics->AddGauge("ftz_log_next_seq",
+                    "Next log sequence number (records appended, durable or not yet)",
                     [self] { return static_cast<double>(self->log_->next_seq()); });
-  metrics->AddGauge("ftz_log_bytes_written", "Bytes written to the log by this process",
-                    [self] { return static_cast<double>(self->log_->bytes_written()); });
+  metrics->AddGauge("ftz_log_durable_seq",
+                    "Log records made durable (fdatasync done; all acknowledged ones)",
+                    [self] { return static_cast<double>(self->log_->durable_seq()); });
+  metrics->AddCounterFunc("ftz_log_written_bytes_total", "Bytes written to the log by this process",
+                          [self] { return static_cast<double>(self->log_->bytes_written()); });
   metrics->AddGauge("ftz_read_model_lag_records", "Log records not yet in the read model",
                     [self] { return static_cast<double>(self->read_model_lag()); });
   metrics->AddGauge("ftz_read_model_failed",
@@ -283,6 +287,10 @@ Status Node::Recover() {
     }
   };
   auto visit = [&](const stream::Record& r) -> Status {
+    if (options_.stop_recovery != nullptr &&
+        options_.stop_recovery->load(std::memory_order_relaxed)) {
+      return Status::Unavailable("recovery stopped at log record " + std::to_string(r.seq));
+    }
     FTZ_RETURN_IF_ERROR(replayer.Visit(r, on_applied, on_receipt));
     // The ledger catches up with the log (it may lag by the last second).
     if (r.seq == ledger_->size()) {

@@ -16,6 +16,7 @@
 // Thread safety: Submit, the readers and Stats are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -65,6 +66,10 @@ struct Options {
   // times its closed-loop CPU per document (docs/performance.md, session
   // 10). Queries and the receipt feed see a batch at most this much later.
   std::chrono::microseconds read_model_commit_interval{2000};
+  // Read at every record recovery replays: once true, Open stops there and
+  // returns Unavailable (a stop asked for during a long start; nothing is
+  // lost, the next start replays from the log again). Null: never.
+  const std::atomic<bool>* stop_recovery = nullptr;
 };
 
 struct Submission {

@@ -819,5 +819,34 @@ TEST_F(NodeTest, ASecondNodeOnTheSameDataDirectoryIsRefused) {
   }
 }
 
+TEST_F(NodeTest, AStopAskedForDuringRecoveryEndsTheStartAndLosesNothing) {
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 5, 1);
+  {
+    auto n = Open();
+    ASSERT_NE(n, nullptr);
+    for (const Message& m : orders) ASSERT_TRUE(SubmitAndWait(n.get(), m).logged);
+  }
+  // A stop asked for as the start replays (ftzport serve's SIGTERM): the
+  // start ends at the record it had reached, changing nothing.
+  std::atomic<bool> stop{true};
+  Options o = CrashOptions(nullptr);
+  o.stop_recovery = &stop;
+  auto stopped = Node::Open(o, &registry_);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(stopped.status().message().find("recovery stopped at log record 0"), std::string::npos)
+      << stopped.status().ToString();
+  // The next start replays everything (the stopped one left the directory
+  // unlocked), and every order is still there.
+  auto n = Open();
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->recovery().messages_replayed, orders.size());
+  for (const Message& m : orders) {
+    SubmitResult r = SubmitAndWait(n.get(), m);
+    EXPECT_EQ(r.accepted, 0u);
+    EXPECT_FALSE(r.logged);
+  }
+}
+
 }  // namespace
 }  // namespace ftz::node

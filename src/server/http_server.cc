@@ -6,7 +6,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <arpa/inet.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
@@ -566,19 +572,67 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(Api* api, HttpOptions options) : impl_(new Impl(api, options)) {}
 HttpServer::~HttpServer() { Stop(); }
 
-Status HttpServer::Listen(const std::string& host, uint16_t port) {
+BoundSocket::BoundSocket(BoundSocket&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), port_(o.port_), ipv6_(o.ipv6_) {}
+
+BoundSocket& BoundSocket::operator=(BoundSocket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    port_ = o.port_;
+    ipv6_ = o.ipv6_;
+  }
+  return *this;
+}
+
+BoundSocket::~BoundSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int BoundSocket::release() { return std::exchange(fd_, -1); }
+
+Result<BoundSocket> BindListenAddress(const std::string& host, uint16_t port) {
   beast::error_code ec;
   auto addr = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + host + "': " + ec.message());
-  tcp::endpoint ep(addr, port);
+  const tcp::endpoint ep(addr, port);
+  auto fail = [&](const char* what) {
+    return Status::IOError(std::string(what) + " " + host + ":" + std::to_string(port) + ": " +
+                           std::strerror(errno));
+  };
+  BoundSocket b;
+  b.ipv6_ = addr.is_v6();
+  b.fd_ = ::socket(b.ipv6_ ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (b.fd_ < 0) return fail("socket for");
+  const int one = 1;
+  if (::setsockopt(b.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return fail("SO_REUSEADDR on");
+  }
+  if (::bind(b.fd_, ep.data(), static_cast<socklen_t>(ep.size())) != 0) return fail("bind");
+  sockaddr_storage got{};
+  socklen_t len = sizeof got;
+  if (::getsockname(b.fd_, reinterpret_cast<sockaddr*>(&got), &len) != 0) {
+    return fail("getsockname of");
+  }
+  b.port_ = ntohs(got.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&got)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&got)->sin_port);
+  return b;
+}
+
+Status HttpServer::Listen(const std::string& host, uint16_t port) {
+  auto bound = BindListenAddress(host, port);
+  if (!bound.ok()) return bound.status();
+  return Listen(std::move(*bound));
+}
+
+Status HttpServer::Listen(BoundSocket bound) {
+  beast::error_code ec;
   auto& a = impl_->acceptor;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(ep, ec);
+  const uint16_t port = bound.port();
+  a.assign(bound.ipv6() ? tcp::v6() : tcp::v4(), bound.release(), ec);
   if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec)
-    return Status::IOError("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
-  impl_->port = a.local_endpoint().port();
+  if (ec) return Status::IOError("listen on port " + std::to_string(port) + ": " + ec.message());
+  impl_->port = port;
   impl_->Accept();
   return Status::Ok();
 }

@@ -38,6 +38,33 @@ struct HttpOptions {
   int sse_send_buffer_bytes = 256 * 1024;
 };
 
+// A listening address taken ahead of serving: bound, not yet listening. A
+// second server on the same address fails here, and a client connecting
+// meanwhile is refused rather than queued. `ftzport serve` binds before it
+// opens its data directory, so that a taken port is reported at once, not
+// after a replay of minutes. Move-only; owns the socket until Listen takes it.
+class BoundSocket {
+ public:
+  BoundSocket() = default;
+  BoundSocket(BoundSocket&& o) noexcept;
+  BoundSocket& operator=(BoundSocket&& o) noexcept;
+  ~BoundSocket();
+  uint16_t port() const { return port_; }  // the one bound (port 0 picks one)
+  bool ipv6() const { return ipv6_; }
+  int release();  // the descriptor, no longer owned
+
+ private:
+  friend Result<BoundSocket> BindListenAddress(const std::string& host, uint16_t port);
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  bool ipv6_ = false;
+};
+
+// Binds host:port (SO_REUSEADDR, as Listen does). Errors: InvalidArgument
+// for an address that does not parse, IOError from the OS (EADDRINUSE when
+// another process listens there).
+Result<BoundSocket> BindListenAddress(const std::string& host, uint16_t port);
+
 class HttpServer {
  public:
   HttpServer(Api* api, HttpOptions options);
@@ -45,6 +72,8 @@ class HttpServer {
 
   // Binds and listens; port 0 picks a free port (see port()).
   Status Listen(const std::string& host, uint16_t port);
+  // Listens on an address bound beforehand (BindListenAddress).
+  Status Listen(BoundSocket bound);
   uint16_t port() const;
   // Serves until Stop (or SIGINT/SIGTERM when handle_signals).
   void Run(int threads, bool handle_signals);
