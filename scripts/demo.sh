@@ -58,6 +58,8 @@ Look at:
   curl http://127.0.0.1:$PORT/v1/inventory-lists/$ebp/$order      (the list's state)
   curl http://127.0.0.1:$PORT/v1/quota/$buyer                   (the buyer's annual quota, masked)
   curl http://127.0.0.1:$PORT/v1/bonded/T2991W000001/stock      (the bonded account's stock report)
+  curl -X POST http://127.0.0.1:$PORT/v1/admin/bonded/write-off -d '{"emsNo":"T2991W000001","itemRecordNo":"$item","qty":"2","reason":"盘点破损"}'
+                                                                (an operator takes 2 off a line)
   curl -N 'http://127.0.0.1:$PORT/v1/receipts/stream?copCode=$ebp'   (Server-Sent Events)
   curl http://127.0.0.1:$PORT/metrics
   $BIN submit http://127.0.0.1:$PORT $first        (a resend: duplicate receipts, -301010)

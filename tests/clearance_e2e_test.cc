@@ -299,7 +299,8 @@ namespace {
 
 // A 1210 list draws on its account book: a line never loaded is refused (the
 // agent corrects the list once the line is in the book); a line short of
-// stock holds the list until goods-in covers it.
+// stock holds the list until goods-in covers it. An operator's write-off
+// takes stock off a line.
 TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   workload::Options o;
   o.bonded_share = 1;  // 1210 bonded online shopping
@@ -382,9 +383,31 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   EXPECT_EQ(retry.status, 409) << retry.body;
   EXPECT_NE(retry.body.find("\"duplicate_goods_in\""), std::string::npos) << retry.body;
   EXPECT_NE(retry.body.find("was loaded already at log index"), std::string::npos) << retry.body;
+  // A write-off takes stock off that line (one piece damaged), once; never
+  // more than is on hand, never without a reason, never off a line not in
+  // the book.
+  auto write_off = [&](const std::string& item, const std::string& qty, const std::string& more) {
+    return c.Request("POST", "/v1/admin/bonded/write-off",
+                     "{\"emsNo\":\"" + p.list.head.emsNo + "\",\"itemRecordNo\":\"" + item +
+                         "\",\"qty\":\"" + qty + "\"" + more + "}");
+  };
+  const std::string reason = ",\"reason\":\"一件破损\",\"entryNo\":\"WO-20261201-0001\"";
+  HttpResult off = write_off("ENTRY-R", "1", reason);
+  ASSERT_EQ(off.status, 200) << off.body;
+  off = write_off("ENTRY-R", "1", reason);
+  EXPECT_EQ(off.status, 409) << off.body;
+  EXPECT_NE(off.body.find("\"duplicate_write_off\""), std::string::npos) << off.body;
+  off = write_off("ENTRY-R", "5", ",\"reason\":\"count\"");
+  EXPECT_EQ(off.status, 409) << off.body;
+  EXPECT_NE(off.body.find("\"insufficient_stock\""), std::string::npos) << off.body;
+  EXPECT_NE(off.body.find("exceeds the stock on hand"), std::string::npos) << off.body;
+  EXPECT_EQ(write_off("ENTRY-R", "1", "").status, 400);
+  EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"  \"").status, 400);
+  EXPECT_EQ(write_off("NOT-IN-BOOK", "1", ",\"reason\":\"count\"").status, 404);
+  EXPECT_EQ(c.Request("GET", "/v1/admin/bonded/write-off").status, 405);
   // The stock report: 1000.5 loaded per line, less what a release deducted.
   std::map<std::string, Decimal> expected;
-  expected["ENTRY-R"] = Decimal::FromInt(3);
+  expected["ENTRY-R"] = Decimal::FromInt(2);
   for (const InventoryItem& item : p.list.items) {
     expected[item.itemRecordNo] += Decimal::FromUnits(1000 * Decimal::kScale + Decimal::kScale / 2);
     if (s.back() == "800") expected[item.itemRecordNo] -= item.qty;
@@ -411,6 +434,11 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   Client c2(server_->port());
   EXPECT_EQ(c2.Request("GET", stock_path).body.rfind(want, 0), 0u);
   EXPECT_EQ(c2.Request("POST", "/v1/admin/bonded/goods-in", entry).status, 409);
+  EXPECT_EQ(c2.Request("POST", "/v1/admin/bonded/write-off",
+                       "{\"emsNo\":\"" + p.list.head.emsNo +
+                           "\",\"itemRecordNo\":\"ENTRY-R\",\"qty\":\"1\"" + reason + "}")
+                .status,
+            409);
 }
 
 }  // namespace

@@ -952,25 +952,53 @@ Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRec
   if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
+  // A goods-in or a write-off: one account line up or down.
+  const bool write_off = a.kind == AdminRecord::kWriteOff;
+  const char* nothing = write_off ? "; nothing written off" : "; nothing loaded";
   if (!a.entry_no.empty()) {
     if (auto it = goods_in_.find(a.entry_no); it != goods_in_.end()) {
+      // Kept with a negative quantity when it was a write-off: the two share
+      // the warehouse's document numbers.
       const GoodsInEntry& g = it->second;
-      const bool same =
-          g.ems_no == a.ems_no && g.item_record_no == a.item_record_no && g.qty == a.qty;
+      const bool was_write_off = g.qty.units() < 0;
+      const bool same = was_write_off == write_off && g.ems_no == a.ems_no &&
+                        g.item_record_no == a.item_record_no &&
+                        (was_write_off ? -g.qty : g.qty) == a.qty;
       return Status::AlreadyExists(
-          "goods-in entryNo " + a.entry_no + " was loaded already at log index " +
+          std::string(was_write_off ? "write-off entryNo " : "goods-in entryNo ") + a.entry_no +
+          (was_write_off ? " was applied" : " was loaded") + " already at log index " +
           std::to_string(g.seq) +
           (same ? ""
-                : " (" + g.ems_no + " " + g.item_record_no + " qty " + g.qty.ToString() + ")") +
-          "; nothing loaded");
+                : " (" + g.ems_no + " " + g.item_record_no + " qty " +
+                      (was_write_off ? -g.qty : g.qty).ToString() + ")") +
+          nothing);
     }
   }
-  FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  if (write_off) {
+    if (a.qty.units() <= 0 || a.note.empty()) {
+      return Status::InvalidArgument("a write-off takes a positive quantity and a reason");
+    }
+    if (!stock_.Loaded(a.ems_no, a.item_record_no)) {
+      return Status::NotFound("bonded account " + a.ems_no + " has no line " + a.item_record_no +
+                              " (no goods-in ever loaded it)" + nothing);
+    }
+    const bonded::StockMove move{a.ems_no, a.item_record_no, -a.qty};
+    if (!stock_.CheckMoves({&move, 1}).ok()) {
+      return Status::FailedPrecondition(
+          "write-off of " + a.qty.ToString() + " exceeds the stock on hand of " + a.ems_no + " " +
+          a.item_record_no + ", " + stock_.Stock(a.ems_no, a.item_record_no).ToString() + nothing);
+    }
+    FTZ_RETURN_IF_ERROR(stock_.Apply({&move, 1}));
+  } else {
+    FTZ_RETURN_IF_ERROR(stock_.GoodsIn(a.ems_no, a.item_record_no, a.qty));
+  }
   if (!a.entry_no.empty()) {
-    goods_in_.emplace(a.entry_no, GoodsInEntry{a.ems_no, a.item_record_no, a.qty, seq});
+    goods_in_.emplace(a.entry_no,
+                      GoodsInEntry{a.ems_no, a.item_record_no, write_off ? -a.qty : a.qty, seq});
   }
   out.stock.push_back({a.ems_no, a.item_record_no, stock_.Stock(a.ems_no, a.item_record_no)});
-  ReleaseHeld(a.ems_no, time, &out);
+  // Stock taken off releases nothing.
+  if (!write_off) ReleaseHeld(a.ems_no, time, &out);
   return out;
 }
 

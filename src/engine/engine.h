@@ -338,12 +338,12 @@ class Engine {
   KeyMap<std::multimap<UnixMillis, std::string>::iterator> deadline_of_;
   clearance::QuotaBook quota_;
   bonded::BondedAccounts stock_;
-  // Goods-in entry numbers loaded, with what they loaded and where (their
-  // log index): a repeat is refused, naming the first. Few (goods-in are
-  // rare beside lists); ordered, so that a snapshot is the same bytes.
+  // Goods-in and write-off document numbers applied, with what they changed
+  // and where (their log index): a repeat is refused, naming the first. Few
+  // (beside lists); ordered, so that a snapshot is the same bytes.
   struct GoodsInEntry {
     std::string ems_no, item_record_no;
-    Decimal qty;
+    Decimal qty;  // negative: a write-off
     uint64_t seq = 0;
   };
   std::map<std::string, GoodsInEntry, std::less<>> goods_in_;

@@ -158,6 +158,74 @@ TEST_F(EngineDecisionsTest, AGoodsInWithAnEntryNumberLoadsOnce) {
   EXPECT_EQ(back.qty, Decimal::FromInt(7));
 }
 
+// A write-off takes stock off a line that goods-in loaded (damaged goods, a
+// count short, a goods-in keyed too large), never more than is on hand;
+// with a document number it applies once, sharing the numbers of goods-in.
+TEST_F(EngineDecisionsTest, AWriteOffTakesStockOffNeverBelowZero) {
+  AdminRecord in;
+  in.kind = AdminRecord::kGoodsIn;
+  in.ems_no = "T2900W000001";
+  in.item_record_no = "R001";
+  in.qty = Decimal::FromInt(5);
+  in.entry_no = "GI-1";
+  ASSERT_TRUE(Admin(in).ok());
+  AdminRecord off;
+  off.kind = AdminRecord::kWriteOff;
+  off.ems_no = "T2900W000001";
+  off.item_record_no = "R001";
+  off.qty = Decimal::FromInt(2);
+  off.note = "两件破损";
+  off.entry_no = "WO-1";
+  Result<Outcome> done = Admin(off);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  const uint64_t first = seq_;
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(3));
+  ASSERT_EQ(done->stock.size(), 1u);  // the stock report's row
+  EXPECT_EQ(done->stock[0].qty, Decimal::FromInt(3));
+  EXPECT_TRUE(done->emitted.empty());
+  // A retry, and a goods-in naming the write-off's number: nothing changes.
+  Result<Outcome> again = Admin(off);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again.status().message(), "write-off entryNo WO-1 was applied already at log index " +
+                                          std::to_string(first) + "; nothing written off");
+  in.entry_no = "WO-1";
+  again = Admin(in);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().message(), "write-off entryNo WO-1 was applied already at log index " +
+                                          std::to_string(first) +
+                                          " (T2900W000001 R001 qty 2); nothing loaded");
+  // More than is on hand: refused, naming the stock; nothing taken.
+  off.entry_no = "WO-2";
+  off.qty = Decimal::FromInt(4);
+  again = Admin(off);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      again.status().message(),
+      "write-off of 4 exceeds the stock on hand of T2900W000001 R001, 3; nothing written off");
+  // WO-2 was refused, so its number is still free.
+  off.qty = Decimal::FromInt(3);
+  ASSERT_TRUE(Admin(off).ok());
+  EXPECT_EQ(engine_->stock().Stock("T2900W000001", "R001"), Decimal::FromInt(0));
+  // A line no goods-in ever loaded.
+  off.entry_no.clear();
+  off.item_record_no = "R404";
+  again = Admin(off);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kNotFound);
+  // The record carries the reason; one without a reason does not decode.
+  off.entry_no = "WO-3";
+  AdminRecord back;
+  ASSERT_TRUE(DecodeAdminRecord(EncodeAdminRecord(off), &back));
+  EXPECT_EQ(back.kind, AdminRecord::kWriteOff);
+  EXPECT_EQ(back.note, "两件破损");
+  EXPECT_EQ(back.entry_no, "WO-3");
+  EXPECT_EQ(back.qty, Decimal::FromInt(3));
+  off.note.clear();
+  EXPECT_FALSE(DecodeAdminRecord(EncodeAdminRecord(off), &back));
+}
+
 // Stock a return puts back releases a list held for it, as goods-in does
 // (the held list stayed at 120 while a newer list took that stock).
 TEST_F(EngineDecisionsTest, StockAReturnPutsBackReleasesAHeldList) {

@@ -440,6 +440,13 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
   entry.qty = Decimal::FromInt(3);
   entry.entry_no = "GI-SNAP-1";
   ASSERT_TRUE(a.ApplyAdmin(seq_++, time_, entry).ok());
+  // And a write-off with its own number (kept with a negative quantity).
+  AdminRecord off = entry;
+  off.kind = AdminRecord::kWriteOff;
+  off.qty = Decimal::FromInt(1);
+  off.note = "damaged";
+  off.entry_no = "WO-SNAP-1";
+  ASSERT_TRUE(a.ApplyAdmin(seq_++, time_, off).ok());
 
   const std::string snap = a.EncodeSnapshot();
   Engine b(&book_);
@@ -486,6 +493,9 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
     }
     auto repeat = e->ApplyAdmin(seq_++, time_, entry);
     sent.push_back(repeat.ok() ? "loaded twice" : repeat.status().ToString());
+    repeat = e->ApplyAdmin(seq_++, time_, off);
+    sent.push_back(repeat.ok() ? "written off twice" : repeat.status().ToString());
+    sent.push_back(e->stock().Stock(entry.ems_no, entry.item_record_no).ToString());
     sent.push_back(Sent(e->Tick(seq_++, time_ + 30LL * 24 * 3600 * 1000)));
     sent.push_back(e->EncodeSnapshot().size() > 0 ? "non-empty" : "empty");
     return sent;
@@ -501,6 +511,7 @@ TEST_F(EngineSnapshotTest, RestoredEngineDecidesExactlyAsTheOriginal) {
   EXPECT_NE(all.find("returnStatus>800<"), std::string::npos);
   EXPECT_NE(all.find("[[2000.00]]"), std::string::npos) << "the run-time limit decided some";
   EXPECT_NE(all.find("goods-in entryNo GI-SNAP-1 was loaded already"), std::string::npos);
+  EXPECT_NE(all.find("write-off entryNo WO-SNAP-1 was applied already"), std::string::npos);
   // Returns of lists decided before the snapshot were accepted (626 399
   // with a reduced tax bill) and refused as duplicates the second time.
   EXPECT_NE(all.find("[Code:399;Desc:退货审结]"), std::string::npos);

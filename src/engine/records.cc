@@ -97,6 +97,7 @@ std::string EncodeAdminRecord(const AdminRecord& r) {
   PutField(&out, r.item_record_no);
   uint64_t units = static_cast<uint64_t>(r.qty.units());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(units >> (8 * i)));
+  if (r.kind == AdminRecord::kWriteOff) PutField(&out, r.note);
   if (!r.entry_no.empty()) PutField(&out, r.entry_no);  // absent in records before it
   return out;
 }
@@ -122,8 +123,8 @@ bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
     out->release = p[pos++] == 1;
     return GetField(p, &pos, &out->note) && pos == p.size();
   }
-  if (kind != AdminRecord::kGoodsIn) return false;
-  out->kind = AdminRecord::kGoodsIn;
+  if (kind != AdminRecord::kGoodsIn && kind != AdminRecord::kWriteOff) return false;
+  out->kind = static_cast<AdminRecord::Kind>(kind);
   for (std::string* f : {&out->operator_id, &out->ems_no, &out->item_record_no}) {
     if (!GetField(p, &pos, f)) return false;
   }
@@ -132,6 +133,10 @@ bool DecodeAdminRecord(std::string_view p, AdminRecord* out) {
   for (int i = 7; i >= 0; --i) units = (units << 8) | static_cast<unsigned char>(p[pos + i]);
   out->qty = Decimal::FromUnits(static_cast<int64_t>(units));
   pos += 8;
+  out->note.clear();
+  if (kind == AdminRecord::kWriteOff && (!GetField(p, &pos, &out->note) || out->note.empty())) {
+    return false;
+  }
   out->entry_no.clear();
   if (pos == p.size()) return true;  // no entry number
   return GetField(p, &pos, &out->entry_no) && !out->entry_no.empty() && pos == p.size();

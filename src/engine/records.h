@@ -46,18 +46,23 @@ bool DecodeReceiptRecord(std::string_view payload, ReceiptRecord* out);
 // Every length is checked when encoding: a field over 65535 bytes is a bug
 // of the caller (the API bounds them far below) and aborts.
 struct AdminRecord {
-  enum Kind : uint8_t { kGoodsIn = 1, kConclude = 2, kRules = 3, kStartRules = 4 };
+  enum Kind : uint8_t { kGoodsIn = 1, kConclude = 2, kRules = 3, kStartRules = 4, kWriteOff = 5 };
   Kind kind = kGoodsIn;
   std::string operator_id;
+  // kGoodsIn, kWriteOff: the account line and the quantity loaded or taken
+  // off (positive either way).
   std::string ems_no;
   std::string item_record_no;
   Decimal qty;
-  // The goods-in's own document number (入库单号, optional): a second
-  // goods-in with it is refused, so an operator's retry loads nothing twice.
+  // The goods-in's or write-off's own document number (入库单号, 核减单号;
+  // optional): a second command with it is refused, so an operator's retry
+  // changes nothing twice.
   std::string entry_no;
   // kConclude
   std::string invt_no;
   bool release = false;
+  // kConclude: the officer's note; kWriteOff: why the stock is taken off
+  // (required).
   std::string note;
   // kRules, kStartRules
   std::string rules_toml;

@@ -195,11 +195,11 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
     r.headers.emplace_back("Allow", allow);
     return r;
   };
-  if (path == "/v1/admin/bonded/goods-in") {
+  if (path == "/v1/admin/bonded/goods-in" || path == "/v1/admin/bonded/write-off") {
     if (req.method != "POST") {
       return counted("admin")(not_allowed("POST"));
     }
-    return PostGoodsIn(req, counted("admin"));
+    return PostStockCommand(req, path.ends_with("write-off"), counted("admin"));
   }
   if (path == "/v1/admin/lists/conclude") {
     if (req.method != "POST") {

@@ -90,7 +90,9 @@ class Api {
   Result<std::string> ReceiptsJson(const std::string& cop, int64_t after, int limit, int64_t* last,
                                    size_t* count);
   node::Counter& RequestCounter(const std::string& route, int status);
-  void PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply);
+  // POST /v1/admin/bonded/goods-in (write_off false) and .../write-off.
+  void PostStockCommand(const ApiRequest& req, bool write_off,
+                        std::function<void(ApiResponse)> reply);
   void PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   void PostRules(const ApiRequest& req, std::function<void(ApiResponse)> reply);
   ApiResponse GetRules(const Caller& caller);

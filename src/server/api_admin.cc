@@ -1,4 +1,4 @@
-// The operators' routes of Api: bonded goods-in, an officer's conclusion of a
+// The operators' routes of Api: bonded goods-in and write-off, an officer's conclusion of a
 // list, rules versions, and a buyer's quota. Every command is submitted to
 // the node as a logged admin record (engine/records.h) and answered with its
 // place in the log.
@@ -17,24 +17,64 @@ using ceb::internal::AppendJsonString;
 using internal::JsonError;
 using internal::WallNow;
 
-void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> reply) {
-  // {"emsNo": "...", "itemRecordNo": "...", "qty": "120", "entryNo": "..."}
-  // — an operator's administrative goods-in for a bonded account (1210);
-  // entryNo (optional) makes a retry safe: a second goods-in with it is 409. Authorization of the
-  // operator will be checked here (req.caller) when authentication lands.
+namespace {
+
+// Admin submissions answer with the record's place in the log, or why not:
+// a refusal for the state it found is 409 with `duplicate` (AlreadyExists)
+// or `precondition` (FailedPrecondition) as its code.
+std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiResponse)> reply,
+                                                    std::string extra_json = "",
+                                                    const char* duplicate = "conflict",
+                                                    const char* precondition = "conflict") {
+  return [reply = std::move(reply), extra_json, duplicate, precondition](node::SubmitResult res) {
+    switch (res.status.code()) {
+      case StatusCode::kOk:
+        break;
+      case StatusCode::kUnavailable:
+        return reply(JsonError(503, "intake_stopped", res.status.message()));
+      case StatusCode::kNotFound:
+        return reply(JsonError(404, "not_found", res.status.message()));
+      case StatusCode::kAlreadyExists:
+        return reply(JsonError(409, duplicate, res.status.message()));
+      case StatusCode::kFailedPrecondition:
+        return reply(JsonError(409, precondition, res.status.message()));
+      default:
+        return reply(JsonError(400, "bad_request", res.status.message()));
+    }
+    ApiResponse r;
+    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
+    reply(std::move(r));
+  };
+}
+
+}  // namespace
+
+void Api::PostStockCommand(const ApiRequest& req, bool write_off,
+                           std::function<void(ApiResponse)> reply) {
+  // Goods-in: {"emsNo": "...", "itemRecordNo": "...", "qty": "120",
+  // "entryNo": "..."} — an operator's administrative goods-in for a bonded
+  // account (1210). Write-off: the same and "reason" (required) — stock taken
+  // off a line (damaged goods, a count short, a goods-in keyed too large).
+  // entryNo (optional) makes a retry safe: a second command with it is 409.
+  // Authorization of the operator will be checked here (req.caller) when
+  // authentication lands.
+  if (!node_->rules()) {
+    return reply(JsonError(404, "not_found", "clearance is off on this node: no bonded accounts"));
+  }
   simdjson::ondemand::parser parser;
   simdjson::padded_string ps(req.body);
   simdjson::ondemand::document doc;
-  std::string ems, item, qty_text, entry_no;
+  std::string ems, item, qty_text, entry_no, reason;
   std::string_view v;
   auto field = [&](const char* name, std::string* out) {
     return !doc[name].get_string().get(v) && (*out = std::string(v), true);
   };
   if (parser.iterate(ps).get(doc) || !field("emsNo", &ems) || !field("itemRecordNo", &item) ||
-      !field("qty", &qty_text)) {
-    return reply(JsonError(400, "bad_request",
-                           "expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"} "
-                           "(strings)"));
+      !field("qty", &qty_text) || (write_off && !field("reason", &reason))) {
+    return reply(JsonError(
+        400, "bad_request",
+        std::string("expected {\"emsNo\":\"...\",\"itemRecordNo\":\"...\",\"qty\":\"...\"") +
+            (write_off ? ",\"reason\":\"...\"" : "") + "} (strings)"));
   }
   // Numbers as the lists spell them: printable ASCII, no spaces (a stray
   // space or control character would load an account line no list names).
@@ -64,64 +104,40 @@ void Api::PostGoodsIn(const ApiRequest& req, std::function<void(ApiResponse)> re
                            "emsNo and itemRecordNo: 1-30 printable characters, no spaces; qty: a "
                            "positive decimal such as 120 or 1.5 (at most 5 decimals, no sign)"));
   }
+  const bool blank = reason.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (const int n = write_off ? (blank ? 0 : ceb::Utf8Length(reason)) : 1; n < 1 || n > 500) {
+    return reply(JsonError(400, "bad_request",
+                           "reason: why the stock is taken off, 1-500 characters of text" +
+                               (n < 0 ? " (" + ceb::WhyNotText(reason) + ")" : std::string())));
+  }
   // Optional; read after the required fields (on-demand lookups go forward
   // and wrap around, so any member order works).
   if (auto entry = doc["entryNo"]; entry.error() != simdjson::NO_SUCH_FIELD) {
     if (entry.get_string().get(v) || !number(std::string(v))) {
       return reply(JsonError(400, "bad_request",
-                             "entryNo: the goods-in's document number, 1-30 printable "
-                             "characters, no spaces (optional)"));
+                             std::string("entryNo: the ") + (write_off ? "write-off" : "goods-in") +
+                                 "'s document number, 1-30 printable characters, no spaces "
+                                 "(optional)"));
     }
     entry_no = std::string(v);
   }
   node::Submission s;
   s.caller = req.caller.enterprise;
   engine::AdminRecord a;
-  a.kind = engine::AdminRecord::kGoodsIn;
+  a.kind = write_off ? engine::AdminRecord::kWriteOff : engine::AdminRecord::kGoodsIn;
   a.operator_id = req.caller.enterprise;
   a.ems_no = ems;
   a.item_record_no = item;
   a.qty = *qty;
   a.entry_no = entry_no;
+  a.note = reason;
   s.admin = std::move(a);
-  node_->Submit(std::move(s), [reply](node::SubmitResult res) {
-    if (res.status.code() == StatusCode::kUnavailable) {
-      return reply(JsonError(503, "intake_stopped", res.status.message()));
-    }
-    if (res.status.code() == StatusCode::kAlreadyExists) {
-      return reply(JsonError(409, "duplicate_goods_in", res.status.message()));
-    }
-    if (!res.status.ok()) return reply(JsonError(400, "bad_request", res.status.message()));
-    ApiResponse r;
-    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + "}";
-    reply(std::move(r));
-  });
+  node_->Submit(std::move(s), AdminAnswer(std::move(reply), "",
+                                          write_off ? "duplicate_write_off" : "duplicate_goods_in",
+                                          "insufficient_stock"));
 }
 
 namespace {
-
-// Admin submissions answer with the record's place in the log, or why not.
-std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiResponse)> reply,
-                                                    std::string extra_json = "") {
-  return [reply = std::move(reply), extra_json](node::SubmitResult res) {
-    switch (res.status.code()) {
-      case StatusCode::kOk:
-        break;
-      case StatusCode::kUnavailable:
-        return reply(JsonError(503, "intake_stopped", res.status.message()));
-      case StatusCode::kNotFound:
-        return reply(JsonError(404, "not_found", res.status.message()));
-      case StatusCode::kFailedPrecondition:
-      case StatusCode::kAlreadyExists:
-        return reply(JsonError(409, "conflict", res.status.message()));
-      default:
-        return reply(JsonError(400, "bad_request", res.status.message()));
-    }
-    ApiResponse r;
-    r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
-    reply(std::move(r));
-  };
-}
 
 std::string DateOf(UnixMillis t) {
   const std::string d = FormatDateTime14(t);
