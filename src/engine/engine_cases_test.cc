@@ -186,19 +186,31 @@ class EngineRun : public CaseObserver {
     now_ = to;
   }
 
-  void OnStock(int line, const std::string& ems_no, const std::string& record_no,
-               Decimal qty) override {
-    if (stopped_at_) return;
+  // A goods-in (kGoodsIn) or a write-off (kWriteOff) of one account line, as
+  // an operator's command; what the engine sent is collected.
+  Result<Outcome> Stock(int line, AdminRecord::Kind kind, const std::string& ems_no,
+                        const std::string& record_no, Decimal qty) {
     AdminRecord a;
-    a.kind = AdminRecord::kGoodsIn;
+    a.kind = kind;
     a.operator_id = "case";
     a.ems_no = ems_no;
     a.item_record_no = record_no;
     a.qty = qty;
+    if (kind == AdminRecord::kWriteOff) a.note = "case";
     Result<Outcome> out = E().ApplyAdmin(++seq_, now_, a);
-    if (!out.ok()) return Fail(line, "the engine refused the goods-in: " + out.status().ToString());
+    if (!out.ok()) {
+      Fail(line, "the engine refused the stock command: " + out.status().ToString());
+    } else {
+      Collect(line, "", *out);
+    }
+    return out;
+  }
+
+  void OnStock(int line, const std::string& ems_no, const std::string& record_no,
+               Decimal qty) override {
+    if (stopped_at_) return;
     const size_t mark = got_.size();
-    Collect(line, "", *out);
+    if (!Stock(line, AdminRecord::kGoodsIn, ems_no, record_no, qty).ok()) return;
     // Goods-in releases the lists held for that stock (engine.h); the core
     // run releases a held list only when the story retries it (`conclude`).
     for (size_t i = mark; i < got_.size(); ++i) {
@@ -216,6 +228,13 @@ class EngineRun : public CaseObserver {
         x->second.engine_released = true;
       }
     }
+  }
+
+  // A write-off sends nothing and releases nothing: what it collects must
+  // match the core run's nothing.
+  void OnWriteOff(int line, const std::string& ems_no, const std::string& record_no,
+                  Decimal qty) override {
+    if (!stopped_at_) (void)Stock(line, AdminRecord::kWriteOff, ems_no, record_no, qty);
   }
 
   void OnQuota(int line, const clearance::QuotaDelta& seed) override {

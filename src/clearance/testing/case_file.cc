@@ -504,6 +504,19 @@ Status CaseRun::Command(const std::vector<std::string>& t) {
     if (observer_) observer_->OnStock(line_no_, t[1], t[2], *q);
     return Status::Ok();
   }
+  if (cmd == "writeoff") {
+    if (t.size() != 4) return Status::InvalidArgument("writeoff EMS RECORDNO QTY");
+    Result<Decimal> q = Dec(t[3]);
+    if (!q.ok()) return q.status();
+    // The engine's rule (engine.h): never below zero, only a line loaded.
+    const bonded::StockMove move{t[1], t[2], -*q};
+    if (q->units() <= 0 || !stock_.Loaded(t[1], t[2]) || !stock_.Apply({&move, 1}).ok()) {
+      return Status::InvalidArgument("writeoff: " + t[3] + " is not on hand in " + t[1] + " " +
+                                     t[2]);
+    }
+    if (observer_) observer_->OnWriteOff(line_no_, t[1], t[2], *q);
+    return Status::Ok();
+  }
   if (cmd == "quota") return SeedQuota(t);
   if (cmd == "purchase") return DefinePurchase(t);
   if (cmd == "order" || cmd == "payment" || cmd == "waybill" || cmd == "list") {

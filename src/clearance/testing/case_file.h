@@ -122,6 +122,9 @@ class CaseObserver {
   virtual void OnClock(int line, UnixMillis to) {}  // after the deadlines due are decided
   virtual void OnStock(int line, const std::string& ems_no, const std::string& record_no,
                        Decimal qty) {}
+  // An operator's write-off of `qty` (positive) from a line.
+  virtual void OnWriteOff(int line, const std::string& ems_no, const std::string& record_no,
+                          Decimal qty) {}
   virtual void OnQuota(int line, const QuotaDelta& seed) {}
   virtual void OnOrder(int line, const PurchaseState& ps, const Order& o) {}
   virtual void OnPayment(int line, const PurchaseState& ps, const Payment& p) {}
