@@ -84,7 +84,9 @@ void QuotaBook::Reserve(size_t buyers) {
   }
 }
 
-QuotaCounter QuotaBook::Get(std::string_view buyer_id, int32_t year, uint32_t kind) const {
+QuotaCounter QuotaBook::Get(std::string_view id, int32_t year, uint32_t kind) const {
+  char buf[18];
+  const std::string_view buyer_id = CanonicalBuyerId(id, buf);
   const uint64_t h = hash_(buyer_id);
   const Table& t = TableOf(h);
   if (t.slots.empty()) return {};
@@ -101,10 +103,12 @@ Status QuotaBook::Add(const QuotaDelta& d) {
   if (d.buyer_id.empty() || d.buyer_id.size() > 255) {
     return Status::InvalidArgument("quota: buyer ID number must be 1..255 bytes");
   }
-  const uint64_t h = hash_(d.buyer_id);
+  char buf[18];
+  const std::string_view buyer_id = CanonicalBuyerId(d.buyer_id, buf);
+  const uint64_t h = hash_(buyer_id);
   Table& t = TableOf(h);
   if ((t.buyers + 1) * 4 > t.slots.size() * 3) Grow(&t);
-  Slot& s = t.slots[Probe(t, d.buyer_id, h)];
+  Slot& s = t.slots[Probe(t, buyer_id, h)];
   bool known = s.id_len != 0;
   bool in_slot = known && d.kind == kMoneyCounter && s.year == d.year;
   Counter* chained = known && !in_slot ? FindChained(s, d.year, d.kind) : nullptr;
@@ -118,16 +122,16 @@ Status QuotaBook::Add(const QuotaDelta& d) {
     return Status::ResourceExhausted("quota: too many counters");
   }
   if (!known) {
-    if (d.buyer_id.size() <= kInlineId) {
-      s.id_len = static_cast<uint8_t>(d.buyer_id.size());
-      std::memcpy(s.id, d.buyer_id.data(), d.buyer_id.size());
+    if (buyer_id.size() <= kInlineId) {
+      s.id_len = static_cast<uint8_t>(buyer_id.size());
+      std::memcpy(s.id, buyer_id.data(), buyer_id.size());
     } else {
-      if (ids_.size() + 1 + d.buyer_id.size() >= std::numeric_limits<uint32_t>::max()) {
+      if (ids_.size() + 1 + buyer_id.size() >= std::numeric_limits<uint32_t>::max()) {
         return Status::ResourceExhausted("quota: ID arena full");
       }
       uint32_t offset = static_cast<uint32_t>(ids_.size());
-      ids_.push_back(static_cast<char>(d.buyer_id.size()));
-      ids_.append(d.buyer_id);
+      ids_.push_back(static_cast<char>(buyer_id.size()));
+      ids_.append(buyer_id);
       s.id_len = kIdInArena;
       std::memcpy(s.id, &offset, sizeof offset);
     }

@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/buyer_id.h"
 #include "core/chunked_vector.h"
 #include "core/decimal.h"
 #include "core/status.h"
@@ -86,7 +87,8 @@ class QuotaBook {
   // The fixed hash that places a buyer (see quota.cc).
   static uint64_t DefaultHash(std::string_view buyer_id);
 
-  // Zero counter if the buyer or year is unknown.
+  // Buyers are counted by CanonicalBuyerId (core/buyer_id.h): "…x" and
+  // "…X" are one buyer. Zero counter if the buyer or year is unknown.
   QuotaCounter Get(std::string_view buyer_id, int32_t year, uint32_t kind = kMoneyCounter) const;
 
   // Adds (or, negative, takes back) an amount. A counter never goes below
@@ -97,8 +99,9 @@ class QuotaBook {
   // Asks the processor to fetch the buyer's slot; changes nothing. An engine
   // deciding a batch calls it for the next list while deciding this one, so
   // the one memory access of the next lookup overlaps useful work.
-  void Prefetch(std::string_view buyer_id) const {
-    const uint64_t h = hash_(buyer_id);
+  void Prefetch(std::string_view id) const {
+    char buf[18];
+    const uint64_t h = hash_(CanonicalBuyerId(id, buf));
     const std::vector<Slot>& slots = TableOf(h).slots;
     if (!slots.empty()) __builtin_prefetch(&slots[h & (slots.size() - 1)]);
   }

@@ -31,6 +31,26 @@ TEST(QuotaBook, CountersByBuyerYearAndKind) {
   EXPECT_EQ(q.counters(), 3u);
 }
 
+// An ID card's check character is 'X' whether written upper or lower case:
+// one buyer, one annual total (else a buyer could split it in two).
+TEST(QuotaBook, AnIdCardsCheckCharacterCountsAsOneBuyerInEitherCase) {
+  QuotaBook q;
+  ASSERT_TRUE(q.Add({"33010619900101123x", 2026, kMoneyCounter, Y(100), 1}).ok());
+  ASSERT_TRUE(q.Add({"33010619900101123X", 2026, kMoneyCounter, Y(50), 1}).ok());
+  EXPECT_EQ(q.Get("33010619900101123X", 2026).amount, Y(150));
+  EXPECT_EQ(q.Get("33010619900101123x", 2026).lists, 2u);
+  q.Prefetch("33010619900101123x");  // the same slot; no effect to see
+  EXPECT_EQ(q.buyers(), 1u);
+  ASSERT_EQ(q.Entries().size(), 1u);
+  EXPECT_EQ(q.Entries()[0].buyer_id, "33010619900101123X");
+  // Only the check character of an 18-character number: others as given.
+  ASSERT_TRUE(q.Add({"x", 2026, kMoneyCounter, Y(1), 1}).ok());
+  ASSERT_TRUE(q.Add({"3301061990010112x", 2026, kMoneyCounter, Y(1), 1}).ok());
+  EXPECT_EQ(q.Get("X", 2026).amount, Decimal());
+  EXPECT_EQ(q.Get("3301061990010112X", 2026).amount, Decimal());
+  EXPECT_EQ(q.buyers(), 3u);
+}
+
 TEST(QuotaBook, NeverBelowZero) {
   QuotaBook q;
   EXPECT_EQ(q.Add({"A1", 2026, kMoneyCounter, Y(-1), 0}).code(), StatusCode::kFailedPrecondition);

@@ -30,6 +30,7 @@
 
 #include "ceb/ceb.h"
 #include "clearance/testing/case_file.h"
+#include "core/buyer_id.h"
 #include "engine/engine.h"
 
 namespace ftz::engine {
@@ -239,7 +240,7 @@ class EngineRun : public CaseObserver {
 
   void OnQuota(int line, const clearance::QuotaDelta& seed) override {
     if (stopped_at_) return;
-    seeded_.insert(seed.buyer_id);
+    seeded_.insert(Buyer(seed.buyer_id));
     skips_.push_back("line " + std::to_string(line) + ": `quota " + seed.buyer_id + " " +
                      std::to_string(seed.year) +
                      " ...`: the engine has no record that seeds a buyer's annual total; that "
@@ -521,8 +522,8 @@ class EngineRun : public CaseObserver {
   // A purchase of a buyer whose quota was seeded cannot be compared.
   void Touch(int line, const PurchaseState& ps) {
     if (seeded_.empty()) return;
-    bool seeded = seeded_.count(ps.spec.buyer_id) > 0;
-    if (ps.list && seeded_.count(ps.list->head.buyerIdNumber)) seeded = true;
+    bool seeded = seeded_.count(Buyer(ps.spec.buyer_id)) > 0;
+    if (ps.list && seeded_.count(Buyer(ps.list->head.buyerIdNumber))) seeded = true;
     if (seeded) Exclude(ps.spec.name, line, "its buyer's quota was seeded with `quota`");
   }
 
@@ -676,7 +677,7 @@ class EngineRun : public CaseObserver {
     auto text = [&](const std::vector<clearance::QuotaEntry>& entries) {
       std::set<std::string> out;
       for (const clearance::QuotaEntry& q : entries) {
-        if (seeded_.count(q.buyer_id) || quota_unsure_.count(q.buyer_id)) continue;
+        if (seeded_.count(Buyer(q.buyer_id)) || quota_unsure_.count(q.buyer_id)) continue;
         if (q.amount == Decimal() && q.lists == 0) continue;
         out.insert(q.buyer_id + " " + std::to_string(q.year) + " kind " + std::to_string(q.kind) +
                    ": used " + q.amount.ToString() + ", lists " + std::to_string(q.lists));
@@ -712,6 +713,11 @@ class EngineRun : public CaseObserver {
   bool list_refused_at_intake_ = false;
 
   std::map<std::string, Exclusion> excluded_;
+  // Buyers as the quota book counts them (core/buyer_id.h).
+  static std::string Buyer(std::string_view id) {
+    char buf[18];
+    return std::string(CanonicalBuyerId(id, buf));
+  }
   std::set<std::string> seeded_, quota_unsure_;
   std::optional<int> stopped_at_;
   std::string stop_reason_;

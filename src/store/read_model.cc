@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "core/buyer_id.h"
 #include "store/internal/wal_vfs.h"
 
 namespace ftz::store {
@@ -393,7 +394,9 @@ Result<std::vector<ReceiptRow>> ReadModel::ReceiptsAfter(const std::string& cop_
   return out;
 }
 
-std::string BuyerKey(std::string_view id_number) {
+std::string BuyerKey(std::string_view id) {
+  char buf[18];
+  const std::string_view id_number = CanonicalBuyerId(id, buf);  // "…x" and "…X": one buyer
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(id_number.data()), id_number.size(), md);
   static constexpr char kHex[] = "0123456789abcdef";

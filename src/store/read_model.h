@@ -54,7 +54,8 @@ struct QuotaRow {
   int64_t lists = 0;
 };
 
-// Hex SHA-256 of a buyer's ID number: the key of their quota row.
+// Hex SHA-256 of a buyer's ID number (CanonicalBuyerId: a check character
+// 'x' counts as 'X'): the key of their quota row.
 std::string BuyerKey(std::string_view id_number);
 
 // A bonded account line (emsNo, itemRecordNo) and what it holds now.

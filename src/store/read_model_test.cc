@@ -41,6 +41,15 @@ std::string SchemaOf(const std::string& path, const std::string& name) {
   return sql;
 }
 
+// A quota row is found by the ID number whichever case its check character
+// is written in (core/buyer_id.h), and the row holds no ID number.
+TEST(BuyerKey, AnIdCardsCheckCharacterInEitherCaseIsOneKey) {
+  EXPECT_EQ(BuyerKey("33010619900101123x"), BuyerKey("33010619900101123X"));
+  EXPECT_NE(BuyerKey("330106199001011234"), BuyerKey("33010619900101123X"));
+  EXPECT_EQ(BuyerKey("33010619900101123X").size(), 64u);
+  EXPECT_EQ(BuyerKey("33010619900101123X").find("3301061990"), std::string::npos);
+}
+
 TEST_F(ReadModelTest, ReceiptsComeBackByEnterpriseInLogOrder) {
   auto rm = ReadModel::Open(path_);
   ASSERT_TRUE(rm.ok()) << rm.status().ToString();
