@@ -394,6 +394,7 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   const std::string reason = ",\"reason\":\"一件破损\",\"entryNo\":\"WO-20261201-0001\"";
   HttpResult off = write_off("ENTRY-R", "1", reason);
   ASSERT_EQ(off.status, 200) << off.body;
+  const int64_t off_index = std::stoll(off.body.substr(off.body.find(':') + 1));
   off = write_off("ENTRY-R", "1", reason);
   EXPECT_EQ(off.status, 409) << off.body;
   EXPECT_NE(off.body.find("\"duplicate_write_off\""), std::string::npos) << off.body;
@@ -403,6 +404,19 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   EXPECT_NE(off.body.find("exceeds the stock on hand"), std::string::npos) << off.body;
   EXPECT_EQ(write_off("ENTRY-R", "1", "").status, 400);
   EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"  \"").status, 400);
+  // Blank in any script (ideographic and no-break spaces), a body with more
+  // after its object, a member twice: refused, nothing taken.
+  EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"\\u3000\\u00a0\"").status, 400);
+  EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"x\"}{\"a\":1").status, 400);
+  EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"x\",\"junk\":tru").status, 400);
+  HttpResult twice = write_off("ENTRY-R", "1", ",\"reason\":\"x\",\"qty\":\"2\"");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_NE(twice.body.find("\\\"qty\\\" is given twice"), std::string::npos) << twice.body;
+  EXPECT_EQ(c.Request("POST", "/v1/admin/bonded/goods-in",
+                      "{\"emsNo\":\"" + p.list.head.emsNo +
+                          "\",\"itemRecordNo\":\"ENTRY-R\",\"qty\":\"1\"}{\"x\":1}")
+                .status,
+            400);
   EXPECT_EQ(write_off("NOT-IN-BOOK", "1", ",\"reason\":\"count\"").status, 404);
   EXPECT_EQ(c.Request("GET", "/v1/admin/bonded/write-off").status, 405);
   // The stock report: 1000.5 loaded per line, less what a release deducted.
@@ -426,6 +440,13 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   }
   EXPECT_EQ(report.status, 200);
   EXPECT_EQ(report.body.rfind(want, 0), 0u) << report.body << "\nwanted " << want;
+  // Its logIndex is the last record it reflects: the write-off's, or later,
+  // and a record of the log (below the next one to be written).
+  const int64_t report_index =
+      std::stoll(report.body.substr(report.body.find("\"logIndex\":") + 11));
+  EXPECT_GE(report_index, off_index) << report.body;
+  const std::string ready = c.Request("GET", "/readyz").body;
+  EXPECT_LT(report_index, std::stoll(ready.substr(ready.find("\"logNextSeq\":") + 13))) << ready;
   // The goods-in is logged like any input: a restart replays it identically,
   // and the report is the same; the entry number is still known.
   server_->Stop();

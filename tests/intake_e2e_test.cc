@@ -87,6 +87,22 @@ class IntakeTest : public ::testing::Test {
   std::deque<Message> cache_;
 };
 
+// The port `ftzport serve` takes before it recovers is held from then on: a
+// second bind of it fails even though nothing is served there yet (a socket
+// bound but not listening could be bound again by another SO_REUSEADDR
+// socket, which then took the port during the first one's replay).
+TEST(BindListenAddress, HoldsThePortBeforeItIsServed) {
+  auto first = server::BindListenAddress("127.0.0.1", 0);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_NE(first->port(), 0);
+  auto second = server::BindListenAddress("127.0.0.1", first->port());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("Address already in use"), std::string::npos)
+      << second.status().ToString();
+  EXPECT_EQ(server::BindListenAddress("300.1.1.1", 0).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_F(IntakeTest, EachEnterpriseGetsItsReceipt) {
   Client c(server_->port());
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,
@@ -235,6 +251,16 @@ TEST_F(SmallLimitTest, BodyOverTheLimitIs413) {
   const std::string metrics = again.Request("GET", "/metrics").body;
   EXPECT_NE(metrics.find("ftz_http_requests_total{route=\"messages\",code=\"413\"} 1"),
             std::string::npos);
+  EXPECT_NE(metrics.find("ftz_messages_total{outcome=\"invalid\"} 1\n"), std::string::npos)
+      << metrics;
+  // Any other route: a JSON error, not a CEB900, and no CEB message counted.
+  HttpResult rules = again.Request("POST", "/v1/admin/rules", big);
+  EXPECT_EQ(rules.status, 413);
+  EXPECT_EQ(rules.headers["Content-Type"], "application/json") << rules.body;
+  EXPECT_NE(rules.body.find("\"too_large\""), std::string::npos) << rules.body;
+  Client third(server_->port());  // a 413 closes its connection
+  const std::string after = third.Request("GET", "/metrics").body;
+  EXPECT_NE(after.find("ftz_messages_total{outcome=\"invalid\"} 1\n"), std::string::npos) << after;
 }
 
 TEST_F(IntakeTest, QueryByBusinessKey) {
@@ -347,6 +373,12 @@ TEST_F(IntakeTest, AHeadAnswerHasNoBody) {
   HttpResult r = d.Request("POST", "/v1/receipts/stream?copCode=x", "");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["Allow"], "GET");
+  // Its path exactly: a longer one is no route (it streamed, and its HEAD
+  // was 404).
+  for (const char* path : {"/v1/receipts/streamXYZ?copCode=x", "/v1/receipts/stream/x"}) {
+    Client e(server_->port());
+    EXPECT_EQ(e.Request("GET", path).status, 404) << path;
+  }
 }
 
 // A stop while long-polls wait: each is ended while the Api and the Node it

@@ -38,17 +38,23 @@ struct ServeOptions {
 };
 
 // SIGINT/SIGTERM before the server runs (while it recovers its state) ask
-// recovery to stop; the HTTP server handles them from then on. The handler
-// resets itself, so a second signal stops the process at once (as a crash,
-// which the log is made for).
+// recovery to stop; the HTTP server handles them from then on. The first
+// puts both signals back to their default, so a second one of either kind
+// stops the process at once (as a crash, which the log is made for).
 std::atomic<bool> stop_requested{false};
 
-extern "C" void OnStopBeforeServing(int) { stop_requested.store(true); }
+extern "C" void OnStopBeforeServing(int) {
+  stop_requested.store(true);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGINT, &dfl, nullptr);  // async-signal-safe (POSIX)
+  sigaction(SIGTERM, &dfl, nullptr);
+}
 
 void CatchStopWhileStarting() {
   struct sigaction sa {};
   sa.sa_handler = OnStopBeforeServing;
-  sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

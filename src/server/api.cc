@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iterator>
@@ -74,6 +75,52 @@ ApiResponse JsonError(int status, std::string_view code, std::string_view messag
   AppendJsonString(&r.body, message);
   r.body += "}}";
   return r;
+}
+
+std::string WhyNotCommandJson(std::string_view body) {
+  thread_local simdjson::dom::parser parser;
+  const simdjson::padded_string ps(body);
+  simdjson::dom::element root;
+  simdjson::dom::object members;
+  if (parser.parse(ps).get(root) != simdjson::SUCCESS) {
+    return "malformed JSON (or content after the object)";
+  }
+  if (root.get_object().get(members) != simdjson::SUCCESS) return "the body is not a JSON object";
+  std::vector<std::string_view> seen;
+  for (const auto& [key, value] : members) {
+    if (value.is_array() || value.is_object()) {
+      return "member \"" + std::string(key) + "\" is an array or object";
+    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return "member \"" + std::string(key) + "\" is given twice";
+    }
+    seen.push_back(key);
+  }
+  return {};
+}
+
+bool IsBlank(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
+      ++i;
+      continue;
+    }
+    // The multi-byte spaces, as their UTF-8 bytes.
+    static constexpr std::string_view kSpaces[] = {
+        "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81",
+        "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86",
+        "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\x8B",
+        "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80",
+        "\xEF\xBB\xBF"};
+    size_t n = 0;
+    for (std::string_view s : kSpaces) {
+      if (text.substr(i, s.size()) == s) n = s.size();
+    }
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 UnixMillis WallNow() {
@@ -370,11 +417,14 @@ ApiResponse FormatRefusal(int status, const ceb::DecodeResult& d, std::string_vi
 
 }  // namespace
 
-ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
+ApiResponse Api::BodyTooLarge(const ApiRequest& req, bool message) const {
+  const std::string why =
+      "body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
+  // Only a CEB message is answered with a CEB900 (and counted as one).
+  if (!message) return JsonError(413, "too_large", "request " + why);
   ceb::DecodeResult d;
   d.ceb_code = 1;
-  d.summary =
-      "message body larger than the limit of " + std::to_string(limits_.max_body) + " bytes";
+  d.summary = "message " + why;
   messages_invalid_->Add();
   return FormatRefusal(413, d, "", WantsJson(req.accept));
 }
@@ -382,7 +432,7 @@ ApiResponse Api::BodyTooLarge(const ApiRequest& req) const {
 void Api::PostMessage(ApiRequest req, std::function<void(ApiResponse)> reply) {
   const auto t0 = Clock::now();
   const bool json = WantsJson(req.accept);
-  if (req.body.size() > limits_.max_body) return reply(BodyTooLarge(req));
+  if (req.body.size() > limits_.max_body) return reply(BodyTooLarge(req, /*message=*/true));
   // CEB messages are UTF-8 (an XML declaration naming another encoding is
   // refused by the decoder); a body labelled otherwise would be read as
   // something its sender did not write.

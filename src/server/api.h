@@ -64,8 +64,10 @@ class Api {
 
   void Handle(ApiRequest req, std::function<void(ApiResponse)> reply);
 
-  // The answer to a body over ApiLimits::max_body (the transport detects it).
-  ApiResponse BodyTooLarge(const ApiRequest& req) const;
+  // The answer to a body over ApiLimits::max_body (the transport detects it):
+  // to a CEB message (`message`: POST /v1/messages) a CEB900, counted as an
+  // invalid message; to any other request a JSON Error `too_large`.
+  ApiResponse BodyTooLarge(const ApiRequest& req, bool message) const;
 
   // For the SSE stream (transport-driven): receipts of `cop` after `cursor`,
   // rendered as "id: <seq>\nevent: receipt\ndata: <json>\n\n" events.

@@ -61,6 +61,9 @@ void Api::PostStockCommand(const ApiRequest& req, bool write_off,
   if (!node_->rules()) {
     return reply(JsonError(404, "not_found", "clearance is off on this node: no bonded accounts"));
   }
+  if (std::string why = internal::WhyNotCommandJson(req.body); !why.empty()) {
+    return reply(JsonError(400, "bad_request", why));
+  }
   simdjson::ondemand::parser parser;
   simdjson::padded_string ps(req.body);
   simdjson::ondemand::document doc;
@@ -104,8 +107,8 @@ void Api::PostStockCommand(const ApiRequest& req, bool write_off,
                            "emsNo and itemRecordNo: 1-30 printable characters, no spaces; qty: a "
                            "positive decimal such as 120 or 1.5 (at most 5 decimals, no sign)"));
   }
-  const bool blank = reason.find_first_not_of(" \t\r\n") == std::string::npos;
-  if (const int n = write_off ? (blank ? 0 : ceb::Utf8Length(reason)) : 1; n < 1 || n > 500) {
+  if (const int n = write_off ? (internal::IsBlank(reason) ? 0 : ceb::Utf8Length(reason)) : 1;
+      n < 1 || n > 500) {
     return reply(JsonError(400, "bad_request",
                            "reason: why the stock is taken off, 1-500 characters of text" +
                                (n < 0 ? " (" + ceb::WhyNotText(reason) + ")" : std::string())));
@@ -151,6 +154,9 @@ void Api::PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)>
   // officer's outcome for a list under manual review (300) or inspection
   // (500). Logged like any input, so replay reaches the same decision. The
   // officer's authorization will be checked here (req.caller).
+  if (std::string why = internal::WhyNotCommandJson(req.body); !why.empty()) {
+    return reply(JsonError(400, "bad_request", why));
+  }
   simdjson::ondemand::parser parser;
   simdjson::padded_string ps(req.body);
   simdjson::ondemand::document doc;
@@ -277,6 +283,8 @@ ApiResponse Api::GetStock(const std::string& ems_no, const Caller& caller) {
   if (ems_no.empty() || ems_no.find('/') != std::string::npos) {
     return JsonError(400, "bad_request", "expected /v1/bonded/{emsNo}/stock");
   }
+  // Read first: the rows read next reflect at least the records before it.
+  const uint64_t applied = node_->read_model().applied_seq();
   auto rows = node_->read_model().StockOf(ems_no);
   if (!rows.ok()) return JsonError(500, "read_model", rows.status().message());
   if (rows->empty()) {
@@ -294,7 +302,9 @@ ApiResponse Api::GetStock(const std::string& ems_no, const Caller& caller) {
     AppendJsonString(&r.body, Decimal::FromUnits(row.qty_units).ToString());
     r.body += "}";
   }
-  r.body += "],\"logIndex\":" + std::to_string(node_->read_model().applied_seq()) + "}";
+  // The last record reflected, as the goods-in's own answer names its
+  // record.
+  r.body += "],\"logIndex\":" + std::to_string(applied > 0 ? applied - 1 : 0) + "}";
   return r;
 }
 

@@ -132,9 +132,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       ApiRequest req;
       req.accept = std::string(parser_->get()[http::field::accept]);
-      api_->CountRequest(
-          parser_->get().target().starts_with("/v1/messages") ? "messages" : "unknown", 413);
-      return Push(api_->BodyTooLarge(req), parser_->get().version());
+      const bool message = parser_->get().target().starts_with("/v1/messages");
+      api_->CountRequest(message ? "messages" : "unknown", 413);
+      return Push(api_->BodyTooLarge(req, message), parser_->get().version());
     }
     if (ec == http::error::header_limit) {
       api_->CountRequest("unknown", 431);
@@ -182,10 +182,14 @@ class Session : public std::enable_shared_from_this<Session> {
     // A HEAD answer is the GET's header alone (RFC 9110 §9.3.2): a body
     // after it would be read as the start of the next answer.
     const bool head = msg.method() == http::verb::head;
-    if (req.method == "GET" && req.target.rfind("/v1/receipts/stream", 0) == 0) {
+    // The stream's path exactly ("/v1/receipts/streamX" is no route: 404).
+    static constexpr std::string_view kStream = "/v1/receipts/stream";
+    if (req.method == "GET" && req.target.starts_with(kStream) &&
+        (req.target.size() == kStream.size() || req.target[kStream.size()] == '?')) {
       // Not an answer the drain waits for: a stream lasts until it is closed.
       gate_->owed.fetch_sub(1);
       if (!slots_.empty() || writing_) {
+        api_->CountRequest("receipts-stream", 400);
         ApiResponse r;
         r.status = 400;
         r.body =
@@ -609,6 +613,10 @@ Result<BoundSocket> BindListenAddress(const std::string& host, uint16_t port) {
     return fail("SO_REUSEADDR on");
   }
   if (::bind(b.fd_, ep.data(), static_cast<socklen_t>(ep.size())) != 0) return fail("bind");
+  // Listening at once holds the port: a socket bound and not listening may be
+  // bound again by another process (SO_REUSEADDR on both), which then takes
+  // the port while this one recovers.
+  if (::listen(b.fd_, SOMAXCONN) != 0) return fail("listen on");
   sockaddr_storage got{};
   socklen_t len = sizeof got;
   if (::getsockname(b.fd_, reinterpret_cast<sockaddr*>(&got), &len) != 0) {
@@ -629,8 +637,7 @@ Status HttpServer::Listen(BoundSocket bound) {
   beast::error_code ec;
   auto& a = impl_->acceptor;
   const uint16_t port = bound.port();
-  a.assign(bound.ipv6() ? tcp::v6() : tcp::v4(), bound.release(), ec);
-  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  a.assign(bound.ipv6() ? tcp::v6() : tcp::v4(), bound.release(), ec);  // listening already
   if (ec) return Status::IOError("listen on port " + std::to_string(port) + ": " + ec.message());
   impl_->port = port;
   impl_->Accept();

@@ -38,11 +38,13 @@ struct HttpOptions {
   int sse_send_buffer_bytes = 256 * 1024;
 };
 
-// A listening address taken ahead of serving: bound, not yet listening. A
-// second server on the same address fails here, and a client connecting
-// meanwhile is refused rather than queued. `ftzport serve` binds before it
-// opens its data directory, so that a taken port is reported at once, not
-// after a replay of minutes. Move-only; owns the socket until Listen takes it.
+// A listening address taken ahead of serving: bound and listening, nothing
+// accepted yet. A second server on the same address fails here, and a client
+// connecting meanwhile waits in the kernel's queue until the server serves
+// (HttpServer::Listen). `ftzport serve` takes its port before it opens its
+// data directory, so that a taken port is reported at once, not after a
+// replay of minutes, and no other process can take it during that replay.
+// Move-only; owns the socket until Listen takes it.
 class BoundSocket {
  public:
   BoundSocket() = default;
@@ -60,9 +62,9 @@ class BoundSocket {
   bool ipv6_ = false;
 };
 
-// Binds host:port (SO_REUSEADDR, as Listen does). Errors: InvalidArgument
-// for an address that does not parse, IOError from the OS (EADDRINUSE when
-// another process listens there).
+// Binds host:port (SO_REUSEADDR, so a port in TIME_WAIT is taken) and
+// listens. Errors: InvalidArgument for an address that does not parse,
+// IOError from the OS (EADDRINUSE when another process listens there).
 Result<BoundSocket> BindListenAddress(const std::string& host, uint16_t port);
 
 class HttpServer {
@@ -72,7 +74,7 @@ class HttpServer {
 
   // Binds and listens; port 0 picks a free port (see port()).
   Status Listen(const std::string& host, uint16_t port);
-  // Listens on an address bound beforehand (BindListenAddress).
+  // Serves an address taken beforehand (BindListenAddress).
   Status Listen(BoundSocket bound);
   uint16_t port() const;
   // Serves until Stop (or SIGINT/SIGTERM when handle_signals).
