@@ -947,12 +947,15 @@ InventoryReturn& Engine::New622(const ListState& st, Outcome* out) {
 }
 
 Result<Outcome> Engine::ApplyAdmin(uint64_t seq, UnixMillis time, const AdminRecord& a) {
-  Outcome out;
   if (!clearance_) return Status::FailedPrecondition("clearance is off");
   if (a.kind == AdminRecord::kConclude) return ConcludeByOfficer(time, a);
   if (a.kind == AdminRecord::kRules) return AddRules(time, a);
   if (a.kind == AdminRecord::kStartRules) return SetStartRules(a);
-  // A goods-in or a write-off: one account line up or down.
+  return ApplyStockCommand(seq, time, a);
+}
+
+Result<Outcome> Engine::ApplyStockCommand(uint64_t seq, UnixMillis time, const AdminRecord& a) {
+  Outcome out;
   const bool write_off = a.kind == AdminRecord::kWriteOff;
   const char* nothing = write_off ? "; nothing written off" : "; nothing loaded";
   if (!a.entry_no.empty()) {

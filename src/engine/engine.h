@@ -148,7 +148,10 @@ class Engine {
   void Prefetch(const Message& m) const { PrefetchBlock(m, 0); }
   // Applies an operator's command (a logged kAdmin record). Goods-in adds
   // bonded stock and releases the lists held for it, oldest first.
-  // InvalidArgument (nothing changed) for a bad quantity or key. A start's
+  // InvalidArgument (nothing changed) for a bad quantity or key. A write-off
+  // takes stock off a line and releases nothing: NotFound for a line no
+  // goods-in loaded, FailedPrecondition for more than it holds. Either with
+  // a document number already used: AlreadyExists, naming the first. A start's
   // rules file (kind 4) replaces the versions given at construction. An
   // officer's conclusion releases (800, with its CEB816) or refuses (100,
   // quota given back) a list under review (300) or inspection (500);
@@ -311,6 +314,8 @@ class Engine {
   std::string start_rules_toml_;
   bool clearance_ = false;
   Result<Outcome> AddRules(UnixMillis time, const AdminRecord& a);
+  // A goods-in (kGoodsIn) or a write-off (kWriteOff) of one account line.
+  Result<Outcome> ApplyStockCommand(uint64_t seq, UnixMillis time, const AdminRecord& a);
   // A logged start with its rules file: the base versions become that
   // file's, the run-time versions stay (all or nothing).
   Result<Outcome> SetStartRules(const AdminRecord& a);
