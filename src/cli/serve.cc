@@ -55,7 +55,11 @@ extern "C" void OnStopBeforeServing(int) {
 void CatchStopWhileStarting() {
   struct sigaction sa {};
   sa.sa_handler = OnStopBeforeServing;
+  // Both blocked while the handler runs: the other one, sent right after,
+  // then meets the default it put back (not a second run of this handler).
   sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
