@@ -206,6 +206,11 @@ TEST_F(ClearanceTest, BuyersQuotaIsCountedAndShownMasked) {
   EXPECT_EQ(Field(q.body, "remaining"), (Decimal::FromInt(26000) - value).ToString()) << q.body;
   HttpResult other = c.Request("GET", "/v1/quota/110101199001011237?year=2026");
   EXPECT_NE(other.body.find("\"used\":\"0\""), std::string::npos) << other.body;
+  // A check character written 'x' is the buyer "…X" (core/buyer_id.h), and
+  // is shown so.
+  HttpResult lower = c.Request("GET", "/v1/quota/11010119900101123x?year=2026");
+  EXPECT_EQ(lower.status, 200) << lower.body;
+  EXPECT_NE(lower.body.find("\"buyer\":\"1101**********123X\""), std::string::npos) << lower.body;
   // What is not an ID number is not a buyer with no quota: 400 (the mask
   // was also applied byte by byte, and split a Chinese character).
   for (const char* not_id :

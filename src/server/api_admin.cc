@@ -7,6 +7,7 @@
 #include "ceb/field_tables.h"
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
+#include "core/buyer_id.h"
 #include "engine/records.h"
 #include "server/api.h"
 #include "server/internal/api_util.h"
@@ -260,7 +261,8 @@ ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_
   const Decimal used = Decimal::FromUnits(row->used_units);
   ApiResponse r;
   r.body = "{\"buyer\":";
-  AppendJsonString(&r.body, clearance::MaskId(id_number));
+  char canonical[18];  // the buyer as counted: "…x" is shown "…X"
+  AppendJsonString(&r.body, clearance::MaskId(CanonicalBuyerId(id_number, canonical)));
   r.body += ",\"year\":" + std::to_string(year) + ",\"used\":";
   AppendJsonString(&r.body, used.ToString());
   r.body += ",\"lists\":" + std::to_string(row->lists);
