@@ -964,16 +964,14 @@ Result<Outcome> Engine::ApplyStockCommand(uint64_t seq, UnixMillis time, const A
       // the warehouse's document numbers.
       const GoodsInEntry& g = it->second;
       const bool was_write_off = g.qty.units() < 0;
+      const Decimal qty = was_write_off ? -g.qty : g.qty;
       const bool same = was_write_off == write_off && g.ems_no == a.ems_no &&
-                        g.item_record_no == a.item_record_no &&
-                        (was_write_off ? -g.qty : g.qty) == a.qty;
+                        g.item_record_no == a.item_record_no && qty == a.qty;
       return Status::AlreadyExists(
           std::string(was_write_off ? "write-off entryNo " : "goods-in entryNo ") + a.entry_no +
           (was_write_off ? " was applied" : " was loaded") + " already at log index " +
           std::to_string(g.seq) +
-          (same ? ""
-                : " (" + g.ems_no + " " + g.item_record_no + " qty " +
-                      (was_write_off ? -g.qty : g.qty).ToString() + ")") +
+          (same ? "" : " (" + g.ems_no + " " + g.item_record_no + " qty " + qty.ToString() + ")") +
           nothing);
     }
   }

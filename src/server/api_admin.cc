@@ -1,7 +1,7 @@
-// The operators' routes of Api: bonded goods-in and write-off, an officer's conclusion of a
-// list, rules versions, and a buyer's quota. Every command is submitted to
-// the node as a logged admin record (engine/records.h) and answered with its
-// place in the log.
+// The operators' routes of Api: bonded goods-in and write-off, an officer's
+// conclusion of a list, rules versions, and a buyer's quota. Every command is
+// submitted to the node as a logged admin record (engine/records.h) and
+// answered with its place in the log.
 #include <simdjson.h>
 
 #include "ceb/field_tables.h"
@@ -108,11 +108,13 @@ void Api::PostStockCommand(const ApiRequest& req, bool write_off,
                            "emsNo and itemRecordNo: 1-30 printable characters, no spaces; qty: a "
                            "positive decimal such as 120 or 1.5 (at most 5 decimals, no sign)"));
   }
-  if (const int n = write_off ? (internal::IsBlank(reason) ? 0 : ceb::Utf8Length(reason)) : 1;
-      n < 1 || n > 500) {
-    return reply(JsonError(400, "bad_request",
-                           "reason: why the stock is taken off, 1-500 characters of text" +
-                               (n < 0 ? " (" + ceb::WhyNotText(reason) + ")" : std::string())));
+  if (write_off) {
+    const int n = internal::IsBlank(reason) ? 0 : ceb::Utf8Length(reason);
+    if (n < 1 || n > 500) {
+      return reply(JsonError(400, "bad_request",
+                             "reason: why the stock is taken off, 1-500 characters of text" +
+                                 (n < 0 ? " (" + ceb::WhyNotText(reason) + ")" : std::string())));
+    }
   }
   // Optional; read after the required fields (on-demand lookups go forward
   // and wrap around, so any member order works).
