@@ -292,6 +292,15 @@ TEST_F(IntakeTest, QueryByBusinessKey) {
   }
   EXPECT_EQ(c.Request("GET", "/v1/orders/nobody/nothing").status, 404);
   EXPECT_EQ(c.Request("GET", "/v1/orders/onlyone").status, 400);
+  // An empty segment names no document: not read as the path without it.
+  const std::string order = p.order.head.ebpCode + "/" + p.order.head.orderNo;
+  for (const std::string& path :
+       {"/v1/orders//" + order, "/v1/orders/" + order + "/",
+        "/v1/orders/" + p.order.head.ebpCode + "//" + p.order.head.orderNo}) {
+    HttpResult r = c.Request("GET", path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_NE(r.body.find("expected /v1/orders/{code}/{number}"), std::string::npos) << r.body;
+  }
   HttpResult not_allowed = c.Request("DELETE", "/v1/messages");
   EXPECT_EQ(not_allowed.status, 405);
   EXPECT_EQ(not_allowed.headers["Allow"], "POST");

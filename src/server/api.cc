@@ -150,16 +150,20 @@ bool ParseInt(std::string_view s, int64_t* out) {
 
 namespace {
 
+// The path's segments after its leading '/', empty ones kept: "/v1/orders//a"
+// and "/v1/orders/a/b/" name no document, and are answered so, not read as
+// "/v1/orders/a" and "/v1/orders/a/b".
 std::vector<std::string> Segments(std::string_view path) {
   std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
+  if (path.empty() || path[0] != '/') return out;
+  size_t i = 1;
+  for (;;) {
     size_t j = path.find('/', i);
     if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(UrlDecode(path.substr(i, j - i)));
+    out.push_back(UrlDecode(path.substr(i, j - i)));
+    if (j == path.size()) return out;
     i = j + 1;
   }
-  return out;
 }
 
 struct DocRoute {
@@ -322,7 +326,8 @@ void Api::Handle(ApiRequest req, std::function<void(ApiResponse)> reply) {
                       "give ebpCode/orderNo in the path, or ?agentCode=&copNo=, "
                       "or ?invtNo="));
       }
-      if (seg.size() != 2 + route.key_parts) {
+      if (seg.size() != 2 + route.key_parts ||
+          std::any_of(seg.begin() + 2, seg.end(), [](const std::string& s) { return s.empty(); })) {
         return counted(route.name)(
             JsonError(400, "bad_request",
                       std::string("expected /v1/") + route.name + "/" +
