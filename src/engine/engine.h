@@ -86,6 +86,18 @@ struct DocumentChange {
   // carrying the decision's status and info.
   bool status_only = false;
   std::string invt_no;  // lists: the customs list number, on the declaration's change
+
+  // A later decision's change (status_only) of the document `key`.
+  static DocumentChange StatusOnly(MessageType type, std::string key, int status,
+                                   std::string info) {
+    DocumentChange c;
+    c.type = type;
+    c.key = std::move(key);
+    c.status = status;
+    c.info = std::move(info);
+    c.status_only = true;
+    return c;
+  }
 };
 
 // A further receipt the engine sends because of a record: a list's CEB622
@@ -247,6 +259,15 @@ class Engine {
   // The version a cancellation or return is decided under: the one in force,
   // or before any is, the first to take effect (null only for an empty book).
   const clearance::Rules* RulesForAnswer(UnixMillis time) const;
+  // The list an application (623, 625) names by invtNo: its state (null if
+  // none), key and record (a waiting list's made of its declaration).
+  struct NamedList {
+    ListState* st = nullptr;
+    std::string key;
+    clearance::ListRecord record;
+    const clearance::ListRecord* record_or_null() const { return st ? &record : nullptr; }
+  };
+  NamedList ListNamed(const std::string& invt_no);
   void OnCancellation(const Cancellation& c, const Application& app, const std::string& cop,
                       UnixMillis time, Outcome* out);
   void OnReturn(const ReturnRequest& r, const Application& app, const std::string& cop,
