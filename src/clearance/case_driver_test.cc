@@ -41,6 +41,39 @@ INSTANTIATE_TEST_SUITE_P(Cases, CaseFileTest, ::testing::ValuesIn(CaseFiles()),
                            return testing::CaseTestName(info.param);
                          });
 
+// The driver's own checks can fail: a wrong value, a prefix of a number, a
+// part of a mismatch, and expectations that would check nothing are each
+// reported, never passed.
+TEST(CaseDriver, ExpectationsThatMustNotPass) {
+  const std::string story = R"(rules default +norandom
+time 2026-03-04T10:00:00
+purchase w5 lines=0402210000*1@100 freight=10
+order w5
+payment w5
+waybill w5
+list w5 freight=8
+)";
+  auto failures = [&](const std::string& expect) {
+    CaseRun run("driver");
+    run.Run(story + expect + "\n");
+    return run.failures();
+  };
+  // The story as it is: this passes.
+  EXPECT_TRUE(failures("expect list w5 mismatch=\"list.freight 8 != waybill.freight 10\"").empty());
+  const char* must_fail[] = {
+      "expect list w5 mismatch=\"list.freight 8 != waybill.freight 1\"",  // a prefix
+      "expect list w5 mismatch=\"list.freight 8\"",                       // a part
+      "expect list w5 info~=\"-62100\"",                                  // inside -621001
+      "expect list w5 info~=\"\"",                                        // matches anything
+      "expect list w5 status=800",
+      "expect quota 330106199001011234 2026",                // checks nothing
+      "expect quota 330106199001011234 2026 kind=04022100",  // checks nothing
+      "expect lanes w gren=0..0",                            // no such lane
+      "expect lanes w reason=random",                        // no list outside green
+  };
+  for (const char* e : must_fail) EXPECT_FALSE(failures(e).empty()) << e;
+}
+
 TEST(CaseFiles, Found) { EXPECT_GE(CaseFiles().size(), 10u) << testing::SourceDir(); }
 
 }  // namespace

@@ -13,8 +13,10 @@
 // addresses them; at the end the buyers' quota counters must agree.
 //
 // Where the engine cannot play the story as the core run tells it, the part
-// it cannot play is left out of the comparison and the case is reported
-// SKIPPED naming the command and why; everything else is still compared.
+// it cannot play is left out of the comparison (printed "[ left out ]",
+// naming the command and why) and everything else is still compared. What
+// each case file may leave out is listed in kMayLeaveOut: anything more, or
+// less, fails.
 #include <gtest/gtest.h>
 
 #include <toml++/toml.h>
@@ -751,6 +753,26 @@ class TallyPrinter : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kTally =
     ::testing::AddGlobalTestEnvironment(new TallyPrinter);
 
+// What the engine run may leave out of each case file, and why: each entry
+// must match one left-out line (by its "line N: NAME" start) and each
+// left-out line an entry. Anything else fails, so that a regression which
+// makes the engine refuse or pair documents differently cannot pass as one
+// more purchase left out. Most are stories that pair documents by purchase
+// where the engine pairs them by business key (a list naming another order's
+// waybill); bonded.case retries held lists with `conclude`, which the engine
+// does by goods-in; positive_list.case's CSV tables do not travel in the
+// admin rules record.
+struct LeftOut {
+  const char* file;
+  const char* line;  // "line N: NAME" as the engine run reports it
+};
+constexpr LeftOut kMayLeaveOut[] = {
+    {"bonded.case", "line 25: b2"},          {"bonded.case", "line 63: b6"},
+    {"match_list.case", "line 11: l1"},      {"match_order_payment.case", "line 59: a6"},
+    {"match_waybill.case", "line 33: w3"},   {"positive_list.case", "line 69: `rules`"},
+    {"random_selection.case", "line 20: b"},
+};
+
 class EngineCaseTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EngineCaseTest, ReceiptsMatchTheCoreRun) {
@@ -768,13 +790,26 @@ TEST_P(EngineCaseTest, ReceiptsMatchTheCoreRun) {
   const std::vector<std::string> left_out = engine.Finish();
   for (const std::string& f : engine.failures()) ADD_FAILURE() << f;
   EXPECT_GT(engine.compared(), 0u) << "no receipt compared: this case cannot fail";
-  if (!left_out.empty()) {
-    Counts().partial.push_back(GetParam());
-    std::string why;
-    for (const std::string& s : left_out) why += "\n  " + s;
-    GTEST_SKIP() << "the engine cannot play all of " << GetParam() << ":" << why;
+  std::vector<std::string> allowed;
+  for (const LeftOut& l : kMayLeaveOut) {
+    if (GetParam() == l.file) allowed.push_back(l.line);
   }
-  Counts().full.push_back(GetParam());
+  for (const std::string& s : left_out) {
+    auto it = std::find_if(allowed.begin(), allowed.end(), [&](const std::string& a) {
+      return s.starts_with(a) && s.size() > a.size() && (s[a.size()] == ':' || s[a.size()] == ' ');
+    });
+    if (it == allowed.end()) {
+      ADD_FAILURE() << "left out of the comparison, and not in kMayLeaveOut: " << s;
+    } else {
+      allowed.erase(it);
+    }
+  }
+  for (const std::string& a : allowed) {
+    ADD_FAILURE() << "kMayLeaveOut names " << a << " of " << GetParam()
+                  << ", which the engine run no longer leaves out: remove it";
+  }
+  (left_out.empty() ? Counts().full : Counts().partial).push_back(GetParam());
+  for (const std::string& s : left_out) std::printf("[ left out ] %s\n", s.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, EngineCaseTest,

@@ -38,6 +38,11 @@ size_t ReceiptFeed::subscribers() {
   return subscribers_.size();
 }
 
+size_t ReceiptFeed::waiters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiters_.size();
+}
+
 uint64_t ReceiptFeed::Subscribe(const std::string& cop, std::function<void()> notify) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t id = next_id_++;

@@ -40,6 +40,8 @@ class ReceiptFeed {
   void Unsubscribe(uint64_t id);
   // Standing subscribers now (open event streams).
   size_t subscribers();
+  // One-shot waiters now (long-polls not yet woken).
+  size_t waiters();
 
   // Called by the node when receipts were committed for these enterprises.
   void Notify(const std::vector<std::string>& cops);

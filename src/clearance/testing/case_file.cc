@@ -857,8 +857,20 @@ Status CaseRun::CheckDecision(const Decision& d, const std::string& key, const s
     if (got != want) *why = "got " + got;
     return Status::Ok();
   };
-  auto contains = [&](const std::string& got) {
-    if (got.find(want) == std::string::npos) *why = "not in \"" + got + "\"";
+  // `want` somewhere in `got`, but not as part of a longer number: "freight
+  // 10" is not found in "freight 100" or "freight 10.5", nor "2" in "12".
+  auto contains = [&](const std::string& got) -> Status {
+    if (want.empty()) return Status::InvalidArgument(key + "=\"\" would match any text");
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    for (size_t at = got.find(want); at != std::string::npos; at = got.find(want, at + 1)) {
+      const size_t end = at + want.size();
+      const bool joined_before = digit(want.front()) && at > 0 && digit(got[at - 1]);
+      const bool joined_after =
+          digit(want.back()) && end < got.size() &&
+          (digit(got[end]) || (got[end] == '.' && end + 1 < got.size() && digit(got[end + 1])));
+      if (!joined_before && !joined_after) return Status::Ok();
+    }
+    *why = "not in \"" + got + "\"";
     return Status::Ok();
   };
   auto money = [&](Decimal got) -> Status {
@@ -879,7 +891,14 @@ Status CaseRun::CheckDecision(const Decision& d, const std::string& key, const s
   if (key == "info~") return contains(d.return_info);
   if (key == "detail~") return contains(d.detail);
   if (key == "mismatches") return eq(std::to_string(d.mismatches.size()));
-  if (key == "mismatch~") return contains(JoinMismatches(d.mismatches));
+  if (key == "mismatch") {
+    // One of the mismatches, whole ("list.freight 8 != waybill.freight 10").
+    for (const Mismatch& m : d.mismatches) {
+      if (m.ToString() == want) return Status::Ok();
+    }
+    *why = "not one of \"" + JoinMismatches(d.mismatches) + "\"";
+    return Status::Ok();
+  }
   if (key == "stock") return eq(std::to_string(d.stock.size()));
   if (key == "quota") {
     Decimal sum;
@@ -966,6 +985,7 @@ Status CaseRun::ExpectQuota(const std::vector<std::string>& t) {
       return Status::InvalidArgument("unknown " + k);
     }
   }
+  if (!used && !lists) return Status::InvalidArgument("expect quota needs used= or lists=");
   QuotaCounter c = quota_.Get(t[2], static_cast<int32_t>(year), kind);
   if (used && c.amount != *used) Fail("quota used: got " + FormatYuan(c.amount));
   if (lists && c.lists != *lists) Fail("quota lists: got " + std::to_string(c.lists));
@@ -997,18 +1017,27 @@ Status CaseRun::ExpectLanes(const std::vector<std::string>& t) {
   for (const auto& [lane, n] : count) summary += " " + lane + "=" + std::to_string(n);
   for (size_t i = 3; i < t.size(); ++i) {
     auto [lane, range] = SplitKv(t[i]);
+    if (lane != "reason" && lane != "total" && lane != "green" && lane != "blue" &&
+        lane != "yellow" && lane != "red") {
+      return Status::InvalidArgument("expect lanes: unknown lane " + lane +
+                                     " (green, blue, yellow, red, total or reason)");
+    }
     if (lane == "reason") {
-      // Every list not in the green lane was sent there for this reason.
+      // Every list not in the green lane was sent there for this reason (and
+      // there is at least one: else the line checks nothing).
+      int64_t checked = 0;
       for (const auto& [name, ps] : purchases_) {
         int64_t idx = 0;
         if (!name.starts_with(prefix) || !ParseInt(name.substr(prefix.size()), &idx) ||
             !ps.list_decision || ps.list_decision->lane.lane == Lane::kGreen) {
           continue;
         }
+        ++checked;
         if (ps.list_decision->lane.reason != range) {
           Fail(name + " reason " + ps.list_decision->lane.reason + ", expected " + range);
         }
       }
+      if (checked == 0) Fail("reason=" + range + ": no list of " + prefix + " outside green");
       continue;
     }
     size_t dots = range.find("..");

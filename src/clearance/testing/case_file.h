@@ -43,12 +43,14 @@
 //       PREFIX0.., each with its own orderNo and buyer ID
 //   expect list|cancel|return NAME key=value ...   the last such decision:
 //       status= outcome= code= rule= lane= reason= phase= missing=
-//       info= info~= (contains) detail~= mismatches= (count) mismatch~=
+//       info= info~= (contains, not inside a longer number) detail~=
+//       mismatches= (count) mismatch= (one of them, whole)
 //       tax=none tax.duty= tax.ct= tax.vat= tax.total= tax.status=
 //       lineN.value= lineN.duty= lineN.ct= lineN.vat=
 //       quota= (money delta of the decision) stock= (number of moves)
 //       same_draw_as=NAME (same lane and random draw as that list)
-//   expect quota BUYERID YEAR used=AMOUNT [lists=N] [kind=TARIFFLINE]
+//   expect quota BUYERID YEAR [used=AMOUNT] [lists=N] [kind=TARIFFLINE]
+//       (used= or lists= or both)
 //   expect stock EMS RECORDNO QTY
 //   expect lanes PREFIX green=LO..HI blue=.. yellow=.. red=.. total=..
 //       [reason=R]   counts over lists named PREFIX<number>; reason: every
