@@ -1,6 +1,7 @@
 #include <toml++/toml.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -31,6 +32,7 @@ struct ServeOptions {
   std::string rules;
   int threads = 2;
   size_t max_body_mb = 16;
+  int64_t max_connections = 0;  // 0: from the descriptor limit (server::DefaultMaxConnections)
   uint64_t segment_mb = 64;
   bool preallocate = true;  // docs/log-format.md §5.1
   uint64_t snapshot_every = 1'000'000;
@@ -79,7 +81,7 @@ std::string ReadConfig(const toml::table& t, ServeOptions& o,
                        std::array<const CLI::Option*, 6> flags) {
   const std::map<std::string, std::set<std::string>> known = {
       {"data", {"dir"}},
-      {"server", {"listen", "threads", "max_body_mb"}},
+      {"server", {"listen", "threads", "max_body_mb", "max_connections"}},
       {"log", {"segment_mb", "preallocate", "snapshot_every"}},
       {"ledger", {"witnesses"}},
       {"codes", {"dir"}},
@@ -129,6 +131,7 @@ std::string ReadConfig(const toml::table& t, ServeOptions& o,
   get("server", "threads", &o.threads, flags[3], 1, kMaxThreads);
   get("clearance", "rules", &o.rules, flags[4]);
   get("server", "max_body_mb", &o.max_body_mb, nullptr, 1, kMaxBodyMb);
+  get("server", "max_connections", &o.max_connections, nullptr, 0, 1'000'000);
   get("log", "segment_mb", &o.segment_mb, nullptr, 1, kMaxSegmentMb);
   get("log", "preallocate", &o.preallocate, nullptr);
   get("log", "snapshot_every", &o.snapshot_every, nullptr);
@@ -155,11 +158,11 @@ Runner AddServe(CLI::App& app) {
       app.add_option("--data", o->data, "Data directory (log, read model)")->capture_default_str();
   CLI::Option* listen_opt =
       app.add_option("--listen", o->listen, "HOST:PORT to listen on")->capture_default_str();
-  app.add_option(
-      "--config", o->config,
-      "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
-      "max_body_mb; [log] segment_mb, preallocate, snapshot_every; [codes] dir; [clearance] rules; "
-      "[ledger] witnesses");
+  app.add_option("--config", o->config,
+                 "TOML file (data/serve.example.toml): [data] dir; [server] listen, threads, "
+                 "max_body_mb, max_connections; [log] segment_mb, preallocate, snapshot_every; "
+                 "[codes] dir; [clearance] rules; "
+                 "[ledger] witnesses");
   CLI::Option* witness_opt =
       app.add_option("--witness", o->witnesses,
                      "A witness to cosign each checkpoint: \"URL VKEY\" (e.g. \"http://"
@@ -212,6 +215,14 @@ Runner AddServe(CLI::App& app) {
       std::fprintf(stderr, "ftzport serve: --listen wants HOST:PORT, got '%s'\n",
                    o->listen.c_str());
       return 2;
+    }
+    // Descriptors: the soft limit raised to the hard one (often 1024 of
+    // 524288), so that the connection cap derived from it is not a few
+    // hundred; the storage keeps server::kReservedDescriptors of them.
+    if (rlimit nofile{};
+        ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = nofile.rlim_max;
+      (void)::setrlimit(RLIMIT_NOFILE, &nofile);  // where refused, the cap follows the old limit
     }
     // The port is taken first: a taken one is reported before the data
     // directory is created or replayed (which can take minutes).
@@ -292,7 +303,9 @@ Runner AddServe(CLI::App& app) {
     server::ApiLimits limits;
     limits.max_body = o->max_body_mb << 20;
     auto api = std::make_unique<server::Api>(node->get(), &metrics, feed.get(), limits);
-    auto http = std::make_unique<server::HttpServer>(api.get(), server::HttpOptions{});
+    server::HttpOptions http_options;
+    http_options.max_connections = static_cast<int>(o->max_connections);
+    auto http = std::make_unique<server::HttpServer>(api.get(), http_options);
     if (Status s = http->Listen(std::move(*bound)); !s.ok()) {
       std::fprintf(stderr, "ftzport serve: %s\n", s.ToString().c_str());
       // The same order as a stop: the node's read-model thread notifies the

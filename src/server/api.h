@@ -76,6 +76,8 @@ class Api {
                                 bool* more);
   // Counts a request the transport answered itself (the SSE stream).
   void CountRequest(const std::string& route, int status) { RequestCounter(route, status).Add(); }
+  // The registry /metrics renders (null if none): the transport adds its own.
+  node::Registry* metrics() const { return metrics_; }
 
   const ApiLimits& limits() const { return limits_; }
   ReceiptFeed* feed() { return feed_; }

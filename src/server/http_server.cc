@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +46,54 @@ using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using Timer = net::steady_timer::rebind_executor<Executor>::other;
 
+// http::string_body, except that a declared Content-Length reserves at most
+// kMaxReserve before the body arrives; beyond it the body grows as its bytes
+// come (doubling, up to the declared length). string_body reserves the whole
+// declared length at once: 500 connections that each declared 16 MB and sent
+// one byte held 1.15 GB (256 KiB each: ~250 MB).
+struct RequestBody {
+  static constexpr uint64_t kMaxReserve = 256 * 1024;
+  using value_type = std::string;
+  static uint64_t size(const value_type& b) { return b.size(); }
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<uint64_t>& length, beast::error_code& ec) {
+      if (length) {
+        declared_ = *length;
+        body_.reserve(static_cast<size_t>(std::min(*length, kMaxReserve)));
+      }
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const size_t extra = net::buffer_size(buffers);
+      const size_t at = body_.size();
+      if (at + extra > body_.capacity()) {
+        // Twice as much, but not past the declared length (the parser stops
+        // there): a 370 KB message grows once, 256 KiB to its size.
+        uint64_t want = std::max<uint64_t>(2 * body_.capacity(), at + extra);
+        if (declared_ != 0) want = std::max<uint64_t>(std::min(want, declared_), at + extra);
+        body_.reserve(static_cast<size_t>(want));
+      }
+      body_.resize(at + extra);
+      char* dest = body_.data() + at;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        std::memcpy(dest, b.data(), b.size());
+        dest += b.size();
+      }
+      ec = {};
+      return extra;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+    uint64_t declared_ = 0;  // Content-Length; 0 when chunked (or empty)
+  };
+};
+
 // Answers arrive from other threads (the sequencer, the receipt feed). They
 // reach a session only through the gate, and only while the server runs: once
 // Stop closes the gate nothing more is posted to the I/O context. A pending
@@ -65,8 +114,27 @@ struct Gate {
   // closes (Session::Linger): closing them sooner, with input unread, would
   // reset the connection and discard answers the kernel has not yet sent.
   std::atomic<int64_t> lingering{0};
+  // Connections open (sessions alive), and those refused at the cap.
+  std::atomic<int64_t> connections{0};
+  std::atomic<uint64_t> refused{0};
 };
 constexpr int kDrainSeconds = 10;
+
+// RFC 9112 §3.2.2: a server accepts a request target in absolute form
+// ("http://host/v1/..."), as a proxy would send it: its path and query are
+// what it names.
+std::string OriginForm(beast::string_view target) {
+  for (const beast::string_view scheme :
+       {beast::string_view("http://"), beast::string_view("https://")}) {
+    if (target.size() < scheme.size() || !beast::iequals(target.substr(0, scheme.size()), scheme)) {
+      continue;
+    }
+    const size_t path = target.find_first_of("/?", scheme.size());
+    if (path == beast::string_view::npos) return "/";
+    return (target[path] == '?' ? "/" : "") + std::string(target.substr(path));
+  }
+  return std::string(target);
+}
 
 // One connection. HTTP/1.1 pipelining: requests are read ahead while earlier
 // ones are being handled (up to kMaxPipelined), and their answers go out in
@@ -84,10 +152,14 @@ class Session : public std::enable_shared_from_this<Session> {
         opts_(opts),
         gate_(std::move(gate)),
         sse_timer_(socket_.get_executor()) {
+    gate_->connections.fetch_add(1);
     beast::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
+  ~Session() { gate_->connections.fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -113,10 +185,88 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(api_->limits().max_body);
+    body_phase_ = false;
     UpdateDeadline();
+    // The header first: what it says decides whether the body is read at
+    // all (a refused coding, a missing Host) and whether the client waits
+    // for a 100 Continue before sending it.
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec || closed_) return OnRead(ec);
+    auto& msg = parser_->get();
+    if (std::optional<ApiResponse> refused = RefusedByHeader(msg, parser_->chunked())) {
+      reading_ = false;
+      api_->CountRequest("unknown", refused->status);
+      return Push(std::move(*refused), msg.version());
+    }
+    if (parser_->is_done()) return OnRead(ec);
+    body_phase_ = true;
+    UpdateDeadline();
+    // Expect: 100-continue (RFC 9110 §10.1.1): the client waits for this
+    // before it sends the body. Sent only with no earlier answer owed, so
+    // that it cannot come before them; a client that pipelines behind it
+    // sends its body after its own wait, as it would to a server that never
+    // answers 100.
+    if (beast::iequals(msg[http::field::expect], "100-continue") && slots_.empty() && !writing_) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      writing_ = true;
+      return net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = shared_from_this()](beast::error_code wec, size_t) {
+                                self->writing_ = false;
+                                if (wec) return self->Close();
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (closed_) return;
     http::async_read(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  // What the header alone refuses (the body is then not read): a coding the
+  // server does not decode, and an HTTP/1.1 request without Host (RFC 9112
+  // §3.2: 400). A transfer coding that does not end in chunked leaves the
+  // body's length unknown (RFC 9112 §6.3: 400 and close): read as "no body",
+  // the bytes after the header would be taken for a request of their own.
+  static std::optional<ApiResponse> RefusedByHeader(const http::request_header<>& h, bool chunked) {
+    auto refuse = [](int status, const char* code, std::string message) {
+      ApiResponse r;
+      r.status = status;
+      r.body = "{\"error\":{\"code\":\"" + std::string(code) + "\",\"message\":\"" +
+               std::move(message) + "\"}}";
+      return r;
+    };
+    if (h.version() >= 11 && h.find(http::field::host) == h.end()) {
+      return refuse(400, "bad_request", "an HTTP/1.1 request needs a Host header");
+    }
+    if (h.find(http::field::transfer_encoding) != h.end() && !chunked) {
+      return refuse(400, "bad_request",
+                    "Transfer-Encoding must end in chunked (or send Content-Length)");
+    }
+    const beast::string_view coding = h[http::field::content_encoding];
+    if (!coding.empty() && !beast::iequals(coding, "identity")) {
+      return refuse(
+          415, "unsupported_media_type",
+          "Content-Encoding " + Printable(coding) + " is not accepted: send the body uncompressed");
+    }
+    return std::nullopt;
+  }
+
+  // A header value quoted in an error: at most 40 bytes, printable ASCII.
+  static std::string Printable(beast::string_view v) {
+    std::string out(v.substr(0, 40));
+    for (char& c : out) {
+      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') c = '?';
+    }
+    return out;
   }
 
   void OnRead(beast::error_code ec) {
@@ -136,11 +286,16 @@ class Session : public std::enable_shared_from_this<Session> {
       api_->CountRequest(message ? "messages" : "unknown", 413);
       return Push(api_->BodyTooLarge(req, message), parser_->get().version());
     }
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      // (buffer_overflow: a chunk's header line or the trailer fields did
+      // not fit in kMaxBuffered.)
       api_->CountRequest("unknown", 431);
       ApiResponse r;
       r.status = 431;
-      r.body = R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})";
+      r.body =
+          ec == http::error::header_limit
+              ? R"({"error":{"code":"header_too_large","message":"request header over 16 KiB"}})"
+              : R"({"error":{"code":"header_too_large","message":"a chunk header or the trailer fields over 64 KiB"}})";
       return Push(std::move(r), 11);
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
@@ -172,7 +327,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     ApiRequest req;
     req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
+    req.target = OriginForm(msg.target());
     req.content_type = std::string(msg[http::field::content_type]);
     req.accept = std::string(msg[http::field::accept]);
     req.last_event_id = std::string(msg["Last-Event-ID"]);
@@ -312,7 +467,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (writing_) return;  // the write's own deadline, set as it started, stands
     int seconds = 0;
     if (slots_.empty() && reading_) {
-      seconds = first_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds;
+      // A new connection's first request, and any request's body once its
+      // header came, have the request timeout; the wait for the next
+      // request on a kept-alive connection, the idle timeout.
+      seconds = first_ || body_phase_ ? opts_.request_timeout_seconds : opts_.idle_timeout_seconds;
     }
     SetDeadline(seconds);
   }
@@ -483,8 +641,17 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr size_t kReadRoom = 16 * 1024;
   static constexpr size_t kLargeReadRoom = 64 * 1024;
   size_t read_room_ = kReadRoom;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  // At most this much read and not yet parsed: a header is at most 16 KiB
+  // (header_limit) and a body is parsed as it arrives, but a chunk's header
+  // line and the trailer fields are kept whole until they end. Unbounded,
+  // one connection sending endless chunk extensions grew the server by
+  // 1 GB in 2 s, and a trailer field over 64 KiB made Beast throw out of the
+  // I/O thread (the process ended). Beyond it the read fails with
+  // buffer_overflow: 431.
+  static constexpr size_t kMaxBuffered = kLargeReadRoom;
+  beast::flat_buffer buffer_{kMaxBuffered};
+  std::optional<http::request_parser<RequestBody>> parser_;
+  bool body_phase_ = false;  // the request's header is read, its body not yet
   Api* api_;
   HttpOptions opts_;
   std::shared_ptr<Gate> gate_;
@@ -524,12 +691,43 @@ struct HttpServer::Impl {
     acceptor.async_accept(next.get_executor(), [this](beast::error_code ec, Socket s) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
+        // Out of descriptors or memory: the connection waits in the kernel's
+        // queue, and the accept is tried again later (at once, it would fail
+        // again at once: the accept loop took a core).
+        if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+            ec == net::error::no_memory || ec.value() == ENFILE) {
+          accept_backoff.expires_after(std::chrono::milliseconds(100));
+          accept_backoff.async_wait([this](beast::error_code wec) {
+            if (!wec) Accept();
+          });
+          return;
+        }
+      } else if (gate->connections.load() >= max_connections) {
+        RefuseConnection(s);
       } else {
         s.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(s), api, opts, gate)->Start();
       }
       Accept();
     });
+  }
+  // At the cap: 503 at once, without reading the request, and closed. (The
+  // client may see a reset instead, when its request was already in: it is
+  // refused either way, and nothing of it was read.)
+  void RefuseConnection(Socket& s) {
+    gate->refused.fetch_add(1);
+    const std::string body =
+        R"({"error":{"code":"too_many_connections","message":"the server has its maximum of )" +
+        std::to_string(max_connections) + R"( connections open: try again shortly"}})";
+    const std::string answer =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: ftzport\r\nContent-Type: "
+        "application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    // A fresh socket's send buffer takes it whole; not waited for.
+    (void)::send(s.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    beast::error_code ec;
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
   }
   // Every answer owed written (or the time up): then the gate closes and the
   // I/O contexts stop. On context 0.
@@ -570,8 +768,16 @@ struct HttpServer::Impl {
   std::vector<net::executor_work_guard<Executor>> busy;  // a context without connections waits
   size_t next_context = 0;
   tcp::acceptor acceptor;
+  Timer accept_backoff{contexts.front().get_executor()};
+  int64_t max_connections = 0;  // set by Listen
   std::atomic<uint16_t> port{0};
 };
+
+int DefaultMaxConnections(uint64_t descriptor_limit) {
+  const uint64_t spare =
+      descriptor_limit > kReservedDescriptors + 16 ? descriptor_limit - kReservedDescriptors : 16;
+  return static_cast<int>(std::min<uint64_t>(spare, 4096));
+}
 
 HttpServer::HttpServer(Api* api, HttpOptions options) : impl_(new Impl(api, options)) {}
 HttpServer::~HttpServer() { Stop(); }
@@ -640,6 +846,27 @@ Status HttpServer::Listen(BoundSocket bound) {
   a.assign(bound.ipv6() ? tcp::v6() : tcp::v4(), bound.release(), ec);  // listening already
   if (ec) return Status::IOError("listen on port " + std::to_string(port) + ": " + ec.message());
   impl_->port = port;
+  if (impl_->opts.max_connections > 0) {
+    impl_->max_connections = impl_->opts.max_connections;
+  } else {
+    rlimit nofile{};
+    const uint64_t limit =
+        ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+            ? nofile.rlim_cur
+            : 1024;
+    impl_->max_connections = DefaultMaxConnections(limit);
+  }
+  if (node::Registry* metrics = impl_->api->metrics()) {
+    std::shared_ptr<Gate> gate = impl_->gate;
+    metrics->AddGauge("ftz_http_connections", "HTTP connections open",
+                      [gate] { return static_cast<double>(gate->connections.load()); });
+    metrics->AddGauge("ftz_http_max_connections",
+                      "HTTP connections allowed open at once (beyond: 503 and closed)",
+                      [max = impl_->max_connections] { return static_cast<double>(max); });
+    metrics->AddCounterFunc("ftz_http_connections_refused_total",
+                            "HTTP connections refused at the cap (503, closed unread)",
+                            [gate] { return static_cast<double>(gate->refused.load()); });
+  }
   impl_->Accept();
   return Status::Ok();
 }

@@ -1,0 +1,193 @@
+// The HTTP transport against hostile and unusual clients (docs/errors.md §1):
+// what a request's framing or header refuses is answered and changes nothing;
+// no client can end the process, hold unbounded memory, or take the
+// descriptors the storage needs; and the HTTP/1.1 forms a client may use
+// (absolute-form targets, Expect: 100-continue) are served.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ceb/ceb.h"
+#include "test_server.h"
+#include "workload/workload.h"
+
+namespace ftz {
+namespace {
+
+using testing::Client;
+using testing::HttpResult;
+using testing::TestServer;
+
+class TransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    workload::Options o;
+    o.order_prefix = "TR";
+    workload::Workload w(o);
+    for (int i = 0; i < 4; ++i) {
+      orders_.push_back(ceb::EncodeMessageXml(
+          workload::Workload::Messages(MessageType::kOrder, {w.Next()}, 1, 1)[0]));
+    }
+  }
+  uint64_t LogSize() { return server_->node().log().next_seq(); }
+  static std::string Post(const std::string& body, const std::string& extra_headers = "") {
+    return "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n" +
+           extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  // The server still answers, on a new connection.
+  void ExpectAlive() {
+    Client c(server_->port());
+    EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::vector<std::string> orders_;
+};
+
+// A trailer field over 64 KiB made Beast throw out of the I/O thread: the
+// process ended. Now the framing Beast keeps whole (a chunk's header line,
+// the trailer fields) is bounded: 431, and nothing else changes.
+TEST_F(TransportTest, OversizedTrailerOrChunkHeaderIs431) {
+  const uint64_t before = LogSize();
+  const std::string head =
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  const std::string cases[] = {
+      head + "5\r\nhello\r\n0\r\nX-T: " + std::string(70000, 'a') + "\r\n\r\n",  // a field
+      head + "5\r\nhello\r\n0\r\n" + std::string(70000, 'X') + ": v\r\n\r\n",    // a name
+      head + "5;" + std::string(100000, 'e') + "\r\nhello\r\n0\r\n\r\n",         // extensions
+      head + std::string(100000, '0') + "5\r\nhello\r\n0\r\n\r\n",               // a size
+  };
+  for (const std::string& request : cases) {
+    Client c(server_->port());
+    const std::string got = c.Raw(request, "}}");
+    EXPECT_NE(got.find("HTTP/1.1 431 "), std::string::npos) << got.substr(0, 200);
+    EXPECT_NE(got.find("a chunk header or the trailer fields over 64 KiB"), std::string::npos);
+    ExpectAlive();
+  }
+  EXPECT_EQ(LogSize(), before);
+  // A chunked message of an ordinary size is read as before.
+  const std::string& order = orders_[0];
+  Client c(server_->port());
+  const std::string got = c.Raw(
+      head + "10\r\n" + order.substr(0, 16) + "\r\n" +
+          [&] {
+            char size[16];
+            std::snprintf(size, sizeof size, "%zx", order.size() - 16);
+            return std::string(size);
+          }() +
+          "\r\n" + order.substr(16) + "\r\n0\r\nX-Ok: 1\r\n\r\n",
+      "</CEB312Message>");
+  EXPECT_NE(got.find("HTTP/1.1 200 "), std::string::npos) << got.substr(0, 300);
+  EXPECT_GT(LogSize(), before);  // logged (the message, then its receipt)
+}
+
+// A transfer coding that does not end in chunked: the body's length is
+// unknown (RFC 9112 §6.3). Read as "no body", the bytes after the header
+// were taken for a request of their own, and a message hidden there was
+// logged. Now 400, the connection closes, and nothing is logged.
+TEST_F(TransportTest, ATransferCodingOtherThanChunkedIsRefusedWithoutReadingOn) {
+  const uint64_t before = LogSize();
+  for (const char* coding : {"gzip", "identity", "chunked, identity"}) {
+    Client c(server_->port());
+    const std::string got =
+        c.Raw(std::string("POST /v1/admin/rules HTTP/1.1\r\nHost: x\r\n") +
+                  "Transfer-Encoding: " + coding + "\r\n\r\n" + Post(orders_[1]),
+              "(closed)", 3000);
+    EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << coding << ": " << got;
+    EXPECT_NE(got.find("Transfer-Encoding must end in chunked"), std::string::npos) << got;
+    EXPECT_EQ(got.find("HTTP/1.1 200 "), std::string::npos) << coding << ": " << got;
+  }
+  EXPECT_EQ(LogSize(), before);
+}
+
+// A compressed body is not decoded: 415 naming the coding, nothing logged
+// (before, gzip with a plain body was accepted, and a gzipped one was
+// "malformed XML").
+TEST_F(TransportTest, AContentEncodingIsRefused) {
+  const uint64_t before = LogSize();
+  Client c(server_->port());
+  HttpResult r = c.Request("POST", "/v1/messages", orders_[0],
+                           {{"Content-Type", "application/xml"}, {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 415);
+  EXPECT_NE(r.body.find("Content-Encoding gzip is not accepted"), std::string::npos) << r.body;
+  EXPECT_EQ(LogSize(), before);
+  Client d(server_->port());
+  r = d.Request("POST", "/v1/messages", orders_[0],
+                {{"Content-Type", "application/xml"}, {"Content-Encoding", "identity"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GT(LogSize(), before);  // logged (the message, then its receipt)
+}
+
+// RFC 9110 §10.1.1: a client that sends Expect: 100-continue waits for the
+// 100 (curl does, for bodies over 1 MB: a second on every such message
+// before).
+TEST_F(TransportTest, Expect100ContinueIsAnsweredBeforeTheBody) {
+  Client c(server_->port());
+  const std::string& order = orders_[2];
+  const std::string header =
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(order.size()) + "\r\n\r\n";
+  const std::string interim = c.Raw(header, "\r\n\r\n", 3000);
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  const std::string got = c.Raw(order, "</CEB312Message>");
+  EXPECT_NE(got.find("HTTP/1.1 200 "), std::string::npos) << got.substr(0, 300);
+}
+
+// RFC 9112 §3.2.2 (absolute form is accepted) and §3.2 (HTTP/1.1 needs Host).
+TEST_F(TransportTest, AbsoluteFormTargetsAndTheHostHeader) {
+  Client a(server_->port());
+  std::string got = a.Raw("GET http://window.example/healthz HTTP/1.1\r\nHost: x\r\n\r\n", "}");
+  EXPECT_NE(got.find("HTTP/1.1 200 "), std::string::npos) << got;
+  EXPECT_NE(got.find("{\"status\":\"ok\"}"), std::string::npos) << got;
+  Client b(server_->port());
+  got = b.Raw("GET /healthz HTTP/1.1\r\n\r\n", "}}");
+  EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << got;
+  EXPECT_NE(got.find("needs a Host header"), std::string::npos) << got;
+  Client c(server_->port());
+  got = c.Raw("GET /healthz HTTP/1.0\r\n\r\n", "}");
+  EXPECT_NE(got.find("HTTP/1.0 200 "), std::string::npos) << got;  // 1.0 has no Host
+}
+
+// Connections beyond the cap are answered 503 at once and closed: clients
+// can never hold every descriptor (the log's next segment could then not be
+// opened, and intake would stop until a restart). Below the cap again, new
+// connections are served.
+TEST_F(TransportTest, ConnectionsBeyondTheCapAre503AndClosed) {
+  server_->Stop();
+  server_->http_options.max_connections = 2;
+  server_->Start();
+  auto a = std::make_unique<Client>(server_->port());
+  Client b(server_->port());
+  ASSERT_EQ(a->Request("GET", "/healthz").status, 200);
+  ASSERT_EQ(b.Request("GET", "/healthz").status, 200);
+  {
+    Client over(server_->port());
+    const std::string got = over.Raw("", "(closed)", 3000);
+    EXPECT_NE(got.find("HTTP/1.1 503 "), std::string::npos) << got;
+    EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
+    EXPECT_NE(got.find("too_many_connections"), std::string::npos) << got;
+  }
+  EXPECT_NE(b.Request("GET", "/metrics").body.find("ftz_http_connections_refused_total 1"),
+            std::string::npos);
+  a.reset();  // one closes: a new connection is served
+  HttpResult r;
+  for (int i = 0; i < 200; ++i) {
+    try {
+      Client again(server_->port());
+      r = again.Request("GET", "/healthz");
+      if (r.status == 200) break;
+    } catch (const std::exception&) {
+      // refused while the closed session is still being torn down
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(r.status, 200);
+}
+
+}  // namespace
+}  // namespace ftz
