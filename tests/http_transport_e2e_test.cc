@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ceb/ceb.h"
+#include "env/fault_injection_env.h"
 #include "test_server.h"
 #include "workload/workload.h"
 
@@ -187,6 +188,52 @@ TEST_F(TransportTest, ConnectionsBeyondTheCapAre503AndClosed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(r.status, 200);
+}
+
+// A request header over 16 KiB: 431, the connection closes, the server goes
+// on.
+TEST_F(TransportTest, AHeaderOver16KiBIs431) {
+  Client c(server_->port());
+  const std::string got = c.Raw(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17 * 1024, 'b') + "\r\n\r\n",
+      "}}");
+  EXPECT_NE(got.find("HTTP/1.1 431 "), std::string::npos) << got.substr(0, 200);
+  EXPECT_NE(got.find("request header over 16 KiB"), std::string::npos) << got.substr(0, 300);
+  ExpectAlive();
+}
+
+// A failed fdatasync stops intake for good (docs/errors.md §2), as HTTP
+// clients see it: the message in the failed batch and every later one get
+// 503 intake_stopped, /readyz is 503, /healthz and queries still answer.
+TEST(IntakeStoppedTest, AFailedSyncIs503ForMessagesAndReadyzQueriesGoOn) {
+  FaultInjectionEnv env(Env::Default());
+  TestServer server("intake-stopped", {}, &env);
+  workload::Workload w{workload::Options{}};
+  std::vector<std::string> orders;
+  workload::Parcel first = w.Next();
+  for (int i = 0; i < 3; ++i) {
+    orders.push_back(ceb::EncodeMessageXml(
+        workload::Workload::Messages(MessageType::kOrder, {i == 0 ? first : w.Next()}, 1, 1)[0]));
+  }
+  Client c(server.port());
+  const std::map<std::string, std::string> xml = {{"Content-Type", "application/xml"}};
+  ASSERT_EQ(c.Request("POST", "/v1/messages", orders[0], xml).status, 200);
+  env.FailSyncs(true);
+  for (int i = 1; i < 3; ++i) {
+    HttpResult r = c.Request("POST", "/v1/messages", orders[i], xml);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("intake_stopped"), std::string::npos) << r.body;
+    env.FailSyncs(false);  // never retried: still stopped
+  }
+  HttpResult ready = c.Request("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("intake_stopped"), std::string::npos) << ready.body;
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+  EXPECT_NE(c.Request("GET", "/metrics").body.find("\nftz_intake_stopped 1"), std::string::npos);
+  EXPECT_EQ(
+      c.Request("GET", "/v1/orders/" + first.order.head.ebpCode + "/" + first.order.head.orderNo)
+          .status,
+      200);
 }
 
 }  // namespace

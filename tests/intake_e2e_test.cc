@@ -272,6 +272,29 @@ TEST_F(SmallLimitTest, BodyOverTheLimitIs413) {
   EXPECT_NE(after.find("ftz_messages_total{outcome=\"invalid\"} 1\n"), std::string::npos) << after;
 }
 
+// A message with field errors in some of its blocks is refused whole — no
+// block of it applied, the good ones neither — and its receipt names every
+// error of every block (docs/errors.md §1).
+TEST_F(IntakeTest, AMessageWithBadBlocksIsRefusedWholeNamingEveryError) {
+  Client c(server_->port());
+  const uint64_t before = LogSize();
+  Message m = Msg(MessageType::kOrder, 3, 0);
+  auto& blocks = std::get<std::vector<Order>>(m.blocks);
+  ASSERT_EQ(blocks.size(), 3u);
+  blocks[1].head.orderNo = std::string(61, '9');
+  blocks[2].head.ebpCode.clear();
+  HttpResult r = Post(c, ceb::EncodeMessageXml(m));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Order[2]/OrderHead/orderNo"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("Order[3]/OrderHead/ebpCode"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("Order[1]/"), std::string::npos) << r.body;
+  EXPECT_EQ(LogSize(), before);
+  // The good block was not applied: alone, it is accepted now.
+  Message first = m;
+  first.blocks = std::vector<Order>{blocks[0]};
+  EXPECT_EQ(Post(c, ceb::EncodeMessageXml(first)).status, 200);
+}
+
 TEST_F(IntakeTest, QueryByBusinessKey) {
   Client c(server_->port());
   for (MessageType t : {MessageType::kOrder, MessageType::kPayment, MessageType::kWaybill,

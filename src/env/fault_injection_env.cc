@@ -10,8 +10,12 @@ class FaultFile final : public WritableFile {
  public:
   FaultFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
-  Status Append(std::string_view data) override { return base_->Append(data); }
+  Status Append(std::string_view data) override {
+    if (env_->write_should_fail()) return Status::IOError("injected write failure on " + path_);
+    return base_->Append(data);
+  }
   Status AppendPadded(std::string_view data, size_t pad) override {
+    if (env_->write_should_fail()) return Status::IOError("injected write failure on " + path_);
     return base_->AppendPadded(data, pad);
   }
   Status Sync() override {

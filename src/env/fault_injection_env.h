@@ -19,6 +19,9 @@ class FaultInjectionEnv final : public Env {
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
 
   void FailSyncs(bool fail) { fail_syncs_ = fail; }
+  // Appends to files this Env handed out fail (IOError, nothing written),
+  // as a full disk or a device error fails a write.
+  void FailWrites(bool fail) { fail_writes_ = fail; }
   // Cuts every file written through this Env back to its last synced size,
   // as a power cut would leave it: an appended file is truncated; a file
   // written over in place (ReopenWritableFile) keeps its length and gets
@@ -57,6 +60,7 @@ class FaultInjectionEnv final : public Env {
 
   // Internal: called by the files this Env hands out.
   bool sync_should_fail() const { return fail_syncs_; }
+  bool write_should_fail() const { return fail_writes_; }
   void RecordSynced(const std::string& path, uint64_t size);
 
  private:
@@ -66,6 +70,7 @@ class FaultInjectionEnv final : public Env {
 
   Env* base_;
   std::atomic<bool> fail_syncs_{false};
+  std::atomic<bool> fail_writes_{false};
   std::atomic<UnixMillis> now_{1'700'000'000'000};
   std::mutex mu_;
   std::map<std::string, uint64_t> synced_;  // path -> durable length

@@ -204,6 +204,28 @@ TEST_F(NodeTest, FailedSyncStopsIntakeAndLosesNothingAcknowledged) {
   EXPECT_EQ(resend.accepted, orders[1].BlockCount());
 }
 
+// A failed write of a batch (not only its fdatasync) stops intake the same
+// way (docs/errors.md §2): nothing of the batch is acknowledged, nothing is
+// retried, and what was acknowledged before is there after a restart.
+TEST_F(NodeTest, FailedWriteStopsIntakeAndLosesNothingAcknowledged) {
+  FaultInjectionEnv env(Env::Default());
+  auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 10, 1);
+  {
+    auto n = Open(&env);
+    ASSERT_TRUE(SubmitAndWait(n.get(), orders[0]).status.ok());
+    env.FailWrites(true);
+    SubmitResult failed = SubmitAndWait(n.get(), orders[1]);
+    EXPECT_EQ(failed.status.code(), StatusCode::kUnavailable);
+    EXPECT_TRUE(n->intake_stopped());
+    env.FailWrites(false);
+    EXPECT_EQ(SubmitAndWait(n.get(), orders[2]).status.code(), StatusCode::kUnavailable);
+  }
+  auto n = Open(&env);
+  EXPECT_EQ(n->recovery().messages_replayed, 1u);
+  EXPECT_EQ(SubmitAndWait(n.get(), orders[0]).refused, orders[0].BlockCount());
+  EXPECT_EQ(SubmitAndWait(n.get(), orders[1]).accepted, orders[1].BlockCount());
+}
+
 // A process killed between a batch's write and its fdatasync leaves records
 // that are readable but not durable. The next start replays them into the
 // read model; were they not made durable first, a power cut during that

@@ -128,6 +128,39 @@ TEST_F(LogTest, TornTailIsTruncatedToLastWholeRecord) {
   EXPECT_EQ(std::filesystem::file_size(seg), whole);
 }
 
+// A segment missing between others (docs/log-format.md §6, step 2): the
+// sequence has a gap, and the log refuses to open rather than skip records.
+// So does a log whose first segment is gone.
+TEST_F(LogTest, AMissingSegmentIsCorruption) {
+  options_.segment_bytes = 100;
+  std::vector<std::string> segments;
+  {
+    auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 12; ++i) {
+      (*log)->Append(RecordType::kMessage, i, "payload-payload-" + std::to_string(i));
+      ASSERT_TRUE((*log)->Sync().ok());
+    }
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    uint64_t first = 0;
+    if (ParseSegmentName(e.path().filename().string(), &first)) {
+      segments.push_back(e.path().string());
+    }
+  }
+  std::sort(segments.begin(), segments.end());
+  ASSERT_GE(segments.size(), 3u);
+  std::filesystem::rename(segments[1], dir_ + "/aside");
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption) << log.status().ToString();
+  std::filesystem::rename(dir_ + "/aside", segments[1]);
+  std::filesystem::rename(segments[0], dir_ + "/aside");
+  log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption) << log.status().ToString();
+}
+
 TEST_F(LogTest, CorruptionBeforeTheLastSegmentRefusesToOpen) {
   options_.segment_bytes = 100;
   {
