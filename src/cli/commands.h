@@ -2,6 +2,7 @@
 // returns the process exit code when run.
 #pragma once
 
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -27,6 +28,18 @@ inline CLI::Validator WholeNumber() {
         return "";
       },
       "UINT");
+}
+
+// Raises the process's soft descriptor limit to its hard one (often 1024 of
+// 524288), so that a server's connection cap, derived from it, is not a few
+// hundred (http/guard.h). Where refused, the old limit stays, and the cap
+// follows it.
+inline void RaiseDescriptorLimit() {
+  if (rlimit nofile{};
+      ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 }
 
 Runner AddServe(CLI::App& app);

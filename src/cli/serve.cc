@@ -1,7 +1,6 @@
 #include <toml++/toml.h>
 
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -216,14 +215,9 @@ Runner AddServe(CLI::App& app) {
                    o->listen.c_str());
       return 2;
     }
-    // Descriptors: the soft limit raised to the hard one (often 1024 of
-    // 524288), so that the connection cap derived from it is not a few
-    // hundred; the storage keeps server::kReservedDescriptors of them.
-    if (rlimit nofile{};
-        ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-      nofile.rlim_cur = nofile.rlim_max;
-      (void)::setrlimit(RLIMIT_NOFILE, &nofile);  // where refused, the cap follows the old limit
-    }
+    // Descriptors: the connection cap is derived from the limit, and the
+    // storage keeps http_guard::kReservedDescriptors of them.
+    RaiseDescriptorLimit();
     // The port is taken first: a taken one is reported before the data
     // directory is created or replayed (which can take minutes).
     auto bound = server::BindListenAddress(host, port);

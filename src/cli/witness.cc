@@ -70,6 +70,7 @@ Runner AddWitness(CLI::App& app) {
                    w.status().ToString().c_str());
       return 1;
     }
+    RaiseDescriptorLimit();  // the connection cap follows it (http/guard.h)
     witness::WitnessServer http(w->get());
     if (Status s = http.Listen(host, port); !s.ok()) {
       std::fprintf(stderr, "ftzport witness: %s\n", s.ToString().c_str());

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "http/guard.h"
+
 namespace ftz::server {
 namespace {
 
@@ -198,10 +200,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     if (ec || closed_) return OnRead(ec);
     auto& msg = parser_->get();
-    if (std::optional<ApiResponse> refused = RefusedByHeader(msg, parser_->chunked())) {
+    // Refused by the header alone (http/guard.h): the body is not read.
+    if (auto refused = http_guard::RefusedByHeader(msg, parser_->chunked())) {
       reading_ = false;
       api_->CountRequest("unknown", refused->status);
-      return Push(std::move(*refused), msg.version());
+      ApiResponse r;
+      r.status = refused->status;
+      r.body = "{\"error\":{\"code\":\"" + std::string(refused->code) + "\",\"message\":\"" +
+               refused->message + "\"}}";
+      return Push(std::move(r), msg.version());
     }
     if (parser_->is_done()) return OnRead(ec);
     body_phase_ = true;
@@ -231,44 +238,6 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  // What the header alone refuses (the body is then not read): a coding the
-  // server does not decode, and an HTTP/1.1 request without Host (RFC 9112
-  // §3.2: 400). A transfer coding that does not end in chunked leaves the
-  // body's length unknown (RFC 9112 §6.3: 400 and close): read as "no body",
-  // the bytes after the header would be taken for a request of their own.
-  static std::optional<ApiResponse> RefusedByHeader(const http::request_header<>& h, bool chunked) {
-    auto refuse = [](int status, const char* code, std::string message) {
-      ApiResponse r;
-      r.status = status;
-      r.body = "{\"error\":{\"code\":\"" + std::string(code) + "\",\"message\":\"" +
-               std::move(message) + "\"}}";
-      return r;
-    };
-    if (h.version() >= 11 && h.find(http::field::host) == h.end()) {
-      return refuse(400, "bad_request", "an HTTP/1.1 request needs a Host header");
-    }
-    if (h.find(http::field::transfer_encoding) != h.end() && !chunked) {
-      return refuse(400, "bad_request",
-                    "Transfer-Encoding must end in chunked (or send Content-Length)");
-    }
-    const beast::string_view coding = h[http::field::content_encoding];
-    if (!coding.empty() && !beast::iequals(coding, "identity")) {
-      return refuse(
-          415, "unsupported_media_type",
-          "Content-Encoding " + Printable(coding) + " is not accepted: send the body uncompressed");
-    }
-    return std::nullopt;
-  }
-
-  // A header value quoted in an error: at most 40 bytes, printable ASCII.
-  static std::string Printable(beast::string_view v) {
-    std::string out(v.substr(0, 40));
-    for (char& c : out) {
-      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') c = '?';
-    }
-    return out;
-  }
-
   void OnRead(beast::error_code ec) {
     reading_ = false;
     if (closed_) return;
@@ -288,7 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       // (buffer_overflow: a chunk's header line or the trailer fields did
-      // not fit in kMaxBuffered.)
+      // not fit in http_guard::kMaxBufferedFraming.)
       api_->CountRequest("unknown", 431);
       ApiResponse r;
       r.status = 431;
@@ -641,15 +610,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr size_t kReadRoom = 16 * 1024;
   static constexpr size_t kLargeReadRoom = 64 * 1024;
   size_t read_room_ = kReadRoom;
-  // At most this much read and not yet parsed: a header is at most 16 KiB
-  // (header_limit) and a body is parsed as it arrives, but a chunk's header
-  // line and the trailer fields are kept whole until they end. Unbounded,
-  // one connection sending endless chunk extensions grew the server by
-  // 1 GB in 2 s, and a trailer field over 64 KiB made Beast throw out of the
-  // I/O thread (the process ended). Beyond it the read fails with
-  // buffer_overflow: 431.
-  static constexpr size_t kMaxBuffered = kLargeReadRoom;
-  beast::flat_buffer buffer_{kMaxBuffered};
+  // Bounded (http/guard.h): framing beyond it is 431, not unbounded memory.
+  beast::flat_buffer buffer_{http_guard::kMaxBufferedFraming};
   std::optional<http::request_parser<RequestBody>> parser_;
   bool body_phase_ = false;  // the request's header is read, its body not yet
   Api* api_;
@@ -694,8 +656,7 @@ struct HttpServer::Impl {
         // Out of descriptors or memory: the connection waits in the kernel's
         // queue, and the accept is tried again later (at once, it would fail
         // again at once: the accept loop took a core).
-        if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
-            ec == net::error::no_memory || ec.value() == ENFILE) {
+        if (http_guard::OutOfResources(ec)) {
           accept_backoff.expires_after(std::chrono::milliseconds(100));
           accept_backoff.async_wait([this](beast::error_code wec) {
             if (!wec) Accept();
@@ -716,13 +677,8 @@ struct HttpServer::Impl {
   // refused either way, and nothing of it was read.)
   void RefuseConnection(Socket& s) {
     gate->refused.fetch_add(1);
-    const std::string body =
-        R"({"error":{"code":"too_many_connections","message":"the server has its maximum of )" +
-        std::to_string(max_connections) + R"( connections open: try again shortly"}})";
     const std::string answer =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: ftzport\r\nContent-Type: "
-        "application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
+        http_guard::TooManyConnectionsAnswer(static_cast<int>(max_connections), "ftzport");
     // A fresh socket's send buffer takes it whole; not waited for.
     (void)::send(s.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     beast::error_code ec;
@@ -772,12 +728,6 @@ struct HttpServer::Impl {
   int64_t max_connections = 0;  // set by Listen
   std::atomic<uint16_t> port{0};
 };
-
-int DefaultMaxConnections(uint64_t descriptor_limit) {
-  const uint64_t spare =
-      descriptor_limit > kReservedDescriptors + 16 ? descriptor_limit - kReservedDescriptors : 16;
-  return static_cast<int>(std::min<uint64_t>(spare, 4096));
-}
 
 HttpServer::HttpServer(Api* api, HttpOptions options) : impl_(new Impl(api, options)) {}
 HttpServer::~HttpServer() { Stop(); }
@@ -854,7 +804,7 @@ Status HttpServer::Listen(BoundSocket bound) {
         ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
             ? nofile.rlim_cur
             : 1024;
-    impl_->max_connections = DefaultMaxConnections(limit);
+    impl_->max_connections = http_guard::DefaultMaxConnections(limit);
   }
   if (node::Registry* metrics = impl_->api->metrics()) {
     std::shared_ptr<Gate> gate = impl_->gate;

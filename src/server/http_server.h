@@ -38,17 +38,12 @@ struct HttpOptions {
   int sse_send_buffer_bytes = 256 * 1024;
   // Connections open at once; beyond it a new connection is answered 503
   // (Retry-After: 1) and closed without being read. 0: from the process's
-  // descriptor limit (RLIMIT_NOFILE), less kReservedDescriptors for the log,
-  // ledger and read model, at most 4096. Clients never take the descriptors
-  // the storage needs: running out of them would stop intake (a failed log
-  // open is fatal, docs/errors.md §3).
+  // descriptor limit (RLIMIT_NOFILE), less http_guard::kReservedDescriptors
+  // for the log, ledger and read model, at most 4096 (http/guard.h). Clients never take the
+  // descriptors the storage needs: running out of them would stop intake (a failed log open is
+  // fatal, docs/errors.md §3).
   int max_connections = 0;
 };
-
-// Descriptors left to the storage when max_connections is derived.
-inline constexpr int kReservedDescriptors = 256;
-// The connection cap max_connections = 0 gives under a descriptor limit.
-int DefaultMaxConnections(uint64_t descriptor_limit);
 
 // A listening address taken ahead of serving: bound and listening, nothing
 // accepted yet. A second server on the same address fails here, and a client

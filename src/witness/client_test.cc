@@ -1,6 +1,9 @@
 #include "witness/client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -203,6 +206,74 @@ TEST_F(WitnessClientTest, OverHttp) {
   // Nobody listening: Unavailable, not a hang or a crash.
   auto gone = (*c)->Cosign(log_.Signed(12), 12, Proofs());
   EXPECT_EQ(gone.status().code(), StatusCode::kUnavailable) << gone.status().ToString();
+}
+
+// Raw bytes to 127.0.0.1:port, and what comes back until the server closes
+// (or 3 s pass).
+std::string Exchange(uint16_t port, const std::string& bytes, int* fd_out = nullptr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "(connect failed)";
+  }
+  timeval tv{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (!bytes.empty()) (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (fd_out != nullptr) {  // kept open by the caller, nothing read
+    *fd_out = fd;
+    return "";
+  }
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
+
+// The witness's transport against hostile clients (http/guard.h), as the
+// window's (tests/http_transport_e2e_test.cc): an oversized trailer is 431
+// (it ended the process), a transfer coding other than chunked is 400 with
+// nothing read after it, and connections beyond the cap are 503.
+TEST_F(WitnessClientTest, HostileRequestsOverHttp) {
+  auto server = std::make_unique<WitnessServer>(witness_.get(), /*max_connections=*/2);
+  ASSERT_TRUE(server->Listen("127.0.0.1", 0).ok());
+  std::thread t([&] { server->Run(1, false); });
+  const uint16_t port = server->port();
+  const std::string health = "GET /healthz HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n";
+  std::string got = Exchange(port,
+                             "POST /add-checkpoint HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: "
+                             "chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: " +
+                                 std::string(70000, 'a') + "\r\n\r\n");
+  EXPECT_NE(got.find("HTTP/1.1 431 "), std::string::npos) << got.substr(0, 200);
+  got = Exchange(
+      port, "POST /add-checkpoint HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: gzip\r\n\r\n" + health);
+  EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << got;
+  EXPECT_EQ(got.find("HTTP/1.1 200 "), std::string::npos) << got;  // the smuggled one unread
+  int held1 = -1, held2 = -1;
+  Exchange(port, "", &held1);
+  Exchange(port, "", &held2);
+  for (int i = 0; i < 100; ++i) {  // until both are accepted
+    got = Exchange(port, health);
+    if (got.find(" 503 ") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(got.find("HTTP/1.1 503 "), std::string::npos) << got;
+  EXPECT_NE(got.find("too_many_connections"), std::string::npos) << got;
+  ::close(held1);
+  ::close(held2);
+  for (int i = 0; i < 100; ++i) {
+    got = Exchange(port, health);
+    if (got.find(" 200 ") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(got.find("HTTP/1.1 200 "), std::string::npos) << got;
+  server->Stop();
+  t.join();
 }
 
 }  // namespace

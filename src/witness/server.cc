@@ -7,11 +7,15 @@
 #include <boost/beast/http.hpp>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "http/guard.h"
 
 namespace ftz::witness {
 namespace {
@@ -28,7 +32,13 @@ constexpr int kIdleTimeoutSeconds = 60;
 // few signature checks and at most one small fsync'ed write.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Witness* witness) : stream_(std::move(socket)), witness_(witness) {}
+  Session(tcp::socket socket, Witness* witness, std::shared_ptr<std::atomic<int64_t>> open)
+      : stream_(std::move(socket)), witness_(witness), open_(std::move(open)) {
+    open_->fetch_add(1);
+  }
+  ~Session() { open_->fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -52,12 +62,22 @@ class Session : public std::enable_shared_from_this<Session> {
       return Write({413, "text/plain; charset=utf-8", "witness: request body too large\n"}, false,
                    11);
     }
-    if (ec == http::error::header_limit) {
-      return Write({431, "text/plain; charset=utf-8", "witness: request header over 16 KiB\n"},
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      return Write({431, "text/plain; charset=utf-8",
+                    ec == http::error::header_limit
+                        ? "witness: request header over 16 KiB\n"
+                        : "witness: a chunk header or the trailer fields over 64 KiB\n"},
                    false, 11);
     }
     if (ec) return Close();  // end of stream, timeout, reset, malformed request
     auto& msg = parser_->get();
+    // (A transfer coding other than chunked reads as an empty body: the
+    // connection closes after the 400, the bytes after the header unread.)
+    if (auto refused = http_guard::RefusedByHeader(msg, parser_->chunked())) {
+      return Write(
+          {refused->status, "text/plain; charset=utf-8", "witness: " + refused->message + "\n"},
+          false, msg.version());
+    }
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     const auto raw_target = msg.target();
@@ -101,22 +121,45 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{http_guard::kMaxBufferedFraming};
   std::optional<http::request_parser<http::string_body>> parser_;
   Witness* witness_;
+  std::shared_ptr<std::atomic<int64_t>> open_;  // sessions alive, for the cap
   bool first_ = true;
 };
 
 }  // namespace
 
 struct WitnessServer::Impl {
-  explicit Impl(Witness* w) : witness(w), acceptor(net::make_strand(ioc)) {}
+  Impl(Witness* w, int max) : witness(w), acceptor(net::make_strand(ioc)), backoff(ioc) {
+    rlimit nofile{};
+    max_connections =
+        max > 0 ? max
+                : http_guard::DefaultMaxConnections(::getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+                                                            nofile.rlim_cur != RLIM_INFINITY
+                                                        ? nofile.rlim_cur
+                                                        : 1024);
+  }
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted) return;
-      if (!ec) {
+      if (ec && http_guard::OutOfResources(ec)) {
+        backoff.expires_after(std::chrono::milliseconds(100));
+        backoff.async_wait([this](beast::error_code wec) {
+          if (!wec) Accept();
+        });
+        return;
+      }
+      if (!ec && open->load() >= max_connections) {
+        // At the cap: 503 at once, unread, and closed (http/guard.h).
+        const std::string answer =
+            http_guard::TooManyConnectionsAnswer(max_connections, "ftzport-witness");
+        (void)::send(s.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        s.shutdown(tcp::socket::shutdown_both, ec);
+        s.close(ec);
+      } else if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(s), witness)->Start();
+        std::make_shared<Session>(std::move(s), witness, open)->Start();
       }
       Accept();
     });
@@ -124,10 +167,14 @@ struct WitnessServer::Impl {
   Witness* witness;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer backoff;
+  int max_connections = 0;
+  std::shared_ptr<std::atomic<int64_t>> open = std::make_shared<std::atomic<int64_t>>(0);
   std::atomic<uint16_t> port{0};
 };
 
-WitnessServer::WitnessServer(Witness* witness) : impl_(new Impl(witness)) {}
+WitnessServer::WitnessServer(Witness* witness, int max_connections)
+    : impl_(new Impl(witness, max_connections)) {}
 WitnessServer::~WitnessServer() { Stop(); }
 
 Status WitnessServer::Listen(const std::string& host, uint16_t port) {

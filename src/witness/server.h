@@ -4,8 +4,12 @@
 //   GET  /healthz           200 "ok"
 //
 // Other paths are 404, other methods 405. Limits: request header 16 KiB,
-// body kMaxRequestBytes (413 beyond), 30 s to send a request, idle
-// keep-alive connections closed after 60 s.
+// body kMaxRequestBytes (413 beyond), a chunk header or the trailer fields
+// 64 KiB (431), 30 s to send a request, idle keep-alive connections closed
+// after 60 s; a transfer coding other than chunked, a content coding, or an
+// HTTP/1.1 request without Host is refused (http/guard.h); at most
+// max_connections open at once (503 and closed beyond; 0: from the
+// descriptor limit, as the window's server).
 //
 // Contract:
 //  * Ownership: borrows the Witness, which must outlive the server.
@@ -24,7 +28,7 @@ namespace ftz::witness {
 
 class WitnessServer {
  public:
-  explicit WitnessServer(Witness* witness);
+  explicit WitnessServer(Witness* witness, int max_connections = 0);
   ~WitnessServer();
 
   // Binds and listens; port 0 picks a free port (see port()).

@@ -1,0 +1,105 @@
+// What both HTTP servers — the window's (server/http_server.cc) and the
+// witness's (witness/server.cc) — refuse of a request by its header alone,
+// and the bounds they share against hostile clients (docs/errors.md §1):
+// framing kept whole at most kMaxBufferedFraming, connections capped so that
+// clients never hold the descriptors the storage needs, accepts that fail for
+// want of descriptors retried later instead of at once.
+//
+// Header-only (Boost.Beast): both servers' modules include it. Free
+// functions of their arguments; thread-safe.
+#pragma once
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ftz::http_guard {
+
+// At most this much of a request read and not yet parsed (the connection's
+// read buffer's limit): a header is at most 16 KiB (header_limit), a body is
+// parsed as it arrives, but a chunk's header line and the trailer fields
+// are kept whole until they end. Unbounded, one connection sending endless
+// chunk extensions grew the window by 1 GB in 2 s, and a trailer field over
+// 64 KiB made Beast throw out of the I/O thread (the process ended). Beyond
+// it a read fails with http::error::buffer_overflow: answer 431.
+inline constexpr size_t kMaxBufferedFraming = 64 * 1024;
+
+// Descriptors left to the storage when a connection cap is derived.
+inline constexpr int kReservedDescriptors = 256;
+
+// The connection cap under a descriptor limit (RLIMIT_NOFILE): the limit
+// less kReservedDescriptors, at least 16, at most 4096.
+inline int DefaultMaxConnections(uint64_t descriptor_limit) {
+  const uint64_t spare =
+      descriptor_limit > kReservedDescriptors + 16 ? descriptor_limit - kReservedDescriptors : 16;
+  return static_cast<int>(std::min<uint64_t>(spare, 4096));
+}
+
+// An accept that failed for want of descriptors or memory: retry it later
+// (at once it fails again at once, and the accept loop takes a core).
+inline bool OutOfResources(const boost::system::error_code& ec) {
+  namespace error = boost::asio::error;
+  return ec == error::no_descriptors || ec == error::no_buffer_space || ec == error::no_memory ||
+         ec.value() == ENFILE;
+}
+
+// The answer to a connection beyond the cap, written before anything is
+// read and followed by close: 503 with Retry-After.
+inline std::string TooManyConnectionsAnswer(int max_connections, const char* server) {
+  const std::string body =
+      R"({"error":{"code":"too_many_connections","message":"the server has its maximum of )" +
+      std::to_string(max_connections) + R"( connections open: try again shortly"}})";
+  return "HTTP/1.1 503 Service Unavailable\r\nServer: " + std::string(server) +
+         "\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// A header value quoted in an error: at most 40 bytes, printable ASCII.
+inline std::string Printable(boost::beast::string_view v) {
+  std::string out(v.substr(0, 40));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') c = '?';
+  }
+  return out;
+}
+
+struct Refusal {
+  int status;
+  const char* code;  // the JSON error code
+  std::string message;
+};
+
+// What the header refuses: an HTTP/1.1 request without Host (RFC 9112 §3.2:
+// 400); a transfer coding that does not end in chunked, which leaves the
+// body's length unknown (RFC 9112 §6.3: 400 and close; read as "no body",
+// the bytes after the header would be taken for a request of their own);
+// a content coding other than identity (415: bodies are not decompressed).
+// `chunked`: the parser's view (chunked is the final transfer coding).
+template <class Header>
+std::optional<Refusal> RefusedByHeader(const Header& h, bool chunked) {
+  namespace http = boost::beast::http;
+  if (h.version() >= 11 && h.find(http::field::host) == h.end()) {
+    return Refusal{400, "bad_request", "an HTTP/1.1 request needs a Host header"};
+  }
+  if (h.find(http::field::transfer_encoding) != h.end() && !chunked) {
+    return Refusal{400, "bad_request",
+                   "Transfer-Encoding must end in chunked (or send Content-Length)"};
+  }
+  const boost::beast::string_view coding = h[http::field::content_encoding];
+  if (!coding.empty() && !boost::beast::iequals(coding, "identity")) {
+    return Refusal{
+        415, "unsupported_media_type",
+        "Content-Encoding " + Printable(coding) + " is not accepted: send the body uncompressed"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace ftz::http_guard
