@@ -308,8 +308,10 @@ Runner AddServe(CLI::App& app) {
       node->reset();
       return 1;
     }
-    std::printf("ftzport: single window listening on http://%s:%u (POST /v1/messages)\n",
-                host.c_str(), http->port());
+    std::printf(
+        "ftzport: single window listening on http://%s:%u (POST /v1/messages), at most %d "
+        "connections\n",
+        host.c_str(), http->port(), http->max_connections());
     std::fflush(stdout);
     // A stop asked for since recovery ended: the server stops as it starts
     // (Run returns at once), through the same shutdown as any stop. (One in

@@ -822,6 +822,7 @@ Status HttpServer::Listen(BoundSocket bound) {
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
+int HttpServer::max_connections() const { return static_cast<int>(impl_->max_connections); }
 
 void HttpServer::Run(int threads, bool handle_signals) {
   Impl& m = *impl_;

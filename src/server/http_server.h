@@ -84,6 +84,8 @@ class HttpServer {
   // Serves an address taken beforehand (BindListenAddress).
   Status Listen(BoundSocket bound);
   uint16_t port() const;
+  // The connection cap in force (set by Listen).
+  int max_connections() const;
   // Serves until Stop (or SIGINT/SIGTERM when handle_signals).
   void Run(int threads, bool handle_signals);
   void Stop();
