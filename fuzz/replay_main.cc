@@ -1,6 +1,8 @@
 // Runs a fuzz target over the files of its corpus directories, for compilers
 // without libFuzzer (envoy's test/fuzz pattern): CI replays every committed
-// input, so a crash once found stays fixed.
+// input, so a crash once found stays fixed. A folder named found-open holds
+// crashes found and not fixed yet (README.md): it is skipped until the fix
+// moves its files to found/.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -16,8 +18,13 @@ int main(int argc, char** argv) {
   size_t n = 0;
   for (int i = 1; i < argc; ++i) {
     std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(argv[i])) {
-      if (e.is_regular_file()) files.push_back(e.path());
+    for (auto it = std::filesystem::recursive_directory_iterator(argv[i]);
+         it != std::filesystem::recursive_directory_iterator(); ++it) {
+      if (it->is_directory() && it->path().filename() == "found-open") {
+        it.disable_recursion_pending();
+      } else if (it->is_regular_file()) {
+        files.push_back(it->path());
+      }
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {

@@ -89,6 +89,10 @@ Result<Ppm> ParsePercent(std::string_view text) {
   return static_cast<Ppm>(ppm);
 }
 
+namespace {
+constexpr int64_t kMaxDurationMs = 100LL * 365 * 86'400'000;  // 100 years
+}  // namespace
+
 Result<int64_t> ParseDuration(std::string_view text) {
   // One or more <digits><unit> parts, added: "24h", "30d", "23h59m".
   auto bad = [&text]() {
@@ -130,7 +134,14 @@ Result<int64_t> ParseDuration(std::string_view text) {
     } else {
       return bad();
     }
+    // v * unit is below 2^57 (9 digits, days); the sum is bounded part by
+    // part, so that it never overflows however many parts there are, and a
+    // window added to a record's time cannot either.
     total += v * unit;
+    if (total > kMaxDurationMs) {
+      return Status::InvalidArgument("duration \"" + std::string(text.substr(0, 60)) +
+                                     (text.size() > 60 ? "…" : "") + "\" is longer than 100 years");
+    }
   }
   return total;
 }

@@ -174,7 +174,8 @@ Status AppendTaxRatesCsv(std::string_view csv, std::string_view name, Rules* rul
 // Small exact parsers shared with the tests and the case driver.
 // "13%" / "0.5%" / "9.1%" -> ppm (at most 4 fraction digits of a percent).
 Result<Ppm> ParsePercent(std::string_view text);
-// "24h", "30d", "90m", "15s", "250ms", "0s", "23h59m" -> milliseconds.
+// "24h", "30d", "90m", "15s", "250ms", "0s", "23h59m" -> milliseconds; at
+// most 100 years (a window added to a record's time never overflows).
 Result<int64_t> ParseDuration(std::string_view text);
 // "2019-01-01" or "20190101" -> CST midnight.
 Result<UnixMillis> ParseCstDate(std::string_view text);

@@ -109,6 +109,16 @@ TEST(Rules, Durations) {
   EXPECT_FALSE(ParseDuration("").ok());
   EXPECT_FALSE(ParseDuration("h").ok());
   EXPECT_FALSE(ParseDuration("-1h").ok());
+  // Bounded: 100 years at most, however many parts (found by rules_fuzz: the
+  // sum of 107 parts of 999999999d overflowed, and one crafted sum wrapped
+  // round to 1 h).
+  EXPECT_EQ(*ParseDuration("36500d"), 36500LL * 86'400'000);
+  EXPECT_FALSE(ParseDuration("36501d").ok());
+  std::string many;
+  for (int i = 0; i < 107; ++i) many += "999999999d";
+  Result<int64_t> r = ParseDuration(many);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("longer than 100 years"), std::string::npos);
 }
 
 TEST(Rules, ErrorsNameTheKeyAndLine) {
