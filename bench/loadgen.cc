@@ -316,7 +316,20 @@ int main(int argc, char** argv) {
                "Send each group of parcels kind by kind (all orders, then payments, waybills, "
                "lists) instead of the four kinds staggered and interleaved");
   app.add_option("--prefix", prefix,
-                 "Order-number prefix (use a new one per run on the same data)");
+                 "Order-number prefix, 1-2 letters or digits (use a new one per run on the same "
+                 "data)")
+      ->check(CLI::Validator(
+          [](std::string& p) -> std::string {
+            // The list's copNo is the prefix, 8 date digits and 10 serial
+            // digits, and CEB allows it 20 characters: a longer prefix made
+            // every list a 400.
+            const bool ok = !p.empty() && p.size() <= 2 &&
+                            p.find_first_not_of(
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789") == std::string::npos;
+            return ok ? "" : "'" + p + "': 1-2 letters or digits (copNo has room for no more)";
+          },
+          "PREFIX"));
   CLI11_PARSE(app, argc, argv);
 
   size_t colon = target.rfind(':');

@@ -113,9 +113,6 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data
     w->flush_seconds_ = &options.metrics->GetHistogram(
         "ftz_ledger_flush_seconds", "Time to write and sync the tiles before a checkpoint",
         {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
-    LedgerWriter* self = w.get();
-    options.metrics->AddGauge("ftz_ledger_checkpoint_size", "Tree size of the latest checkpoint",
-                              [self] { return static_cast<double>(self->checkpoint().size); });
   }
   for (const std::string& spec : options.witnesses) {
     auto parsed = witness::ParseWitnessSpec(spec);

@@ -172,6 +172,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
                     [self] { return self->stopped_.load() ? 1.0 : 0.0; });
   metrics->AddGauge("ftz_engine_documents", "Documents held in the engine's state",
                     [self] { return static_cast<double>(self->engine_documents_.load()); });
+  // (The ledger writer's, here too: registered by LedgerWriter::Open, it
+  // outlived a writer whose node then failed to open.)
+  metrics->AddGauge("ftz_ledger_checkpoint_size", "Tree size of the latest checkpoint",
+                    [self] { return static_cast<double>(self->ledger_->checkpoint().size); });
   return n;
 }
 

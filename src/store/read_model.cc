@@ -169,7 +169,7 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
                nullptr, nullptr);
   if (without_stock) FTZ_RETURN_IF_ERROR(m->Reset());
   Stmt q(m->writer_, "SELECT value FROM meta WHERE name='applied_seq'");
-  if (q.ok() && q.Step() == SQLITE_ROW) m->applied_seq_ = static_cast<uint64_t>(q.Int(0));
+  if (q.ok() && q.Step() == SQLITE_ROW) m->applied_seq_.store(static_cast<uint64_t>(q.Int(0)));
   return m;
 }
 
@@ -213,7 +213,7 @@ ReadModel::~ReadModel() {
   sqlite3_close(writer_);
 }
 
-uint64_t ReadModel::applied_seq() const { return applied_seq_; }
+uint64_t ReadModel::applied_seq() const { return applied_seq_.load(std::memory_order_acquire); }
 
 Status ReadModel::Reset() {
   char* err = nullptr;
@@ -225,7 +225,7 @@ Status ReadModel::Reset() {
     sqlite3_free(err);
     return s;
   }
-  applied_seq_ = 0;
+  applied_seq_.store(0);
   return Status::Ok();
 }
 
@@ -311,7 +311,7 @@ Status ReadModel::Apply(const Batch& b) {
     sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
     return s;
   }
-  applied_seq_ = b.next_seq;
+  applied_seq_.store(b.next_seq, std::memory_order_release);  // after the COMMIT
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 // the writer).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -107,7 +108,9 @@ class ReadModel {
   std::unique_ptr<WriterStatements> stmts_;
   std::string path_;
   sqlite3* writer_ = nullptr;
-  uint64_t applied_seq_ = 0;
+  // Written by the writer thread after each commit (release), read by any
+  // (acquire): a reader that saw N then reads rows at least that new.
+  std::atomic<uint64_t> applied_seq_{0};
   std::mutex pool_mu_;
   std::vector<sqlite3*> readers_;
 };

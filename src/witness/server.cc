@@ -131,7 +131,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct WitnessServer::Impl {
-  Impl(Witness* w, int max) : witness(w), acceptor(net::make_strand(ioc)), backoff(ioc) {
+  Impl(Witness* w, int max)
+      : witness(w), acceptor(net::make_strand(ioc)), backoff(acceptor.get_executor()) {
     rlimit nofile{};
     max_connections =
         max > 0 ? max
@@ -167,7 +168,7 @@ struct WitnessServer::Impl {
   Witness* witness;
   net::io_context ioc;
   tcp::acceptor acceptor;
-  net::steady_timer backoff;
+  net::steady_timer backoff;  // on the acceptor's strand, as the accepts
   int max_connections = 0;
   std::shared_ptr<std::atomic<int64_t>> open = std::make_shared<std::atomic<int64_t>>(0);
   std::atomic<uint16_t> port{0};
@@ -215,7 +216,10 @@ void WitnessServer::Run(int threads, bool handle_signals) {
 }
 
 void WitnessServer::Stop() {
-  net::post(impl_->ioc, [this] {
+  // On the acceptor's strand: with more than one thread, an accept handler
+  // may be calling async_accept at the same time (an acceptor is not safe
+  // for concurrent use).
+  net::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
