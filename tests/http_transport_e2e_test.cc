@@ -139,6 +139,57 @@ TEST_F(TransportTest, Expect100ContinueIsAnsweredBeforeTheBody) {
   EXPECT_NE(got.find("HTTP/1.1 200 "), std::string::npos) << got.substr(0, 300);
 }
 
+// Behind a pipelined request, the 100 follows that request's answer; an
+// HTTP/1.0 request's Expect is ignored (RFC 9110 §10.1.1: no 100 to it).
+TEST_F(TransportTest, Expect100ContinueBehindAPipelinedRequestAndOnHttp10) {
+  const std::string& order = orders_[3];
+  Client c(server_->port());
+  const std::string both = c.Raw(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+          std::to_string(order.size()) + "\r\n\r\n",
+      "100 Continue\r\n\r\n", 3000);
+  const size_t ok = both.find("{\"status\":\"ok\"}");
+  const size_t go = both.find("HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_NE(ok, std::string::npos) << both;
+  ASSERT_NE(go, std::string::npos) << both;
+  EXPECT_LT(ok, go) << both;
+  const std::string got = c.Raw(order, "</CEB312Message>");
+  EXPECT_NE(got.find("HTTP/1.1 200 ", go), std::string::npos) << got.substr(0, 400);
+  // HTTP/1.0: no 100; the body sent at once is read and answered.
+  Client d(server_->port());
+  const std::string old =
+      d.Raw("POST /healthz HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+            "(closed)", 3000);
+  EXPECT_EQ(old.find(" 100 "), std::string::npos) << old;
+  EXPECT_NE(old.find("HTTP/1.0 405 "), std::string::npos) << old;
+}
+
+// Chunked last but another transfer coding before it: not decoded, 501; a
+// second Content-Encoding line does not slip past "identity"; and the 413
+// of an absolute-form /v1/messages target is the CEB900 a message gets.
+TEST_F(TransportTest, CodingsInAnyFieldLineAndAbsoluteForm413) {
+  const uint64_t before = LogSize();
+  Client a(server_->port());
+  std::string got = a.Raw(
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "0\r\n\r\n",
+      "}}");
+  EXPECT_NE(got.find("HTTP/1.1 501 "), std::string::npos) << got;
+  EXPECT_NE(got.find("Transfer-Encoding gzip is not implemented"), std::string::npos) << got;
+  Client b(server_->port());
+  got = b.Raw(Post(orders_[0], "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n"), "}}");
+  EXPECT_NE(got.find("HTTP/1.1 415 "), std::string::npos) << got;
+  EXPECT_EQ(LogSize(), before);
+  Client c(server_->port());
+  got = c.Raw("POST http://window/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                  std::to_string((64u << 20)) + "\r\n\r\n",
+              "</CEB900Message>", 3000);
+  EXPECT_NE(got.find("HTTP/1.1 413 "), std::string::npos) << got.substr(0, 300);
+  EXPECT_NE(got.find("CEB900Message"), std::string::npos) << got.substr(0, 300);
+}
+
 // RFC 9112 §3.2.2 (absolute form is accepted) and §3.2 (HTTP/1.1 needs Host).
 TEST_F(TransportTest, AbsoluteFormTargetsAndTheHostHeader) {
   Client a(server_->port());

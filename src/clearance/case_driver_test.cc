@@ -64,6 +64,7 @@ list w5 freight=8
       "expect list w5 mismatch=\"list.freight 8 != waybill.freight 1\"",  // a prefix
       "expect list w5 mismatch=\"list.freight 8\"",                       // a part
       "expect list w5 info~=\"-62100\"",                                  // inside -621001
+      "expect list w5 info~=\"621001\"",                                  // signed: -621001
       "expect list w5 info~=\"\"",                                        // matches anything
       "expect list w5 status=800",
       "expect quota 330106199001011234 2026",                // checks nothing

@@ -12,6 +12,8 @@
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/range/iterator_range.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
@@ -71,6 +73,19 @@ inline std::string Printable(boost::beast::string_view v) {
   return out;
 }
 
+// The first coding named in any of the header's `field` lines that is not
+// `allowed` (quoted with Printable), or "" when there is none.
+template <class Header>
+std::string FirstCodingOtherThan(const Header& h, boost::beast::http::field field,
+                                 boost::beast::string_view allowed) {
+  for (const auto& line : boost::make_iterator_range(h.equal_range(field))) {
+    for (const auto& coding : boost::beast::http::token_list(line.value())) {
+      if (!boost::beast::iequals(coding, allowed)) return Printable(coding);
+    }
+  }
+  return {};
+}
+
 struct Refusal {
   int status;
   const char* code;  // the JSON error code
@@ -81,7 +96,8 @@ struct Refusal {
 // 400); a transfer coding that does not end in chunked, which leaves the
 // body's length unknown (RFC 9112 §6.3: 400 and close; read as "no body",
 // the bytes after the header would be taken for a request of their own);
-// a content coding other than identity (415: bodies are not decompressed).
+// a transfer coding besides chunked (501); a content coding other than
+// identity (415: bodies are not decompressed).
 // `chunked`: the parser's view (chunked is the final transfer coding).
 template <class Header>
 std::optional<Refusal> RefusedByHeader(const Header& h, bool chunked) {
@@ -89,15 +105,26 @@ std::optional<Refusal> RefusedByHeader(const Header& h, bool chunked) {
   if (h.version() >= 11 && h.find(http::field::host) == h.end()) {
     return Refusal{400, "bad_request", "an HTTP/1.1 request needs a Host header"};
   }
-  if (h.find(http::field::transfer_encoding) != h.end() && !chunked) {
-    return Refusal{400, "bad_request",
-                   "Transfer-Encoding must end in chunked (or send Content-Length)"};
+  if (h.find(http::field::transfer_encoding) != h.end()) {
+    if (!chunked) {
+      return Refusal{400, "bad_request",
+                     "Transfer-Encoding must end in chunked (or send Content-Length)"};
+    }
+    // Chunked last, but another coding before it ("gzip, chunked", or a
+    // second field line): a coding the server does not decode (RFC 9112
+    // §6.1: 501), not a body to read as plain.
+    if (std::string other = FirstCodingOtherThan(h, http::field::transfer_encoding, "chunked");
+        !other.empty()) {
+      return Refusal{501, "not_implemented",
+                     "Transfer-Encoding " + other +
+                         " is not implemented: send the body chunked or with Content-Length"};
+    }
   }
-  const boost::beast::string_view coding = h[http::field::content_encoding];
-  if (!coding.empty() && !boost::beast::iequals(coding, "identity")) {
-    return Refusal{
-        415, "unsupported_media_type",
-        "Content-Encoding " + Printable(coding) + " is not accepted: send the body uncompressed"};
+  // Every field line (a second one must not slip past "identity").
+  if (std::string other = FirstCodingOtherThan(h, http::field::content_encoding, "identity");
+      !other.empty()) {
+    return Refusal{415, "unsupported_media_type",
+                   "Content-Encoding " + other + " is not accepted: send the body uncompressed"};
   }
   return std::nullopt;
 }

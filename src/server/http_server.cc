@@ -218,17 +218,27 @@ class Session : public std::enable_shared_from_this<Session> {
     // that it cannot come before them; a client that pipelines behind it
     // sends its body after its own wait, as it would to a server that never
     // answers 100.
-    if (beast::iequals(msg[http::field::expect], "100-continue") && slots_.empty() && !writing_) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      writing_ = true;
-      return net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                              [self = shared_from_this()](beast::error_code wec, size_t) {
-                                self->writing_ = false;
-                                if (wec) return self->Close();
-                                self->ReadBody();
-                              });
+    // (HTTP/1.0 has no 100: its Expect is ignored, RFC 9110 §10.1.1.)
+    if (msg.version() >= 11 && beast::iequals(msg[http::field::expect], "100-continue")) {
+      if (slots_.empty() && !writing_) return WriteContinue(/*then_read_body=*/true);
+      // Answers to earlier pipelined requests go first: the 100 follows them
+      // (TryWrite), while the body is read if the client sends it anyway.
+      expect_pending_ = true;
     }
     ReadBody();
+  }
+
+  void WriteContinue(bool then_read_body) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    expect_pending_ = false;
+    writing_ = true;
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this(), then_read_body](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->Close();
+                       if (then_read_body) return self->ReadBody();
+                       self->TryWrite();  // an answer made ready meanwhile
+                     });
   }
 
   void ReadBody() {
@@ -240,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     reading_ = false;
+    expect_pending_ = false;  // the body is here (or never will be): no 100 after its answer
     if (closed_) return;
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
       // The client is done sending (mid-request, for a partial message); what
@@ -251,7 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       ApiRequest req;
       req.accept = std::string(parser_->get()[http::field::accept]);
-      const bool message = parser_->get().target().starts_with("/v1/messages");
+      const bool message = OriginForm(parser_->get().target()).starts_with("/v1/messages");
       api_->CountRequest(message ? "messages" : "unknown", 413);
       return Push(api_->BodyTooLarge(req, message), parser_->get().version());
     }
@@ -393,6 +404,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void TryWrite() {
     if (closed_ || writing_) return;
+    // A 100 Continue held back behind the answers owed before its request
+    // (OnHeader): they are written, the 100 is due (its request's own
+    // answer cannot exist yet: the body is still being read).
+    if (expect_pending_ && slots_.empty()) return WriteContinue(/*then_read_body=*/false);
     out_.clear();
     close_after_write_ = false;
     while (!slots_.empty() && slots_.front().ready && !close_after_write_) {
@@ -613,7 +628,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Bounded (http/guard.h): framing beyond it is 431, not unbounded memory.
   beast::flat_buffer buffer_{http_guard::kMaxBufferedFraming};
   std::optional<http::request_parser<RequestBody>> parser_;
-  bool body_phase_ = false;  // the request's header is read, its body not yet
+  bool body_phase_ = false;      // the request's header is read, its body not yet
+  bool expect_pending_ = false;  // a 100 Continue owed once earlier answers are out
   Api* api_;
   HttpOptions opts_;
   std::shared_ptr<Gate> gate_;
@@ -652,14 +668,17 @@ struct HttpServer::Impl {
     net::io_context& next = contexts[next_context++ % contexts.size()];
     acceptor.async_accept(next.get_executor(), [this](beast::error_code ec, Socket s) {
       if (ec) {
-        if (ec == net::error::operation_aborted) return;
+        // Aborted, or the acceptor closed by Stop (a back-off that ended
+        // after it would otherwise accept on a closed acceptor, fail at
+        // once, and loop).
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         // Out of descriptors or memory: the connection waits in the kernel's
         // queue, and the accept is tried again later (at once, it would fail
         // again at once: the accept loop took a core).
         if (http_guard::OutOfResources(ec)) {
           accept_backoff.expires_after(std::chrono::milliseconds(100));
           accept_backoff.async_wait([this](beast::error_code wec) {
-            if (!wec) Accept();
+            if (!wec && acceptor.is_open()) Accept();
           });
           return;
         }
@@ -875,6 +894,7 @@ void HttpServer::Stop() {
     Impl& i = *impl_;
     beast::error_code ec;
     i.acceptor.close(ec);
+    i.accept_backoff.cancel();
     i.api->feed()->Shutdown();  // waiting long-polls answered now, as at their deadline
     i.DrainThenFinish(std::make_shared<Timer>(i.contexts[0].get_executor()),
                       std::chrono::steady_clock::now() + std::chrono::seconds(kDrainSeconds));

@@ -143,7 +143,7 @@ struct WitnessServer::Impl {
   }
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
-      if (ec == net::error::operation_aborted) return;
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (ec && http_guard::OutOfResources(ec)) {
         backoff.expires_after(std::chrono::milliseconds(100));
         backoff.async_wait([this](beast::error_code wec) {

@@ -858,13 +858,18 @@ Status CaseRun::CheckDecision(const Decision& d, const std::string& key, const s
     return Status::Ok();
   };
   // `want` somewhere in `got`, but not as part of a longer number: "freight
-  // 10" is not found in "freight 100" or "freight 10.5", nor "2" in "12".
+  // 10" is not found in "freight 100" or "freight 10.5", nor "2" in "12",
+  // "-2" or "0.2".
   auto contains = [&](const std::string& got) -> Status {
     if (want.empty()) return Status::InvalidArgument(key + "=\"\" would match any text");
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
     for (size_t at = got.find(want); at != std::string::npos; at = got.find(want, at + 1)) {
       const size_t end = at + want.size();
-      const bool joined_before = digit(want.front()) && at > 0 && digit(got[at - 1]);
+      // Before: a digit, a sign, or a decimal point after a digit ("5" is
+      // not in "15", "-5" or "0.5").
+      const bool joined_before = digit(want.front()) && at > 0 &&
+                                 (digit(got[at - 1]) || got[at - 1] == '-' ||
+                                  (got[at - 1] == '.' && at > 1 && digit(got[at - 2])));
       const bool joined_after =
           digit(want.back()) && end < got.size() &&
           (digit(got[end]) || (got[end] == '.' && end + 1 < got.size() && digit(got[end + 1])));
