@@ -5,6 +5,8 @@
 // (absolute-form targets, Expect: 100-continue) are served.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -200,6 +202,10 @@ TEST_F(TransportTest, AbsoluteFormTargetsAndTheHostHeader) {
   got = b.Raw("GET /healthz HTTP/1.1\r\n\r\n", "}}");
   EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << got;
   EXPECT_NE(got.find("needs a Host header"), std::string::npos) << got;
+  Client b2(server_->port());
+  got = b2.Raw("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "}}");
+  EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << got;
+  EXPECT_NE(got.find("more than one Host header"), std::string::npos) << got;
   Client c(server_->port());
   got = c.Raw("GET /healthz HTTP/1.0\r\n\r\n", "}");
   EXPECT_NE(got.find("HTTP/1.0 200 "), std::string::npos) << got;  // 1.0 has no Host
@@ -285,6 +291,36 @@ TEST(IntakeStoppedTest, AFailedSyncIs503ForMessagesAndReadyzQueriesGoOn) {
       c.Request("GET", "/v1/orders/" + first.order.head.ebpCode + "/" + first.order.head.orderNo)
           .status,
       200);
+}
+
+// A ledger that cannot write its tiles (here: a file where its tile
+// directory was) stops signing, says so once in /metrics and /readyz (still
+// 200), and intake goes on (docs/errors.md §4). Before, only stderr said it,
+// once per leaf.
+TEST(LedgerFailedTest, AFailedLedgerIsShownAndIntakeGoesOn) {
+  TestServer server("ledger-failed");
+  workload::Workload w{workload::Options{}};
+  auto order = [&] {
+    return ceb::EncodeMessageXml(
+        workload::Workload::Messages(MessageType::kOrder, {w.Next()}, 1, 1)[0]);
+  };
+  Client c(server.port());
+  const std::map<std::string, std::string> xml = {{"Content-Type", "application/xml"}};
+  ASSERT_EQ(c.Request("POST", "/v1/messages", order(), xml).status, 200);
+  EXPECT_NE(c.Request("GET", "/metrics").body.find("\nftz_ledger_failed 0"), std::string::npos);
+  const std::string tiles = server.dir() + "/ledger/tiles/tile";
+  std::filesystem::remove_all(tiles);
+  { std::ofstream(tiles) << "not a directory"; }
+  HttpResult ready;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(c.Request("POST", "/v1/messages", order(), xml).status, 200);  // intake goes on
+    ready = c.Request("GET", "/readyz");
+    if (ready.body.find("\"ledgerFailed\":true") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find("\"ledgerFailed\":true"), std::string::npos) << ready.body;
+  EXPECT_NE(c.Request("GET", "/metrics").body.find("\nftz_ledger_failed 1"), std::string::npos);
 }
 
 }  // namespace

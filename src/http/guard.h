@@ -92,8 +92,8 @@ struct Refusal {
   std::string message;
 };
 
-// What the header refuses: an HTTP/1.1 request without Host (RFC 9112 §3.2:
-// 400); a transfer coding that does not end in chunked, which leaves the
+// What the header refuses: an HTTP/1.1 request without Host, or any with
+// two (RFC 9112 §3.2: 400); a transfer coding that does not end in chunked, which leaves the
 // body's length unknown (RFC 9112 §6.3: 400 and close; read as "no body",
 // the bytes after the header would be taken for a request of their own);
 // a transfer coding besides chunked (501); a content coding other than
@@ -104,6 +104,9 @@ std::optional<Refusal> RefusedByHeader(const Header& h, bool chunked) {
   namespace http = boost::beast::http;
   if (h.version() >= 11 && h.find(http::field::host) == h.end()) {
     return Refusal{400, "bad_request", "an HTTP/1.1 request needs a Host header"};
+  }
+  if (h.count(http::field::host) > 1) {  // RFC 9112 §3.2: more than one is 400
+    return Refusal{400, "bad_request", "more than one Host header"};
   }
   if (h.find(http::field::transfer_encoding) != h.end()) {
     if (!chunked) {

@@ -357,8 +357,14 @@ void LedgerWriter::Enqueue(std::vector<ledger::Hash> leaves) {
 void LedgerWriter::Loop() {
   // The ledger is derived from the durable log: a failure is reported and the
   // next start rebuilds what is missing from the log.
-  auto report = [](const Status& s) {
-    if (!s.ok()) std::fprintf(stderr, "ftzport: ledger: %s\n", s.ToString().c_str());
+  // Reported once (the tile store keeps its first error: every later call
+  // repeats it), and shown in /metrics (ftz_ledger_failed) and /readyz.
+  auto report = [this](const Status& s) {
+    if (s.ok() || failed_.exchange(true)) return;
+    std::fprintf(stderr,
+                 "ftzport: ledger: %s; no more checkpoints until a restart rebuilds the ledger "
+                 "from the log (intake goes on)\n",
+                 s.ToString().c_str());
   };
   // Leaves are taken at most every 2 ms (core/pacer.h): the group commits
   // queued meanwhile come in one go. Woken by every group commit, this thread

@@ -28,6 +28,7 @@
 // a witness. checkpoint() and the verifier keys from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -109,6 +110,10 @@ class LedgerWriter {
     uint64_t size = 0;
   };
   Signed checkpoint() const;
+  // True once writing the tiles or signing a checkpoint failed (reported on
+  // stderr once): no later leaf is added until a restart rebuilds the
+  // ledger from the log. Intake goes on.
+  bool failed() const { return failed_.load(); }
   // The Ed25519 verifier key.
   std::string verifier_key() const { return signers_[0].verifier().ToString(); }
   // Every verifier key of the log, one per line (each ending in a newline),
@@ -151,6 +156,7 @@ class LedgerWriter {
   // thread only after Start).
   std::vector<WitnessLink> witnesses_;
   std::string log_signed_;
+  std::atomic<bool> failed_{false};
   uint64_t log_signed_size_ = 0;
   std::string cosignatures_;
   mutable std::mutex mu_;

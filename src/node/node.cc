@@ -176,6 +176,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   // outlived a writer whose node then failed to open.)
   metrics->AddGauge("ftz_ledger_checkpoint_size", "Tree size of the latest checkpoint",
                     [self] { return static_cast<double>(self->ledger_->checkpoint().size); });
+  metrics->AddGauge("ftz_ledger_failed",
+                    "1 after the ledger could not write its tiles or sign (until a restart)",
+                    [self] { return self->ledger_failed() ? 1.0 : 0.0; });
   return n;
 }
 

@@ -150,6 +150,8 @@ class Node {
   // True once a read-model write failed: queries answer what it held then,
   // until a restart catches it up from the log (docs/errors.md §4).
   bool read_model_failed() const { return rm_failed_.load(); }
+  // True once the ledger could not write its tiles or sign (LedgerWriter::failed).
+  bool ledger_failed() const { return ledger_ && ledger_->failed(); }
 
  private:
   Node(const Options& options, Registry* metrics);

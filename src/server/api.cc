@@ -708,7 +708,8 @@ ApiResponse Api::Ready() const {
   }
   r.body = "{\"status\":\"ready\",\"logNextSeq\":" + std::to_string(node_->log().next_seq()) +
            ",\"readModelLag\":" + std::to_string(node_->read_model_lag()) +
-           (node_->read_model_failed() ? ",\"readModelFailed\":true" : "") + "}";
+           (node_->read_model_failed() ? ",\"readModelFailed\":true" : "") +
+           (node_->ledger_failed() ? ",\"ledgerFailed\":true" : "") + "}";
   return r;
 }
 
