@@ -204,11 +204,13 @@ grep -q -- "--out is empty" "$work/typo.txt"
 # else), and a rules file that is empty or a directory (the built-in rules
 # would have run instead), are refused before the data directory is touched.
 : >"$work/empty.toml"
+printf 'version = "x"\n' >"$work/badrules.toml"
 for bad in "[server]|threads = 100000|threads must be a whole number from 1 to 256" \
   "[server]|max_body_mb = 17592186044416|max_body_mb must be a whole number from 1 to 1024" \
   "[log]|segment_mb = 4096|segment_mb must be a whole number from 1 to 2048" \
   "[clearance]|rules = \"$work/empty.toml\"|rules file $work/empty.toml is empty" \
-  "[clearance]|rules = \"$work\"|cannot read rules file $work (not a readable file)"; do
+  "[clearance]|rules = \"$work\"|cannot read rules file $work (not a readable file)" \
+  "[clearance]|rules = \"$work/badrules.toml\"|rules $work/badrules.toml: "; do
   IFS='|' read -r section line why <<<"$bad"
   printf '%s\n%s\n' "$section" "$line" >"$work/bad.toml"
   set +e

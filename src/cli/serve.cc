@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "ceb/code_lists.h"
+#include "clearance/rules.h"
 #include "cli/commands.h"
 #include "http/guard.h"
 #include "node/node.h"
@@ -244,6 +245,12 @@ Runner AddServe(CLI::App& app) {
       // that is empty is a mistake, never that.
       if (no.rules_toml.find_first_not_of(" \t\r\n") == std::string::npos) {
         std::fprintf(stderr, "ftzport serve: rules file %s is empty\n", o->rules.c_str());
+        return 2;
+      }
+      // Read here too, so that a bad file is a usage error naming the file
+      // (exit 2), not a data directory that "cannot open" (exit 1).
+      if (auto parsed = clearance::ParseRules(no.rules_toml, o->rules); !parsed.ok()) {
+        std::fprintf(stderr, "ftzport serve: %s\n", parsed.status().message().c_str());
         return 2;
       }
     }

@@ -96,7 +96,8 @@ Result<std::unique_ptr<Node>> Node::Open(const Options& options, Registry* metri
   std::unique_ptr<Node> n(new Node(options, metrics));
   if (options.clearance) {
     auto rules = clearance::ParseRules(
-        options.rules_toml.empty() ? engine::DefaultRulesToml() : options.rules_toml, "rules");
+        options.rules_toml.empty() ? engine::DefaultRulesToml() : options.rules_toml,
+        options.rules_toml.empty() ? "default.toml (built in)" : "file");
     if (!rules.ok()) return rules.status();
     FTZ_RETURN_IF_ERROR(n->rules_.Add(std::move(*rules)));
     // The engine keeps its own copy of the book (run-time versions join it).

@@ -197,7 +197,7 @@ void Api::PostRules(const ApiRequest& req, std::function<void(ApiResponse)> repl
   // A new version of the clearance rules (the TOML of docs/clearance.md),
   // logged like any input: replay and every later decision see the same
   // versions. The operator's authorization will be checked here (req.caller).
-  auto parsed = clearance::ParseRules(req.body, "rules");
+  auto parsed = clearance::ParseRules(req.body, "(POST /v1/admin/rules)");
   if (!parsed.ok()) return reply(JsonError(400, "bad_rules", parsed.status().message()));
   std::string extra = ",\"version\":";
   AppendJsonString(&extra, parsed->version);
