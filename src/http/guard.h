@@ -16,6 +16,8 @@
 #include <boost/range/iterator_range.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -62,6 +64,19 @@ inline std::string TooManyConnectionsAnswer(int max_connections, const char* ser
          "\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
          "Content-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Answers a connection refused at the cap on its fresh socket `fd` without
+// blocking, then half-closes it and drops what input already arrived: a
+// close with unread input resets the connection, and the client would
+// lose the answer before reading it. (Input arriving later still may: the
+// refusal stands either way.) The caller closes the socket.
+inline void AnswerAndDrop(int fd, const std::string& answer) {
+  (void)::send(fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)::shutdown(fd, SHUT_WR);
+  char buf[4096];
+  for (int i = 0; i < 16 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
+  }
 }
 
 // A header value quoted in an error: at most 40 bytes, printable ASCII.

@@ -691,17 +691,15 @@ struct HttpServer::Impl {
       Accept();
     });
   }
-  // At the cap: 503 at once, without reading the request, and closed. (The
-  // client may see a reset instead, when its request was already in: it is
-  // refused either way, and nothing of it was read.)
+  // At the cap: 503 at once, without reading the request, and closed
+  // (http_guard::AnswerAndDrop).
   void RefuseConnection(Socket& s) {
     gate->refused.fetch_add(1);
     const std::string answer =
         http_guard::TooManyConnectionsAnswer(static_cast<int>(max_connections), "ftzport");
     // A fresh socket's send buffer takes it whole; not waited for.
-    (void)::send(s.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    http_guard::AnswerAndDrop(s.native_handle(), answer);
     beast::error_code ec;
-    s.shutdown(tcp::socket::shutdown_both, ec);
     s.close(ec);
   }
   // Every answer owed written (or the time up): then the gate closes and the

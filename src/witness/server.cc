@@ -155,8 +155,7 @@ struct WitnessServer::Impl {
         // At the cap: 503 at once, unread, and closed (http/guard.h).
         const std::string answer =
             http_guard::TooManyConnectionsAnswer(max_connections, "ftzport-witness");
-        (void)::send(s.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-        s.shutdown(tcp::socket::shutdown_both, ec);
+        http_guard::AnswerAndDrop(s.native_handle(), answer);
         s.close(ec);
       } else if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
