@@ -323,17 +323,15 @@ Runner AddServe(CLI::App& app) {
     std::fflush(stdout);
     // A cap set above what the descriptor limit leaves the storage: clients
     // could then take the descriptors the log needs (intake would stop).
-    if (rlimit nofile{};
-        o->max_connections > 0 && ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-        nofile.rlim_cur != RLIM_INFINITY &&
-        static_cast<uint64_t>(o->max_connections) + http_guard::kReservedDescriptors >
-            nofile.rlim_cur) {
+    if (const uint64_t limit = http_guard::DescriptorLimit();
+        o->max_connections > 0 && limit != 0 &&
+        static_cast<uint64_t>(o->max_connections) + http_guard::kReservedDescriptors > limit) {
       std::fprintf(stderr,
                    "ftzport serve: warning: max_connections %lld leaves fewer than %d of the "
                    "descriptor limit %llu to the log, ledger and read model; running out of them "
                    "stops intake\n",
                    static_cast<long long>(o->max_connections), http_guard::kReservedDescriptors,
-                   static_cast<unsigned long long>(nofile.rlim_cur));
+                   static_cast<unsigned long long>(limit));
     }
     // A stop asked for since recovery ended: the server stops as it starts
     // (Run returns at once), through the same shutdown as any stop. (One in

@@ -16,6 +16,7 @@
 #include <boost/range/iterator_range.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -44,6 +45,23 @@ inline int DefaultMaxConnections(uint64_t descriptor_limit) {
   const uint64_t spare =
       descriptor_limit > kReservedDescriptors + 16 ? descriptor_limit - kReservedDescriptors : 16;
   return static_cast<int>(std::min<uint64_t>(spare, 4096));
+}
+
+// The process's soft descriptor limit (RLIMIT_NOFILE); 0 when unlimited or
+// unknown.
+inline uint64_t DescriptorLimit() {
+  rlimit nofile{};
+  return ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+             ? nofile.rlim_cur
+             : 0;
+}
+
+// The connection cap in force: `configured` when positive, else derived from
+// the descriptor limit (1024 assumed when it is unknown).
+inline int ConnectionCap(int configured) {
+  if (configured > 0) return configured;
+  const uint64_t limit = DescriptorLimit();
+  return DefaultMaxConnections(limit != 0 ? limit : 1024);
 }
 
 // An accept that failed for want of descriptors or memory: retry it later

@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -813,16 +812,7 @@ Status HttpServer::Listen(BoundSocket bound) {
   a.assign(bound.ipv6() ? tcp::v6() : tcp::v4(), bound.release(), ec);  // listening already
   if (ec) return Status::IOError("listen on port " + std::to_string(port) + ": " + ec.message());
   impl_->port = port;
-  if (impl_->opts.max_connections > 0) {
-    impl_->max_connections = impl_->opts.max_connections;
-  } else {
-    rlimit nofile{};
-    const uint64_t limit =
-        ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
-            ? nofile.rlim_cur
-            : 1024;
-    impl_->max_connections = http_guard::DefaultMaxConnections(limit);
-  }
+  impl_->max_connections = http_guard::ConnectionCap(impl_->opts.max_connections);
   if (node::Registry* metrics = impl_->api->metrics()) {
     std::shared_ptr<Gate> gate = impl_->gate;
     metrics->AddGauge("ftz_http_connections", "HTTP connections open",

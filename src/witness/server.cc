@@ -7,7 +7,6 @@
 #include <boost/beast/http.hpp>
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -133,13 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct WitnessServer::Impl {
   Impl(Witness* w, int max)
       : witness(w), acceptor(net::make_strand(ioc)), backoff(acceptor.get_executor()) {
-    rlimit nofile{};
-    max_connections =
-        max > 0 ? max
-                : http_guard::DefaultMaxConnections(::getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-                                                            nofile.rlim_cur != RLIM_INFINITY
-                                                        ? nofile.rlim_cur
-                                                        : 1024);
+    max_connections = http_guard::ConnectionCap(max);
   }
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
