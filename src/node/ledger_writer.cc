@@ -21,14 +21,12 @@ namespace ftz::node {
 
 ledger::Hash RecordCommitmentOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
                                       const ledger::Hash& payload_digest) {
-  std::string c;
-  c.reserve(1 + 8 + 8 + payload_digest.size());
-  c.push_back(static_cast<char>(type));
-  for (int i = 0; i < 8; ++i) c.push_back(static_cast<char>(seq >> (8 * i)));
-  for (int i = 0; i < 8; ++i)
-    c.push_back(static_cast<char>(static_cast<uint64_t>(time) >> (8 * i)));
-  c.append(reinterpret_cast<const char*>(payload_digest.data()), payload_digest.size());
-  return ledger::Sha256(c);
+  char c[1 + 8 + 8 + sizeof payload_digest];
+  c[0] = static_cast<char>(type);
+  for (int i = 0; i < 8; ++i) c[1 + i] = static_cast<char>(seq >> (8 * i));
+  for (int i = 0; i < 8; ++i) c[9 + i] = static_cast<char>(static_cast<uint64_t>(time) >> (8 * i));
+  std::memcpy(c + 17, payload_digest.data(), payload_digest.size());
+  return ledger::Sha256(std::string_view(c, sizeof c));
 }
 
 ledger::Hash RecordCommitment(stream::RecordType type, uint64_t seq, UnixMillis time,
@@ -46,6 +44,24 @@ ledger::Hash RecordLeafOfDigest(stream::RecordType type, uint64_t seq, UnixMilli
 ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
                         std::string_view payload) {
   return RecordLeafOfDigest(type, seq, time, ledger::Sha256(payload));
+}
+
+void AppendLeaves(const WrittenBatch& batch, std::vector<ledger::Hash>* leaves) {
+  size_t i = 0;
+  stream::ForEachWrittenRecord(batch.bytes, [&](const stream::Record& r) {
+    if (i >= batch.digests.size()) {
+      std::fprintf(stderr, "ftzport: FATAL: a written batch has more records than digests\n");
+      std::abort();
+    }
+    const std::optional<ledger::Hash>& known = batch.digests[i++];
+    leaves->push_back(
+        RecordLeafOfDigest(r.type, r.seq, r.time, known ? *known : ledger::Sha256(r.payload)));
+  });
+  if (i != batch.digests.size()) {
+    std::fprintf(stderr, "ftzport: FATAL: a written batch has %zu records and %zu digests\n", i,
+                 batch.digests.size());
+    std::abort();
+  }
 }
 
 namespace {
@@ -342,16 +358,20 @@ void LedgerWriter::Start() {
   });
 }
 
-void LedgerWriter::Enqueue(std::vector<ledger::Hash> leaves) {
+void LedgerWriter::Enqueue(WrittenBatch batch) {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (queue_.empty()) {
-      queue_ = std::move(leaves);
-    } else {
-      queue_.insert(queue_.end(), leaves.begin(), leaves.end());
-    }
+    queue_.push_back(std::move(batch));
   }
   queue_cv_.notify_one();
+}
+
+std::string LedgerWriter::SpareBuffer() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (spare_.empty()) return {};
+  std::string s = std::move(spare_.back());
+  spare_.pop_back();
+  return s;
 }
 
 void LedgerWriter::Loop() {
@@ -372,8 +392,9 @@ void LedgerWriter::Loop() {
   // closed-loop CPU per document at half load. A leaf is in a signed
   // checkpoint within a second either way.
   Pacer pacer(std::chrono::milliseconds(2));
+  std::vector<ledger::Hash> leaves;
   for (;;) {
-    std::vector<ledger::Hash> leaves;
+    std::vector<WrittenBatch> batches;
     bool stopping;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
@@ -384,10 +405,22 @@ void LedgerWriter::Loop() {
         pacer.Wait();
         lock.lock();
       }
-      leaves.swap(queue_);
+      batches.swap(queue_);
       stopping = stop_;
     }
+    leaves.clear();
+    for (const WrittenBatch& b : batches) AppendLeaves(b, &leaves);
     for (const ledger::Hash& leaf : leaves) report(tiles_->Append(leaf));
+    {
+      // Two buffers cycle between the sequencer and this thread; a third
+      // covers a batch in flight. More would only hold memory.
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      for (WrittenBatch& b : batches) {
+        if (spare_.size() >= 3) break;
+        b.bytes.clear();
+        spare_.push_back(std::move(b.bytes));
+      }
+    }
     // No witness at shutdown: a stop must not wait for the network.
     report(SignCheckpoint(/*force=*/stopping, /*ask_witnesses=*/!stopping));
     if (stopping) return;

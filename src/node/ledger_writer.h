@@ -33,6 +33,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,19 @@ ledger::Hash RecordLeaf(stream::RecordType type, uint64_t seq, UnixMillis time,
 ledger::Hash RecordLeafOfDigest(stream::RecordType type, uint64_t seq, UnixMillis time,
                                 const ledger::Hash& payload_digest);
 
+// A batch of records as the log wrote them, on its way to the ledger. Their
+// leaves are computed on the ledger writer's thread: hashing every receipt
+// on the sequencer cost it 11% of its time (docs/performance.md, session 24).
+struct WrittenBatch {
+  std::string bytes;  // whole records (stream::Log::Write's `written`)
+  // One per record, in order: SHA-256 of its payload where the caller
+  // already has it (a message is digested on arrival, off the sequencer).
+  std::vector<std::optional<ledger::Hash>> digests;
+};
+// Appends the leaves of `batch`'s records to *leaves. A batch whose digests
+// do not match its records one for one is a broken invariant: abort.
+void AppendLeaves(const WrittenBatch& batch, std::vector<ledger::Hash>* leaves);
+
 struct LedgerWriterOptions {
   // Witnesses asked to cosign every checkpoint, each "URL VKEY" (the
   // witness's submission prefix and its cosignature/v1 verifier key).
@@ -86,8 +100,12 @@ class LedgerWriter {
 
   // Starts the writer's thread (after recovery).
   void Start();
-  // Hands over the leaves of a durable batch, in log order.
-  void Enqueue(std::vector<ledger::Hash> leaves);
+  // Hands over a durable batch, in log order; the writer's thread computes
+  // its leaves.
+  void Enqueue(WrittenBatch batch);
+  // A cleared string that an enqueued batch's bytes left, keeping its
+  // capacity, for the next Log::Write (an empty one if none is spare).
+  std::string SpareBuffer();
 
   uint64_t size() const { return tiles_->size(); }
   // Appends during recovery. Corruption once the tree reaches the size of
@@ -164,7 +182,8 @@ class LedgerWriter {
   // The writer's queue (after Start).
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::vector<ledger::Hash> queue_;
+  std::vector<WrittenBatch> queue_;
+  std::vector<std::string> spare_;  // batches' buffers, cleared, for SpareBuffer
   bool stop_ = false;
   std::thread thread_;
 };

@@ -87,7 +87,7 @@ struct Node::Commit {
   std::deque<Pending> work;           // the submissions, in order
   std::vector<SubmitResult> results;  // their answers, one each
   store::Batch rm;                    // the read model's rows
-  std::vector<ledger::Hash> leaves;   // the ledger's leaves of its records
+  WrittenBatch written;               // its records as written, for the ledger
   bool rules_changed = false;
   std::shared_ptr<const clearance::RuleBook> rules;  // to publish, when changed
 };
@@ -346,9 +346,14 @@ Status Node::Recover() {
     batch.receipts.push_back({seq, e.cop_code, ReceiptTypeOf(e.xml), e.answers, last_time_});
     ++recovery_.receipts_restored;
   }
-  FTZ_RETURN_IF_ERROR(log_->Sync());
-  for (const ledger::Hash& leaf : pending_leaves_) FTZ_RETURN_IF_ERROR(ledger_->Append(leaf));
-  pending_leaves_.clear();
+  WrittenBatch restored;
+  FTZ_RETURN_IF_ERROR(log_->Write(&restored.bytes));
+  FTZ_RETURN_IF_ERROR(log_->SyncWritten());
+  restored.digests = std::move(pending_digests_);
+  pending_digests_.clear();
+  std::vector<ledger::Hash> leaves;
+  AppendLeaves(restored, &leaves);
+  for (const ledger::Hash& leaf : leaves) FTZ_RETURN_IF_ERROR(ledger_->Append(leaf));
   FTZ_RETURN_IF_ERROR(ledger_->MaybeCheckpoint(/*force=*/true));
   FTZ_RETURN_IF_ERROR(flush(log_->next_seq()));
   rm_applied_ = std::max(rm_from, log_->next_seq());
@@ -393,14 +398,14 @@ void Node::FailAll(std::deque<Pending>* q, const std::string& why) {
 
 uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload) {
   const uint64_t seq = log_->Append(type, time, payload);
-  pending_leaves_.push_back(RecordLeaf(type, seq, time, payload));
+  pending_digests_.emplace_back();  // hashed on the ledger's thread
   return seq;
 }
 
 uint64_t Node::AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload,
                             const ledger::Hash& payload_digest) {
   const uint64_t seq = log_->Append(type, time, payload);
-  pending_leaves_.push_back(RecordLeafOfDigest(type, seq, time, payload_digest));
+  pending_digests_.emplace_back(payload_digest);
   return seq;
 }
 
@@ -460,18 +465,21 @@ void Node::SequencerLoop() {
       break;
     }
     if (!work.empty() || tick) {
-      if (!batch) batch = std::make_unique<Commit>();
+      if (!batch) {
+        batch = std::make_unique<Commit>();
+        batch->written.bytes = ledger_->SpareBuffer();
+      }
       ApplyRound(std::move(work), tick, batch.get());
     }
     if (!batch || !can_write) continue;
     // One batch in flight: the log's file is the commit thread's while it
     // syncs, so this one is written only now that the one before is durable.
-    if (Status st = log_->Write(); !st.ok()) {
+    if (Status st = log_->Write(&batch->written.bytes); !st.ok()) {
       StopIntake(st);
       continue;  // fails the batch and the queue above
     }
-    batch->leaves = std::move(pending_leaves_);
-    pending_leaves_.clear();
+    batch->written.digests = std::move(pending_digests_);
+    pending_digests_.clear();
     batch->rm.next_seq = log_->next_seq();
     // Readers see a new rules version only once its record is durable: the
     // commit thread publishes this copy then (the engine is this thread's).
@@ -602,7 +610,7 @@ void Node::CommitLoop() {
 void Node::Complete(Commit* c) {
   // A round whose every message was refused wrote no record: no batch, no
   // fdatasync worth timing (every record appended has its ledger leaf).
-  const bool wrote = !c->leaves.empty();
+  const bool wrote = !c->written.digests.empty();
   auto t0 = Clock::now();
   Status st = log_->SyncWritten();
   if (wrote) sync_seconds_->Observe(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -612,7 +620,7 @@ void Node::Complete(Commit* c) {
     return;
   }
   if (c->rules_changed) PublishRules(std::move(c->rules));
-  ledger_->Enqueue(std::move(c->leaves));
+  ledger_->Enqueue(std::move(c->written));
   if (wrote) {
     batches_->Add();
     batch_size_->Observe(static_cast<double>(c->work.size()));

@@ -198,7 +198,8 @@ class Node {
   std::unique_ptr<stream::Log> log_;
   std::unique_ptr<store::ReadModel> read_model_;
   std::unique_ptr<LedgerWriter> ledger_;
-  std::vector<ledger::Hash> pending_leaves_;  // leaves of records not yet durable
+  // Per record appended since the last Write: its payload's SHA-256 if known.
+  std::vector<std::optional<ledger::Hash>> pending_digests_;
   // Appends a record to the log and remembers its ledger leaf.
   uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload);
   // The same, with SHA-256(payload) already known.

@@ -548,7 +548,8 @@ Status Log::Sync() {
   return SyncWritten();
 }
 
-Status Log::Write() {
+Status Log::Write(std::string* written) {
+  if (written != nullptr) written->clear();
   if (buffer_.empty()) return Status::Ok();
   // Roll to a new segment at a batch boundary once this one is full, so a
   // batch never spans two files and one fdatasync covers it. (The sealed
@@ -573,6 +574,7 @@ Status Log::Write() {
   segment_size_ += buffer_.size();
   segment_fill_.store(segment_size_, std::memory_order_relaxed);
   bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
+  if (written != nullptr) buffer_.swap(*written);
   buffer_.clear();
   written_seq_ = next_seq();
   buffer_first_seq_ = written_seq_;

@@ -85,6 +85,24 @@ inline constexpr const char* kPreallocatedName = "next.prealloc";
 // where a reader stops as at the end of the file (docs/log-format.md §3).
 bool IsZeroFilled(std::string_view bytes);
 
+// Calls fn(const Record&) for each record of `batch`, in order: bytes that
+// Log::Write handed over (whole records, made by this process: not checked).
+template <typename Fn>
+void ForEachWrittenRecord(std::string_view batch, Fn&& fn) {
+  auto get = [&batch](size_t at, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(batch[at + i]);
+    return v;
+  };
+  for (size_t pos = 0; pos + kRecordHeaderSize <= batch.size();) {
+    const size_t len = get(pos + 4, 4);
+    fn(Record{get(pos + 8, 8), static_cast<UnixMillis>(get(pos + 16, 8)),
+              static_cast<RecordType>(batch[pos + 24]),
+              batch.substr(pos + kRecordHeaderSize, len)});
+    pos += kRecordHeaderSize + len;
+  }
+}
+
 class Log {
  public:
   using Visitor = std::function<Status(const Record&)>;
@@ -122,7 +140,13 @@ class Log {
   // never at the same time as Write or Sync: the caller orders them (a
   // mutex handing the batch over is enough). After either fails, the log is
   // in an unknown state: stop.
-  Status Write();
+  //
+  // With `written`, the bytes written (whole records, in the format of
+  // docs/log-format.md §3, for ForEachWrittenRecord) are handed over in
+  // *written, and the log goes on buffering in the string *written held
+  // before, cleared: a caller that hands back the same strings batch after
+  // batch keeps their capacity (a batch can be megabytes).
+  Status Write(std::string* written = nullptr);
   Status SyncWritten();
 
   // Reads durable record `seq` (seq < durable_seq()). Safe from any thread.

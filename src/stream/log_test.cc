@@ -63,6 +63,46 @@ TEST_F(LogTest, AppendSyncReopen) {
   EXPECT_EQ(ReadAll(Env::Default()).size(), 3u);
 }
 
+TEST_F(LogTest, WriteHandsOverTheRecordsItWroteAndKeepsBufferingInTheStringGiven) {
+  auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
+  ASSERT_TRUE(log.ok());
+  (*log)->Append(RecordType::kMessage, 1700000000123, "an order");
+  (*log)->Append(RecordType::kReceipt, -5, "");
+  (*log)->Append(RecordType::kTick, 42, std::string(300, 'x'));
+  std::string written = "left over from an earlier batch";
+  written.reserve(1 << 16);
+  const size_t capacity = written.capacity();
+  ASSERT_TRUE((*log)->Write(&written).ok());
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  std::vector<UnixMillis> times;
+  std::vector<RecordType> types;
+  ForEachWrittenRecord(written, [&](const Record& r) {
+    seen.emplace_back(r.seq, std::string(r.payload));
+    times.push_back(r.time);
+    types.push_back(r.type);
+  });
+  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{
+                      {0, "an order"}, {1, ""}, {2, std::string(300, 'x')}}));
+  EXPECT_EQ(times, (std::vector<UnixMillis>{1700000000123, -5, 42}));
+  EXPECT_EQ(types, (std::vector<RecordType>{RecordType::kMessage, RecordType::kReceipt,
+                                            RecordType::kTick}));
+  // The next batch is buffered in the string handed in (its capacity kept)
+  // and handed over alone.
+  (*log)->Append(RecordType::kAdmin, 43, "goods in");
+  std::string next;
+  ASSERT_TRUE((*log)->Write(&next).ok());
+  EXPECT_GE(next.capacity(), capacity);
+  seen.clear();
+  ForEachWrittenRecord(next, [&](const Record& r) { seen.emplace_back(r.seq, r.payload); });
+  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{{3, "goods in"}}));
+  // Nothing appended: nothing handed over.
+  ASSERT_TRUE((*log)->Write(&next).ok());
+  EXPECT_TRUE(next.empty());
+  ASSERT_TRUE((*log)->SyncWritten().ok());
+  EXPECT_EQ(ReadAll(Env::Default()),
+            (std::vector<std::string>{"an order", "", std::string(300, 'x'), "goods in"}));
+}
+
 TEST_F(LogTest, RollsSegmentsAndScansFromAnySequence) {
   options_.segment_bytes = 200;
   {
