@@ -425,6 +425,14 @@ TEST_F(ClearanceTest, BondedListNeedsItsAccountLinesAndIsHeldUntilGoodsIn) {
   // Blank in any script (ideographic and no-break spaces), a body with more
   // after its object, a member twice: refused, nothing taken.
   EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"\\u3000\\u00a0\"").status, 400);
+  // Nor control characters XML would allow: DEL and the C1 range.
+  HttpResult del = write_off("ENTRY-R", "1", ",\"reason\":\"count\\u007f\"");
+  EXPECT_EQ(del.status, 400) << del.body;
+  EXPECT_NE(del.body.find("character 6 is U+007F, a control character"), std::string::npos)
+      << del.body;
+  HttpResult c1 = write_off("ENTRY-R", "1", ",\"reason\":\"破损\\u0085\"");
+  EXPECT_EQ(c1.status, 400) << c1.body;
+  EXPECT_NE(c1.body.find("character 3 is U+0085"), std::string::npos) << c1.body;
   EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"x\"}{\"a\":1").status, 400);
   EXPECT_EQ(write_off("ENTRY-R", "1", ",\"reason\":\"x\",\"junk\":tru").status, 400);
   HttpResult twice = write_off("ENTRY-R", "1", ",\"reason\":\"x\",\"qty\":\"2\"");
@@ -716,6 +724,9 @@ TEST_F(ClearanceTest, AnOfficerConcludesListsUnderReview) {
   EXPECT_EQ(conclude("{\"invtNo\":\"" + invt_nos[0] + "\"}").status, 400);
   EXPECT_EQ(conclude("{\"invtNo\":\"" + invt_nos[0] + "\",\"release\":\"yes\"}").status, 400);
   EXPECT_EQ(conclude("not json").status, 400);
+  EXPECT_EQ(conclude("{\"invtNo\":\"" + invt_nos[0] + "\",\"release\":false,\"note\":\"x\\u009b\"}")
+                .status,
+            400);
   EXPECT_EQ(server_->node().log().next_seq(), records);
 
   // The conclusions are logged inputs: a restart replays them identically.
