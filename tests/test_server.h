@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,7 @@ class TestServer {
     // starting from snapshots is tested in node_test.
     o.snapshot_on_close = false;
     o.rules_toml = rules_toml;
+    if (adjust_options) adjust_options(&o);
     metrics_ = std::make_unique<node::Registry>();
     auto n = node::Node::Open(o, metrics_.get());
     if (!n.ok()) throw std::runtime_error(n.status().ToString());
@@ -68,6 +70,9 @@ class TestServer {
 
   // Clearance rules for the next Start() ("" = the built-in default).
   std::string rules_toml;
+  // Changes to the node's options from the next Start() on (say, a start
+  // from snapshots with small segments).
+  std::function<void(node::Options*)> adjust_options;
   // Timeouts for the next Start().
   server::HttpOptions http_options;
 

@@ -19,7 +19,10 @@ class FaultFile final : public WritableFile {
     return base_->AppendPadded(data, pad);
   }
   Status Sync() override {
-    if (env_->sync_should_fail()) return Status::IOError("injected fdatasync failure on " + path_);
+    if (env_->sync_should_fail()) {
+      env_->CountFailedSync();
+      return Status::IOError("injected fdatasync failure on " + path_);
+    }
     FTZ_RETURN_IF_ERROR(base_->Sync());
     env_->RecordSynced(path_, base_->Size());
     return Status::Ok();
@@ -106,7 +109,10 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::SyncFile(const std::string& path) {
-  if (fail_syncs_) return Status::IOError("injected fdatasync failure on " + path);
+  if (fail_syncs_) {
+    CountFailedSync();
+    return Status::IOError("injected fdatasync failure on " + path);
+  }
   FTZ_RETURN_IF_ERROR(base_->SyncFile(path));
   std::error_code ec;
   const uintmax_t size = std::filesystem::file_size(path, ec);

@@ -19,6 +19,8 @@ class FaultInjectionEnv final : public Env {
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
 
   void FailSyncs(bool fail) { fail_syncs_ = fail; }
+  // How many syncs failed so far (a test waits on a background thread's).
+  uint64_t syncs_failed() const { return syncs_failed_.load(); }
   // Appends to files this Env handed out fail (IOError, nothing written),
   // as a full disk or a device error fails a write.
   void FailWrites(bool fail) { fail_writes_ = fail; }
@@ -50,7 +52,10 @@ class FaultInjectionEnv final : public Env {
   // `to`. Renames and removals themselves are not undone by a crash here.
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override {
-    if (fail_syncs_) return Status::IOError("injected fsync failure on " + dir);
+    if (fail_syncs_) {
+      CountFailedSync();
+      return Status::IOError("injected fsync failure on " + dir);
+    }
     return base_->SyncDir(dir);
   }
   // The whole file as it is now counts as durable.
@@ -60,6 +65,7 @@ class FaultInjectionEnv final : public Env {
 
   // Internal: called by the files this Env hands out.
   bool sync_should_fail() const { return fail_syncs_; }
+  void CountFailedSync() { ++syncs_failed_; }
   bool write_should_fail() const { return fail_writes_; }
   void RecordSynced(const std::string& path, uint64_t size);
 
@@ -71,6 +77,7 @@ class FaultInjectionEnv final : public Env {
   Env* base_;
   std::atomic<bool> fail_syncs_{false};
   std::atomic<bool> fail_writes_{false};
+  std::atomic<uint64_t> syncs_failed_{0};
   std::atomic<UnixMillis> now_{1'700'000'000'000};
   std::mutex mu_;
   std::map<std::string, uint64_t> synced_;  // path -> durable length

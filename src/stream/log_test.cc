@@ -418,6 +418,43 @@ TEST_F(PreallocatedLogTest, SegmentsAreWrittenInPlaceAndSealedToTheirLastRecord)
   EXPECT_EQ(scanned, (std::vector<uint64_t>{55, 56, 57, 58, 59, 60}));
 }
 
+// A segment that cannot be prepared (here its fdatasync fails, as on a full
+// disk) is warned about, the first at the open and the next on the
+// preparing thread, and from then on the log appends to its segments:
+// nothing is lost and intake goes on (only a failed sync of the log itself
+// stops it).
+TEST_F(PreallocatedLogTest, SegmentsThatCannotBePreparedAreAppendedToWithAWarning) {
+  FaultInjectionEnv env(Env::Default());
+  env.FailSyncs(true);
+  ::testing::internal::CaptureStderr();
+  {
+    auto log = Log::Open(&env, dir_, options_, nullptr, nullptr);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    // The open's attempt failed; wait for the preparing thread's.
+    for (int i = 0; i < 1000 && env.syncs_failed() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_GE(env.syncs_failed(), 2u);
+    env.FailSyncs(false);
+    for (int i = 0; i < 60; ++i) {
+      (*log)->Append(RecordType::kMessage, i, std::string(194, static_cast<char>('a' + i % 26)));
+      ASSERT_TRUE((*log)->Sync().ok()) << i;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/" + kPreallocatedName));
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("warning: log: cannot prepare the first segment"), std::string::npos) << err;
+  EXPECT_NE(err.find("warning: log: cannot prepare the next segment"), std::string::npos) << err;
+  EXPECT_NE(err.find("injected fdatasync failure"), std::string::npos) << err;
+  std::vector<std::string> records = ReadAll(Env::Default());
+  ASSERT_EQ(records.size(), 60u);
+  EXPECT_EQ(records[59], std::string(194, static_cast<char>('a' + 59 % 26)));
+  size_t segments = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_))
+    segments += e.path().extension() == ".log";
+  EXPECT_GE(segments, 3u);
+}
+
 TEST_F(PreallocatedLogTest, ANewLogsFirstSegmentIsWrittenInPlaceToo) {
   {
     auto log = Log::Open(Env::Default(), dir_, options_, nullptr, nullptr);
