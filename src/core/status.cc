@@ -2,7 +2,7 @@
 
 namespace ftz {
 
-std::string Status::ToString() const {
+std::string_view StatusCodeName(StatusCode code) {
   static constexpr const char* kNames[] = {"OK",
                                            "InvalidArgument",
                                            "NotFound",
@@ -12,7 +12,11 @@ std::string Status::ToString() const {
                                            "Corruption",
                                            "IOError",
                                            "Unavailable"};
-  std::string out = kNames[static_cast<int>(code_)];
+  return kNames[static_cast<int>(code)];
+}
+
+std::string Status::ToString() const {
+  std::string out(StatusCodeName(code_));
   if (!message_.empty()) {
     out += ": ";
     out += message_;

@@ -25,6 +25,9 @@ enum class StatusCode : int {
   kUnavailable = 8,         // intake stopped, shutting down
 };
 
+// "Corruption" for kCorruption, etc.
+std::string_view StatusCodeName(StatusCode code);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

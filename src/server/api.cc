@@ -22,6 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ceb::internal::AppendJsonString;
 using internal::JsonError;
+using internal::ServerFault;
 using internal::kJson;
 using internal::kXml;
 using internal::WallNow;
@@ -75,6 +76,15 @@ ApiResponse JsonError(int status, std::string_view code, std::string_view messag
   AppendJsonString(&r.body, message);
   r.body += "}}";
   return r;
+}
+
+ApiResponse ServerFault(std::string_view code, std::string_view what, const Status& why) {
+  std::fprintf(stderr, "ftzport: answered 500: %.*s: %s\n", static_cast<int>(what.size()),
+               what.data(), why.ToString().c_str());
+  return JsonError(500, code,
+                   std::string(what) + " could not be read (" +
+                       std::string(StatusCodeName(why.code())) +
+                       "); the server's log has the details for its operator");
 }
 
 std::string WhyNotCommandJson(std::string_view body) {
@@ -512,7 +522,7 @@ ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& cal
     if (row.status().code() == StatusCode::kNotFound) {
       return JsonError(404, "not_found", "no CEB" + std::to_string(type) + " document " + key);
     }
-    return JsonError(500, "read_model", row.status().message());
+    return ServerFault("read_model", "the query index", row.status());
   }
   stream::RecordType rt;
   UnixMillis time;
@@ -521,12 +531,14 @@ ApiResponse Api::GetDocument(int type, const std::string& key, const Caller& cal
   engine::MessageRecord mr;
   if (!st.ok() || rt != stream::RecordType::kMessage ||
       !engine::DecodeMessageRecord(payload, &mr)) {
-    return JsonError(500, "log", st.ok() ? "record is not a message" : st.message());
+    return ServerFault("log", "log record " + std::to_string(row->seq),
+                       st.ok() ? Status::Corruption("the record is not a message") : st);
   }
   ceb::DecodeResult d = ceb::Decode(mr.body, mr.syntax);
   if (d.outcome == ceb::DecodeResult::Outcome::kUnreadable ||
       static_cast<size_t>(row->block) >= d.message.BlockCount()) {
-    return JsonError(500, "log", "logged message no longer decodes");
+    return ServerFault("log", "log record " + std::to_string(row->seq),
+                       Status::Corruption("the logged message no longer decodes"));
   }
   if (names_it && !names_it(d.message, static_cast<size_t>(row->block))) {
     return JsonError(404, "not_found", std::string(not_named));
@@ -554,7 +566,7 @@ ApiResponse Api::GetListBy(const std::string& index, const std::string& value,
   if (!row.ok()) {
     return row.status().code() == StatusCode::kNotFound
                ? JsonError(404, "not_found", row.status().message())
-               : JsonError(500, "read_model", row.status().message());
+               : ServerFault("read_model", "the query index", row.status());
   }
   if (index != "copNo") return GetDocument(621, row->key, caller);
   // A copNo's index entry outlives a change of the list's copNo or its
@@ -623,7 +635,7 @@ void Api::GetReceipts(const ApiRequest& req, std::function<void(ApiResponse)> re
     size_t count = 0;
     auto list = ReceiptsJson(cop, after, static_cast<int>(limit), &last, &count);
     if (!list.ok()) {
-      reply(JsonError(500, "read_model", list.status().message()));
+      reply(ServerFault("read_model", "the receipts", list.status()));
       return true;
     }
     if (count == 0 && !final) return false;

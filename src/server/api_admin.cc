@@ -18,6 +18,7 @@ namespace ftz::server {
 
 using ceb::internal::AppendJsonString;
 using internal::JsonError;
+using internal::ServerFault;
 using internal::WallNow;
 
 namespace {
@@ -280,7 +281,7 @@ ApiResponse Api::GetQuota(const std::string& id_number, const std::string& year_
     return JsonError(400, "bad_request", "year must be a calendar year such as 2026");
   }
   auto row = node_->read_model().FindQuota(store::BuyerKey(id_number), static_cast<int32_t>(year));
-  if (!row.ok()) return JsonError(500, "read_model", row.status().message());
+  if (!row.ok()) return ServerFault("read_model", "the quota index", row.status());
   const std::shared_ptr<const clearance::RuleBook> book = node_->rules();
   const clearance::Rules* rules = book ? book->InForceAt(now) : nullptr;
   const Decimal used = Decimal::FromUnits(row->used_units);
@@ -313,7 +314,7 @@ ApiResponse Api::GetStock(const std::string& ems_no, const Caller& caller) {
   // Read first: the rows read next reflect at least the records before it.
   const uint64_t applied = node_->read_model().applied_seq();
   auto rows = node_->read_model().StockOf(ems_no);
-  if (!rows.ok()) return JsonError(500, "read_model", rows.status().message());
+  if (!rows.ok()) return ServerFault("read_model", "the stock index", rows.status());
   if (rows->empty()) {
     return JsonError(404, "not_found", "no goods-in ever loaded bonded account " + ems_no);
   }

@@ -15,6 +15,7 @@ namespace ftz::server {
 
 using ceb::internal::AppendJsonString;
 using internal::JsonError;
+using internal::ServerFault;
 using internal::WallNow;
 
 namespace {
@@ -79,10 +80,10 @@ ApiResponse Api::InclusionProof(const std::string& query) {
   UnixMillis time;
   std::string payload;
   Status st = node_->log().Read(static_cast<uint64_t>(index), &type, &time, &payload);
-  if (!st.ok()) return JsonError(500, "log", st.message());
+  if (!st.ok()) return ServerFault("log", "log record " + std::to_string(index), st);
   ledger::TileReader& reader = TilesAt(cp.size);
   auto proof = ledger::InclusionProof(static_cast<uint64_t>(index), cp.size, reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  if (!proof.ok()) return ServerFault("ledger", "the ledger's tiles", proof.status());
   const ledger::Hash leaf = node::RecordLeaf(type, static_cast<uint64_t>(index), time, payload);
   ApiResponse r;
   r.body = "{\"index\":" + std::to_string(index) + ",\"size\":" + std::to_string(cp.size) +
@@ -109,7 +110,7 @@ ApiResponse Api::ConsistencyProof(const std::string& query) {
   ledger::TileReader& reader = TilesAt(cp.size);
   auto proof =
       ledger::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  if (!proof.ok()) return ServerFault("ledger", "the ledger's tiles", proof.status());
   ApiResponse r;
   r.body = "{\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
            ",\"proof\":" + HashesJson(*proof) + ",\"checkpoint\":";
@@ -159,7 +160,7 @@ ApiResponse Api::Tile(const std::string& rel) {
       UnixMillis time;
       std::string payload;
       Status st = node_->log().Read(seq, &type, &time, &payload);
-      if (!st.ok()) return JsonError(500, "log", st.message());
+      if (!st.ok()) return ServerFault("log", "log record " + std::to_string(seq), st);
       const ledger::Hash c = node::RecordCommitment(type, seq, time, payload);
       r.body.push_back(0);  // big-endian uint16 length: 32
       r.body.push_back(static_cast<char>(ledger::kHashSize));
@@ -174,7 +175,7 @@ ApiResponse Api::Tile(const std::string& rel) {
     // checkpointed width): the same hashes, from the tiles that exist.
     data = ledger::BuildTile(*id, reader);
   }
-  if (!data.ok()) return JsonError(500, "ledger", data.status().message());
+  if (!data.ok()) return ServerFault("ledger", "the ledger's tiles", data.status());
   r.body = std::move(*data);
   return r;
 }
@@ -188,7 +189,7 @@ ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
   node::OwnedRecord rec;
   rec.seq = static_cast<uint64_t>(index);
   Status st = node_->log().Read(rec.seq, &rec.type, &rec.time, &rec.payload);
-  if (!st.ok()) return JsonError(500, "log", st.message());
+  if (!st.ok()) return ServerFault("log", "log record " + std::to_string(rec.seq), st);
   // Authorization (a later issue) goes here: the bundle carries the record
   // itself, so only a party entitled to it may fetch it -- for a receipt only
   // its addressee (caller.enterprise == the receipt record's copCode), for a
@@ -197,9 +198,9 @@ ApiResponse Api::RecordBundle(const std::string& query, const Caller& caller) {
   (void)caller;
   ledger::TileReader& reader = TilesAt(cp.size);
   auto proof = ledger::InclusionProof(rec.seq, cp.size, reader);
-  if (!proof.ok()) return JsonError(500, "ledger", proof.status().message());
+  if (!proof.ok()) return ServerFault("ledger", "the ledger's tiles", proof.status());
   auto bundle = node::MakeRecordBundle(rec, *proof, cp.text);
-  if (!bundle.ok()) return JsonError(500, "ledger", bundle.status().message());
+  if (!bundle.ok()) return ServerFault("ledger", "the record's bundle", bundle.status());
   ApiResponse r;
   r.content_type = "text/plain; charset=utf-8";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ftzport-" +

@@ -14,6 +14,11 @@ inline constexpr const char* kJson = "application/json";
 
 // {"error":{"code":..., "message":...}} with that HTTP status.
 ApiResponse JsonError(int status, std::string_view code, std::string_view message);
+// A 500: the server's own storage failed (a damaged log record, the query
+// index, a tile). The whole status, file paths and all, goes to the
+// operator on stderr; the client reads `what` failed (say "log record 12")
+// and that the operator has the details, never the server's paths.
+ApiResponse ServerFault(std::string_view code, std::string_view what, const Status& why);
 // The wall clock, for the edges only (e.g. the year of a quota query).
 UnixMillis WallNow();
 // An operator's command body (goods-in, write-off, conclusion) is one JSON
