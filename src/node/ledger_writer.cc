@@ -67,16 +67,28 @@ void AppendLeaves(const WrittenBatch& batch, std::vector<ledger::Hash>* leaves) 
 namespace {
 
 Status WriteKeyFile(const std::string& path, const std::string& content) {
-  // Created with mode 0600 and O_EXCL: never readable by others, not even
-  // for a moment, and never overwriting a key that appeared meanwhile.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError("create " + path + ": " + std::strerror(errno));
+  // Written whole before it takes its name: a temporary file, mode 0600
+  // from its creation (never readable by others, not even for a moment),
+  // synced, then linked to the key's name, which fails if a key appeared
+  // meanwhile (never overwritten). A start cut off while making the key
+  // leaves no key or the whole key, never an empty file that would refuse
+  // every later start; a temporary file it left is made again here.
+  const std::string tmp = path + ".tmp";
+  (void)::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("create " + tmp + ": " + std::strerror(errno));
   const bool ok =
       ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
       ::fsync(fd) == 0;
-  const int err = errno;
+  int err = errno;
   ::close(fd);
-  if (!ok) return Status::IOError("write " + path + ": " + std::strerror(err));
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    (void)::unlink(tmp.c_str());
+    return Status::IOError("link " + tmp + " to " + path + ": " + std::strerror(err));
+  }
+  (void)::unlink(tmp.c_str());
+  if (!ok) return Status::IOError("write " + tmp + ": " + std::strerror(err));
   return Env::Default()->SyncDir(path.substr(0, path.rfind('/')));
 }
 
@@ -148,10 +160,11 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data
     }
     w->witnesses_.push_back(std::move(link));
   }
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir + "/keys", ec);
-  std::filesystem::create_directories(data_dir + "/ledger/tiles", ec);
-  if (ec) return Status::IOError("create " + data_dir + "/keys: " + ec.message());
+  for (const char* sub : {"/keys", "/ledger/tiles"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir + sub, ec);
+    if (ec) return Status::IOError("create " + data_dir + sub + ": " + ec.message());
+  }
   // Two signatures on every checkpoint: Ed25519 for C2SP tooling and the
   // witness network, SM2-SM3 for verifiers held to the national standard.
   for (auto [file, type] : {std::pair{"ledger.key", ledger::KeyType::kEd25519},
@@ -168,6 +181,7 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const std::string& data
     // re-reading the log from record 0. The checkpoint check below proves
     // the rebuilt tree is the one this window signed.
     std::string aside;
+    std::error_code ec;
     for (int i = 1; aside.empty() || std::filesystem::exists(aside); ++i)
       aside = tiles_dir + ".damaged-" + std::to_string(i);
     std::filesystem::rename(tiles_dir, aside, ec);

@@ -228,11 +228,17 @@ Status Node::CheckMode() {
     }
     return Status::Ok();
   }
-  auto f = options_.env->NewAppendableFile(path);
+  // Written whole, then renamed: a start cut off here leaves no MODE (or
+  // its temporary file, made again now), never an empty one that would
+  // refuse every later start.
+  const std::string tmp = path + ".tmp";
+  if (options_.env->FileExists(tmp)) FTZ_RETURN_IF_ERROR(options_.env->RemoveFile(tmp));
+  auto f = options_.env->NewAppendableFile(tmp);
   if (!f.ok()) return f.status();
   FTZ_RETURN_IF_ERROR((*f)->Append(mode));
   FTZ_RETURN_IF_ERROR((*f)->Sync());
   FTZ_RETURN_IF_ERROR((*f)->Close());
+  FTZ_RETURN_IF_ERROR(options_.env->RenameFile(tmp, path));
   return options_.env->SyncDir(options_.data_dir);
 }
 

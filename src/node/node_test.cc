@@ -83,6 +83,39 @@ class NodeTest : public ::testing::Test {
   std::vector<workload::Parcel> parcels_;
 };
 
+// A first start killed while it made its keys or its MODE leaves at most
+// their temporary files (never an empty key or MODE, which would refuse
+// every later start): the next start makes them again, whole, and keeps
+// them from then on.
+TEST_F(NodeTest, AFirstStartCutOffWhileMakingItsKeysAndModeStartsAgain) {
+  std::filesystem::create_directories(dir_ + "/keys");
+  const std::vector<std::string> left = {"/keys/ledger.key.tmp", "/keys/ledger-sm2.key.tmp",
+                                         "/MODE.tmp"};
+  for (const std::string& f : left) std::ofstream(dir_ + f) << "";
+  auto read = [this](const std::string& f) {
+    std::ifstream in(dir_ + f, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  {
+    auto n = Open();
+    ASSERT_NE(n, nullptr);
+  }
+  for (const std::string& f : left) EXPECT_FALSE(std::filesystem::exists(dir_ + f)) << f;
+  EXPECT_EQ(read("/MODE"), "clearance\n");
+  const std::string key = read("/keys/ledger.key"), sm2 = read("/keys/ledger-sm2.key");
+  EXPECT_NE(key.find("PRIVATE+KEY"), std::string::npos) << key;
+  EXPECT_NE(sm2.find("PRIVATE+KEY"), std::string::npos) << sm2;
+  EXPECT_EQ(std::filesystem::status(dir_ + "/keys/ledger.key").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  {
+    auto n = Open();
+    ASSERT_NE(n, nullptr);
+  }
+  EXPECT_EQ(read("/keys/ledger.key"), key);
+  EXPECT_EQ(read("/keys/ledger-sm2.key"), sm2);
+}
+
 TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {
   auto orders = workload::Workload::Messages(MessageType::kOrder, parcels_, 10, 1);
   ASSERT_GE(orders.size(), 3u);
