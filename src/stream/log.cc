@@ -341,6 +341,7 @@ Result<std::unique_ptr<Log>> Log::Open(Env* env, const std::string& dir, const L
       // A crash mid-write: cut back to the last whole record.
       info->torn_bytes = data->size() - scan.good_bytes;
       info->torn_reason = path + ": " + scan.bad;
+      info->unstarted_segment_removed = scan.unstarted;
       if (scan.good_bytes < kSegmentHeaderSize) {
         log->segment_firsts_.pop_back();
         FTZ_RETURN_IF_ERROR(env->RemoveFile(path));

@@ -74,6 +74,10 @@ struct RecoveryInfo {
   uint64_t segments_from_index = 0;  // sealed segments indexed without reading them
   uint64_t torn_bytes = 0;           // bytes cut from the tail of the last segment
   std::string torn_reason;           // why the tail was judged torn
+  // The torn "tail" was a whole last segment never started (a preallocated
+  // file, all zeros, taken as the next segment just before a crash): it was
+  // removed, and it held no record.
+  bool unstarted_segment_removed = false;
 };
 
 inline constexpr size_t kRecordHeaderSize = 28;

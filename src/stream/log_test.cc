@@ -165,6 +165,7 @@ TEST_F(LogTest, TornTailIsTruncatedToLastWholeRecord) {
   EXPECT_EQ(ReadAll(Env::Default(), &info), (std::vector<std::string>{"one", "two"}));
   EXPECT_EQ(info.torn_bytes, 15u);
   EXPECT_NE(info.torn_reason.find("record"), std::string::npos);
+  EXPECT_FALSE(info.unstarted_segment_removed);
   EXPECT_EQ(std::filesystem::file_size(seg), whole);
 }
 
@@ -539,6 +540,7 @@ TEST_F(PreallocatedLogTest, SegmentNeverStartedIsRemovedAndZerosBeforeItAreCut) 
   std::ifstream(dir_ + "/" + SegmentName(30), std::ios::binary).read(head.data(), 8);
   EXPECT_EQ(head, "FTZLOG01");
   EXPECT_NE(info.torn_reason.find("never started"), std::string::npos) << info.torn_reason;
+  EXPECT_TRUE(info.unstarted_segment_removed);
   EXPECT_EQ(std::filesystem::file_size(segs[1]), kSegmentHeaderSize + 12 * kRecord);
   // Anything but zeros after a sealed segment's records is still damage.
   std::filesystem::resize_file(segs[0], 4096);
