@@ -82,7 +82,11 @@ Status WriteKeyFile(const std::string& path, const std::string& content) {
       ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
-  if (ok && ::link(tmp.c_str(), path.c_str()) != 0) {
+  // (A file system without hard links: the same, by a rename that refuses
+  // to replace a name that exists.)
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0 &&
+      !((errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP) &&
+        ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0)) {
     err = errno;
     (void)::unlink(tmp.c_str());
     return Status::IOError("link " + tmp + " to " + path + ": " + std::strerror(err));
@@ -373,11 +377,45 @@ void LedgerWriter::Start() {
 }
 
 void LedgerWriter::Enqueue(WrittenBatch batch) {
+  if (batch.digests.empty()) {  // nothing written (every message refused): no leaf
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    Recycle(std::move(batch.bytes));
+    return;
+  }
+  bool behind;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
+    behind = queued_bytes_ + batch.bytes.size() > kMaxQueuedBytes;
+  }
+  if (behind) {
+    // Memory stays bounded and intake slows by the hashing: the leaves
+    // wait, not the records.
+    AppendLeaves(batch, &batch.leaves);
+    batch.digests.clear();
+    std::string bytes = std::move(batch.bytes);
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    Recycle(std::move(bytes));
+  }
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queued_bytes_ += batch.bytes.size();
     queue_.push_back(std::move(batch));
   }
   queue_cv_.notify_one();
+}
+
+size_t LedgerWriter::queued_bytes() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return queued_bytes_;
+}
+
+void LedgerWriter::Recycle(std::string buffer) {
+  // Two buffers cycle between the sequencer and this thread; a third covers
+  // a batch in flight. More, or one grown past a few megabytes by a burst of
+  // large messages, would only hold memory.
+  if (spare_.size() >= 3 || buffer.capacity() > (16u << 20)) return;
+  buffer.clear();
+  spare_.push_back(std::move(buffer));
 }
 
 std::string LedgerWriter::SpareBuffer() {
@@ -420,20 +458,21 @@ void LedgerWriter::Loop() {
         lock.lock();
       }
       batches.swap(queue_);
+      queued_bytes_ = 0;
       stopping = stop_;
     }
     leaves.clear();
-    for (const WrittenBatch& b : batches) AppendLeaves(b, &leaves);
+    for (const WrittenBatch& b : batches) {
+      if (b.digests.empty()) {
+        leaves.insert(leaves.end(), b.leaves.begin(), b.leaves.end());
+      } else {
+        AppendLeaves(b, &leaves);
+      }
+    }
     for (const ledger::Hash& leaf : leaves) report(tiles_->Append(leaf));
     {
-      // Two buffers cycle between the sequencer and this thread; a third
-      // covers a batch in flight. More would only hold memory.
       std::lock_guard<std::mutex> lock(queue_mu_);
-      for (WrittenBatch& b : batches) {
-        if (spare_.size() >= 3) break;
-        b.bytes.clear();
-        spare_.push_back(std::move(b.bytes));
-      }
+      for (WrittenBatch& b : batches) Recycle(std::move(b.bytes));
     }
     // No witness at shutdown: a stop must not wait for the network.
     report(SignCheckpoint(/*force=*/stopping, /*ask_witnesses=*/!stopping));

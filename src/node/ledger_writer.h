@@ -70,6 +70,9 @@ struct WrittenBatch {
   // One per record, in order: SHA-256 of its payload where the caller
   // already has it (a message is digested on arrival, off the sequencer).
   std::vector<std::optional<ledger::Hash>> digests;
+  // Its leaves, once computed (LedgerWriter::Enqueue when the writer's
+  // thread is far behind); the bytes are then let go.
+  std::vector<ledger::Hash> leaves;
 };
 // Appends the leaves of `batch`'s records to *leaves. A batch whose digests
 // do not match its records one for one is a broken invariant: abort.
@@ -101,8 +104,13 @@ class LedgerWriter {
   // Starts the writer's thread (after recovery).
   void Start();
   // Hands over a durable batch, in log order; the writer's thread computes
-  // its leaves.
+  // its leaves. While that thread is held up (a witness slow to answer
+  // holds it for seconds), at most kMaxQueuedBytes of records wait whole:
+  // beyond, the caller computes the leaves here and only they wait.
   void Enqueue(WrittenBatch batch);
+  static constexpr size_t kMaxQueuedBytes = 64u << 20;
+  // Bytes of records waiting whole in the queue (for tests).
+  size_t queued_bytes() const;
   // A cleared string that an enqueued batch's bytes left, keeping its
   // capacity, for the next Log::Write (an empty one if none is spare).
   std::string SpareBuffer();
@@ -180,10 +188,12 @@ class LedgerWriter {
   mutable std::mutex mu_;
   Signed latest_;
   // The writer's queue (after Start).
-  std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::vector<WrittenBatch> queue_;
-  std::vector<std::string> spare_;  // batches' buffers, cleared, for SpareBuffer
+  size_t queued_bytes_ = 0;          // of the records in queue_
+  std::vector<std::string> spare_;   // batches' buffers, cleared, for SpareBuffer
+  void Recycle(std::string buffer);  // into spare_ (queue_mu_ held)
   bool stop_ = false;
   std::thread thread_;
 };

@@ -233,12 +233,17 @@ Status Node::CheckMode() {
   // refuse every later start.
   const std::string tmp = path + ".tmp";
   if (options_.env->FileExists(tmp)) FTZ_RETURN_IF_ERROR(options_.env->RemoveFile(tmp));
-  auto f = options_.env->NewAppendableFile(tmp);
-  if (!f.ok()) return f.status();
-  FTZ_RETURN_IF_ERROR((*f)->Append(mode));
-  FTZ_RETURN_IF_ERROR((*f)->Sync());
-  FTZ_RETURN_IF_ERROR((*f)->Close());
-  FTZ_RETURN_IF_ERROR(options_.env->RenameFile(tmp, path));
+  Status st;
+  if (auto f = options_.env->NewAppendableFile(tmp); !f.ok()) {
+    st = f.status();
+  } else if (st = (*f)->Append(mode);
+             st.ok() && (st = (*f)->Sync()).ok() && (st = (*f)->Close()).ok()) {
+    st = options_.env->RenameFile(tmp, path);
+  }
+  if (!st.ok()) {
+    (void)options_.env->RemoveFile(tmp);
+    return st;
+  }
   return options_.env->SyncDir(options_.data_dir);
 }
 
@@ -586,7 +591,10 @@ void Node::StopIntake(const Status& why) {
   std::fprintf(stderr, "ftzport: FATAL: %s; intake stopped\n", why.ToString().c_str());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_reason_ = "intake stopped: the log could not be made durable (" + why.message() +
+    // (The client reads the kind of failure; its file and path are the
+    // operator's, on stderr above.)
+    stop_reason_ = "intake stopped: the log could not be made durable (" +
+                   std::string(StatusCodeName(why.code())) +
                    "); the outcome of this message is unknown: resend it after the "
                    "server restarts (a duplicate receipt then means it was recorded)";
     stopped_ = true;

@@ -7,10 +7,13 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "engine/default_rules.h"
 #include "engine/records.h"
 #include "env/fault_injection_env.h"
+#include "ledger/tiles.h"
+#include "node/ledger_writer.h"
 #include "node/snapshots.h"
 #include "stream/log.h"
 #include "workload/workload.h"
@@ -114,6 +117,49 @@ TEST_F(NodeTest, AFirstStartCutOffWhileMakingItsKeysAndModeStartsAgain) {
   }
   EXPECT_EQ(read("/keys/ledger.key"), key);
   EXPECT_EQ(read("/keys/ledger-sm2.key"), sm2);
+}
+
+// While the ledger's thread is held up (here: not started; in a server, a
+// witness slow to answer), at most LedgerWriter::kMaxQueuedBytes of records
+// wait whole; beyond, Enqueue computes the leaves itself. Either way every
+// record gets its own leaf, in order.
+TEST_F(NodeTest, ALedgerWriterHeldUpQueuesLeavesNotRecordsPastItsCap) {
+  auto w = LedgerWriter::Open(dir_, "ftzport.test/log");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto log = stream::Log::Open(Env::Default(), dir_ + "/log", {}, nullptr, nullptr);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  constexpr int kBatches = 80;  // of 1 MiB: past the 64 MiB cap
+  std::vector<ledger::Hash> expected;
+  for (int b = 0; b < kBatches; ++b) {
+    std::string payload(1 << 20, static_cast<char>('a' + b % 26));
+    payload[0] = static_cast<char>(b);
+    const auto type = b % 2 ? stream::RecordType::kReceipt : stream::RecordType::kMessage;
+    const uint64_t seq = (*log)->Append(type, 1000 + b, payload);
+    expected.push_back(RecordLeaf(type, seq, 1000 + b, payload));
+    WrittenBatch batch;
+    ASSERT_TRUE((*log)->Write(&batch.bytes).ok());
+    // A message's digest known in advance, a receipt's from the bytes.
+    if (b % 2) {
+      batch.digests.emplace_back();
+    } else {
+      batch.digests.emplace_back(ledger::Sha256(payload));
+    }
+    (*w)->Enqueue(std::move(batch));
+    EXPECT_LE((*w)->queued_bytes(), LedgerWriter::kMaxQueuedBytes) << b;
+  }
+  EXPECT_GT((*w)->queued_bytes(), LedgerWriter::kMaxQueuedBytes / 2);
+  (*w)->Start();
+  for (int i = 0; i < 1000 && (*w)->checkpoint().size < kBatches; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ((*w)->checkpoint().size, static_cast<uint64_t>(kBatches));
+  EXPECT_EQ((*w)->queued_bytes(), 0u);
+  ledger::TileReader tiles((*w)->tiles_dir(), kBatches);
+  for (int b = 0; b < kBatches; ++b) {
+    auto leaf = tiles.NodeHash(0, static_cast<uint64_t>(b));
+    ASSERT_TRUE(leaf.ok()) << leaf.status().ToString();
+    EXPECT_EQ(*leaf, expected[b]) << b;
+  }
 }
 
 TEST_F(NodeTest, AcceptsLogsAndRecoversAfterRestart) {

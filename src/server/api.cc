@@ -1,7 +1,9 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -22,9 +24,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ceb::internal::AppendJsonString;
 using internal::JsonError;
-using internal::ServerFault;
 using internal::kJson;
 using internal::kXml;
+using internal::ServerFault;
 using internal::WallNow;
 
 // Media types and their parameters' names are case-insensitive (RFC 9110
@@ -79,8 +81,23 @@ ApiResponse JsonError(int status, std::string_view code, std::string_view messag
 }
 
 ApiResponse ServerFault(std::string_view code, std::string_view what, const Status& why) {
-  std::fprintf(stderr, "ftzport: answered 500: %.*s: %s\n", static_cast<int>(what.size()),
-               what.data(), why.ToString().c_str());
+  // At most a line a second: a client asking again and again for a damaged
+  // record must not flood the operator's log (the count says how many
+  // were not shown).
+  static std::atomic<int64_t> last_line_ms{0};
+  static std::atomic<uint64_t> not_shown{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_line_ms.load();
+  if (now - last >= 1000 && last_line_ms.compare_exchange_strong(last, now)) {
+    const uint64_t more = not_shown.exchange(0);
+    std::fprintf(stderr, "ftzport: answered 500: %.*s: %s%s\n", static_cast<int>(what.size()),
+                 what.data(), why.ToString().c_str(),
+                 more == 0 ? "" : (" (" + std::to_string(more) + " more 500s not shown)").c_str());
+  } else {
+    ++not_shown;
+  }
   return JsonError(500, code,
                    std::string(what) + " could not be read (" +
                        std::string(StatusCodeName(why.code())) +
