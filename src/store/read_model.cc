@@ -245,12 +245,15 @@ Status ReadModel::Apply(const Batch& b) {
   WriterStatements& w = *stmts_;
   Stmt &up = w.up, &del = w.del, &status = w.status, &idx = w.idx, &idx_del = w.idx_del,
        &rec = w.rec, &stock = w.stock, &rec_many = w.rec_many, &meta = w.meta, &quota = w.quota;
+  bool ok = true;
+  // After a failed statement the rest are not run: the batch is rolled back
+  // anyway, and each would wait out the busy timeout again (5 s).
   auto done = [&](Stmt& s) {
+    if (!ok) return false;
     int rc = s.Step();
     s.Reset();
     return rc == SQLITE_DONE;
   };
-  bool ok = true;
   for (const DocumentRow& d : b.documents) {
     if (d.removed) {
       ok &= done(del.Bind(1, d.type).Bind(2, d.key));
