@@ -102,29 +102,47 @@ int Utf8Length(std::string_view s) {
   return count;
 }
 
-std::string WhyNotText(std::string_view s) {
-  // Only for a text Utf8Length refused: which of its two reasons it is.
+namespace {
+
+// "character N is U+XXXX, <what>" for the first character of `s` that
+// `refuse` names (what: non-null), characters counted from 1 as a reader
+// counts them; "not valid UTF-8 text" where `s` stops being UTF-8; "" if
+// neither.
+template <class Refuse>
+std::string FirstRefusedCharacter(std::string_view s, Refuse refuse) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
-  int at = 1;  // characters are counted from 1, as a reader counts them
-  while (p < end) {
+  for (int at = 1; p < end; ++at) {
     uint32_t cp = 0;
     const int len = internal::DecodeUtf8(p, end, &cp);
     if (len == 0) return "not valid UTF-8 text";
-    if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
+    if (const char* what = refuse(cp)) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "%04X", cp);
-      return "character " + std::to_string(at) + " is U+" + hex +
-             ", a control character XML does not allow";
-    }
-    if (cp == 0xFFFE || cp == 0xFFFF) {
-      return "character " + std::to_string(at) + " is U+" + (cp == 0xFFFE ? "FFFE" : "FFFF") +
-             ", a noncharacter XML does not allow";
+      return "character " + std::to_string(at) + " is U+" + hex + ", " + what;
     }
     p += len;
-    ++at;
   }
-  return "not valid UTF-8 text";
+  return "";
+}
+
+}  // namespace
+
+std::string WhyNotText(std::string_view s) {
+  // Only for a text Utf8Length refused: which of its two reasons it is.
+  std::string why = FirstRefusedCharacter(s, [](uint32_t cp) -> const char* {
+    if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
+      return "a control character XML does not allow";
+    }
+    return cp == 0xFFFE || cp == 0xFFFF ? "a noncharacter XML does not allow" : nullptr;
+  });
+  return why.empty() ? "not valid UTF-8 text" : why;
+}
+
+std::string WhyNotPlainText(std::string_view s) {
+  return FirstRefusedCharacter(s, [](uint32_t cp) -> const char* {
+    return cp >= 0x7F && cp <= 0x9F ? "a control character" : nullptr;
+  });
 }
 
 namespace {

@@ -98,5 +98,9 @@ int Utf8Length(std::string_view s);
 // Why Utf8Length refused `s`: "not valid UTF-8 text", or which character is
 // a control character XML does not allow.
 std::string WhyNotText(std::string_view s);
+// For free text a person types (a write-off's reason, an officer's note):
+// which character is DEL or a C1 control (U+007F-U+009F), which XML allows
+// but no report shows; "not valid UTF-8 text"; or "" if none.
+std::string WhyNotPlainText(std::string_view s);
 
 }  // namespace ftz::ceb

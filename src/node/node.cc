@@ -358,10 +358,8 @@ Status Node::Recover() {
     ++recovery_.receipts_restored;
   }
   WrittenBatch restored;
-  FTZ_RETURN_IF_ERROR(log_->Write(&restored.bytes));
+  FTZ_RETURN_IF_ERROR(WritePending(&restored));
   FTZ_RETURN_IF_ERROR(log_->SyncWritten());
-  restored.digests = std::move(pending_digests_);
-  pending_digests_.clear();
   std::vector<ledger::Hash> leaves;
   AppendLeaves(restored, &leaves);
   for (const ledger::Hash& leaf : leaves) FTZ_RETURN_IF_ERROR(ledger_->Append(leaf));
@@ -430,6 +428,13 @@ void Node::AppendEmitted(const engine::Outcome& o, uint64_t answers, UnixMillis 
   }
 }
 
+Status Node::WritePending(WrittenBatch* out) {
+  FTZ_RETURN_IF_ERROR(log_->Write(&out->bytes));
+  out->digests = std::move(pending_digests_);
+  pending_digests_.clear();
+  return Status::Ok();
+}
+
 void Node::SequencerLoop() {
   // The batch being applied: it grows while the batch before it is being
   // made durable, and is written as soon as that one is. So a batch holds
@@ -485,12 +490,10 @@ void Node::SequencerLoop() {
     if (!batch || !can_write) continue;
     // One batch in flight: the log's file is the commit thread's while it
     // syncs, so this one is written only now that the one before is durable.
-    if (Status st = log_->Write(&batch->written.bytes); !st.ok()) {
+    if (Status st = WritePending(&batch->written); !st.ok()) {
       StopIntake(st);
       continue;  // fails the batch and the queue above
     }
-    batch->written.digests = std::move(pending_digests_);
-    pending_digests_.clear();
     batch->rm.next_seq = log_->next_seq();
     // Readers see a new rules version only once its record is durable: the
     // commit thread publishes this copy then (the engine is this thread's).

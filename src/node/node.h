@@ -200,11 +200,14 @@ class Node {
   std::unique_ptr<LedgerWriter> ledger_;
   // Per record appended since the last Write: its payload's SHA-256 if known.
   std::vector<std::optional<ledger::Hash>> pending_digests_;
-  // Appends a record to the log and remembers its ledger leaf.
+  // Appends a record to the log and remembers what its ledger leaf needs.
   uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload);
   // The same, with SHA-256(payload) already known.
   uint64_t AppendRecord(stream::RecordType type, UnixMillis time, std::string_view payload,
                         const ledger::Hash& payload_digest);
+  // Log::Write of what was appended since the last one; its bytes and
+  // their digests into *out (out->bytes: a spare buffer, or empty).
+  Status WritePending(WrittenBatch* out);
   clearance::RuleBook rules_;
   engine::Engine engine_;
   RecoveryReport recovery_;

@@ -4,8 +4,6 @@
 // answered with its place in the log.
 #include <simdjson.h>
 
-#include <cstdio>
-
 #include "ceb/field_tables.h"
 #include "ceb/internal/util.h"
 #include "clearance/codes.h"
@@ -49,26 +47,6 @@ std::function<void(node::SubmitResult)> AdminAnswer(std::function<void(ApiRespon
     r.body = "{\"logIndex\":" + std::to_string(res.message_seq) + extra_json + "}";
     reply(std::move(r));
   };
-}
-
-// XML text (ceb::Utf8Length) still allows DEL and the C1 controls
-// (U+007F-U+009F): invisible in a stock report, and nothing a person types.
-// Empty when `text` (valid UTF-8) has none.
-std::string WhyNotPlainText(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  for (int at = 1; p < end; ++at) {
-    uint32_t cp = 0;
-    const int len = ceb::internal::DecodeUtf8(p, end, &cp);
-    if (len == 0) return "not valid UTF-8 text";
-    if (cp >= 0x7F && cp <= 0x9F) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "%04X", cp);
-      return "character " + std::to_string(at) + " is U+" + hex + ", a control character";
-    }
-    p += len;
-  }
-  return {};
 }
 
 }  // namespace
@@ -133,7 +111,7 @@ void Api::PostStockCommand(const ApiRequest& req, bool write_off,
   }
   if (write_off) {
     const int n = internal::IsBlank(reason) ? 0 : ceb::Utf8Length(reason);
-    std::string why = n < 0 ? ceb::WhyNotText(reason) : WhyNotPlainText(reason);
+    std::string why = n < 0 ? ceb::WhyNotText(reason) : ceb::WhyNotPlainText(reason);
     if (n < 1 || n > 500 || !why.empty()) {
       return reply(JsonError(400, "bad_request",
                              "reason: why the stock is taken off, 1-500 characters of text" +
@@ -200,7 +178,7 @@ void Api::PostConclusion(const ApiRequest& req, std::function<void(ApiResponse)>
     }
   }
   if (!parsed || invt.empty() || invt.size() > 18 || note == "\x01" || ceb::Utf8Length(note) < 0 ||
-      ceb::Utf8Length(note) > 500 || !WhyNotPlainText(note).empty()) {
+      ceb::Utf8Length(note) > 500 || !ceb::WhyNotPlainText(note).empty()) {
     return reply(JsonError(400, "bad_request",
                            "expected {\"invtNo\":\"<18 characters>\",\"release\":true|false,"
                            "\"note\":\"<up to 500 characters, the reason of a refusal>\"}"));
